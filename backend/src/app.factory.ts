@@ -1,0 +1,32 @@
+import { type INestApplication, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule, type AppOptions } from './app.module';
+import { ApiErrorFilter } from './common/api-error.filter';
+import { apiValidationPipe } from './common/validation.pipe';
+import { mountOpenApi } from './openapi/openapi';
+
+export const API_PREFIX = 'api/v1';
+const JSON_BODY_LIMIT = '1mb';
+
+/** Builds the HTTP application exactly as production runs it; tests use the same function. */
+export async function createHttpApp(options: AppOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+    bodyParser: false,
+    logger: ['log', 'warn', 'error'],
+  });
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.setGlobalPrefix(API_PREFIX);
+  app.useGlobalFilters(new ApiErrorFilter());
+  app.useGlobalPipes(apiValidationPipe());
+  app.disable('x-powered-by');
+  mountOpenApi(app);
+  return app;
+}
+
+/** A worker-only process: no HTTP server, just the job consumers. */
+export function createWorkerContext(options: AppOptions): Promise<INestApplicationContext> {
+  return NestFactory.createApplicationContext(AppModule.forRoot(options), {
+    logger: ['log', 'warn', 'error'],
+  });
+}

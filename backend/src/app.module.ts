@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
+import { ServeStaticModule } from '@nestjs/serve-static';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import type { ProcessRole } from './jobs/job.types';
+import { JobsModule } from './jobs/jobs.module';
+
+export interface AppOptions {
+  config: AppConfig;
+  redisUrl: string;
+  role: ProcessRole;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, redisUrl, role }: AppOptions): DynamicModule {
+    const imports: ModuleMetadata['imports'] = [
+      ConfigModule.forRoot(config),
+      DatabaseModule,
+      JobsModule.forRoot({ redisUrl, runWorker: role !== 'api' }),
+      HealthModule,
+    ];
+    // In production the API also serves the built web UI, so one port serves both.
+    if (role !== 'worker' && existsSync(config.frontendDir)) {
+      imports.push(
+        ServeStaticModule.forRoot({ rootPath: config.frontendDir, exclude: ['/api/{*path}'] }),
+      );
+    }
+    return { module: AppModule, imports };
+  }
+}

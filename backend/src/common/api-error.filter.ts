@@ -1,0 +1,74 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import type { ApiErrorBody } from './api-error';
+
+const CODES_BY_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE_ENTITY',
+  429: 'TOO_MANY_REQUESTS',
+};
+
+/** Body-parser errors arrive as plain errors with a `type`; give them proper codes. */
+const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  'entity.parse.failed': { status: 400, code: 'MALFORMED_JSON', message: 'Body is not valid JSON' },
+  'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Body is too large' },
+  'encoding.unsupported': {
+    status: 415,
+    code: 'UNSUPPORTED_ENCODING',
+    message: 'Unsupported body encoding',
+  },
+};
+
+/** Turns every error into the `{ error: { code, message, details } }` shape of DESIGN §3. */
+@Catch()
+export class ApiErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body } = this.toBody(exception);
+    if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack : exception);
+    response.status(status).json(body);
+  }
+
+  private toBody(exception: unknown): { status: number; body: ApiErrorBody } {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      if (typeof response === 'object' && response !== null && 'error' in response) {
+        const error = (response as { error: unknown }).error;
+        if (typeof error === 'object' && error !== null && 'code' in error) {
+          return { status, body: response as ApiErrorBody };
+        }
+      }
+      const code = CODES_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'REQUEST_FAILED');
+      return { status, body: { error: { code, message: exception.message } } };
+    }
+    const type = (exception as { type?: unknown } | null)?.type;
+    const parserError = typeof type === 'string' ? BODY_PARSER_ERRORS[type] : undefined;
+    if (parserError) {
+      return {
+        status: parserError.status,
+        body: { error: { code: parserError.code, message: parserError.message } },
+      };
+    }
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: { error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } },
+    };
+  }
+}

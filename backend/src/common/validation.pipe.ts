@@ -1,0 +1,25 @@
+import { HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ApiError } from './api-error';
+
+function flatten(errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/** Validation at the edge: unknown fields rejected, types transformed, errors per field. */
+export function apiValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    exceptionFactory: (errors) => {
+      const details = flatten(errors);
+      const first = details[0];
+      const message = first ? `${first.field}: ${first.problems[0]}` : 'Invalid request';
+      return new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, details);
+    },
+  });
+}

@@ -1,0 +1,22 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { dataSourceOptions } from './data-source-options';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => {
+        if (config.database.type === 'sqlite') {
+          mkdirSync(dirname(config.database.path), { recursive: true, mode: 0o700 });
+        }
+        return dataSourceOptions(config.database);
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

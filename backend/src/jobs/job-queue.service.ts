@@ -1,0 +1,43 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QueueName, type JobRequest } from './job.types';
+import { RedisConnection } from './redis-connection';
+
+/** The producer side: the rest of the app only calls `queue({ name, data })`. */
+@Injectable()
+export class JobQueue implements OnModuleDestroy {
+  private readonly deployments: Queue;
+  private readonly probe: Redis;
+
+  constructor(connection: RedisConnection) {
+    // A separate, non-blocking client that fails fast, so a health check never hangs on Redis.
+    this.probe = new Redis(connection.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    this.probe.on('error', () => undefined);
+    this.deployments = new Queue(QueueName.Deployments, {
+      connection: connection.options(),
+      defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 5000 },
+    });
+  }
+
+  async queue(request: JobRequest): Promise<string> {
+    const job = await this.deployments.add(request.name, request.data, { jobId: request.jobId });
+    return job.id!;
+  }
+
+  /** Round-trips to Redis; used by the health check. */
+  async ping(): Promise<void> {
+    if (this.probe.status === 'wait') await this.probe.connect();
+    await this.probe.ping();
+  }
+
+  /** Workers currently connected to the queue, in this process or any other. */
+  async workerCount(): Promise<number> {
+    return this.deployments.getWorkersCount();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.deployments.close();
+    this.probe.disconnect();
+  }
+}

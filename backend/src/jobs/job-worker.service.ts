@@ -1,0 +1,68 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { JOB_HANDLER } from './job-handler.decorator';
+import { QueueName } from './job.types';
+import { RedisConnection } from './redis-connection';
+
+type Handler = (data: unknown, job: Job) => Promise<unknown>;
+
+/**
+ * The consumer side, started only in the `all` and `worker` roles. Handlers are methods marked
+ * with `@OnJob(name)`; two handlers for one name stop start-up.
+ */
+@Injectable()
+export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JobWorker.name);
+  private readonly handlers = new Map<string, Handler>();
+  private worker: Worker | undefined;
+
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.discoverHandlers();
+    this.worker = new Worker(QueueName.Deployments, (job) => this.dispatch(job), {
+      connection: this.connection.options(),
+      concurrency: 2,
+    });
+    this.worker.on('failed', (job, error) =>
+      this.logger.warn(`job ${job?.name} ${job?.id} failed: ${error.message}`),
+    );
+  }
+
+  get handledJobNames(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  private async dispatch(job: Job): Promise<unknown> {
+    const handler = this.handlers.get(job.name);
+    if (!handler) throw new UnrecoverableError(`No handler for job "${job.name}"`);
+    return handler(job.data, job);
+  }
+
+  private discoverHandlers(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      const prototype = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const fn = instance[method];
+        if (typeof fn !== 'function') continue;
+        const name = this.reflector.get<string | undefined>(JOB_HANDLER, fn as Handler);
+        if (!name) continue;
+        if (this.handlers.has(name)) throw new Error(`Two handlers for job "${name}"`);
+        this.handlers.set(name, (fn as Handler).bind(instance));
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // close() waits for running jobs to finish, so a stop never abandons a step half-way.
+    await this.worker?.close();
+  }
+}

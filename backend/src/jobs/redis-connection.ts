@@ -1,0 +1,9 @@
+/** Where BullMQ finds Redis: the configured REDIS_URL or the private server started at boot. */
+export class RedisConnection {
+  constructor(readonly url: string) {}
+
+  /** BullMQ needs `maxRetriesPerRequest: null` on blocking connections. */
+  options(): { url: string; maxRetriesPerRequest: null } {
+    return { url: this.url, maxRetriesPerRequest: null };
+  }
+}
