@@ -22,7 +22,7 @@ const CODES_BY_STATUS: Record<number, string> = {
   429: 'TOO_MANY_REQUESTS',
 };
 
-/** Body-parser errors arrive as plain errors with a `type`; give them proper codes. */
+/** Body-parser errors carry a `type`; give them stable codes and plain messages. */
 const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; message: string }> = {
   'entity.parse.failed': { status: 400, code: 'MALFORMED_JSON', message: 'Body is not valid JSON' },
   'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Body is too large' },
@@ -46,6 +46,15 @@ export class ApiErrorFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): { status: number; body: ApiErrorBody } {
+    // Nest wraps body-parser failures in an HttpException whose cause carries the parser's type.
+    const parserType = (exception as { cause?: { type?: unknown } } | null)?.cause?.type;
+    const parserError = typeof parserType === 'string' ? BODY_PARSER_ERRORS[parserType] : undefined;
+    if (parserError) {
+      return {
+        status: parserError.status,
+        body: { error: { code: parserError.code, message: parserError.message } },
+      };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
@@ -57,14 +66,6 @@ export class ApiErrorFilter implements ExceptionFilter {
       }
       const code = CODES_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'REQUEST_FAILED');
       return { status, body: { error: { code, message: exception.message } } };
-    }
-    const type = (exception as { type?: unknown } | null)?.type;
-    const parserError = typeof type === 'string' ? BODY_PARSER_ERRORS[type] : undefined;
-    if (parserError) {
-      return {
-        status: parserError.status,
-        body: { error: { code: parserError.code, message: parserError.message } },
-      };
     }
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,

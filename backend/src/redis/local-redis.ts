@@ -8,8 +8,6 @@ import { Redis } from 'ioredis';
 
 export class LocalRedisUnavailableError extends Error {}
 
-const SEARCH_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin'];
-
 /**
  * A private redis-server that Fieldstation starts when no REDIS_URL is configured:
  * loopback only, a generated password kept in a 0600 config file (never in argv), data under
@@ -23,8 +21,11 @@ export class LocalRedis {
   ) {}
 
   static findBinary(path = process.env.PATH ?? ''): string | undefined {
-    const dirs = [...path.split(delimiter).filter(Boolean), ...SEARCH_DIRS];
-    return dirs.map((dir) => join(dir, 'redis-server')).find((file) => existsSync(file));
+    return path
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, 'redis-server'))
+      .find((file) => existsSync(file));
   }
 
   static async start(dataDir: string): Promise<LocalRedis> {

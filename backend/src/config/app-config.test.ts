@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('uses embedded defaults: port 8080, SQLite in ./data, a local Redis, tofu', () => {
+    const config = loadConfig({}, '/srv/fs');
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toBe('/srv/fs/data');
+    expect(config.database).toEqual({ type: 'sqlite', path: '/srv/fs/data/fieldstation.sqlite' });
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.terraformBin).toBe('tofu');
+  });
+
+  it('accepts a PostgreSQL URL and a relative sqlite path under the data dir', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@db/fs' }).database).toEqual({
+      type: 'postgres',
+      url: 'postgres://u@db/fs',
+    });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:x.db', DATA_DIR: '/d' }).database).toEqual({
+      type: 'sqlite',
+      path: '/d/x.db',
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^Invalid configuration: PORT must be a number \(got "abc"\)$/],
+    [{ PORT: '70000' }, /PORT must be between 1 and 65535/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must start with redis:\/\//],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be sqlite:<file> or postgres/],
+  ])('rejects %o with a one-line message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never echoes the server secret in its error', () => {
+    expect(() => loadConfig({ FIELDSTATION_SECRET: 'short-secret-value' })).toThrow(
+      /^Invalid configuration: FIELDSTATION_SECRET must be at least 32 characters$/,
+    );
+  });
+});

@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/test-env';
+import { LocalRedis } from './local-redis';
+
+describe('LocalRedis (real redis-server)', () => {
+  let server: LocalRedis | undefined;
+  afterEach(async () => server?.stop());
+
+  it('starts a password-protected, persistent server on loopback and stops it', async () => {
+    const dataDir = tempDir();
+    server = await LocalRedis.start(dataDir);
+    const url = new URL(server.url);
+    expect(url.hostname).toBe('127.0.0.1');
+
+    const client = new Redis(server.url);
+    expect(await client.ping()).toBe('PONG');
+    expect(await client.config('GET', 'maxmemory-policy')).toEqual([
+      'maxmemory-policy',
+      'noeviction',
+    ]);
+    expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    client.disconnect();
+
+    expect(await rawCommand(Number(url.port), 'PING')).toMatch(/^-NOAUTH/);
+
+    const pid = server.pid!;
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    await server.stop();
+    server = undefined;
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(existsSync(`${dataDir}/redis/appendonlydir`)).toBe(true);
+  });
+
+  it('finds redis-server only on the PATH it is given', () => {
+    expect(LocalRedis.findBinary('/nonexistent:/also-missing')).toBeUndefined();
+    expect(LocalRedis.findBinary(process.env.PATH)).toMatch(/redis-server$/);
+  });
+});
+
+/** Sends one inline command without authenticating and returns the first reply line. */
+function rawCommand(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(`${command}\r\n`));
+    socket.once('data', (data) => {
+      resolve(data.toString().split('\r\n')[0]!);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
+}

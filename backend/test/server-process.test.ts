@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ServerProcess } from './server-process';
+import { freePort, serviceUrl, tempDir, waitFor } from './test-env';
+
+interface Health {
+  status: string;
+  database: string;
+  redis: string;
+  workers: number;
+}
+
+async function health(baseUrl: string): Promise<Health | undefined> {
+  const response = await fetch(`${baseUrl}/api/v1/health`).catch(() => undefined);
+  return response?.ok ? ((await response.json()) as Health) : undefined;
+}
+
+describe('the server process, started as `npm start` starts it', () => {
+  const started: ServerProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((server) => server.stop('SIGKILL')));
+  });
+  const start = (env: NodeJS.ProcessEnv, args: string[] = []) => {
+    const server = ServerProcess.start(env, args);
+    started.push(server);
+    return server;
+  };
+
+  it('starts its own Redis, serves the UI and the API on one port, and Ctrl-C stops both', async () => {
+    const port = await freePort();
+    const dataDir = tempDir();
+    const server = start({ PORT: String(port), DATA_DIR: dataDir });
+    const baseUrl = `http://127.0.0.1:${port}`;
+
+    const result = await waitFor(() => health(baseUrl), { what: 'health', timeoutMs: 30_000 });
+    expect(result).toMatchObject({ status: 'ok', database: 'up', redis: 'up' });
+    expect(server.output).toContain(`running at http://127.0.0.1:${port}/`);
+
+    const page = await fetch(`${baseUrl}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="app"></div>');
+    const deepLink = await fetch(`${baseUrl}/platforms/some-id`);
+    expect(await deepLink.text()).toContain('<div id="app"></div>');
+
+    const redisPid = Number(readFileSync(join(dataDir, 'redis/redis.pid'), 'utf8'));
+    expect(existsSync(`/proc/${redisPid}`)).toBe(true);
+    expect((await server.stop('SIGINT')).code).toBe(0);
+    await waitFor(() => (existsSync(`/proc/${redisPid}`) ? undefined : true), {
+      what: 'redis-server to exit',
+    });
+    expect(existsSync(join(dataDir, 'redis/redis.pid'))).toBe(false);
+  });
+
+  it('stops at start-up with a one-line message naming a bad variable', async () => {
+    const server = start({ PORT: 'abc', DATA_DIR: tempDir() });
+    expect((await server.exited).code).toBe(1);
+    expect(server.output).toBe(
+      'fieldstation: Invalid configuration: PORT must be a number (got "abc")\n',
+    );
+  });
+
+  it('says how to get Redis when redis-server is missing and REDIS_URL is unset', async () => {
+    const server = ServerProcess.start({ PATH: '/nonexistent', DATA_DIR: tempDir() });
+    started.push(server);
+    expect((await server.exited).code).toBe(1);
+    expect(server.output).toMatch(
+      /redis-server is not installed.*apt-get install redis-server.*REDIS_URL/,
+    );
+  });
+
+  it('runs API and worker as separate processes sharing one Redis', async () => {
+    const redisUrl = serviceUrl('FS_TEST_REDIS_URL');
+    const dataDir = tempDir();
+    const port = await freePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const env = { REDIS_URL: redisUrl, DATA_DIR: dataDir, PORT: String(port) };
+    const queue = new Queue('deployments', { connection: { url: redisUrl } });
+    const before = await queue.getWorkersCount();
+
+    start(env, ['--role', 'api']);
+    const apiOnly = await waitFor(() => health(baseUrl), { what: 'api health', timeoutMs: 30_000 });
+    expect(apiOnly.workers).toBe(before);
+
+    const worker = start(env, ['--role', 'worker']);
+    await waitFor(
+      async () => ((await health(baseUrl))?.workers === before + 1 ? true : undefined),
+      {
+        what: 'the worker to register',
+        timeoutMs: 30_000,
+      },
+    );
+    expect(worker.output).toContain('worker is running');
+
+    // The worker really consumes: a job nobody handles fails with a clear reason.
+    const events = new QueueEvents('deployments', { connection: { url: redisUrl } });
+    await events.waitUntilReady();
+    const job = await queue.add('no-such-job', { id: 'x' });
+    const failure = await new Promise<string>((resolve) =>
+      events.on('failed', ({ jobId, failedReason }) => jobId === job.id && resolve(failedReason)),
+    );
+    expect(failure).toBe('No handler for job "no-such-job"');
+
+    expect((await worker.stop('SIGTERM')).code).toBe(0);
+    await events.close();
+    await queue.close();
+  });
+});
