@@ -2,8 +2,13 @@ import { existsSync } from 'node:fs';
 import { DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
 import type { AppConfig } from './config/app-config';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
+import { CredentialsModule } from './credentials/credentials.module';
+import { CryptoModule } from './crypto/crypto.module';
 import { DatabaseModule } from './database/database.module';
+import { GrantsModule } from './grants/grants.module';
 import { HealthModule } from './health/health.module';
 import type { ProcessRole } from './jobs/job.types';
 import { JobsModule } from './jobs/jobs.module';
@@ -21,7 +26,12 @@ export class AppModule {
       ConfigModule.forRoot(config),
       DatabaseModule,
       JobsModule.forRoot({ redisUrl, runWorker: role !== 'api' }),
+      CryptoModule,
       HealthModule,
+      AuthModule,
+      AuditModule,
+      CredentialsModule,
+      GrantsModule,
     ];
     // In production the API also serves the built web UI, so one port serves both.
     if (role !== 'worker' && existsSync(config.frontendDir)) {

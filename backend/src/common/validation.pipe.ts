@@ -1,11 +1,14 @@
 import { HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ApiError } from './api-error';
 
-function flatten(errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] {
+function flattenValidationErrors(
+  errors: ValidationError[],
+  parent = '',
+): { field: string; problems: string[] }[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
-    return [...own, ...flatten(error.children ?? [], field)];
+    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
 }
 
@@ -15,11 +18,14 @@ export function apiValidationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    exceptionFactory: (errors) => {
-      const details = flatten(errors);
-      const first = details[0];
-      const message = first ? `${first.field}: ${first.problems[0]}` : 'Invalid request';
-      return new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, details);
-    },
+    exceptionFactory: validationFailed,
   });
+}
+
+/** The 400 answer for class-validator errors: first problem in the message, all in details. */
+export function validationFailed(errors: ValidationError[]): ApiError {
+  const details = flattenValidationErrors(errors);
+  const first = details[0];
+  const message = first ? `${first.field}: ${first.problems[0]}` : 'Invalid request';
+  return new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, details);
 }

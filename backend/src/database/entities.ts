@@ -1,2 +1,14 @@
+import { AuditEvent } from '../audit/audit-event.entity';
+import { Session } from '../auth/session.entity';
+import { Credential } from '../credentials/credential.entity';
+import { DeploymentGrant } from '../grants/deployment-grant.entity';
+import { User } from '../users/user.entity';
+
 /** Every TypeORM entity, registered once; each domain module adds its own here. */
-export const ENTITIES: (new () => object)[] = [];
+export const ENTITIES: (new () => object)[] = [
+  User,
+  Session,
+  DeploymentGrant,
+  AuditEvent,
+  Credential,
+];

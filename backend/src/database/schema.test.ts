@@ -17,7 +17,8 @@ async function expectMigrationsMatchEntities(dataSource: DataSource): Promise<vo
     const applied = (await dataSource.query('SELECT name FROM migrations')) as { name: string }[];
     expect(applied).toHaveLength(MIGRATIONS.length);
     const pending = await dataSource.driver.createSchemaBuilder().log();
-    expect(pending.upQueries.map((query) => query.query)).toEqual([]);
+    const queries = pending.upQueries.map((query) => query.query);
+    expect(queries, `schema differs from entities:\n${queries.join('\n')}`).toEqual([]);
   } finally {
     await dataSource.destroy();
   }

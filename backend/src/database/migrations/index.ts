@@ -1,7 +1,8 @@
 import type { MigrationInterface } from 'typeorm';
+import { Accounts1764000000000 } from './1764000000000-accounts';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
  * migration runs unchanged on SQLite and PostgreSQL.
  */
-export const MIGRATIONS: (new () => MigrationInterface)[] = [];
+export const MIGRATIONS: (new () => MigrationInterface)[] = [Accounts1764000000000];

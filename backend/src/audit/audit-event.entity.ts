@@ -1,0 +1,54 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+} from 'typeorm';
+import { User } from '../users/user.entity';
+
+export enum AuditEventType {
+  Register = 'register',
+  Login = 'login',
+  LoginFailed = 'login_failed',
+  Logout = 'logout',
+  RefreshReuse = 'refresh_reuse',
+  SessionRevoked = 'session_revoked',
+  PasswordChanged = 'password_changed',
+  SshKeyRevealed = 'ssh_key_revealed',
+  CredentialCreated = 'credential_created',
+  CredentialUpdated = 'credential_updated',
+  CredentialDeleted = 'credential_deleted',
+}
+
+@Entity('audit_events')
+@Index(['userId', 'createdAt'])
+export class AuditEvent {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 36 })
+  userId!: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'userId' })
+  user?: User;
+
+  @Column({ type: 'varchar', length: 32 })
+  type!: AuditEventType;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ip!: string | null;
+
+  @Column({ type: 'varchar', length: 256, nullable: true })
+  userAgent!: string | null;
+
+  /** Non-secret context (credential id and name, session id…). */
+  @Column({ type: 'simple-json', nullable: true })
+  details!: Record<string, string> | null;
+
+  @CreateDateColumn()
+  createdAt!: Date;
+}

@@ -1,0 +1,150 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { toSessionDto, toUserDto } from './auth.mappers';
+import { AuthService } from './auth.service';
+import { Auth, Public, type AuthContext } from './auth.types';
+import {
+  ChangePasswordDto,
+  LoginDto,
+  PasswordConfirmationDto,
+  RefreshDto,
+  RegisterDto,
+  SessionDto,
+  SshPrivateKeyDto,
+  SshPublicKeyDto,
+  TokensDto,
+  UserResponseDto,
+} from './dto/auth.dto';
+import { Origin, type RequestOrigin } from './request-origin';
+import { SessionsService } from './sessions.service';
+import { sshFingerprint } from '../users/ssh-key-pair';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @ApiCreatedResponse({ type: UserResponseDto })
+  async register(
+    @Body() body: RegisterDto,
+    @Origin() origin: RequestOrigin,
+  ): Promise<UserResponseDto> {
+    return { user: toUserDto(await this.auth.register(body, origin)) };
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokensDto })
+  async login(@Body() body: LoginDto, @Origin() origin: RequestOrigin): Promise<TokensDto> {
+    const result = await this.auth.login(body, origin);
+    return { ...result, user: toUserDto(result.user) };
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokensDto })
+  async refresh(@Body() body: RefreshDto, @Origin() origin: RequestOrigin): Promise<TokensDto> {
+    const result = await this.auth.refresh(body.refreshToken, origin);
+    return { ...result, user: toUserDto(result.user) };
+  }
+
+  @Public()
+  @Post('logout')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async logout(@Body() body: RefreshDto, @Origin() origin: RequestOrigin): Promise<void> {
+    await this.auth.logout(body.refreshToken, origin);
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: UserResponseDto })
+  async me(@Auth() auth: AuthContext): Promise<UserResponseDto> {
+    return { user: toUserDto(await this.auth.currentUser(auth)) };
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'Changed; every other session is signed out' })
+  async changePassword(
+    @Auth() auth: AuthContext,
+    @Body() body: ChangePasswordDto,
+    @Origin() origin: RequestOrigin,
+  ): Promise<void> {
+    await this.auth.changePassword(auth, body, origin);
+  }
+
+  @Delete('account')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'The account and everything it owns are deleted' })
+  async deleteAccount(
+    @Auth() auth: AuthContext,
+    @Body() body: PasswordConfirmationDto,
+  ): Promise<void> {
+    await this.auth.deleteAccount(auth, body.password);
+  }
+
+  @Get('sessions')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: [SessionDto] })
+  async listSessions(@Auth() auth: AuthContext): Promise<SessionDto[]> {
+    const sessions = await this.sessions.list(auth.userId);
+    return sessions.map((session) => toSessionDto(session, auth.sessionId));
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiNoContentResponse()
+  async revokeSession(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Origin() origin: RequestOrigin,
+  ): Promise<void> {
+    await this.auth.revokeSession(auth, id, origin);
+  }
+
+  @Get('ssh-key')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: SshPublicKeyDto })
+  async sshPublicKey(@Auth() auth: AuthContext): Promise<SshPublicKeyDto> {
+    const user = await this.auth.currentUser(auth);
+    return { publicKey: user.sshPublicKey, fingerprint: sshFingerprint(user.sshPublicKey) };
+  }
+
+  @Post('ssh-key/reveal')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: SshPrivateKeyDto })
+  async revealSshPrivateKey(
+    @Auth() auth: AuthContext,
+    @Body() body: PasswordConfirmationDto,
+    @Origin() origin: RequestOrigin,
+  ): Promise<SshPrivateKeyDto> {
+    return { privateKey: await this.auth.revealSshPrivateKey(auth, body.password, origin) };
+  }
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
+import { UsersModule } from '../users/users.module';
+import { AuthController } from './auth.controller';
+import { AuthGuard } from './auth.guard';
+import { AuthService } from './auth.service';
+import { RateLimiter } from './rate-limiter';
+import { Session } from './session.entity';
+import { SessionsService } from './sessions.service';
+import { Tokens } from './tokens';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Session]), UsersModule, AuditModule],
+  controllers: [AuthController],
+  providers: [
+    AuthService,
+    SessionsService,
+    Tokens,
+    RateLimiter,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [SessionsService],
+})
+export class AuthModule {}

@@ -1,0 +1,103 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsEmail, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+const PASSWORD_MAX = 1024;
+
+export class RegisterDto {
+  @ApiProperty({ example: 'ada@example.org', maxLength: 254 })
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'ada', minLength: 1, maxLength: 64 })
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    message: 'username may use letters, digits, dot, dash and underscore (at most 64)',
+  })
+  username!: string;
+
+  @ApiProperty({
+    description: 'At least 10 characters, not a common password',
+    maxLength: PASSWORD_MAX,
+  })
+  @IsString()
+  @MaxLength(PASSWORD_MAX)
+  password!: string;
+}
+
+export class LoginDto {
+  @ApiProperty({ example: 'ada@example.org' })
+  @IsString()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty()
+  @IsString()
+  @MaxLength(PASSWORD_MAX)
+  password!: string;
+}
+
+export class RefreshDto {
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(512)
+  refreshToken!: string;
+}
+
+export class PasswordConfirmationDto {
+  @ApiProperty({ description: 'The current password, asked again for sensitive actions' })
+  @IsString()
+  @MaxLength(PASSWORD_MAX)
+  password!: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(PASSWORD_MAX)
+  currentPassword!: string;
+
+  @ApiProperty({ description: 'At least 10 characters, not a common password' })
+  @IsString()
+  @MaxLength(PASSWORD_MAX)
+  newPassword!: string;
+}
+
+export class UserDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() username!: string;
+  @ApiProperty({ description: 'Add this to authorized_keys on SSH hosts' }) sshPublicKey!: string;
+  @ApiProperty() createdAt!: Date;
+}
+
+export class UserResponseDto {
+  @ApiProperty({ type: UserDto }) user!: UserDto;
+}
+
+export class TokensDto {
+  @ApiProperty({ description: 'Bearer token, valid 15 minutes' }) accessToken!: string;
+  @ApiProperty({ description: 'Single-use; exchange at /auth/refresh, valid 30 days' })
+  refreshToken!: string;
+  @ApiProperty({ type: UserDto }) user!: UserDto;
+}
+
+export class SessionDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ type: String, nullable: true }) ip!: string | null;
+  @ApiProperty({ type: String, nullable: true }) userAgent!: string | null;
+  @ApiProperty() createdAt!: Date;
+  @ApiProperty() lastUsedAt!: Date;
+  @ApiProperty() expiresAt!: Date;
+  @ApiProperty({ description: 'The session making this request' }) current!: boolean;
+}
+
+export class SshPublicKeyDto {
+  @ApiProperty() publicKey!: string;
+  @ApiProperty({ example: 'SHA256:…' }) fingerprint!: string;
+}
+
+export class SshPrivateKeyDto {
+  @ApiProperty({ description: 'OpenSSH private key' }) privateKey!: string;
+}

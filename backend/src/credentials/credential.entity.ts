@@ -1,0 +1,47 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  Unique,
+  UpdateDateColumn,
+} from 'typeorm';
+import { User } from '../users/user.entity';
+
+export type CredentialType = 'aws' | 'gcp' | 'openstack' | 'ssh-host';
+
+@Entity('credentials')
+@Unique(['userId', 'name'])
+export class Credential {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 36 })
+  userId!: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'userId' })
+  user?: User;
+
+  @Column({ type: 'varchar', length: 16 })
+  type!: CredentialType;
+
+  @Column({ type: 'varchar', length: 63 })
+  name!: string;
+
+  /** Non-secret fields of the type (region, host, project…), returned to the user. */
+  @Column({ type: 'simple-json' })
+  fields!: Record<string, string | number>;
+
+  /** Secret fields, each sealed under the user's data key with AAD = id + field name. */
+  @Column({ type: 'simple-json' })
+  secrets!: Record<string, string>;
+
+  @CreateDateColumn()
+  createdAt!: Date;
+
+  @UpdateDateColumn()
+  updatedAt!: Date;
+}

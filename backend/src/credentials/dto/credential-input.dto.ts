@@ -1,0 +1,145 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import {
+  Equals,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+/** DNS label: credential names may become parts of resource names. */
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const NAME_MESSAGE = 'name must be a DNS label: lowercase letters, digits and dashes, at most 63';
+
+abstract class CredentialInput {
+  @ApiProperty({ example: 'my-cloud', maxLength: 63, pattern: DNS_LABEL.source })
+  @Matches(DNS_LABEL, { message: NAME_MESSAGE })
+  name!: string;
+}
+
+export class AwsCredentialInput extends CredentialInput {
+  @ApiProperty({ enum: ['aws'] })
+  @Equals('aws')
+  type!: 'aws';
+
+  @ApiProperty({ example: 'eu-central-1' })
+  @Matches(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/, {
+    message: 'region must be an AWS region such as eu-central-1',
+  })
+  region!: string;
+
+  @ApiProperty({ writeOnly: true, example: 'AKIA…' })
+  @Matches(/^[A-Z0-9]{16,128}$/, { message: 'accessKeyId must be an AWS access key id' })
+  accessKeyId!: string;
+
+  @ApiProperty({ writeOnly: true })
+  @IsString()
+  @MinLength(16)
+  @MaxLength(128)
+  secretAccessKey!: string;
+}
+
+export class GcpCredentialInput extends CredentialInput {
+  @ApiProperty({ enum: ['gcp'] })
+  @Equals('gcp')
+  type!: 'gcp';
+
+  @ApiPropertyOptional({ description: 'Defaults to the project_id of the service account' })
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { message: 'project must be a GCP project id' })
+  project?: string;
+
+  @ApiProperty({ writeOnly: true, description: 'The service-account key file (JSON text)' })
+  @IsString()
+  @MaxLength(16384)
+  serviceAccountJson!: string;
+}
+
+export class OpenstackCredentialInput extends CredentialInput {
+  @ApiProperty({ enum: ['openstack'] })
+  @Equals('openstack')
+  type!: 'openstack';
+
+  @ApiProperty({ example: 'https://keystone.example.org:5000/v3' })
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  @MaxLength(512)
+  authUrl!: string;
+
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  username!: string;
+
+  @ApiProperty({ writeOnly: true })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1024)
+  password!: string;
+
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  projectName!: string;
+
+  @ApiPropertyOptional({ default: 'Default' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  domain?: string;
+
+  @ApiPropertyOptional({ example: 'RegionOne' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  region?: string;
+}
+
+export class SshHostCredentialInput extends CredentialInput {
+  @ApiProperty({ enum: ['ssh-host'] })
+  @Equals('ssh-host')
+  type!: 'ssh-host';
+
+  @ApiProperty({ example: '203.0.113.10' })
+  @Matches(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9a-fA-F:]+\]?$/, {
+    message: 'host must be a hostname or an IP address',
+  })
+  host!: string;
+
+  @ApiPropertyOptional({ default: 22 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  port?: number;
+
+  @ApiProperty({ example: 'ubuntu' })
+  @Matches(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'username must be a Linux user name' })
+  username!: string;
+
+  @ApiProperty({
+    enum: ['generated-key', 'uploaded-key'],
+    description: 'generated-key: your Fieldstation SSH key (add its public half to the host)',
+  })
+  @IsIn(['generated-key', 'uploaded-key'])
+  auth!: 'generated-key' | 'uploaded-key';
+
+  @ApiPropertyOptional({ writeOnly: true, description: 'OpenSSH private key, for uploaded-key' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16384)
+  privateKey?: string;
+}
+
+/** Updates: every field optional; the type never changes; a secret given here replaces the old. */
+export class AwsCredentialUpdate extends PartialType(AwsCredentialInput) {}
+export class GcpCredentialUpdate extends PartialType(GcpCredentialInput) {}
+export class OpenstackCredentialUpdate extends PartialType(OpenstackCredentialInput) {}
+export class SshHostCredentialUpdate extends PartialType(SshHostCredentialInput) {}

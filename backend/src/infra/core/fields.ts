@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/**
+ * Field schemas shared by the per-cloud inputs. Everything that ends up in a resource name,
+ * tag or label is restricted to what every cloud accepts (lowercase DNS labels), so user text
+ * never has to be escaped anywhere.
+ */
+
+/** A platform or space id: usable as AWS tag, GCP label value and OpenStack tag unchanged. */
+export const ownerId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,46}$/, 'must be lowercase letters, digits and hyphens (at most 47)');
+
+/** A user-chosen name that becomes part of resource names (`fs-<name>-…`). */
+export const dnsName = z
+  .string()
+  .regex(
+    /^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$/,
+    'must be a DNS label: lowercase letters, digits and hyphens, starting with a letter, at most 30 characters',
+  );
+
+export const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'must be an IPv4 or IPv6 CIDR' });
+
+/** Source ranges allowed to reach the platform's service ports (or SSH). */
+export const cidrList = z.array(cidr).min(1).max(20);
+
+export const sshPublicKey = z
+  .string()
+  .trim()
+  .regex(
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\r\n]{0,200})?$/,
+    'must be one OpenSSH public key line',
+  );
+
+export const dataVolumeGb = z.number().int().min(1).max(16384);
+
+/** Cloud identifiers (regions, zones, machine types, image names) from a menu, not free text. */
+export const cloudIdentifier = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, 'must be a cloud identifier');

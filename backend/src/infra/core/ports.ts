@@ -1,0 +1,13 @@
+/** Ports the platform exposes; SSH is separate because its source CIDRs can be narrower. */
+export const PLATFORM_PORTS = [
+  { name: 'amqp', port: 5672 },
+  { name: 'amqps', port: 5671 },
+  { name: 'mqtt', port: 1883 },
+  { name: 'mqtts', port: 8883 },
+  { name: 'grafana', port: 3000 },
+] as const;
+
+export const SSH_PORT = 22;
+
+/** The user the VM is prepared for; Ansible connects as this user. */
+export const SSH_USER = 'fieldstation';
