@@ -7,9 +7,9 @@ import { serviceUrl, tempDir } from './test-env';
 
 /** The real HTTP application on a fresh SQLite file and the test Redis, listening on a free port. */
 export async function startTestApp(
-  options: { role?: ProcessRole; env?: NodeJS.ProcessEnv } = {},
+  options: { role?: ProcessRole; env?: NodeJS.ProcessEnv; dataDir?: string } = {},
 ): Promise<{ app: INestApplication; baseUrl: string; dataDir: string }> {
-  const dataDir = tempDir();
+  const dataDir = options.dataDir ?? tempDir();
   const config = loadConfig({ DATA_DIR: dataDir, ...options.env });
   const app = await createHttpApp({
     config,

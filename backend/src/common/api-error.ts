@@ -9,5 +9,6 @@ export interface ApiErrorBody {
 export class ApiError extends HttpException {
   constructor(status: HttpStatus, code: string, message: string, details?: unknown) {
     super({ error: { code, message, details } } satisfies ApiErrorBody, status);
+    this.message = message;
   }
 }

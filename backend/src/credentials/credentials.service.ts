@@ -83,7 +83,10 @@ export class CredentialsService {
   }
 
   async list(userId: string, type?: CredentialType): Promise<CredentialDto[]> {
-    const found = await this.credentials.find({ where: { userId, type }, order: { name: 'ASC' } });
+    const found = await this.credentials.find({
+      where: type ? { userId, type } : { userId },
+      order: { name: 'ASC' },
+    });
     return found.map(toDto);
   }
 
