@@ -12,7 +12,7 @@ export class ApiClient {
   accessToken: string | undefined;
   refreshToken: string | undefined;
 
-  constructor(readonly baseUrl: string) {}
+  constructor(public baseUrl: string) {}
 
   async request<T = unknown>(
     method: string,

@@ -150,7 +150,7 @@ describe('credentials (running API, SQLite, Redis)', () => {
     expect(
       (await post({ ...samples.gcp, serviceAccountJson: 'not json' })).body.error.message,
     ).toBe('serviceAccountJson is not valid JSON');
-    const { privateKey: _, ...withoutKey } = samples.sshHost;
+    const { privateKey: _privateKey, ...withoutKey } = samples.sshHost;
     expect((await post(withoutKey)).body.error.code).toBe('PRIVATE_KEY_REQUIRED');
     expect((await post({ ...samples.sshHost, privateKey: 'garbage' })).body.error.code).toBe(
       'INVALID_PRIVATE_KEY',
