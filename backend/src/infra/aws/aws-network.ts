@@ -51,13 +51,19 @@ export class AwsNetwork extends Construct {
       tags: named('public'),
     });
 
-    const gateway = new InternetGateway(this, 'gateway', { vpcId: this.vpc.id, tags: named('igw') });
+    const gateway = new InternetGateway(this, 'gateway', {
+      vpcId: this.vpc.id,
+      tags: named('igw'),
+    });
     const routes = new RouteTable(this, 'routes', {
       vpcId: this.vpc.id,
       route: [{ cidrBlock: '0.0.0.0/0', gatewayId: gateway.id }],
       tags: named('routes'),
     });
-    new RouteTableAssociation(this, 'routes-subnet', { subnetId: this.subnet.id, routeTableId: routes.id });
+    new RouteTableAssociation(this, 'routes-subnet', {
+      subnetId: this.subnet.id,
+      routeTableId: routes.id,
+    });
 
     this.securityGroup = new SecurityGroup(this, 'security-group', {
       name: `${prefix}-platforms`,

@@ -68,6 +68,10 @@ export class AwsPlatformInstance extends Construct {
       instanceId: this.instance.id,
     });
 
-    this.publicIp = new Eip(this, 'public-ip', { domain: 'vpc', instance: this.instance.id, tags: named('ip') });
+    this.publicIp = new Eip(this, 'public-ip', {
+      domain: 'vpc',
+      instance: this.instance.id,
+      tags: named('ip'),
+    });
   }
 }

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { App, type TerraformStack } from 'cdktf';
+import {
+  awsPlatformInputSchema,
+  awsSpaceInputSchema,
+  type AwsPlatformInput,
+  type AwsSpaceInput,
+} from './aws/aws-inputs';
+import { AwsPlatformStack, AwsSpaceStack } from './aws/aws-stacks';
+import { ownerId } from './core/fields';
+import type { StateBackend } from './core/fieldstation-stack';
+import { gcpPlatformInputSchema, type GcpPlatformInput } from './gcp/gcp-inputs';
+import { GcpPlatformStack } from './gcp/gcp-stacks';
+import {
+  openstackPlatformInputSchema,
+  openstackSpaceInputSchema,
+  type OpenstackPlatformInput,
+  type OpenstackSpaceInput,
+} from './openstack/openstack-inputs';
+import { OpenstackPlatformStack, OpenstackSpaceStack } from './openstack/openstack-stacks';
+
+export type StackKind = 'space' | 'platform';
+
+/** What to synthesize. Inputs are validated (and defaulted) again here, at the infra seam. */
+export type StackRequest =
+  | { target: 'aws'; kind: 'space'; input: AwsSpaceInput }
+  | { target: 'aws'; kind: 'platform'; input: AwsPlatformInput }
+  | { target: 'gcp'; kind: 'platform'; input: GcpPlatformInput }
+  | { target: 'openstack'; kind: 'space'; input: OpenstackSpaceInput }
+  | { target: 'openstack'; kind: 'platform'; input: OpenstackPlatformInput };
+
+export interface StackSynthesizerOptions {
+  /** `local` (default): state file in the working dir; `pg`: runner needs PG_CONN_STR. */
+  stateBackend?: 'local' | 'pg';
+}
+
+export interface SynthesizedStack {
+  workDir: string;
+  /** The Terraform JSON configuration the runner applies. */
+  configFile: string;
+}
+
+/** The working directory of one stack: `<dataDir>/stacks/<userId>/<kind>/<id>/`. */
+export function stackWorkDir(dataDir: string, userId: string, kind: StackKind, id: string): string {
+  // Both ids become path segments: refuse anything that could leave the data dir.
+  return join(dataDir, 'stacks', ownerId.parse(userId), kind, ownerId.parse(id));
+}
+
+/**
+ * Synthesizes one stack in-process (one cdktf App per call) into its working directory as
+ * `cdk.tf.json`, next to the local state file. Nothing here spawns the cdktf CLI.
+ */
+export class StackSynthesizer {
+  private readonly stateBackend: 'local' | 'pg';
+
+  constructor(options: StackSynthesizerOptions = {}) {
+    this.stateBackend = options.stateBackend ?? 'local';
+  }
+
+  async synthesize(request: StackRequest, workDir: string): Promise<SynthesizedStack> {
+    await mkdir(workDir, { recursive: true });
+    // cdktf writes `<outdir>/stacks/<id>/cdk.tf.json`; synthesize beside the working dir's
+    // files and move the one file in, so a failed synthesis never leaves a half-written config.
+    const outdir = join(workDir, `.synth-${randomUUID()}`);
+    try {
+      const app = new App({ outdir, stackTraces: false });
+      const stack = buildStack(app, request, this.backendFor(request));
+      app.synth();
+      const configFile = join(workDir, 'cdk.tf.json');
+      await rename(join(outdir, 'stacks', stack.node.id, 'cdk.tf.json'), configFile);
+      return { workDir, configFile };
+    } finally {
+      await rm(outdir, { recursive: true, force: true });
+    }
+  }
+
+  private backendFor(request: StackRequest): StateBackend {
+    if (this.stateBackend === 'local') return { type: 'local' };
+    const id = 'platformId' in request.input ? request.input.platformId : request.input.spaceId;
+    return { type: 'pg', schemaName: `fieldstation_${request.kind}_${id.replace(/-/g, '_')}` };
+  }
+}
+
+function buildStack(app: App, request: StackRequest, backend: StateBackend): TerraformStack {
+  const id = `${request.target}-${request.kind}`;
+  switch (request.target) {
+    case 'aws':
+      return request.kind === 'space'
+        ? new AwsSpaceStack(app, id, awsSpaceInputSchema.parse(request.input), backend)
+        : new AwsPlatformStack(app, id, awsPlatformInputSchema.parse(request.input), backend);
+    case 'gcp':
+      return new GcpPlatformStack(app, id, gcpPlatformInputSchema.parse(request.input), backend);
+    case 'openstack':
+      return request.kind === 'space'
+        ? new OpenstackSpaceStack(app, id, openstackSpaceInputSchema.parse(request.input), backend)
+        : new OpenstackPlatformStack(
+            app,
+            id,
+            openstackPlatformInputSchema.parse(request.input),
+            backend,
+          );
+  }
+}
