@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidMessageError, parseTelemetryMessage, validateReading } from './reading';
+
+const RECEIVED_AT = 1_700_000_000_000;
+const parse = (body: unknown, routingKey = 'telemetry.room.pi1') =>
+  parseTelemetryMessage(
+    Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    routingKey,
+    RECEIVED_AT,
+  );
+
+describe('parseTelemetryMessage', () => {
+  it('takes measurement and device from the routing key when the body has none', () => {
+    expect(parse({ data: { temp: 1 } })).toEqual({
+      measurement: 'room',
+      device: 'pi1',
+      time: RECEIVED_AT,
+      data: { temp: 1 },
+    });
+  });
+
+  it('prefers the body and accepts MyT\'s "sensor" as the device', () => {
+    expect(parse({ measurement: 'sensorData', sensor: 'myt', data: {} }, '')).toMatchObject({
+      measurement: 'sensorData',
+      device: 'myt',
+    });
+  });
+
+  it('keeps ISO-8601 and epoch-millisecond device timestamps', () => {
+    expect(parse({ ts: '2024-05-01T12:00:00.123Z', data: {} }).time).toBe(
+      Date.parse('2024-05-01T12:00:00.123Z'),
+    );
+    expect(parse({ ts: 1714564800456, data: {} }).time).toBe(1714564800456);
+  });
+
+  it.each([
+    ['not json', 'message is not valid JSON'],
+    ['[1,2]', 'message is not a JSON object'],
+    [{ data: 5 }, 'message has no "data" object'],
+    [{ ts: 'yesterday', data: {} }, '"ts" is not a valid timestamp'],
+    [{ ts: true, data: {} }, '"ts" must be an ISO-8601 string or epoch milliseconds'],
+    [{ device: 7, data: {} }, '"device" must be a non-empty string of at most 200 characters'],
+  ])('rejects %j with a reason', (body, reason) => {
+    expect(() => parse(body)).toThrow(new InvalidMessageError(reason));
+  });
+
+  it('rejects a message whose names are neither in the body nor in the routing key', () => {
+    expect(() => parse({ data: {} }, 'something.else')).toThrow('message has no measurement');
+  });
+});
+
+describe('validateReading', () => {
+  it('accepts a Date, an ISO string or epoch ms as the time', () => {
+    const base = { measurement: 'm', device: 'd', data: {} };
+    expect(validateReading({ ...base, time: new Date(5) }).time).toBe(5);
+    expect(validateReading({ ...base, ts: '1970-01-01T00:00:00.007Z' }).time).toBe(7);
+    expect(validateReading({ ...base, time: 9 }).time).toBe(9);
+  });
+
+  it('rejects a reading without a time or data', () => {
+    expect(() => validateReading({ measurement: 'm', device: 'd', data: {} })).toThrow(
+      'without a valid time',
+    );
+    expect(() => validateReading({ measurement: 'm', device: 'd', time: 1 })).toThrow(
+      'without a "data" object',
+    );
+  });
+});

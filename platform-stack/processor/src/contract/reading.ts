@@ -1,0 +1,99 @@
+/**
+ * The message contract of DESIGN §8. Devices publish JSON
+ * `{"measurement": "room", "device": "pi1", "ts": <ISO-8601 | epoch ms>, "data": {...}}`
+ * to MQTT topic `telemetry/<measurement>/<device>` or AMQP `amq.topic` with routing key
+ * `telemetry.<measurement>.<device>`. MyT devices publish `{"measurement", "sensor", "data"}`
+ * to the fanout exchange `data`, so `sensor` is accepted as the device name.
+ */
+export interface Reading {
+  measurement: string;
+  device: string;
+  /** Epoch milliseconds: the device's timestamp when it sent one, else the time of arrival. */
+  time: number;
+  data: Record<string, unknown>;
+}
+
+export class InvalidMessageError extends Error {
+  override readonly name = 'InvalidMessageError';
+}
+
+const ROUTING_KEY_PREFIX = 'telemetry.';
+const MAX_NAME_LENGTH = 200;
+
+export function parseTelemetryMessage(
+  content: Buffer,
+  routingKey: string,
+  receivedAt: number,
+): Reading {
+  let body: unknown;
+  try {
+    body = JSON.parse(content.toString('utf8'));
+  } catch {
+    throw new InvalidMessageError('message is not valid JSON');
+  }
+  if (!isPlainObject(body)) throw new InvalidMessageError('message is not a JSON object');
+
+  const fromKey = namesFromRoutingKey(routingKey);
+  const measurement = nameField(body.measurement, 'measurement') ?? fromKey?.measurement;
+  const device = nameField(body.device ?? body.sensor, 'device') ?? fromKey?.device;
+  if (!measurement) throw new InvalidMessageError('message has no measurement');
+  if (!device) throw new InvalidMessageError('message has no device');
+  if (!isPlainObject(body.data)) throw new InvalidMessageError('message has no "data" object');
+
+  return { measurement, device, time: parseTimestamp(body.ts, receivedAt), data: body.data };
+}
+
+/** Validates a reading returned by the user's script before it reaches a database. */
+export function validateReading(value: unknown): Reading {
+  if (!isPlainObject(value))
+    throw new InvalidMessageError('the script returned something that is not a reading object');
+  const measurement = nameField(value.measurement, 'measurement');
+  const device = nameField(value.device, 'device');
+  if (!measurement || !device)
+    throw new InvalidMessageError('the script returned a reading without measurement or device');
+  if (!isPlainObject(value.data))
+    throw new InvalidMessageError('the script returned a reading without a "data" object');
+  const time =
+    value.time instanceof Date
+      ? value.time.getTime()
+      : parseTimestamp(value.time ?? value.ts, Number.NaN);
+  if (!Number.isFinite(time))
+    throw new InvalidMessageError('the script returned a reading without a valid time');
+  return { measurement, device, time, data: value.data };
+}
+
+export function parseTimestamp(value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  let time: number;
+  if (typeof value === 'number') time = value;
+  else if (typeof value === 'string') time = Date.parse(value);
+  else throw new InvalidMessageError('"ts" must be an ISO-8601 string or epoch milliseconds');
+  // Years 1970..9999: outside that the databases disagree on what the value means.
+  if (!Number.isFinite(time) || time < 0 || time > 253402300799999) {
+    throw new InvalidMessageError('"ts" is not a valid timestamp');
+  }
+  return Math.trunc(time);
+}
+
+function namesFromRoutingKey(
+  routingKey: string,
+): { measurement: string; device: string } | undefined {
+  if (!routingKey.startsWith(ROUTING_KEY_PREFIX)) return undefined;
+  const parts = routingKey.slice(ROUTING_KEY_PREFIX.length).split('.');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
+  return { measurement: parts[0], device: parts[1] };
+}
+
+function nameField(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
+    throw new InvalidMessageError(
+      `"${field}" must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
+    );
+  }
+  return value;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

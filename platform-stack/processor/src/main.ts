@@ -1,0 +1,186 @@
+/**
+ * The processor: consumes the telemetry queue, runs the user's script, writes batches to the
+ * platform's database and acknowledges only what the database confirmed. Broker connection loss
+ * is fatal by design (crash-only): the container restarts and the broker redelivers every
+ * unacknowledged message. A database outage is waited out in-process.
+ */
+import amqp, { type ChannelModel } from 'amqplib';
+import { ConfigError, loadProcessorConfig, type ProcessorConfig } from './config/processor-config';
+import { assertTopology } from './contract/topology';
+import { Logger, describeError } from './log/logger';
+import { BatchPipeline } from './pipeline/batch-pipeline';
+import { DeadLetterPublisher } from './pipeline/dead-letter-publisher';
+import { retryUntilSuccess } from './pipeline/retry';
+import { ScriptSandbox } from './script/script-sandbox';
+import { ProcessorMetrics } from './status/processor-metrics';
+import { StatusServer } from './status/status-server';
+import { createReadingWriter } from './writers/create-reading-writer';
+import type { ReadingWriter } from './writers/reading-writer';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config: ProcessorConfig;
+  try {
+    config = loadProcessorConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = new Logger(config.logLevel, { component: 'processor' });
+  const metrics = new ProcessorMetrics();
+  let shuttingDown = false;
+  const fatal = (error: unknown) => {
+    logger.error('fatal error; exiting so the broker redelivers unacknowledged messages', {
+      error: describeError(error),
+    });
+    process.exit(1);
+  };
+
+  // Filled in once loaded; the status endpoint answers before that (e.g. while the database is down).
+  const scriptHolder: { sandbox?: ScriptSandbox } = {};
+  const status = new StatusServer(
+    () => ({
+      ...metrics.snapshot(),
+      database: config.database.kind,
+      script: scriptHolder.sandbox?.status() ?? null,
+    }),
+    () => metrics.consuming && metrics.databaseReady,
+  );
+  const statusPort = await status.listen(config.statusPort, config.statusHost);
+  logger.info('status endpoint listening', { port: statusPort });
+
+  const writer = createReadingWriter(config.database);
+  await prepareDatabase(writer, logger);
+  metrics.databaseReady = true;
+
+  const sandbox = config.scriptPath
+    ? await startSandbox(config, config.scriptPath, logger)
+    : undefined;
+  scriptHolder.sandbox = sandbox;
+  sandbox?.watch();
+
+  const connection = await retryUntilSuccess(
+    () =>
+      amqp.connect(config.amqpUrl, {
+        clientProperties: { connection_name: 'fieldstation-processor' },
+      }),
+    (error, attempt, delayMs) =>
+      logger.warn('broker not reachable; retrying', {
+        attempt,
+        delayMs,
+        error: describeError(error),
+      }),
+  );
+  connection.on('error', (error: Error) =>
+    logger.error('broker connection error', { error: describeError(error) }),
+  );
+  connection.on('close', () => {
+    if (!shuttingDown) fatal(new Error('broker connection closed'));
+  });
+
+  const consumeChannel = await connection.createChannel();
+  await consumeChannel.prefetch(config.prefetch);
+  await assertTopology(consumeChannel, {
+    queue: config.queue,
+    deadLetterQueue: config.deadLetterQueue,
+  });
+  const publishChannel = await connection.createConfirmChannel();
+  for (const channel of [consumeChannel, publishChannel]) {
+    channel.on('close', () => {
+      if (!shuttingDown) fatal(new Error('broker channel closed'));
+    });
+  }
+
+  const pipeline = new BatchPipeline({
+    consumeChannel,
+    deadLetters: new DeadLetterPublisher(publishChannel, config.deadLetterQueue),
+    writer,
+    sandbox,
+    metrics,
+    logger,
+    batchSize: config.batchSize,
+    batchMaxWaitMs: config.batchMaxWaitMs,
+    onFatal: fatal,
+  });
+  const { consumerTag } = await consumeChannel.consume(config.queue, (message) => {
+    if (message) pipeline.accept(message);
+    else fatal(new Error('the broker cancelled the consumer (queue deleted?)'));
+  });
+  metrics.consuming = true;
+  logger.info('consuming', {
+    queue: config.queue,
+    database: config.database.kind,
+    prefetch: config.prefetch,
+    batchSize: config.batchSize,
+    script: config.scriptPath ?? null,
+  });
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info('shutting down', { signal });
+    metrics.consuming = false;
+    // Whatever is not acknowledged by then is redelivered by the broker, so a stuck drain may be cut short.
+    setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
+    try {
+      await consumeChannel.cancel(consumerTag);
+      await pipeline.drain();
+      await closeQuietly(connection);
+      await writer.close();
+      await sandbox?.close();
+      await status.close();
+    } catch (error) {
+      logger.warn('error during shutdown', { error: describeError(error) });
+    }
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+async function prepareDatabase(writer: ReadingWriter, logger: Logger): Promise<void> {
+  await retryUntilSuccess(
+    () => writer.prepare(),
+    (error, attempt, delayMs) =>
+      logger.warn('database not ready; retrying', {
+        database: writer.kind,
+        attempt,
+        delayMs,
+        error: describeError(error),
+      }),
+  );
+}
+
+/** A script that does not load keeps the processor waiting (not consuming) until the file is fixed. */
+async function startSandbox(
+  config: ProcessorConfig,
+  scriptPath: string,
+  logger: Logger,
+): Promise<ScriptSandbox> {
+  return retryUntilSuccess(
+    () => ScriptSandbox.start({ scriptPath, timeoutMs: config.scriptTimeoutMs, logger }),
+    (error, attempt) =>
+      logger.error('the script cannot be loaded; waiting for a fixed version', {
+        attempt,
+        error: describeError(error),
+      }),
+    { initialMs: 1000, maxMs: 5000 },
+  );
+}
+
+async function closeQuietly(connection: ChannelModel): Promise<void> {
+  try {
+    await connection.close();
+  } catch {
+    // already closed by the broker
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`processor failed to start: ${describeError(error)}\n`);
+  process.exit(1);
+});
