@@ -8,18 +8,15 @@ import {
   type AwsPlatformInput,
   type AwsSpaceInput,
 } from './aws/aws-inputs';
-import { AwsPlatformStack, AwsSpaceStack } from './aws/aws-stacks';
 import { ownerId } from './core/fields';
 import type { StateBackend } from './core/fieldstation-stack';
 import { gcpPlatformInputSchema, type GcpPlatformInput } from './gcp/gcp-inputs';
-import { GcpPlatformStack } from './gcp/gcp-stacks';
 import {
   openstackPlatformInputSchema,
   openstackSpaceInputSchema,
   type OpenstackPlatformInput,
   type OpenstackSpaceInput,
 } from './openstack/openstack-inputs';
-import { OpenstackPlatformStack, OpenstackSpaceStack } from './openstack/openstack-stacks';
 
 export type StackKind = 'space' | 'platform';
 
@@ -66,7 +63,7 @@ export class StackSynthesizer {
     const outdir = join(workDir, `.synth-${randomUUID()}`);
     try {
       const app = new App({ outdir, stackTraces: false });
-      const stack = buildStack(app, request, this.backendFor(request));
+      const stack = await buildStack(app, request, this.backendFor(request));
       app.synth();
       const configFile = join(workDir, 'cdk.tf.json');
       await rename(join(outdir, 'stacks', stack.node.id, 'cdk.tf.json'), configFile);
@@ -83,16 +80,28 @@ export class StackSynthesizer {
   }
 }
 
-function buildStack(app: App, request: StackRequest, backend: StateBackend): TerraformStack {
+// Each cloud's stacks (and provider bindings) load on first use: a worker launching an AWS
+// platform never pays for the Google bindings, and importing this module stays cheap.
+async function buildStack(
+  app: App,
+  request: StackRequest,
+  backend: StateBackend,
+): Promise<TerraformStack> {
   const id = `${request.target}-${request.kind}`;
   switch (request.target) {
-    case 'aws':
+    case 'aws': {
+      const { AwsPlatformStack, AwsSpaceStack } = await import('./aws/aws-stacks');
       return request.kind === 'space'
         ? new AwsSpaceStack(app, id, awsSpaceInputSchema.parse(request.input), backend)
         : new AwsPlatformStack(app, id, awsPlatformInputSchema.parse(request.input), backend);
-    case 'gcp':
+    }
+    case 'gcp': {
+      const { GcpPlatformStack } = await import('./gcp/gcp-stacks');
       return new GcpPlatformStack(app, id, gcpPlatformInputSchema.parse(request.input), backend);
-    case 'openstack':
+    }
+    case 'openstack': {
+      const { OpenstackPlatformStack, OpenstackSpaceStack } =
+        await import('./openstack/openstack-stacks');
       return request.kind === 'space'
         ? new OpenstackSpaceStack(app, id, openstackSpaceInputSchema.parse(request.input), backend)
         : new OpenstackPlatformStack(
@@ -101,5 +110,6 @@ function buildStack(app: App, request: StackRequest, backend: StateBackend): Ter
             openstackPlatformInputSchema.parse(request.input),
             backend,
           );
+    }
   }
 }
