@@ -1,0 +1,215 @@
+import { DATABASE_NAME, PROCESSOR_USER, type StackSpec } from '../spec/stack-spec';
+import { GRAFANA_DASHBOARDS_PATH } from '../grafana/render-grafana';
+import { RABBITMQ_CONTAINER_PATHS } from '../rabbitmq/render-rabbitmq';
+
+/**
+ * Secrets reach containers through the `.env` file next to the compose file (mode 0600), which
+ * compose substitutes into `${...}`; the compose file itself holds none.
+ */
+export const ENV = {
+  brokerAdminPassword: 'FIELDSTATION_BROKER_ADMIN_PASSWORD',
+  processorBrokerPassword: 'FIELDSTATION_PROCESSOR_BROKER_PASSWORD',
+  databasePassword: 'FIELDSTATION_DATABASE_PASSWORD',
+  grafanaAdminPassword: 'FIELDSTATION_GRAFANA_ADMIN_PASSWORD',
+} as const;
+
+const ref = (name: string) => `\${${name}}`;
+
+/** Data directories below the data volume, with the owner (uid:gid) each image runs as. */
+export function dataDirectories(spec: StackSpec): { path: string; uid: number; gid: number }[] {
+  const database = {
+    postgres: { dir: 'postgres', uid: 999, gid: 999 },
+    timescaledb: { dir: 'timescaledb', uid: 999, gid: 999 },
+    influxdb: { dir: 'influxdb', uid: 1500, gid: 1500 },
+    mongodb: { dir: 'mongodb', uid: 999, gid: 999 },
+  }[spec.database];
+  return [
+    { path: `${spec.dataPath}/rabbitmq`, uid: 999, gid: 999 },
+    { path: `${spec.dataPath}/${database.dir}`, uid: database.uid, gid: database.gid },
+    { path: `${spec.dataPath}/grafana`, uid: 472, gid: 0 },
+  ];
+}
+
+const LOGGING = { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } };
+
+function healthcheck(test: string[], startPeriod = '30s') {
+  return { test, interval: '15s', timeout: '5s', retries: 5, start_period: startPeriod };
+}
+
+function published(port: number | null, containerPort: number): string[] {
+  return port === null ? [] : [`${port}:${containerPort}`];
+}
+
+function databaseService(spec: StackSpec): Record<string, unknown> {
+  const base = { restart: 'unless-stopped', logging: LOGGING };
+  switch (spec.database) {
+    case 'postgres':
+    case 'timescaledb':
+      return {
+        ...base,
+        image: spec.database === 'postgres' ? spec.images.postgres : spec.images.timescaledb,
+        environment: {
+          POSTGRES_PASSWORD: ref(ENV.databasePassword),
+          POSTGRES_DB: DATABASE_NAME,
+          // A subdirectory: the volume's root may hold lost+found, which initdb refuses.
+          PGDATA: '/var/lib/postgresql/data/pgdata',
+        },
+        volumes: [`${spec.dataPath}/${spec.database}:/var/lib/postgresql/data`],
+        healthcheck: healthcheck(['CMD', 'pg_isready', '-U', 'postgres', '-d', DATABASE_NAME]),
+      };
+    case 'influxdb':
+      return {
+        ...base,
+        image: spec.images.influxdb,
+        environment: {
+          INFLUXDB_DB: DATABASE_NAME,
+          INFLUXDB_HTTP_AUTH_ENABLED: 'true',
+          INFLUXDB_ADMIN_USER: 'admin',
+          INFLUXDB_ADMIN_PASSWORD: ref(ENV.databasePassword),
+          INFLUXDB_REPORTING_DISABLED: 'true',
+        },
+        volumes: [`${spec.dataPath}/influxdb:/var/lib/influxdb`],
+        // The influx CLI reads credentials from INFLUX_USERNAME/INFLUX_PASSWORD, keeping them out of argv.
+        healthcheck: healthcheck([
+          'CMD-SHELL',
+          'INFLUX_USERNAME=admin INFLUX_PASSWORD="$$INFLUXDB_ADMIN_PASSWORD" influx -host 127.0.0.1 -execute "SHOW DATABASES" > /dev/null',
+        ]),
+      };
+    case 'mongodb':
+      return {
+        ...base,
+        image: spec.images.mongodb,
+        environment: {
+          MONGO_INITDB_ROOT_USERNAME: 'fieldstation',
+          MONGO_INITDB_ROOT_PASSWORD: ref(ENV.databasePassword),
+        },
+        volumes: [`${spec.dataPath}/mongodb:/data/db`],
+        healthcheck: healthcheck([
+          'CMD',
+          'mongosh',
+          '--quiet',
+          '--eval',
+          "db.adminCommand('ping').ok",
+        ]),
+      };
+  }
+}
+
+function processorDatabaseEnvironment(spec: StackSpec): Record<string, string> {
+  const password = ref(ENV.databasePassword);
+  switch (spec.database) {
+    case 'postgres':
+    case 'timescaledb':
+      return {
+        DATABASE_KIND: spec.database,
+        POSTGRES_URL: `postgres://postgres:${password}@database:5432/${DATABASE_NAME}`,
+      };
+    case 'influxdb':
+      return {
+        DATABASE_KIND: 'influxdb',
+        INFLUX_URL: 'http://database:8086',
+        INFLUX_DATABASE: DATABASE_NAME,
+        INFLUX_USERNAME: 'admin',
+        INFLUX_PASSWORD: password,
+      };
+    case 'mongodb':
+      return {
+        DATABASE_KIND: 'mongodb',
+        MONGO_URL: `mongodb://fieldstation:${password}@database:27017/?authSource=admin`,
+        MONGO_DATABASE: DATABASE_NAME,
+      };
+  }
+}
+
+/** The compose definition (Compose Specification; accepted by docker-compose 1.29 and `docker compose`). */
+export function renderCompose(spec: StackSpec): Record<string, unknown> {
+  const rabbitmqVolumes = [
+    `${spec.dataPath}/rabbitmq:/var/lib/rabbitmq`,
+    `./rabbitmq/rabbitmq.conf:${RABBITMQ_CONTAINER_PATHS.config}:ro`,
+    `./rabbitmq/enabled_plugins:${RABBITMQ_CONTAINER_PATHS.plugins}:ro`,
+    `./rabbitmq/definitions.json:${RABBITMQ_CONTAINER_PATHS.definitions}:ro`,
+  ];
+  if (spec.tls) rabbitmqVolumes.push(`./rabbitmq/tls:${RABBITMQ_CONTAINER_PATHS.tlsDirectory}:ro`);
+
+  const services: Record<string, unknown> = {
+    rabbitmq: {
+      image: spec.images.rabbitmq,
+      // A fixed node name keeps the broker's data directory stable across container re-creation.
+      hostname: 'rabbitmq',
+      restart: 'unless-stopped',
+      logging: LOGGING,
+      volumes: rabbitmqVolumes,
+      ports: [
+        ...published(spec.ports.amqp, 5672),
+        ...published(spec.ports.amqps, 5671),
+        ...published(spec.ports.mqtt, 1883),
+        ...published(spec.ports.mqtts, 8883),
+        ...published(spec.ports.rabbitmqManagement, 15672),
+      ],
+      healthcheck: healthcheck(['CMD', 'rabbitmq-diagnostics', '-q', 'ping'], '60s'),
+    },
+    database: databaseService(spec),
+    processor: {
+      image: spec.images.processor,
+      build: { context: './processor', args: { NODE_IMAGE: spec.images.node } },
+      restart: 'unless-stopped',
+      logging: LOGGING,
+      environment: {
+        AMQP_URL: `amqp://${PROCESSOR_USER}:${ref(ENV.processorBrokerPassword)}@rabbitmq:5672`,
+        ...processorDatabaseEnvironment(spec),
+        SCRIPT_PATH: '/app/script/process.js',
+        SCRIPT_TIMEOUT_MS: String(spec.processor.scriptTimeoutMs),
+        PROCESSOR_BATCH_SIZE: String(spec.processor.batchSize),
+        STATUS_PORT: '8080',
+      },
+      // The script directory is mounted, so updating it is a file copy the processor hot-reloads.
+      volumes: ['./processor/script:/app/script:ro'],
+      depends_on: {
+        rabbitmq: { condition: 'service_healthy' },
+        database: { condition: 'service_healthy' },
+      },
+      healthcheck: healthcheck([
+        'CMD',
+        'node',
+        '-e',
+        "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+      ]),
+    },
+    grafana: {
+      image: spec.images.grafana,
+      user: '472',
+      restart: 'unless-stopped',
+      logging: LOGGING,
+      environment: {
+        GF_SECURITY_ADMIN_USER: 'admin',
+        GF_SECURITY_ADMIN_PASSWORD: ref(ENV.grafanaAdminPassword),
+        GF_USERS_ALLOW_SIGN_UP: 'false',
+        GF_AUTH_ANONYMOUS_ENABLED: 'false',
+        GF_ANALYTICS_REPORTING_ENABLED: 'false',
+        GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+        GF_PLUGINS_PREINSTALL_DISABLED: 'true',
+        // Expanded by Grafana inside the datasource provisioning file.
+        FIELDSTATION_DATABASE_PASSWORD: ref(ENV.databasePassword),
+      },
+      volumes: [
+        `${spec.dataPath}/grafana:/var/lib/grafana`,
+        './grafana/provisioning:/etc/grafana/provisioning:ro',
+        `./grafana/dashboards:${GRAFANA_DASHBOARDS_PATH}:ro`,
+      ],
+      ports: published(spec.ports.grafana, 3000),
+      depends_on: { database: { condition: 'service_healthy' } },
+      healthcheck: healthcheck([
+        'CMD-SHELL',
+        'wget -q -O /dev/null http://127.0.0.1:3000/api/health || exit 1',
+      ]),
+    },
+  };
+  return { services };
+}
+
+export function renderEnvFile(spec: StackSpec): string {
+  const lines = Object.entries(ENV).map(
+    ([key, name]) => `${name}=${spec.secrets[key as keyof typeof ENV]}`,
+  );
+  return `# Secrets of this platform, substituted into docker-compose.yml. Keep this file mode 0600.\n${lines.join('\n')}\n`;
+}

@@ -1,0 +1,39 @@
+/** What the backend's provisioning code uses to describe and render one platform's stack. */
+export { renderStack, PROCESSOR_BUILD_FILES } from './render-stack';
+export { readScriptTemplate } from './spec/script-template';
+export type { RenderedFile, RenderedStack } from './render-stack';
+export {
+  createStackSpec,
+  validateStackSpec,
+  generateSecret,
+  generateStackSecrets,
+  InvalidStackSpecError,
+  DATABASE_CHOICES,
+  ADMIN_USER,
+  PROCESSOR_USER,
+  DATABASE_NAME,
+} from './spec/stack-spec';
+export type {
+  StackSpec,
+  StackSpecInput,
+  StackPorts,
+  StackSecrets,
+  DeviceUser,
+  BrokerTls,
+  ProcessorSpec,
+  DatabaseChoice,
+} from './spec/stack-spec';
+export { DEFAULT_IMAGES } from './spec/images';
+export type { StackImages } from './spec/images';
+export {
+  createCertificateAuthority,
+  issueServerCertificate,
+  issueDeviceCertificate,
+} from './rabbitmq/certificates';
+export type { CertificateAuthority, IssuedCertificate } from './rabbitmq/certificates';
+export { hashRabbitPassword } from './rabbitmq/password-hash';
+export {
+  TELEMETRY_QUEUE,
+  DEAD_LETTER_QUEUE,
+  MYT_FANOUT_EXCHANGE,
+} from './rabbitmq/render-rabbitmq';

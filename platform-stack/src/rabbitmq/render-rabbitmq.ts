@@ -1,0 +1,142 @@
+import { ADMIN_USER, PROCESSOR_USER, type StackSpec } from '../spec/stack-spec';
+import { hashRabbitPassword } from './password-hash';
+
+export const TELEMETRY_QUEUE = 'telemetry';
+export const DEAD_LETTER_QUEUE = 'telemetry.dead-letter';
+export const MYT_FANOUT_EXCHANGE = 'data';
+
+/** Paths inside the RabbitMQ container. */
+export const RABBITMQ_CONTAINER_PATHS = {
+  config: '/etc/rabbitmq/rabbitmq.conf',
+  plugins: '/etc/rabbitmq/enabled_plugins',
+  definitions: '/etc/rabbitmq/definitions.json',
+  tlsDirectory: '/etc/rabbitmq/tls',
+};
+
+const HASHING_ALGORITHM = 'rabbit_password_hashing_sha256';
+
+interface Permission {
+  configure: string;
+  write: string;
+  read: string;
+}
+
+/**
+ * Permissions are regular expressions over resource names. Devices may publish to `amq.topic`
+ * (MQTT and AMQP) and MyT's `data` exchange, and create only their own MQTT session queues. The
+ * processor may use its two queues and bind them; publishing to the default exchange (dead
+ * letters) needs write on `amq.default`.
+ */
+export const PERMISSIONS: Record<'admin' | 'processor' | 'device', Permission> = {
+  admin: { configure: '.*', write: '.*', read: '.*' },
+  processor: {
+    configure: '^(telemetry|telemetry\\.dead-letter|data)$',
+    write: '^(telemetry|telemetry\\.dead-letter|amq\\.default)$',
+    read: '^(telemetry|telemetry\\.dead-letter|amq\\.topic|data)$',
+  },
+  device: {
+    configure: '^mqtt-subscription-.*$',
+    write: '^(amq\\.topic|data|mqtt-subscription-.*)$',
+    read: '^(amq\\.topic|mqtt-subscription-.*)$',
+  },
+};
+
+/** RabbitMQ's definitions format: users (hashed), permissions, the telemetry topology. */
+export function renderRabbitmqDefinitions(spec: StackSpec, vhost = '/'): Record<string, unknown> {
+  const users = [
+    {
+      name: ADMIN_USER,
+      password: spec.secrets.brokerAdminPassword,
+      tags: ['administrator'],
+      permission: PERMISSIONS.admin,
+    },
+    {
+      name: PROCESSOR_USER,
+      password: spec.secrets.processorBrokerPassword,
+      tags: [],
+      permission: PERMISSIONS.processor,
+    },
+    ...spec.deviceUsers.map((user) => ({
+      name: user.name,
+      password: user.password,
+      tags: [],
+      permission: PERMISSIONS.device,
+    })),
+  ];
+  return {
+    users: users.map((user) => ({
+      name: user.name,
+      password_hash: hashRabbitPassword(user.password),
+      hashing_algorithm: HASHING_ALGORITHM,
+      tags: user.tags,
+      limits: {},
+    })),
+    vhosts: [{ name: vhost }],
+    permissions: users.map((user) => ({ user: user.name, vhost, ...user.permission })),
+    exchanges: [
+      {
+        name: MYT_FANOUT_EXCHANGE,
+        vhost,
+        type: 'fanout',
+        durable: true,
+        auto_delete: false,
+        internal: false,
+        arguments: {},
+      },
+    ],
+    queues: [TELEMETRY_QUEUE, DEAD_LETTER_QUEUE].map((name) => ({
+      name,
+      vhost,
+      durable: true,
+      auto_delete: false,
+      arguments: {},
+    })),
+    bindings: [
+      { source: 'amq.topic', routing_key: 'telemetry.#' },
+      { source: MYT_FANOUT_EXCHANGE, routing_key: '' },
+    ].map((binding) => ({
+      ...binding,
+      vhost,
+      destination: TELEMETRY_QUEUE,
+      destination_type: 'queue',
+      arguments: {},
+    })),
+  };
+}
+
+/**
+ * rabbitmq.conf (sysctl format). Every value comes from the spec's validated numbers and fixed
+ * paths, never from user text. Users come only from the definitions file (no guest account is
+ * defined; RabbitMQ's default loopback-only restriction for `guest` stays on regardless).
+ */
+export function renderRabbitmqConf(spec: StackSpec): string {
+  const entries: [string, string | number | boolean][] = [
+    ['load_definitions', RABBITMQ_CONTAINER_PATHS.definitions],
+    ['listeners.tcp.default', 5672],
+    ['mqtt.listeners.tcp.default', 1883],
+    ['mqtt.allow_anonymous', false],
+    ['mqtt.vhost', '/'],
+    ['mqtt.exchange', 'amq.topic'],
+    ['management.tcp.port', 15672],
+  ];
+  if (spec.tls) {
+    const dir = RABBITMQ_CONTAINER_PATHS.tlsDirectory;
+    entries.push(
+      ['listeners.ssl.default', 5671],
+      ['mqtt.listeners.ssl.default', 8883],
+      ['ssl_options.cacertfile', `${dir}/ca.pem`],
+      ['ssl_options.certfile', `${dir}/server.pem`],
+      ['ssl_options.keyfile', `${dir}/server.key`],
+      // Devices may present a client certificate from the platform CA; a password is still required.
+      ['ssl_options.verify', 'verify_peer'],
+      ['ssl_options.fail_if_no_peer_cert', false],
+      ['ssl_options.versions.1', 'tlsv1.3'],
+      ['ssl_options.versions.2', 'tlsv1.2'],
+    );
+  }
+  return `${entries.map(([key, value]) => `${key} = ${String(value)}`).join('\n')}\n`;
+}
+
+export function renderEnabledPlugins(): string {
+  return '[rabbitmq_management,rabbitmq_mqtt].\n';
+}
