@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +197,55 @@ describe('TerraformRunner with OpenTofu', () => {
       TerraformCancelledError,
     );
     expect(existsSync(join(workDir, '.terraform'))).toBe(false);
+  });
+
+  it('runs concurrent inits one after the other and both succeed', async () => {
+    const [a, b] = await Promise.all([
+      stack('init-a', { a: { input: 1 } }),
+      stack('init-b', { b: { input: 2 } }),
+    ]);
+    await Promise.all([runner.init({ workDir: a }), runner.init({ workDir: b })]);
+    expect(existsSync(join(a, '.terraform'))).toBe(true);
+    expect(existsSync(join(b, '.terraform'))).toBe(true);
+  });
+
+  it('kills the whole process group when SIGINT is ignored past the grace period', async () => {
+    // Stand-in executable (tofu always honours SIGINT, so the escalation path needs one that
+    // does not): ignores SIGINT, starts a grandchild and reports both pids.
+    const fake = join(root, 'stubborn-tofu.sh');
+    await writeFile(fake, '#!/bin/sh\ntrap \'\' INT\nsleep 300 &\necho "pids $$ $!"\nwait\n');
+    await chmod(fake, 0o755);
+    const stubborn = new TerraformRunner({
+      binary: fake,
+      cacheDir: join(root, 'cache'),
+      cancelGraceMs: 300,
+    });
+    const workDir = await stack('stubborn', { a: { input: 1 } });
+    const controller = new AbortController();
+    let pids: number[] = [];
+    const started = Date.now();
+    const init = stubborn.init({
+      workDir,
+      signal: controller.signal,
+      onEvent: (entry) => {
+        if (!entry.message.startsWith('pids ')) return;
+        pids = entry.message.split(' ').slice(1).map(Number);
+        controller.abort();
+      },
+    });
+    await expect(init).rejects.toBeInstanceOf(TerraformCancelledError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(pids).toHaveLength(2);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // The grandchild died with the group (its parent was not init, so it is reaped at once).
+    await expect.poll(() => pids.filter(alive), { timeout: 5_000 }).toEqual([]);
   });
 
   it('reports a missing binary as a TerraformError', async () => {

@@ -53,19 +53,27 @@ export class TerraformRunner {
   private readonly tool: string;
   private readonly cancelGraceMs: number;
   private prepared: Promise<void> | undefined;
+  private initQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: TerraformRunnerOptions) {
     this.tool = basename(options.binary);
     this.cancelGraceMs = options.cancelGraceMs ?? 15_000;
   }
 
-  /** `init` has no JSON mode in OpenTofu 1.6, so its plain lines are streamed as they come. */
+  /**
+   * `init` has no JSON mode in OpenTofu 1.6, so its plain lines are streamed as they come.
+   * Inits run one at a time: the shared plugin cache is not safe for concurrent writers.
+   */
   async init(run: TerraformRunOptions): Promise<void> {
-    await this.execute(run, {
-      command: 'init',
-      args: ['init', '-input=false', '-no-color'],
-      mode: 'text',
-    });
+    const result = this.initQueue.then(() =>
+      this.execute(run, {
+        command: 'init',
+        args: ['init', '-input=false', '-no-color'],
+        mode: 'text',
+      }),
+    );
+    this.initQueue = result.catch(() => undefined);
+    await result;
   }
 
   async apply(run: TerraformRunOptions): Promise<void> {
