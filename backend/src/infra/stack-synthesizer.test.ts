@@ -137,6 +137,7 @@ describe('StackSynthesizer', () => {
     expect(stackWorkDir('/data', 'u1', 'platform', 'p1')).toBe('/data/stacks/u1/platform/p1');
     expect(() => stackWorkDir('/data', '../etc', 'platform', 'p1')).toThrow();
     expect(() => stackWorkDir('/data', 'u1', 'space', 'a/b')).toThrow();
+    expect(() => stackWorkDir('/data', 'u1', 'space', 'trailing-')).toThrow();
   });
 });
 

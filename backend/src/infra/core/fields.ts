@@ -9,14 +9,20 @@ import { z } from 'zod';
 /** A platform or space id: usable as AWS tag, GCP label value and OpenStack tag unchanged. */
 export const ownerId = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,46}$/, 'must be lowercase letters, digits and hyphens (at most 47)');
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,45}[a-z0-9])?$/,
+    'must be lowercase letters, digits and inner hyphens (at most 47)',
+  );
 
-/** A user-chosen name that becomes part of resource names (`fs-<name>-…`). */
+/**
+ * A user-chosen name that becomes part of resource names (`fs-<name>-services` must fit
+ * GCP's 63-character limit, hence at most 50).
+ */
 export const dnsName = z
   .string()
   .regex(
-    /^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$/,
-    'must be a DNS label: lowercase letters, digits and hyphens, starting with a letter, at most 30 characters',
+    /^[a-z]([a-z0-9-]{0,48}[a-z0-9])?$/,
+    'must be a DNS label: lowercase letters, digits and hyphens, starting with a letter, at most 50 characters',
   );
 
 export const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'must be an IPv4 or IPv6 CIDR' });

@@ -85,6 +85,8 @@ export class GcpPlatform extends Construct {
           sshPublicKey: input.sshPublicKey,
         }),
       },
+      // Changing the machine type stops and restarts the VM instead of failing.
+      allowStoppingForUpdate: true,
       // A newer image in the family must not replace a running platform.
       lifecycle: { ignoreChanges: ['boot_disk[0].initialize_params[0].image'] },
     });

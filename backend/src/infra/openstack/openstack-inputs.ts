@@ -54,6 +54,11 @@ export const openstackPlatformInputSchema = z.strictObject({
   flavorName: cloudIdentifier,
   imageName: z.string().min(1).max(255),
   dataVolumeGb: dataVolumeGb.default(20),
+  /**
+   * Block storage zone, for clouds whose Cinder zones are named differently from their Nova
+   * zones; by default the volume goes to the zone the instance was scheduled into.
+   */
+  volumeAvailabilityZone: cloudIdentifier.optional(),
   sshPublicKey,
   space: openstackSpaceOutputsSchema,
 });

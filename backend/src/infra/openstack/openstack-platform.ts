@@ -58,11 +58,12 @@ export class OpenstackPlatform extends Construct {
       { lifecycle: { ignoreChanges: ['image_name', 'image_id'] } },
     );
 
-    // The volume is created in the zone the instance was scheduled into.
+    // The volume is created in the zone the instance was scheduled into (unless the cloud
+    // names its block storage zones differently).
     this.dataVolume = new BlockstorageVolume(this, 'data', {
       name: `${prefix}-data`,
       size: input.dataVolumeGb,
-      availabilityZone: this.instance.availabilityZone,
+      availabilityZone: input.volumeAvailabilityZone ?? this.instance.availabilityZone,
       metadata: tags,
     });
     new ComputeVolumeAttach(this, 'data-attachment', {

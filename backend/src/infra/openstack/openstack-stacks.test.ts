@@ -124,4 +124,16 @@ describe('OpenStack platform stack', () => {
       ref('openstack_networking_floatingip_v2', floating.name, 'address'),
     );
   });
+
+  it('uses an explicit block storage zone when the cloud names its zones differently', async () => {
+    const request = sampleRequest('openstack', 'platform');
+    if (request.target !== 'openstack' || request.kind !== 'platform') throw new Error('sample');
+    const { json } = await synthJson({
+      ...request,
+      input: { ...request.input, volumeAvailabilityZone: 'cinder-az1' },
+    });
+    expect(only(json, 'openstack_blockstorage_volume_v3').config.availability_zone).toBe(
+      'cinder-az1',
+    );
+  });
 });
