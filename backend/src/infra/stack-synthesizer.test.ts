@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Eip } from '@cdktf/provider-aws/lib/eip';
@@ -114,7 +114,9 @@ describe('StackSynthesizer', () => {
     };
     expect(json.terraform.backend).toEqual({ local: { path: 'terraform.tfstate' } });
 
-    // Re-synthesizing (retry, update) replaces the file in place.
+    // Re-synthesizing (retry, update) replaces the file in place and clears scratch dirs a
+    // killed process left behind.
+    await mkdir(join(workDir, '.synth-left-by-a-crash', 'stacks'), { recursive: true });
     await new StackSynthesizer().synthesize(sampleRequest('aws', 'platform'), workDir);
     expect(await readdir(workDir)).toEqual(['cdk.tf.json']);
   });

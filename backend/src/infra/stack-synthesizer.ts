@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { App, type TerraformStack } from 'cdktf';
 import {
@@ -17,6 +17,8 @@ import {
   type OpenstackPlatformInput,
   type OpenstackSpaceInput,
 } from './openstack/openstack-inputs';
+
+const SCRATCH_PREFIX = '.synth-';
 
 export type StackKind = 'space' | 'platform';
 
@@ -78,7 +80,12 @@ export async function synthesizeInto(
   build: (app: App) => TerraformStack | Promise<TerraformStack>,
 ): Promise<SynthesizedStack> {
   await mkdir(workDir, { recursive: true });
-  const outdir = join(workDir, `.synth-${randomUUID()}`);
+  // Scratch dirs left by a process killed mid-synthesis.
+  for (const entry of await readdir(workDir)) {
+    if (entry.startsWith(SCRATCH_PREFIX))
+      await rm(join(workDir, entry), { recursive: true, force: true });
+  }
+  const outdir = join(workDir, `${SCRATCH_PREFIX}${randomUUID()}`);
   try {
     const app = new App({ outdir, stackTraces: false });
     const stack = await build(app);

@@ -129,8 +129,8 @@ export class TerraformRunner {
 
   private async execute(run: TerraformRunOptions, invocation: Invocation): Promise<string> {
     const { command } = invocation;
-    if (run.signal?.aborted) throw new TerraformCancelledError(this.tool, command, null);
     await this.prepare();
+    if (run.signal?.aborted) throw new TerraformCancelledError(this.tool, command, null);
     const credentials = run.credentials ?? {};
     const redactor = new Redactor(Object.values(credentials));
     const emit = (entry: InfraLogEntry): void => {
