@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# A private Docker Engine for the provisioning tests, beside (never instead of) a system one:
+# its own data root, exec root, pidfile, unix socket (group docker, so the SSH test user can
+# reach it), bridge fsdocker0 and address pool, all under the services dir.
+#   start: prints `export FS_TEST_DOCKER_HOST=unix://…/docker.sock` once `docker info` answers.
+#   stop:  stops the daemon (and the containerd it started) and waits until it is gone.
+set -euo pipefail
+DIR="${FS_SERVICES_DIR:-/tmp/fieldstation-services}/dockerd"
+SOCKET="$DIR/docker.sock"
+BRIDGE=fsdocker0
+BRIDGE_CIDR=10.213.0.1/24
+POOL=10.214.0.0/16
+
+running_pid() {
+  [ -f "$DIR/docker.pid" ] || return 1
+  local pid
+  pid="$(cat "$DIR/docker.pid")"
+  kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+answers() { DOCKER_HOST="unix://$SOCKET" docker info >/dev/null 2>&1; }
+
+case "${1:-}" in
+  start)
+    mkdir -p "$DIR/data" "$DIR/exec"
+    chmod 0755 "$DIR"
+    if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+      ip link add "$BRIDGE" type bridge
+      ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
+    fi
+    ip link set "$BRIDGE" up
+    if ! running_pid >/dev/null; then
+      # setsid: the daemon must outlive this script and the caller's process group.
+      setsid dockerd --data-root "$DIR/data" --exec-root "$DIR/exec" \
+        --pidfile "$DIR/docker.pid" --host "unix://$SOCKET" --group docker \
+        --bridge "$BRIDGE" --default-address-pool "base=$POOL,size=24" \
+        --storage-driver overlay2 --log-level warn \
+        </dev/null >>"$DIR/dockerd.log" 2>&1 &
+    fi
+    for _ in $(seq 1 300); do
+      answers && break
+      sleep 0.1
+    done
+    answers || { echo "dockerd did not answer (see $DIR/dockerd.log)" >&2; tail -n 20 "$DIR/dockerd.log" >&2; exit 1; }
+    echo "export FS_TEST_DOCKER_HOST=unix://$SOCKET"
+    ;;
+  stop)
+    if pid="$(running_pid)"; then
+      kill "$pid"
+      # dockerd stops its containers and containerd first; give it up to 30 s.
+      for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    fi
+    rm -f "$DIR/docker.pid"
+    ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
