@@ -11,7 +11,7 @@ export interface ProcessorConfig {
   amqpUrl: string;
   queue: string;
   deadLetterQueue: string;
-  /** Unacknowledged messages the broker may hand us at once: twice a batch, so one fills while one is written. */
+  /** Unacknowledged messages the broker may hand us at once: four batches, so batches fill while others are scripted and written. */
   prefetch: number;
   batchSize: number;
   batchMaxWaitMs: number;
@@ -35,7 +35,7 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env): Proce
     amqpUrl: required(env, 'AMQP_URL'),
     queue: env.PROCESSOR_QUEUE || 'telemetry',
     deadLetterQueue: env.PROCESSOR_DEAD_LETTER_QUEUE || 'telemetry.dead-letter',
-    prefetch: integer(env, 'PROCESSOR_PREFETCH', batchSize * 2, 1, 65_535),
+    prefetch: integer(env, 'PROCESSOR_PREFETCH', Math.min(batchSize * 4, 65_535), 1, 65_535),
     batchSize,
     batchMaxWaitMs: integer(env, 'PROCESSOR_BATCH_MAX_WAIT_MS', 100, 1, 60_000),
     database: databaseConfig(env),

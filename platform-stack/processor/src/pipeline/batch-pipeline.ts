@@ -26,6 +26,14 @@ interface Delivery {
   receivedAt: number;
 }
 
+interface PreparedBatch {
+  batch: Delivery[];
+  rows: OwnedReading[];
+  letters: DeadLetter[];
+  startedAt: number;
+  scriptMs: number;
+}
+
 /** A row to write and the delivery it came from (a script may turn one message into several rows). */
 interface OwnedReading {
   owner: number;
@@ -36,13 +44,14 @@ interface OwnedReading {
  * Collects deliveries into batches (flushed at `batchSize` or after `batchMaxWaitMs`), runs the
  * user's script, writes each batch in one database call, dead-letters what cannot be stored, and
  * acknowledges the batch only after the database and the dead-letter queue confirmed it. Batches
- * are handled one at a time in delivery order, so acknowledging "everything up to the batch's last
+ * are stored one at a time in delivery order, so acknowledging "everything up to the batch's last
  * delivery tag" never covers a message that is not done.
  */
 export class BatchPipeline {
   private current: Delivery[] = [];
   private timer?: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
+  private scriptStage: Promise<void> = Promise.resolve();
   private lastRetryLogAt = 0;
 
   constructor(private readonly options: BatchPipelineOptions) {}
@@ -66,15 +75,24 @@ export class BatchPipeline {
     if (this.current.length === 0) return;
     const batch = this.current;
     this.current = [];
+    // Two stages, each in delivery order: the script runs on the next batch while this one is
+    // written, and acknowledgements still go out strictly batch after batch.
+    const prepared = this.scriptStage.then(() => this.prepare(batch));
+    this.scriptStage = prepared.then(
+      () => undefined,
+      () => undefined,
+    );
     this.queue = this.queue
-      .then(() => this.handle(batch))
+      .then(() => prepared)
+      .then((preparedBatch) => this.store(preparedBatch))
       .catch((error: unknown) => this.options.onFatal(error));
   }
 
-  private async handle(batch: Delivery[]): Promise<void> {
-    const { metrics, deadLetters, consumeChannel } = this.options;
+  /** Parses the batch and runs the user's script over it. */
+  private async prepare(batch: Delivery[]): Promise<PreparedBatch> {
+    const startedAt = Date.now();
     const letters: DeadLetter[] = [];
-    const parsed: { owner: number; reading: Reading }[] = [];
+    const parsed: OwnedReading[] = [];
     batch.forEach(({ message, receivedAt }, owner) => {
       try {
         parsed.push({
@@ -86,9 +104,16 @@ export class BatchPipeline {
         letters.push({ message, stage: 'parse', reason: error.message });
       }
     });
-
     const rows = await this.runScript(parsed, batch, letters);
+    return { batch, rows, letters, startedAt, scriptMs: Date.now() - startedAt };
+  }
+
+  /** Writes, dead-letters and acknowledges one prepared batch. */
+  private async store({ batch, rows, letters, startedAt, scriptMs }: PreparedBatch): Promise<void> {
+    const { metrics, deadLetters, consumeChannel } = this.options;
+    const writeStartedAt = Date.now();
     const rejected = await this.writeWithRetry(rows);
+    const writeMs = Date.now() - writeStartedAt;
     for (const [owner, reason] of rejected) {
       letters.push({ message: batch[owner].message, stage: 'database', reason });
     }
@@ -103,6 +128,13 @@ export class BatchPipeline {
     for (const { owner, reading } of rows) {
       if (!rejected.has(owner)) metrics.endToEndLatency.record(now - reading.time);
     }
+    this.options.logger.debug('batch stored', {
+      messages: batch.length,
+      rows: rows.length,
+      queuedMs: startedAt - batch[batch.length - 1].receivedAt,
+      scriptMs,
+      writeMs,
+    });
     for (const letter of letters) {
       this.options.logger.warn('message dead-lettered', {
         stage: letter.stage,
