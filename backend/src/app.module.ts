@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { DatabaseModule } from './database/database.module';
+import { DeploymentsModule } from './deployments/deployments.module';
 import { GrantsModule } from './grants/grants.module';
 import { HealthModule } from './health/health.module';
 import type { ProcessRole } from './jobs/job.types';
@@ -32,6 +33,7 @@ export class AppModule {
       AuditModule,
       CredentialsModule,
       GrantsModule,
+      DeploymentsModule,
     ];
     // In production the API also serves the built web UI, so one port serves both.
     if (role !== 'worker' && existsSync(config.frontendDir)) {

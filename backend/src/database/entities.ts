@@ -1,6 +1,8 @@
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Session } from '../auth/session.entity';
 import { Credential } from '../credentials/credential.entity';
+import { DeploymentLogEntry } from '../deployments/deployment-log-entry.entity';
+import { Deployment } from '../deployments/deployment.entity';
 import { DeploymentGrant } from '../grants/deployment-grant.entity';
 import { User } from '../users/user.entity';
 
@@ -11,4 +13,6 @@ export const ENTITIES: (new () => object)[] = [
   DeploymentGrant,
   AuditEvent,
   Credential,
+  Deployment,
+  DeploymentLogEntry,
 ];

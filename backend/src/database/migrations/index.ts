@@ -1,8 +1,12 @@
 import type { MigrationInterface } from 'typeorm';
 import { Accounts1764000000000 } from './1764000000000-accounts';
+import { Deployments1764000100000 } from './1764000100000-deployments';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
  * migration runs unchanged on SQLite and PostgreSQL.
  */
-export const MIGRATIONS: (new () => MigrationInterface)[] = [Accounts1764000000000];
+export const MIGRATIONS: (new () => MigrationInterface)[] = [
+  Accounts1764000000000,
+  Deployments1764000100000,
+];

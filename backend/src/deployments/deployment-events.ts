@@ -1,0 +1,88 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { RedisConnection } from '../jobs/redis-connection';
+import type { DeploymentStatus } from './deployment.entity';
+import type { LogData, LogLevel } from './deployment-log-entry.entity';
+
+export interface LogEvent {
+  type: 'log';
+  seq: number;
+  level: LogLevel;
+  step: string | null;
+  message: string;
+  data: LogData | null;
+  createdAt: string;
+}
+
+export interface StatusEvent {
+  type: 'status';
+  status: DeploymentStatus;
+  step: string | null;
+  error: string | null;
+}
+
+export type DeploymentEvent = LogEvent | StatusEvent;
+
+/**
+ * Live deployment events over Redis pub/sub, so a log line written by a worker process reaches
+ * the SSE streams of every API process. One subscriber connection per process, shared.
+ */
+@Injectable()
+export class DeploymentEvents implements OnModuleDestroy {
+  private readonly publisher: Redis;
+  private subscriber: Redis | undefined;
+  private readonly listeners = new Map<string, Set<(event: DeploymentEvent) => void>>();
+
+  constructor(private readonly connection: RedisConnection) {
+    this.publisher = new Redis(connection.url, { maxRetriesPerRequest: 3 });
+  }
+
+  async publish(deploymentId: string, event: DeploymentEvent): Promise<void> {
+    await this.publisher.publish(channel(deploymentId), JSON.stringify(event));
+  }
+
+  /** Resolves once Redis confirmed the subscription, so no event published after it is missed. */
+  async subscribe(
+    deploymentId: string,
+    listener: (event: DeploymentEvent) => void,
+  ): Promise<() => void> {
+    const subscriber = this.ensureSubscriber();
+    let set = this.listeners.get(deploymentId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(deploymentId, set);
+      await subscriber.subscribe(channel(deploymentId));
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(deploymentId) === set) {
+        this.listeners.delete(deploymentId);
+        void subscriber.unsubscribe(channel(deploymentId)).catch(() => undefined);
+      }
+    };
+  }
+
+  private ensureSubscriber(): Redis {
+    if (!this.subscriber) {
+      this.subscriber = new Redis(this.connection.url);
+      this.subscriber.on('message', (name: string, payload: string) => {
+        const deploymentId = name.slice(CHANNEL_PREFIX.length);
+        const event = JSON.parse(payload) as DeploymentEvent;
+        for (const listener of this.listeners.get(deploymentId) ?? []) listener(event);
+      });
+    }
+    return this.subscriber;
+  }
+
+  onModuleDestroy(): void {
+    this.publisher.disconnect();
+    this.subscriber?.disconnect();
+  }
+}
+
+const CHANNEL_PREFIX = 'fieldstation:deployment:';
+
+function channel(deploymentId: string): string {
+  return CHANNEL_PREFIX + deploymentId;
+}

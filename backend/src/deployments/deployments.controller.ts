@@ -1,0 +1,64 @@
+import { Controller, Get, Headers, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOkResponse,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Auth, type AuthContext } from '../auth/auth.types';
+import { DeploymentStream } from './deployment-stream';
+import { DeploymentsService } from './deployments.service';
+import { DeploymentDto, toDeploymentDto } from './dto/deployment.dto';
+
+@ApiTags('deployments')
+@ApiBearerAuth()
+@Controller('deployments')
+export class DeploymentsController {
+  constructor(
+    private readonly deployments: DeploymentsService,
+    private readonly stream: DeploymentStream,
+  ) {}
+
+  @Get()
+  @ApiQuery({ name: 'targetId', description: 'A Space or Platform id' })
+  @ApiOkResponse({ type: [DeploymentDto] })
+  async listDeployments(
+    @Auth() auth: AuthContext,
+    @Query('targetId', ParseUUIDPipe) targetId: string,
+  ): Promise<DeploymentDto[]> {
+    return (await this.deployments.listForTarget(auth.userId, targetId)).map(toDeploymentDto);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: DeploymentDto })
+  async getDeployment(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<DeploymentDto> {
+    return toDeploymentDto(await this.deployments.get(auth.userId, id));
+  }
+
+  @Get(':id/events')
+  @ApiProduces('text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this log line' })
+  @ApiOkResponse({
+    description: 'Events `log` (id = line number), `status`, and `end` when finished',
+  })
+  async streamDeploymentEvents(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() response: Response,
+  ): Promise<void> {
+    const deployment = await this.deployments.get(auth.userId, id);
+    const afterSeq = Number.parseInt(lastEventId ?? '0', 10);
+    await this.stream.stream(
+      deployment,
+      Number.isFinite(afterSeq) && afterSeq > 0 ? afterSeq : 0,
+      response,
+    );
+  }
+}

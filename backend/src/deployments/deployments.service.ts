@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ApiError } from '../common/api-error';
+import { DeploymentEvents } from './deployment-events';
+import {
+  Deployment,
+  FINISHED_STATUSES,
+  type DeploymentAction,
+  type DeploymentStatus,
+  type DeploymentTargetKind,
+} from './deployment.entity';
+import { DeploymentLog } from './deployment-log';
+
+export interface DeploymentTarget {
+  kind: DeploymentTargetKind;
+  id: string;
+}
+
+const notFound = () =>
+  new ApiError(HttpStatus.NOT_FOUND, 'DEPLOYMENT_NOT_FOUND', 'No such deployment');
+
+/** Owns deployment records: one active deployment per target, status changes announced live. */
+@Injectable()
+export class DeploymentsService {
+  constructor(
+    @InjectRepository(Deployment) private readonly deployments: Repository<Deployment>,
+    private readonly events: DeploymentEvents,
+    private readonly log: DeploymentLog,
+  ) {}
+
+  /** Records a queued deployment; 409 while another one of the same target is active. */
+  async create(
+    userId: string,
+    target: DeploymentTarget,
+    action: DeploymentAction,
+  ): Promise<Deployment> {
+    const deployment = this.deployments.create({
+      id: randomUUID(),
+      userId,
+      targetKind: target.kind,
+      targetId: target.id,
+      action,
+      status: 'queued',
+      activeKey: `${target.kind}:${target.id}`,
+      step: null,
+      error: null,
+      startedAt: null,
+      finishedAt: null,
+    });
+    try {
+      await this.deployments.insert(deployment);
+    } catch (error) {
+      if (!/unique|duplicate/i.test((error as Error).message)) throw error;
+      const active = await this.deployments.findOneBy({ activeKey: deployment.activeKey! });
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'DEPLOYMENT_IN_PROGRESS',
+        `A ${active?.action ?? 'deployment'} is already in progress for this ${target.kind}`,
+        { deploymentId: active?.id },
+      );
+    }
+    return deployment;
+  }
+
+  async get(userId: string, id: string): Promise<Deployment> {
+    const deployment = await this.deployments.findOneBy({ id, userId });
+    if (!deployment) throw notFound();
+    return deployment;
+  }
+
+  /** For the worker, which acts on ids from job payloads. */
+  async getById(id: string): Promise<Deployment> {
+    const deployment = await this.deployments.findOneBy({ id });
+    if (!deployment) throw notFound();
+    return deployment;
+  }
+
+  listForTarget(userId: string, targetId: string): Promise<Deployment[]> {
+    return this.deployments.find({
+      where: { userId, targetId },
+      order: { createdAt: 'DESC' },
+      take: 50,
+    });
+  }
+
+  async startStep(id: string, step: string): Promise<void> {
+    const deployment = await this.getById(id);
+    await this.deployments.update(
+      { id },
+      { status: 'running', step, startedAt: deployment.startedAt ?? new Date() },
+    );
+    await this.events.publish(id, { type: 'status', status: 'running', step, error: null });
+    await this.log.append(id, { step, message: `Step ${step} started` });
+  }
+
+  /** Ends the deployment; the target is free for the next one. */
+  async finish(
+    id: string,
+    status: Exclude<DeploymentStatus, 'queued' | 'running'>,
+    error?: string,
+  ): Promise<void> {
+    const deployment = await this.getById(id);
+    await this.deployments.update(
+      { id },
+      { status, error: error ?? null, activeKey: null, finishedAt: new Date() },
+    );
+    if (error) await this.log.append(id, { level: 'error', step: deployment.step, message: error });
+    await this.events.publish(id, {
+      type: 'status',
+      status,
+      step: deployment.step,
+      error: error ?? null,
+    });
+    this.log.forget(id);
+  }
+
+  isFinished(deployment: Deployment): boolean {
+    return FINISHED_STATUSES.includes(deployment.status);
+  }
+}

@@ -1,0 +1,45 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { Deployment } from '../deployment.entity';
+
+export class DeploymentDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['space', 'platform'] }) targetKind!: string;
+  @ApiProperty() targetId!: string;
+  @ApiProperty({
+    enum: ['launch', 'destroy', 'update-processor', 'dump', 'restore', 'health-check'],
+  })
+  action!: string;
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }) status!: string;
+  @ApiProperty({ type: String, nullable: true }) step!: string | null;
+  @ApiProperty({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty() createdAt!: Date;
+  @ApiProperty({ type: Date, nullable: true }) startedAt!: Date | null;
+  @ApiProperty({ type: Date, nullable: true }) finishedAt!: Date | null;
+}
+
+export function toDeploymentDto(deployment: Deployment): DeploymentDto {
+  const {
+    id,
+    targetKind,
+    targetId,
+    action,
+    status,
+    step,
+    error,
+    createdAt,
+    startedAt,
+    finishedAt,
+  } = deployment;
+  return {
+    id,
+    targetKind,
+    targetId,
+    action,
+    status,
+    step,
+    error,
+    createdAt,
+    startedAt,
+    finishedAt,
+  };
+}
