@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { App, type TerraformStack } from 'cdktf';
+import type { App, TerraformStack } from 'cdktf';
 import {
   awsPlatformInputSchema,
   awsSpaceInputSchema,
@@ -87,6 +87,8 @@ export async function synthesizeInto(
   }
   const outdir = join(workDir, `${SCRATCH_PREFIX}${randomUUID()}`);
   try {
+    // Loaded here, not at import: the API imports this module for its schemas only.
+    const { App } = await import('cdktf');
     const app = new App({ outdir, stackTraces: false });
     const stack = await build(app);
     app.synth();

@@ -1,5 +1,3 @@
-import { TerraformOutput } from 'cdktf';
-import type { Construct } from 'constructs';
 import type { TerraformOutput as RunnerOutput } from '../runner/terraform-runner';
 
 /** Output names of every platform stack, whatever the cloud. */
@@ -24,17 +22,6 @@ export const OPENSTACK_SPACE_OUTPUTS = {
   securityGroupId: 'security_group_id',
   externalPool: 'external_pool',
 } as const;
-
-/** Declares stack outputs under fixed names (not cdktf's generated ids). */
-export function declareOutputs<K extends string>(
-  scope: Construct,
-  names: Record<K, string>,
-  values: Record<K, string>,
-): void {
-  for (const key of Object.keys(names) as K[]) {
-    new TerraformOutput(scope, names[key], { value: values[key] }).overrideLogicalId(names[key]);
-  }
-}
 
 /** Maps `tofu output -json` to camelCase fields; a missing output is an error, not undefined. */
 export function readOutputs<K extends string>(

@@ -2,7 +2,8 @@ import type { Construct } from 'constructs';
 import type { z } from 'zod';
 import { FieldstationStack, type StateBackend } from '../core/fieldstation-stack';
 import { ownerLabels, PLATFORM_ID_LABEL, SPACE_ID_LABEL } from '../core/labels';
-import { declareOutputs, OPENSTACK_SPACE_OUTPUTS, PLATFORM_OUTPUTS } from '../core/outputs';
+import { declareOutputs } from '../core/declare-outputs';
+import { OPENSTACK_SPACE_OUTPUTS, PLATFORM_OUTPUTS } from '../core/outputs';
 import { SSH_USER } from '../core/ports';
 import type { openstackPlatformInputSchema, openstackSpaceInputSchema } from './openstack-inputs';
 import {
