@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Injectable } from '@nestjs/common';
+import { NodeSSH } from 'node-ssh';
+import { HostKeyMismatchError, HostUnreachableError, SshCommandError } from './ssh-errors';
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  /** OpenSSH/PEM private key text; it stays in memory (never a file, never argv). */
+  privateKey: string;
+  /**
+   * `SHA256:<base64>` exactly as `ssh-keygen -l` prints it. `null` on first contact: the key is
+   * trusted and its fingerprint returned, so the caller stores it (trust on first use).
+   */
+  hostKeyFingerprint: string | null;
+}
+
+export interface HostKey {
+  /** `SHA256:<base64, no padding>`, as OpenSSH prints it. */
+  fingerprint: string;
+  /** The key in known_hosts form: `<type> <base64 blob>`. */
+  publicKey: string;
+}
+
+export interface OutputLine {
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+export interface WaitOptions {
+  /** Total budget for all attempts. */
+  timeoutMs?: number;
+  /** First pause between attempts; doubles up to `maxDelayMs`. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export function fingerprintOf(keyBlob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The SSH wire-format key blob starts with its algorithm name as a length-prefixed string. */
+function hostKeyOf(keyBlob: Buffer): HostKey {
+  const type = keyBlob.subarray(4, 4 + keyBlob.readUInt32BE(0)).toString('ascii');
+  return {
+    fingerprint: fingerprintOf(keyBlob),
+    publicKey: `${type} ${keyBlob.toString('base64')}`,
+  };
+}
+
+/** POSIX single-quoting: the remote login shell sees each argument as one literal word. */
+export function quoteForShell(argument: string): string {
+  return `'${argument.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Cuts a chunked byte stream into whole lines (the last partial line is flushed at the end). */
+class LineSplitter {
+  private pending = '';
+
+  constructor(private readonly emit: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    const lines = (this.pending + chunk.toString('utf8')).split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const line of lines) this.emit(line.replace(/\r$/, ''));
+  }
+
+  flush(): void {
+    if (this.pending) this.emit(this.pending);
+    this.pending = '';
+  }
+}
+
+/** One authenticated connection whose host key has been verified. Close it when done. */
+export class SshSession {
+  constructor(
+    private readonly ssh: NodeSSH,
+    readonly hostKey: HostKey,
+  ) {}
+
+  /**
+   * Runs a fixed command (argument array, each argument quoted) and streams its output lines.
+   * Throws {@link SshCommandError} on a non-zero exit, with the last lines of stderr.
+   */
+  async run(
+    command: readonly string[],
+    onLine: (line: OutputLine) => void = () => undefined,
+  ): Promise<void> {
+    const stderrTail: string[] = [];
+    const stdout = new LineSplitter((line) => onLine({ stream: 'stdout', line }));
+    const stderr = new LineSplitter((line) => {
+      stderrTail.push(line);
+      if (stderrTail.length > 5) stderrTail.shift();
+      onLine({ stream: 'stderr', line });
+    });
+    const result = await this.ssh.execCommand(command.map(quoteForShell).join(' '), {
+      onStdout: (chunk) => stdout.push(chunk),
+      onStderr: (chunk) => stderr.push(chunk),
+    });
+    stdout.flush();
+    stderr.flush();
+    if (result.code !== 0) {
+      throw new SshCommandError(
+        command.join(' '),
+        result.code,
+        result.signal,
+        stderrTail.join('\n'),
+      );
+    }
+  }
+
+  /** Streams a remote file over SFTP (e.g. a database dump on its way to the browser). */
+  async download(remotePath: string): Promise<Readable> {
+    const sftp = await this.ssh.requestSFTP();
+    const stream = sftp.createReadStream(remotePath);
+    stream.once('close', () => sftp.end());
+    return stream;
+  }
+
+  close(): void {
+    this.ssh.dispose();
+  }
+}
+
+/** Opens SSH connections with a pinned host key; the only SSH client of the backend. */
+@Injectable()
+export class SshClient {
+  /** One connection attempt; a host key other than the recorded one is a HostKeyMismatchError. */
+  async connect(target: SshTarget, readyTimeoutMs = 15_000): Promise<SshSession> {
+    let presented: HostKey | undefined;
+    const ssh = new NodeSSH();
+    try {
+      await ssh.connect({
+        host: target.host,
+        port: target.port,
+        username: target.username,
+        privateKey: target.privateKey,
+        readyTimeout: readyTimeoutMs,
+        hostVerifier: (keyBlob: Buffer) => {
+          presented = hostKeyOf(keyBlob);
+          return (
+            target.hostKeyFingerprint === null ||
+            presented.fingerprint === target.hostKeyFingerprint
+          );
+        },
+      });
+    } catch (error) {
+      ssh.dispose();
+      if (
+        presented &&
+        target.hostKeyFingerprint !== null &&
+        presented.fingerprint !== target.hostKeyFingerprint
+      ) {
+        throw new HostKeyMismatchError(
+          target.host,
+          target.port,
+          target.hostKeyFingerprint,
+          presented.fingerprint,
+        );
+      }
+      throw error;
+    }
+    if (!presented) throw new Error(`${target.host}:${target.port} presented no host key`);
+    return new SshSession(ssh, presented);
+  }
+
+  /**
+   * Retries logging in, with exponential backoff, until the host accepts (a new VM boots, then
+   * cloud-init installs the key, so refused connections and refused keys are both retried).
+   * A changed host key is never retried. Returns the verified host key.
+   */
+  async waitUntilReachable(target: SshTarget, options: WaitOptions = {}): Promise<HostKey> {
+    const timeoutMs = options.timeoutMs ?? 300_000;
+    const maxDelayMs = options.maxDelayMs ?? 5_000;
+    const started = Date.now();
+    let pause = options.initialDelayMs ?? 250;
+    for (;;) {
+      const remaining = timeoutMs - (Date.now() - started);
+      try {
+        const session = await this.connect(target, Math.max(1_000, Math.min(15_000, remaining)));
+        session.close();
+        return session.hostKey;
+      } catch (error) {
+        if (error instanceof HostKeyMismatchError) throw error;
+        const elapsed = Date.now() - started;
+        if (elapsed + pause >= timeoutMs) {
+          throw new HostUnreachableError(
+            target.host,
+            target.port,
+            Math.round(elapsed / 1000),
+            error instanceof Error ? error.message : String(error),
+          );
+        }
+        await delay(pause);
+        pause = Math.min(pause * 2, maxDelayMs);
+      }
+    }
+  }
+}
