@@ -199,6 +199,28 @@ describe('accounts and sessions (running API, SQLite, Redis)', () => {
     expect(failures).toHaveLength(10);
   });
 
+  it('limits registrations per IP address', async () => {
+    const { app: limited, baseUrl: limitedUrl } = await startTestApp();
+    try {
+      const api = new ApiClient(limitedUrl);
+      const attempt = (n: number) =>
+        api.post<ErrorBody>('/auth/register', {
+          email: `r${n}@example.org`,
+          username: 'r',
+          password: 'short',
+        });
+      for (let n = 0; n < 10; n++) expect((await attempt(n)).body.error.code).toBe('WEAK_PASSWORD');
+      const blocked = await attempt(10);
+      expect(blocked.status).toBe(429);
+      expect(blocked.body.error).toMatchObject({
+        code: 'RATE_LIMITED',
+        details: { retryAfterSeconds: expect.any(Number) },
+      });
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('deletes the account only with the password', async () => {
     const api = client();
     const { email, password } = await api.signUp('leaving');
