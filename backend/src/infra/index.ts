@@ -14,7 +14,7 @@ export {
   readOutputs,
   type PlatformOutputs,
 } from './core/outputs';
-export { SSH_USER } from './core/ports';
+export { AWS_DATA_DEVICE, GCP_DATA_DEVICE, SSH_USER } from './core/ports';
 export type { GcpPlatformInput } from './gcp/gcp-inputs';
 export { gcpPlatformInputSchema } from './gcp/gcp-inputs';
 export type {

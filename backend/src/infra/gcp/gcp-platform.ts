@@ -8,11 +8,8 @@ import { Fn, TerraformLocal } from 'cdktf';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { buildCloudInit } from '../core/cloud-init';
-import { PLATFORM_PORTS, SSH_PORT, SSH_USER } from '../core/ports';
+import { GCP_DATA_DEVICE, PLATFORM_PORTS, SSH_PORT, SSH_USER } from '../core/ports';
 import type { gcpPlatformInputSchema } from './gcp-inputs';
-
-/** Device name of the data disk; the guest sees it as /dev/disk/by-id/google-<name>. */
-export const GCP_DATA_DEVICE = 'fieldstation-data';
 
 export interface GcpPlatformConfig {
   input: z.infer<typeof gcpPlatformInputSchema>;
