@@ -65,7 +65,7 @@ async function main(): Promise<void> {
 
   const connection = await retryUntilSuccess(
     () =>
-      amqp.connect(config.amqpUrl, {
+      amqp.connect(withHeartbeat(config.amqpUrl), {
         clientProperties: { connection_name: 'fieldstation-processor' },
       }),
     (error, attempt, delayMs) =>
@@ -170,6 +170,13 @@ async function startSandbox(
       }),
     { initialMs: 1000, maxMs: 5000 },
   );
+}
+
+/** Heartbeats detect a silently dead broker connection; amqplib sends none unless the URL asks. */
+function withHeartbeat(amqpUrl: string): string {
+  const url = new URL(amqpUrl);
+  if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', '30');
+  return url.href;
 }
 
 async function closeQuietly(connection: ChannelModel): Promise<void> {
