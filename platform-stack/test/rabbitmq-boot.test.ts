@@ -1,0 +1,127 @@
+import { execFile, spawn } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStackSpec, generateStackSecrets, renderStack } from '../src';
+
+const run = promisify(execFile);
+const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
+// Ports of this throw-away node only (the shared test broker uses 5567x and 51883).
+const PORTS = { amqp: 56672, mqtt: 56883, management: 56673, distribution: 56674, epmd: 56675 };
+
+/**
+ * Boots a real RabbitMQ node (Debian's 3.10) from the rendered rabbitmq.conf, enabled_plugins and
+ * definitions.json, to prove the files load and that no guest user exists. Only the listener ports
+ * and the definitions path differ from the container's (substituted below).
+ */
+describe('the rendered RabbitMQ configuration on a real node', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fs-rabbit-boot-'));
+  const spec = createStackSpec({
+    address: '127.0.0.1',
+    database: 'postgres',
+    secrets: generateStackSecrets(),
+    deviceUsers: [{ name: 'pi1', password: 'device-password-1' }],
+    processor: { scriptSource: 'export default (reading) => reading;' },
+  });
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: dir,
+    ERL_EPMD_PORT: String(PORTS.epmd),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODENAME: `fs-boot-${process.pid}@localhost`,
+    RABBITMQ_DIST_PORT: String(PORTS.distribution),
+    RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
+    RABBITMQ_PID_FILE: path.join(dir, 'rabbitmq.pid'),
+    RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq.conf'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, 'advanced.config'),
+    RABBITMQ_CONF_ENV_FILE: path.join(dir, 'rabbitmq-env.conf'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+  };
+  const asRabbitmq = (command: string, args: string[]) =>
+    run('runuser', ['-u', 'rabbitmq', '--', path.join(RABBITMQ_BIN, command), ...args], { env });
+
+  beforeAll(async () => {
+    for (const file of renderStack(spec).files) {
+      if (!file.path.startsWith('rabbitmq/')) continue;
+      let content = file.content;
+      if (file.path === 'rabbitmq/rabbitmq.conf') {
+        content = content
+          .replace('/etc/rabbitmq/definitions.json', path.join(dir, 'definitions.json'))
+          .replace('listeners.tcp.default = 5672', `listeners.tcp.1 = 127.0.0.1:${PORTS.amqp}`)
+          .replace(
+            'mqtt.listeners.tcp.default = 1883',
+            `mqtt.listeners.tcp.1 = 127.0.0.1:${PORTS.mqtt}`,
+          )
+          .replace(
+            'management.tcp.port = 15672',
+            `management.tcp.port = ${PORTS.management}\nmanagement.tcp.ip = 127.0.0.1`,
+          );
+      }
+      writeFileSync(path.join(dir, path.basename(file.path)), content, { mode: file.mode });
+    }
+    writeFileSync(path.join(dir, 'advanced.config'), '[].\n');
+    writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
+    mkdirSync(path.join(dir, 'mnesia'));
+    mkdirSync(path.join(dir, 'log'));
+    const { stdout: uid } = await run('id', ['-u', 'rabbitmq']);
+    const { stdout: gid } = await run('id', ['-g', 'rabbitmq']);
+    for (const name of ['.', ...readdirSync(dir)])
+      chownSync(path.join(dir, name), Number(uid), Number(gid));
+
+    const server = spawn(
+      'runuser',
+      ['-u', 'rabbitmq', '--', path.join(RABBITMQ_BIN, 'rabbitmq-server')],
+      {
+        env,
+        cwd: dir,
+        detached: true,
+        stdio: 'ignore',
+      },
+    );
+    server.unref();
+    await asRabbitmq('rabbitmqctl', ['-q', 'wait', '--timeout', '120', env.RABBITMQ_PID_FILE]);
+  }, 150_000);
+
+  afterAll(async () => {
+    await asRabbitmq('rabbitmqctl', ['-q', 'stop', env.RABBITMQ_PID_FILE]).catch(() => undefined);
+    await run('epmd', ['-kill'], { env }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('has exactly the platform users (no guest), the durable queues and the bindings', async () => {
+    const users = (await asRabbitmq('rabbitmqctl', ['-q', 'list_users', '--formatter', 'json']))
+      .stdout;
+    expect((JSON.parse(users) as { user: string }[]).map((user) => user.user).sort()).toEqual([
+      'fieldstation-admin',
+      'fieldstation-processor',
+      'pi1',
+    ]);
+    const bindings = (
+      await asRabbitmq('rabbitmqctl', [
+        '-q',
+        'list_bindings',
+        'source_name',
+        'routing_key',
+        '--formatter',
+        'json',
+      ])
+    ).stdout;
+    expect(JSON.parse(bindings)).toEqual(
+      expect.arrayContaining([
+        { source_name: 'amq.topic', routing_key: 'telemetry.#' },
+        { source_name: 'data', routing_key: '' },
+      ]),
+    );
+    const api = (user: string, password: string) =>
+      fetch(`http://127.0.0.1:${PORTS.management}/api/whoami`, {
+        headers: {
+          authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+        },
+      });
+    expect((await api('guest', 'guest')).status).toBe(401);
+    expect((await api('fieldstation-admin', spec.secrets.brokerAdminPassword)).status).toBe(200);
+  });
+});
