@@ -1,7 +1,25 @@
 import { createRouter, createWebHistory } from 'vue-router';
+import AppLayout from '../layout/AppLayout.vue';
 import { authRoutes } from '../modules/auth/routes';
+import { credentialRoutes } from '../modules/credentials/routes';
+import { useAuthStore } from '../stores/auth';
 
 export const router = createRouter({
   history: createWebHistory(),
-  routes: [...authRoutes, { path: '/', redirect: '/login' }],
+  routes: [
+    ...authRoutes,
+    {
+      path: '/',
+      component: AppLayout,
+      children: [{ path: '', redirect: '/credentials' }, ...credentialRoutes],
+    },
+  ],
+});
+
+// Pages need a session; after a reload the stored refresh token restores it before rendering.
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  const auth = useAuthStore();
+  if (auth.isSignedIn || (await auth.refresh())) return true;
+  return { name: 'login', query: { redirect: to.fullPath } };
 });

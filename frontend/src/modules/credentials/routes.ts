@@ -1,0 +1,5 @@
+import type { RouteRecordRaw } from 'vue-router';
+
+export const credentialRoutes: RouteRecordRaw[] = [
+  { path: 'credentials', name: 'credentials', component: () => import('./CredentialsPage.vue') },
+];

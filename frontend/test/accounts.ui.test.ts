@@ -1,0 +1,77 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, screenshot, startBuiltApp, watchConsole } from './ui-harness';
+
+describe('accounts and credentials in a real browser', () => {
+  let app: Awaited<ReturnType<typeof startBuiltApp>>;
+  let browser: Browser;
+  let page: Page;
+  let consoleProblems: string[];
+
+  beforeAll(async () => {
+    app = await startBuiltApp();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    consoleProblems = watchConsole(page);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('registers, adds an SSH host, keeps the session across a reload, deletes it and signs out', async () => {
+    await page.goto(`${app.baseUrl}/credentials`);
+    await page.waitForURL(/\/login\?redirect=/);
+    await expect(page.getByTestId('health').textContent()).resolves.toContain('API ok');
+    await screenshot(page, '01-login');
+
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('button', { name: 'Create account' }).waitFor();
+    await page.getByLabel('Email').fill(`ui-${Date.now()}@example.org`);
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Password', { exact: true }).fill('password123');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page.locator('.field-error').textContent()).resolves.toContain(
+      'common leaked passwords',
+    );
+    await screenshot(page, '02-register-weak-password');
+
+    await page.getByLabel('Password', { exact: true }).fill('a perfectly long passphrase');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/\/credentials$/);
+    await page.getByText('No credentials yet').waitFor();
+
+    await page.getByRole('button', { name: 'Add credential' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Bad Name');
+    await page.getByLabel('Host', { exact: true }).fill('192.0.2.10');
+    await page.getByLabel('User', { exact: true }).fill('ubuntu');
+    await expect(page.getByTestId('ssh-public-key').textContent()).resolves.toMatch(
+      /^ssh-ed25519 /,
+    );
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.locator('.field-error').first().textContent()).resolves.toContain(
+      'DNS label',
+    );
+    await screenshot(page, '03-add-credential-error');
+    await page.getByLabel('Name', { exact: true }).fill('pi-host');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('cell', { name: 'ubuntu@192.0.2.10:22' }).waitFor();
+    await screenshot(page, '04-credentials');
+
+    await page.reload();
+    await page.getByRole('cell', { name: 'pi-host', exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Delete pi-host' }).click();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByText('No credentials yet').waitFor();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login$/);
+    await page.goto(`${app.baseUrl}/credentials`);
+    await page.waitForURL(/\/login\?redirect=/);
+
+    await page.setViewportSize({ width: 360, height: 740 });
+    await screenshot(page, '05-login-360');
+    expect(consoleProblems).toEqual([]);
+  });
+});
