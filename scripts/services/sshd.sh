@@ -31,7 +31,7 @@ ensure_user() {
   # "*" = no password login but not "locked" (sshd refuses locked accounts even with keys).
   usermod --password '*' "$LOGIN" >&2
   # The private dockerd's socket belongs to group docker (see dockerd.sh).
-  getent group docker >/dev/null && usermod --append --groups docker "$LOGIN" >&2
+  if getent group docker >/dev/null; then usermod --append --groups docker "$LOGIN" >&2; fi
   mkdir -p /etc/sudoers.d
   local sudoers=/etc/sudoers.d/fieldstation-test-ssh
   echo "$LOGIN ALL=(ALL) NOPASSWD:ALL" >"$sudoers.tmp"
