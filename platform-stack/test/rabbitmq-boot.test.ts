@@ -1,30 +1,46 @@
 import { execFile, spawn } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import amqp from 'amqplib';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStackSpec, generateStackSecrets, renderStack } from '../src';
+import {
+  createCertificateAuthority,
+  createStackSpec,
+  generateStackSecrets,
+  issueDeviceCertificate,
+  issueServerCertificate,
+  renderStack,
+  type IssuedCertificate,
+  type StackSpec,
+} from '../src';
 
 const run = promisify(execFile);
 const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
 // Ports of this throw-away node only (the shared test broker uses 5567x and 51883).
-const PORTS = { amqp: 56672, mqtt: 56883, management: 56673, distribution: 56674, epmd: 56675 };
+const PORTS = {
+  amqp: 56672,
+  amqps: 56671,
+  mqtt: 56883,
+  mqtts: 56884,
+  management: 56673,
+  distribution: 56674,
+  epmd: 56675,
+};
 
 /**
- * Boots a real RabbitMQ node (Debian's 3.10) from the rendered rabbitmq.conf, enabled_plugins and
- * definitions.json, to prove the files load and that no guest user exists. Only the listener ports
- * and the definitions path differ from the container's (substituted below).
+ * Boots a real RabbitMQ node (Debian's 3.10) from the rendered rabbitmq.conf, enabled_plugins,
+ * definitions.json and TLS files, to prove they load, that no guest user exists and that devices
+ * connect over TLS with the generated certificates. Only the listener ports and the file paths
+ * differ from the container's (substituted below).
  */
 describe('the rendered RabbitMQ configuration on a real node', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fs-rabbit-boot-'));
-  const spec = createStackSpec({
-    address: '127.0.0.1',
-    database: 'postgres',
-    secrets: generateStackSecrets(),
-    deviceUsers: [{ name: 'pi1', password: 'device-password-1' }],
-    processor: { scriptSource: 'export default (reading) => reading;' },
-  });
+  let spec: StackSpec;
+  let caPem: string;
+  let deviceCertificate: IssuedCertificate;
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: dir,
@@ -44,12 +60,35 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
     run('runuser', ['-u', 'rabbitmq', '--', path.join(RABBITMQ_BIN, command), ...args], { env });
 
   beforeAll(async () => {
+    const ca = await createCertificateAuthority('boot-test');
+    const serverCertificate = await issueServerCertificate(ca, '127.0.0.1');
+    deviceCertificate = await issueDeviceCertificate(ca, 'pi1');
+    caPem = ca.certificatePem;
+    spec = createStackSpec({
+      address: '127.0.0.1',
+      database: 'postgres',
+      secrets: generateStackSecrets(),
+      deviceUsers: [{ name: 'pi1', password: 'device-password-1' }],
+      processor: { scriptSource: 'export default (reading) => reading;' },
+      tls: {
+        caCertificatePem: ca.certificatePem,
+        serverCertificatePem: serverCertificate.certificatePem,
+        serverPrivateKeyPem: serverCertificate.privateKeyPem,
+      },
+    });
+    mkdirSync(path.join(dir, 'tls'));
     for (const file of renderStack(spec).files) {
       if (!file.path.startsWith('rabbitmq/')) continue;
       let content = file.content;
       if (file.path === 'rabbitmq/rabbitmq.conf') {
         content = content
           .replace('/etc/rabbitmq/definitions.json', path.join(dir, 'definitions.json'))
+          .replaceAll('/etc/rabbitmq/tls', path.join(dir, 'tls'))
+          .replace('listeners.ssl.default = 5671', `listeners.ssl.1 = 127.0.0.1:${PORTS.amqps}`)
+          .replace(
+            'mqtt.listeners.ssl.default = 8883',
+            `mqtt.listeners.ssl.1 = 127.0.0.1:${PORTS.mqtts}`,
+          )
           .replace('listeners.tcp.default = 5672', `listeners.tcp.1 = 127.0.0.1:${PORTS.amqp}`)
           .replace(
             'mqtt.listeners.tcp.default = 1883',
@@ -60,16 +99,16 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
             `management.tcp.port = ${PORTS.management}\nmanagement.tcp.ip = 127.0.0.1`,
           );
       }
-      writeFileSync(path.join(dir, path.basename(file.path)), content, { mode: file.mode });
+      writeFileSync(path.join(dir, file.path.slice('rabbitmq/'.length)), content, {
+        mode: file.mode,
+      });
     }
     writeFileSync(path.join(dir, 'advanced.config'), '[].\n');
     writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
     mkdirSync(path.join(dir, 'mnesia'));
     mkdirSync(path.join(dir, 'log'));
-    const { stdout: uid } = await run('id', ['-u', 'rabbitmq']);
-    const { stdout: gid } = await run('id', ['-g', 'rabbitmq']);
-    for (const name of ['.', ...readdirSync(dir)])
-      chownSync(path.join(dir, name), Number(uid), Number(gid));
+    // As on the VM, where the playbook hands the key (mode 0600) to the broker's user.
+    await run('chown', ['-R', 'rabbitmq:rabbitmq', dir]);
 
     const server = spawn(
       'runuser',
@@ -123,5 +162,38 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
       });
     expect((await api('guest', 'guest')).status).toBe(401);
     expect((await api('fieldstation-admin', spec.secrets.brokerAdminPassword)).status).toBe(200);
+  });
+
+  it('accepts devices over AMQPS and MQTTS with the generated CA, with and without a client certificate', async () => {
+    const tls = { ca: [caPem], servername: '127.0.0.1' };
+    const plain = await amqp.connect(`amqps://pi1:device-password-1@127.0.0.1:${PORTS.amqps}`, tls);
+    await plain.close();
+    const withCertificate = await amqp.connect(
+      `amqps://pi1:device-password-1@127.0.0.1:${PORTS.amqps}`,
+      {
+        ...tls,
+        cert: deviceCertificate.certificatePem,
+        key: deviceCertificate.privateKeyPem,
+      },
+    );
+    const channel = await withCertificate.createConfirmChannel();
+    channel.publish('amq.topic', 'telemetry.room.pi1', Buffer.from('{"data":{"t":1}}'));
+    await channel.waitForConfirms();
+    await withCertificate.close();
+
+    const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${PORTS.mqtts}`, {
+      username: 'pi1',
+      password: 'device-password-1',
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ca: caPem,
+    });
+    await client.publishAsync('telemetry/room/pi1', '{"data":{"t":2}}', { qos: 1 });
+    await client.endAsync();
+
+    // A client that does not trust the platform CA is refused by its own verification.
+    await expect(
+      amqp.connect(`amqps://pi1:device-password-1@127.0.0.1:${PORTS.amqps}`),
+    ).rejects.toThrow(/self[- ]signed|unable to (verify|get local issuer)/i);
   });
 });
