@@ -4,6 +4,21 @@ import { RejectedByDatabaseError, type ReadingWriter } from './reading-writer';
 
 const COLLECTION = 'readings';
 
+export interface MongoReadingDocument {
+  time: Date;
+  meta: { measurement: string; device: string };
+  data: Record<string, unknown>;
+}
+
+/** measurement and device form the time-series `metaField`, so MongoDB buckets by them. */
+export function toMongoDocument(reading: Reading): MongoReadingDocument {
+  return {
+    time: new Date(reading.time),
+    meta: { measurement: reading.measurement, device: reading.device },
+    data: reading.data,
+  };
+}
+
 /**
  * MongoDB: a time-series collection `readings` (timeField `time`, metaField `meta` holding
  * measurement and device), one unordered insertMany per batch.
@@ -31,11 +46,7 @@ export class MongoReadingWriter implements ReadingWriter {
 
   async write(readings: Reading[]): Promise<void> {
     if (readings.length === 0) return;
-    const documents = readings.map((reading) => ({
-      time: new Date(reading.time),
-      meta: { measurement: reading.measurement, device: reading.device },
-      data: reading.data,
-    }));
+    const documents = readings.map(toMongoDocument);
     try {
       await this.client
         .db(this.database)
