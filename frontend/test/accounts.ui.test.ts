@@ -22,7 +22,7 @@ describe('accounts and credentials in a real browser', () => {
   it('registers, adds an SSH host, keeps the session across a reload, deletes it and signs out', async () => {
     await page.goto(`${app.baseUrl}/credentials`);
     await page.waitForURL(/\/login\?redirect=/);
-    await expect(page.getByTestId('health').textContent()).resolves.toContain('API ok');
+    await page.getByTestId('health').filter({ hasText: 'API ok' }).waitFor();
     await screenshot(page, '01-login');
 
     await page.getByRole('link', { name: 'Create an account' }).click();
@@ -31,9 +31,7 @@ describe('accounts and credentials in a real browser', () => {
     await page.getByLabel('Username').fill('ada');
     await page.getByLabel('Password', { exact: true }).fill('password123');
     await page.getByRole('button', { name: 'Create account' }).click();
-    await expect(page.locator('.field-error').textContent()).resolves.toContain(
-      'common leaked passwords',
-    );
+    await page.locator('.field-error').filter({ hasText: 'common leaked passwords' }).waitFor();
     await screenshot(page, '02-register-weak-password');
 
     await page.getByLabel('Password', { exact: true }).fill('a perfectly long passphrase');
@@ -45,13 +43,12 @@ describe('accounts and credentials in a real browser', () => {
     await page.getByLabel('Name', { exact: true }).fill('Bad Name');
     await page.getByLabel('Host', { exact: true }).fill('192.0.2.10');
     await page.getByLabel('User', { exact: true }).fill('ubuntu');
-    await expect(page.getByTestId('ssh-public-key').textContent()).resolves.toMatch(
-      /^ssh-ed25519 /,
-    );
+    await page
+      .getByTestId('ssh-public-key')
+      .filter({ hasText: /^ssh-ed25519 / })
+      .waitFor();
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect(page.locator('.field-error').first().textContent()).resolves.toContain(
-      'DNS label',
-    );
+    await page.locator('.field-error').first().filter({ hasText: 'DNS label' }).waitFor();
     await screenshot(page, '03-add-credential-error');
     await page.getByLabel('Name', { exact: true }).fill('pi-host');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -65,13 +62,32 @@ describe('accounts and credentials in a real browser', () => {
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.getByText('No credentials yet').waitFor();
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page
+      .getByTestId('account-public-key')
+      .filter({ hasText: /^ssh-ed25519 / })
+      .waitFor();
+    await page.getByLabel('Show the private key').fill('not my password');
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The current password is wrong' }).waitFor();
+    await page.getByLabel('Show the private key').fill('a perfectly long passphrase');
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    await page
+      .getByTestId('private-key')
+      .filter({ hasText: 'BEGIN OPENSSH PRIVATE KEY' })
+      .waitFor();
+    await page.reload();
+    await page.getByTestId('audit-log').getByRole('cell', { name: 'ssh_key_revealed' }).waitFor();
+    await expect(page.getByText('this device').count()).resolves.toBe(1);
+    await screenshot(page, '05-account');
+
+    await page.getByRole('button', { name: 'Sign out' }).first().click();
     await page.waitForURL(/\/login$/);
     await page.goto(`${app.baseUrl}/credentials`);
     await page.waitForURL(/\/login\?redirect=/);
 
     await page.setViewportSize({ width: 360, height: 740 });
-    await screenshot(page, '05-login-360');
+    await screenshot(page, '06-login-360');
     expect(consoleProblems).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router';
 import AppLayout from '../layout/AppLayout.vue';
+import { accountRoutes } from '../modules/account/routes';
 import { authRoutes } from '../modules/auth/routes';
 import { credentialRoutes } from '../modules/credentials/routes';
 import { useAuthStore } from '../stores/auth';
@@ -11,7 +12,7 @@ export const router = createRouter({
     {
       path: '/',
       component: AppLayout,
-      children: [{ path: '', redirect: '/credentials' }, ...credentialRoutes],
+      children: [{ path: '', redirect: '/credentials' }, ...credentialRoutes, ...accountRoutes],
     },
   ],
 });
