@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fingerprintOf, type SshTarget } from '../ssh-client';
 
 function requiredEnv(name: string): string {
@@ -27,4 +29,28 @@ export function testSshTarget(): SshTarget {
 /** The private dockerd of scripts/services/dockerd.sh, as a DOCKER_HOST value. */
 export function testDockerHost(): string {
   return requiredEnv('FS_TEST_DOCKER_HOST');
+}
+
+/**
+ * The stand-in images of scripts/build-test-images.sh, loaded into the test dockerd. Uses the
+ * exported values when test.sh provided them, else runs the (cached) script.
+ */
+export function testImages(): { archive: string; images: Record<string, string> } {
+  let exported = process.env;
+  if (!process.env.FS_TEST_IMAGES_TAR) {
+    const script = resolve(__dirname, '../../../../scripts/build-test-images.sh');
+    const output = execFileSync(script, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    exported = Object.fromEntries(
+      [...output.matchAll(/^export (\w+)=(.*)$/gm)].map((match) => [match[1], match[2]]),
+    );
+  }
+  const archive = exported.FS_TEST_IMAGES_TAR;
+  if (!archive) throw new Error('scripts/build-test-images.sh printed no FS_TEST_IMAGES_TAR');
+  const images: Record<string, string> = {};
+  for (const name of ['rabbitmq', 'postgres', 'influxdb', 'node']) {
+    const image = exported[`FS_TEST_IMAGE_${name.toUpperCase()}`];
+    if (!image) throw new Error(`scripts/build-test-images.sh printed no image for ${name}`);
+    images[name] = image;
+  }
+  return { archive, images };
 }
