@@ -52,6 +52,8 @@ case "${1:-}" in
       kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
     fi
     rm -f "$DIR/docker.pid"
+    # A daemon that had to be killed leaves its mounts behind; undo them, deepest first.
+    findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r mount; do umount -l "$mount"; done || true
     ;;
   *) echo "usage: $0 start|stop" >&2; exit 2 ;;
 esac

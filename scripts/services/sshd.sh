@@ -46,7 +46,11 @@ ListenAddress $HOST
 Port $PORT
 HostKey $DIR/ssh_host_ed25519_key
 PidFile $DIR/sshd.pid
-AuthorizedKeysFile $DIR/authorized_keys
+# Read as root by a command, so the keys file works whatever the services dir's modes are
+# (sshd reads an AuthorizedKeysFile as the login user, who may not traverse a 0700 dir).
+AuthorizedKeysFile none
+AuthorizedKeysCommand /usr/bin/cat $DIR/authorized_keys
+AuthorizedKeysCommandUser root
 AllowUsers $LOGIN
 PubkeyAuthentication yes
 PasswordAuthentication no
