@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   redis-server postgresql rabbitmq-server influxdb
-  docker.io docker-compose openssh-server ansible debootstrap chromium
+  docker.io docker-compose openssh-server sudo ansible debootstrap chromium
 )
 
 missing=()

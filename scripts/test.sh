@@ -36,6 +36,9 @@ for script in "${SERVICES[@]}"; do
   echo "starting $(basename "$script" .sh)" >&2
   eval "$("$script" start)"
 done
+# Stand-in images for the provisioning tests, cached between runs (~5 min the first time).
+step "Test images"
+eval "$(scripts/build-test-images.sh)"
 
 step "Tests"
 RESULTS="$ROOT/test-results/vitest"
