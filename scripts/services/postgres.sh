@@ -17,7 +17,7 @@ case "${1:-}" in
     fi
     if ! as_postgres "$BIN/pg_isready" -h 127.0.0.1 -p "$PORT" >/dev/null 2>&1; then
       as_postgres "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/postgres.log" -w -t 60 start \
-        -o "-p $PORT -c listen_addresses=127.0.0.1 -k $DIR -c max_connections=200 -c fsync=off" >&2
+        -o "-p $PORT -c listen_addresses=127.0.0.1 -k $DIR -c max_connections=200" >&2
     fi
     echo "export FS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PORT/postgres"
     ;;
