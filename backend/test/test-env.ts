@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+export { freeLoopbackPort as freePort } from '../src/common/free-port';
 
 /** A service URL that `npm test` exports; missing means the suite was not started by it. */
 export function serviceUrl(name: 'FS_TEST_REDIS_URL' | 'FS_TEST_POSTGRES_URL'): string {
@@ -13,17 +14,6 @@ export function serviceUrl(name: 'FS_TEST_REDIS_URL' | 'FS_TEST_POSTGRES_URL'): 
 
 export function tempDir(prefix = 'fieldstation-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** Polls until `check` returns a value (not undefined) or the deadline passes. */

@@ -1,13 +1,5 @@
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryColumn,
-} from 'typeorm';
-import { User } from '../users/user.entity';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { UserOwned } from '../users/user-owned';
 
 export enum AuditEventType {
   Register = 'register',
@@ -25,16 +17,9 @@ export enum AuditEventType {
 
 @Entity('audit_events')
 @Index(['userId', 'createdAt'])
-export class AuditEvent {
+export class AuditEvent extends UserOwned {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
-
-  @Column({ type: 'varchar', length: 36 })
-  userId!: string;
-
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'userId' })
-  user?: User;
 
   @Column({ type: 'varchar', length: 32 })
   type!: AuditEventType;

@@ -1,27 +1,12 @@
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryColumn,
-} from 'typeorm';
-import { User } from '../users/user.entity';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { UserOwned } from '../users/user-owned';
 
 /** One signed-in device. Holds the data key wrapped by the server key so jobs can use it. */
 @Entity('sessions')
-export class Session {
+@Index(['userId'])
+export class Session extends UserOwned {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
-
-  @Index()
-  @Column({ type: 'varchar', length: 36 })
-  userId!: string;
-
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'userId' })
-  user?: User;
 
   /** SHA-256 of the only refresh token currently valid for this session. */
   @Column({ type: 'varchar', length: 64 })

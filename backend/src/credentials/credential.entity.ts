@@ -1,29 +1,13 @@
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  JoinColumn,
-  ManyToOne,
-  PrimaryColumn,
-  Unique,
-  UpdateDateColumn,
-} from 'typeorm';
-import { User } from '../users/user.entity';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { UserOwned } from '../users/user-owned';
 
 export type CredentialType = 'aws' | 'gcp' | 'openstack' | 'ssh-host';
 
 @Entity('credentials')
 @Unique(['userId', 'name'])
-export class Credential {
+export class Credential extends UserOwned {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
-
-  @Column({ type: 'varchar', length: 36 })
-  userId!: string;
-
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'userId' })
-  user?: User;
 
   @Column({ type: 'varchar', length: 16 })
   type!: CredentialType;

@@ -1,13 +1,5 @@
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryColumn,
-} from 'typeorm';
-import { User } from '../users/user.entity';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { UserOwned } from '../users/user-owned';
 
 export type DeploymentTargetKind = 'space' | 'platform';
 export type DeploymentAction =
@@ -19,16 +11,9 @@ export const FINISHED_STATUSES: readonly DeploymentStatus[] = ['succeeded', 'fai
 /** One run of one action on one Space or Platform (DESIGN §2). */
 @Entity('deployments')
 @Index(['targetId', 'createdAt'])
-export class Deployment {
+export class Deployment extends UserOwned {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
-
-  @Column({ type: 'varchar', length: 36 })
-  userId!: string;
-
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'userId' })
-  user?: User;
 
   @Column({ type: 'varchar', length: 16 })
   targetKind!: DeploymentTargetKind;
