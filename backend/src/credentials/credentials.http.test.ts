@@ -10,9 +10,10 @@ import { SessionsService } from '../auth/sessions.service';
 import { Tokens } from '../auth/tokens';
 import { DeploymentGrants, GrantUnavailableError } from '../grants/deployment-grants.service';
 import { CredentialsService } from './credentials.service';
+import { FAKE_AWS_ACCESS_KEY_ID, fakePemPrivateKey } from '../../test/fixtures/fake-credentials';
 
 const SECRETS = {
-  accessKeyId: 'AKIAZZTESTSECRET0001',
+  accessKeyId: FAKE_AWS_ACCESS_KEY_ID,
   secretAccessKey: 'aws-secret-MARKER-7f3a9c1e55d0b2',
   gcpPrivateKey: 'gcp-private-MARKER-0c9d8e7f6a5b4c',
   openstackPassword: 'openstack-MARKER-password-91b2c3',
@@ -22,7 +23,7 @@ const serviceAccount = JSON.stringify({
   type: 'service_account',
   project_id: 'fieldstation-test',
   private_key_id: 'abc123',
-  private_key: `-----BEGIN PRIVATE KEY-----\n${SECRETS.gcpPrivateKey}\n-----END PRIVATE KEY-----\n`,
+  private_key: fakePemPrivateKey(SECRETS.gcpPrivateKey),
   client_email: 'deployer@fieldstation-test.iam.gserviceaccount.com',
 });
 const uploadedKey = utils.generateKeyPairSync('ed25519').private;

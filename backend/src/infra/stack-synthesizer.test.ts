@@ -11,12 +11,13 @@ import { PLATFORM_OUTPUTS, readOutputs } from './core/outputs';
 import { providerEnvironment } from './provider-environment';
 import { sampleRequest } from './samples';
 import { StackSynthesizer, stackWorkDir, type StackRequest } from './stack-synthesizer';
+import { FAKE_AWS_ACCESS_KEY_ID_2, fakePemPrivateKey } from '../../test/fixtures/fake-credentials';
 
 // Distinctive fake credentials: if any of them shows up in a synthesized file, it leaked.
 const FAKE_SECRETS = {
   aws: providerEnvironment({
     type: 'aws',
-    accessKeyId: 'AKIAFIELDSTATIONFAKE1',
+    accessKeyId: FAKE_AWS_ACCESS_KEY_ID_2,
     secretAccessKey: 'fs-fake-aws-secret-Zq8wXv1Lm2Nb3',
   }),
   gcp: providerEnvironment({
@@ -24,8 +25,7 @@ const FAKE_SECRETS = {
     serviceAccountJson: JSON.stringify({
       type: 'service_account',
       private_key_id: 'fsfakekeyid0123456789',
-      private_key:
-        '-----BEGIN PRIVATE KEY-----\nFSFAKEPRIVATEKEYMATERIAL\n-----END PRIVATE KEY-----\n',
+      private_key: fakePemPrivateKey('FSFAKEPRIVATEKEYMATERIAL'),
       client_email: 'fs-fake@fieldstation-demo.iam.gserviceaccount.com',
     }),
   }),
@@ -40,7 +40,7 @@ const FAKE_SECRETS = {
   pg: { PG_CONN_STR: 'postgres://fsstate:fs-fake-pg-password-77@127.0.0.1/fsstate' },
 };
 const SECRET_VALUES = [
-  'AKIAFIELDSTATIONFAKE1',
+  FAKE_AWS_ACCESS_KEY_ID_2,
   'fs-fake-aws-secret-Zq8wXv1Lm2Nb3',
   'fsfakekeyid0123456789',
   'FSFAKEPRIVATEKEYMATERIAL',

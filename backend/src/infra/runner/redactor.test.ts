@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { parseTerraformLine } from './infra-log-entry';
 import { Redactor } from './redactor';
+import { fakePemPrivateKey } from '../../../test/fixtures/fake-credentials';
 
 describe('Redactor', () => {
   it('scrubs raw values, JSON-escaped values and string leaves of JSON credentials', () => {
     const serviceAccount = JSON.stringify({
       type: 'service_account',
-      private_key: '-----BEGIN PRIVATE KEY-----\nFAKEKEY123\n-----END PRIVATE KEY-----\n',
+      private_key: fakePemPrivateKey('FAKEKEY123'),
     });
     const redactor = new Redactor(['AKIAFAKEFAKE1234', serviceAccount, 'abc']);
     expect(redactor.redact('key AKIAFAKEFAKE1234 used')).toBe('key *** used');
     expect(
-      redactor.redact(
-        'pk: -----BEGIN PRIVATE KEY-----\\nFAKEKEY123\\n-----END PRIVATE KEY-----\\n',
-      ),
+      redactor.redact(`pk: ${JSON.stringify(fakePemPrivateKey('FAKEKEY123')).slice(1, -1)}`),
     ).toBe('pk: ***');
     expect(redactor.redact(`creds=${serviceAccount}`)).toBe('creds=***');
     // Values too short to be secrets are left alone rather than blanking ordinary words.
