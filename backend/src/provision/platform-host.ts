@@ -1,0 +1,290 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type DatabaseChoice,
+  PROCESSOR_BUILD_FILES,
+  renderStack,
+  type StackSpec,
+} from '@fieldstation/platform-stack';
+import type { AnsibleLogEntry } from './ansible-events';
+import { AnsibleInputError } from './ansible-errors';
+import { type AnsibleRunResult, AnsibleRunner } from './ansible-runner';
+import { SshClient, type SshTarget } from './ssh-client';
+
+export const PLATFORM_HOST_OPTIONS = Symbol('PLATFORM_HOST_OPTIONS');
+
+/** Where a platform's images come from: pulled from their registries, or shipped as tarballs. */
+export type ImageSupply =
+  | { source: 'registry' }
+  /** `docker save` tarballs on this machine holding every image the stack needs. */
+  | { source: 'offline'; archives: string[] };
+
+export interface PlatformHostOptions {
+  /** The `@fieldstation/processor` package dir holding `Dockerfile` and the built `dist/`. */
+  processorPackageDir: string;
+  /** Mount point of the data volume on every host; platforms live below `<hostRoot>/platforms/`. */
+  hostRoot?: string;
+  /** The Docker daemon on the host (`DOCKER_HOST`); the system socket by default. */
+  dockerHost?: string;
+  /** Start/enable the host's docker service (off when the daemon is managed elsewhere). */
+  manageDockerService?: boolean;
+  /** How long launch waits for every service's health check. */
+  healthTimeoutSeconds?: number;
+}
+
+/** What every operation on a platform's host needs. */
+export interface PlatformOperation {
+  /** The platform's id: lowercase letters, digits and "-" (a UUID fits). Names its dir and project. */
+  platformId: string;
+  target: SshTarget;
+  /** Structured Ansible progress, for the deployment log. */
+  onEvent?: (entry: AnsibleLogEntry) => void;
+  signal?: AbortSignal;
+}
+
+export interface LaunchRequest extends PlatformOperation {
+  /** `dataPath` and `images.processor` are replaced by the platform's own (see {@link placeSpec}). */
+  spec: StackSpec;
+  images: ImageSupply;
+  /** Block device of the data volume (formatted only when blank, mounted at the host root). */
+  dataDevice?: string;
+}
+
+export interface UpdateProcessorRequest extends PlatformOperation {
+  /** The platform's spec with the new `processor.scriptSource` / `processor.packages`. */
+  spec: StackSpec;
+}
+
+export interface DumpRequest extends PlatformOperation {
+  database: DatabaseChoice;
+}
+
+export interface RestoreRequest extends PlatformOperation {
+  spec: StackSpec;
+  /** A dump file on this machine, made by {@link PlatformHost.dump} of the same database type. */
+  dumpFile: string;
+}
+
+export interface TeardownRequest extends PlatformOperation {
+  /** Also delete the platform's data and dumps (otherwise they stay on the host). */
+  removeData: boolean;
+}
+
+/** `hostKey` is the verified key: on first contact the caller stores its fingerprint. */
+export type PlatformRunResult = AnsibleRunResult;
+
+/** Where one platform lives on its host. */
+export interface PlatformLayout {
+  /** `<hostRoot>/platforms/<id>` */
+  platformDir: string;
+  /** The compose project directory: compose file, `.env`, configs, processor build context. */
+  stackDir: string;
+  /** The spec's `dataPath`: every service's data. */
+  dataPath: string;
+  dumpsDir: string;
+  composeProject: string;
+  /** The processor image built on the host for this platform alone. */
+  processorImage: string;
+}
+
+const PLATFORM_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const DUMP_EXTENSIONS: Record<DatabaseChoice, string> = {
+  postgres: 'pgdump',
+  timescaledb: 'pgdump',
+  influxdb: 'influx.tar',
+  mongodb: 'archive.gz',
+};
+
+/**
+ * The one service that puts platforms onto hosts and operates them there (launch, processor
+ * update, dump, restore, teardown), each by running one playbook through {@link AnsibleRunner}.
+ * Secrets travel only in rendered files (0600, in a 0700 temp dir deleted in `finally`).
+ */
+@Injectable()
+export class PlatformHost {
+  private readonly hostRoot: string;
+
+  constructor(
+    private readonly ansible: AnsibleRunner,
+    private readonly ssh: SshClient,
+    @Inject(PLATFORM_HOST_OPTIONS) private readonly options: PlatformHostOptions,
+  ) {
+    this.hostRoot = options.hostRoot ?? '/srv/fieldstation';
+  }
+
+  layout(platformId: string): PlatformLayout {
+    if (!PLATFORM_ID.test(platformId)) {
+      throw new AnsibleInputError(`invalid platform id "${platformId}"`);
+    }
+    const platformDir = posix.join(this.hostRoot, 'platforms', platformId);
+    return {
+      platformDir,
+      stackDir: `${platformDir}/stack`,
+      dataPath: `${platformDir}/data`,
+      dumpsDir: `${platformDir}/dumps`,
+      composeProject: `fieldstation-${platformId}`,
+      processorImage: `fieldstation-processor/${platformId}:current`,
+    };
+  }
+
+  /** The spec as it runs on the host: the platform's own data path and processor image. */
+  placeSpec(platformId: string, spec: StackSpec): StackSpec {
+    const layout = this.layout(platformId);
+    return {
+      ...spec,
+      dataPath: layout.dataPath,
+      images: { ...spec.images, processor: layout.processorImage },
+    };
+  }
+
+  /** Prepares the host, supplies the images, copies the stack, builds, starts, waits for health. */
+  async launch(request: LaunchRequest): Promise<PlatformRunResult> {
+    const spec = this.placeSpec(request.platformId, request.spec);
+    const supply = request.images;
+    return this.withRenderedStack(spec, (source) =>
+      this.run('launch.yml', request, {
+        ...this.stackVars(request.platformId, spec, source),
+        fieldstation_host_data_device: request.dataDevice ?? '',
+        fieldstation_host_data_mount: this.hostRoot,
+        fieldstation_host_docker_manage_service: this.options.manageDockerService ?? true,
+        fieldstation_images_source: supply.source,
+        fieldstation_images_archives: supply.source === 'offline' ? supply.archives : [],
+        fieldstation_images_required: [
+          spec.images.rabbitmq,
+          spec.images[spec.database === 'mongodb' ? 'mongodb' : spec.database],
+          spec.images.grafana,
+          spec.images.node,
+        ],
+      }),
+    );
+  }
+
+  /** Replaces the script and packages, rebuilds the processor image and restarts only it. */
+  async updateProcessor(request: UpdateProcessorRequest): Promise<PlatformRunResult> {
+    const spec = this.placeSpec(request.platformId, request.spec);
+    return this.withRenderedStack(spec, (source) =>
+      this.run('update-processor.yml', request, this.stackVars(request.platformId, spec, source)),
+    );
+  }
+
+  /** Writes a consistent dump of the platform's database into one file on the host. */
+  async dump(request: DumpRequest): Promise<PlatformRunResult & { remotePath: string }> {
+    const layout = this.layout(request.platformId);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+    const remotePath = `${layout.dumpsDir}/${request.database}-${stamp}.${DUMP_EXTENSIONS[request.database]}`;
+    const result = await this.run('dump.yml', request, {
+      ...this.layoutVars(layout),
+      fieldstation_stack_database: request.database,
+      fieldstation_stack_dump_path: remotePath,
+    });
+    return { ...result, remotePath };
+  }
+
+  /** Streams a dump file from the host (SFTP); the connection closes when the stream ends. */
+  async openDump(target: SshTarget, remotePath: string): Promise<Readable> {
+    const inDumps = /^\/[^\s]*\/platforms\/[a-z0-9-]+\/dumps\/[A-Za-z0-9.-]+$/;
+    if (!inDumps.test(remotePath) || remotePath.includes('..')) {
+      throw new AnsibleInputError(`not a platform dump: "${remotePath}"`);
+    }
+    const session = await this.ssh.connect(target);
+    try {
+      const stream = await session.download(remotePath);
+      stream.once('close', () => session.close());
+      stream.once('error', () => session.close());
+      return stream;
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+  }
+
+  /** Loads a dump into the platform's database (replacing its content) while the processor waits. */
+  async restore(request: RestoreRequest): Promise<PlatformRunResult> {
+    const layout = this.layout(request.platformId);
+    return this.run('restore.yml', request, {
+      ...this.layoutVars(layout),
+      fieldstation_stack_database: request.spec.database,
+      fieldstation_stack_restore_file: request.dumpFile,
+    });
+  }
+
+  /** Stops and removes the platform's containers, networks and processor image; keeps the host. */
+  async teardown(request: TeardownRequest): Promise<PlatformRunResult> {
+    return this.run('teardown.yml', request, {
+      ...this.layoutVars(this.layout(request.platformId)),
+      fieldstation_stack_remove_data: request.removeData,
+    });
+  }
+
+  private run(
+    playbook: string,
+    request: PlatformOperation,
+    vars: Record<string, unknown>,
+  ): Promise<PlatformRunResult> {
+    const defined = Object.fromEntries(
+      Object.entries({
+        ...vars,
+        fieldstation_host_docker_host: this.options.dockerHost ?? 'unix:///var/run/docker.sock',
+      }).filter(([, value]) => value !== undefined),
+    );
+    return this.ansible.run({
+      playbook,
+      target: request.target,
+      vars: defined,
+      onEvent: request.onEvent,
+      signal: request.signal,
+    });
+  }
+
+  private layoutVars(layout: PlatformLayout): Record<string, unknown> {
+    return {
+      fieldstation_stack_platform_dir: layout.platformDir,
+      fieldstation_stack_dir: layout.stackDir,
+      fieldstation_stack_dumps_dir: layout.dumpsDir,
+      fieldstation_stack_data_path: layout.dataPath,
+      fieldstation_stack_project: layout.composeProject,
+      fieldstation_stack_processor_image: layout.processorImage,
+    };
+  }
+
+  private stackVars(platformId: string, spec: StackSpec, source: string): Record<string, unknown> {
+    return {
+      ...this.layoutVars(this.layout(platformId)),
+      fieldstation_stack_source: source,
+      fieldstation_stack_database: spec.database,
+      fieldstation_stack_data_directories: renderStack(spec).dataDirectories,
+      fieldstation_stack_health_timeout: this.options.healthTimeoutSeconds ?? 600,
+    };
+  }
+
+  /**
+   * Renders the stack into a 0700 temp dir: `stack/` (compose, `.env`, configs) and `processor/`
+   * (the build context: the processor package's files plus the rendered script). Deleted after.
+   */
+  private async withRenderedStack<T>(
+    spec: StackSpec,
+    use: (source: string) => Promise<T>,
+  ): Promise<T> {
+    const source = await mkdtemp(join(tmpdir(), 'fieldstation-stack-'));
+    try {
+      for (const file of renderStack(spec).files) {
+        const path = file.path.startsWith('processor/')
+          ? join(source, file.path)
+          : join(source, 'stack', file.path);
+        await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+        await writeFile(path, file.content, { mode: file.mode });
+      }
+      for (const file of PROCESSOR_BUILD_FILES) {
+        const path = join(source, 'processor', file);
+        await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+        await copyFile(join(this.options.processorPackageDir, file), path);
+      }
+      return await use(source);
+    } finally {
+      await rm(source, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { dirname, resolve } from 'node:path';
+import { Module } from '@nestjs/common';
+import { ANSIBLE_RUNNER_OPTIONS, AnsibleRunner, type AnsibleRunnerOptions } from './ansible-runner';
+import { PLATFORM_HOST_OPTIONS, PlatformHost, type PlatformHostOptions } from './platform-host';
+import { SshClient } from './ssh-client';
+
+/** The repository's playbooks (next to backend/, from src/ and from dist/ alike). */
+const PLAYBOOKS_DIR = resolve(__dirname, '../../../playbooks');
+
+/** SSH and Ansible for the job handlers: inject {@link PlatformHost} (and {@link SshClient}). */
+@Module({
+  providers: [
+    SshClient,
+    AnsibleRunner,
+    PlatformHost,
+    {
+      provide: ANSIBLE_RUNNER_OPTIONS,
+      useValue: { playbooksDir: PLAYBOOKS_DIR } satisfies AnsibleRunnerOptions,
+    },
+    {
+      provide: PLATFORM_HOST_OPTIONS,
+      useFactory: (): PlatformHostOptions => ({
+        processorPackageDir: dirname(require.resolve('@fieldstation/processor/package.json')),
+      }),
+    },
+  ],
+  exports: [SshClient, PlatformHost],
+})
+export class ProvisionModule {}
