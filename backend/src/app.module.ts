@@ -13,6 +13,8 @@ import { GrantsModule } from './grants/grants.module';
 import { HealthModule } from './health/health.module';
 import type { ProcessRole } from './jobs/job.types';
 import { JobsModule } from './jobs/jobs.module';
+import { PlatformsModule } from './platforms/platforms.module';
+import { SpacesModule } from './spaces/spaces.module';
 
 export interface AppOptions {
   config: AppConfig;
@@ -26,7 +28,7 @@ export class AppModule {
     const imports: ModuleMetadata['imports'] = [
       ConfigModule.forRoot(config),
       DatabaseModule,
-      JobsModule.forRoot({ redisUrl, runWorker: role !== 'api' }),
+      JobsModule.forRoot({ redisUrl, queuePrefix: config.queuePrefix, runWorker: role !== 'api' }),
       CryptoModule,
       HealthModule,
       AuthModule,
@@ -34,6 +36,8 @@ export class AppModule {
       CredentialsModule,
       GrantsModule,
       DeploymentsModule,
+      SpacesModule,
+      PlatformsModule,
     ];
     // In production the API also serves the built web UI, so one port serves both.
     if (role !== 'worker' && existsSync(config.frontendDir)) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { createHttpApp } from '../src/app.factory';
@@ -10,7 +11,12 @@ export async function startTestApp(
   options: { role?: ProcessRole; env?: NodeJS.ProcessEnv; dataDir?: string } = {},
 ): Promise<{ app: INestApplication; baseUrl: string; dataDir: string }> {
   const dataDir = options.dataDir ?? tempDir();
-  const config = loadConfig({ DATA_DIR: dataDir, ...options.env });
+  // Its own queue prefix: another test file's worker must never take this app's jobs.
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    QUEUE_PREFIX: `fs-test-${randomUUID()}`,
+    ...options.env,
+  });
   const app = await createHttpApp({
     config,
     redisUrl: serviceUrl('FS_TEST_REDIS_URL'),

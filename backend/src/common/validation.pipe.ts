@@ -29,3 +29,17 @@ export function validationFailed(errors: ValidationError[]): ApiError {
   const message = first ? `${first.field}: ${first.problems[0]}` : 'Invalid request';
   return new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, details);
 }
+
+/** The same 400 answer for a zod schema's issues (cloud inputs are validated by the infra seam). */
+export function schemaFailed(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix: string,
+): ApiError {
+  const details = issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
+    problems: [issue.message],
+  }));
+  const first = details[0];
+  const message = first ? `${first.field}: ${first.problems[0]}` : 'Invalid request';
+  return new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, details);
+}

@@ -27,6 +27,9 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, /PORT must be between 1 and 65535/],
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must start with redis:\/\//],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be sqlite:<file> or postgres/],
+    [{ IMAGE_SUPPLY: 'ftp' }, /IMAGE_SUPPLY must be registry or offline/],
+    [{ IMAGE_SUPPLY: 'offline' }, /IMAGE_ARCHIVES must list the image tarballs/],
+    [{ STACK_IMAGES: '{"rabbitmq":' }, /STACK_IMAGES must be a JSON object of image references/],
   ])('rejects %o with a one-line message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -36,5 +39,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ FIELDSTATION_SECRET: 'short-secret-value' })).toThrow(
       /^Invalid configuration: FIELDSTATION_SECRET must be at least 32 characters$/,
     );
+  });
+
+  it('pulls images from registries by default, or ships the listed tarballs', () => {
+    expect(loadConfig({}).imageSupply).toEqual({ source: 'registry' });
+    expect(
+      loadConfig({ IMAGE_SUPPLY: 'offline', IMAGE_ARCHIVES: 'a.tar, /b/c.tar' }, '/srv')
+        .imageSupply,
+    ).toEqual({ source: 'offline', archives: ['/srv/a.tar', '/b/c.tar'] });
   });
 });

@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { ImageSupply } from '../provision/platform-host';
 
 /** Fully validated configuration; everything else reads settings from here, never from process.env. */
 export interface AppConfig {
@@ -13,6 +14,14 @@ export interface AppConfig {
   serverSecret: string | undefined;
   terraformBin: string;
   frontendDir: string;
+  /** Redis key prefix of the job queues, so several installs (or test apps) can share one Redis. */
+  queuePrefix: string;
+  /** Where npm package names of processing updates are checked before anything is queued. */
+  npmRegistryUrl: string;
+  /** Image references overriding the pinned defaults (a private registry, offline images). */
+  stackImages: Record<string, string>;
+  /** Registry pulls, or `docker save` tarballs shipped to the host (air-gapped installs). */
+  imageSupply: ImageSupply;
 }
 
 export class ConfigError extends Error {}
@@ -38,6 +47,26 @@ const schema = z.object({
   FIELDSTATION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TERRAFORM_BIN: z.string().min(1).default('tofu'),
   FRONTEND_DIR: z.string().min(1).optional(),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"')
+    .default('fieldstation'),
+  NPM_REGISTRY_URL: z.url({ error: 'must be a URL' }).default('https://registry.npmjs.org'),
+  STACK_IMAGES: z
+    .string()
+    .transform((text, context) => {
+      try {
+        return z.record(z.string(), z.string().min(1)).parse(JSON.parse(text));
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be a JSON object of image references' });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  IMAGE_SUPPLY: z
+    .enum(['registry', 'offline'], { error: 'must be registry or offline' })
+    .default('registry'),
+  IMAGE_ARCHIVES: z.string().optional(),
 });
 
 /** Reads and validates the environment; throws a ConfigError whose message names the variable. */
@@ -56,6 +85,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
   }
   const values = parsed.data;
   const dataDir = resolve(cwd, values.DATA_DIR);
+  const archives = (values.IMAGE_ARCHIVES ?? '')
+    .split(',')
+    .map((path) => path.trim())
+    .filter(Boolean)
+    .map((path) => resolve(cwd, path));
+  if (values.IMAGE_SUPPLY === 'offline' && archives.length === 0) {
+    throw new ConfigError(
+      'Invalid configuration: IMAGE_ARCHIVES must list the image tarballs when IMAGE_SUPPLY is offline',
+    );
+  }
   return {
     port: values.PORT,
     host: values.HOST,
@@ -65,6 +104,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     serverSecret: values.FIELDSTATION_SECRET,
     terraformBin: values.TERRAFORM_BIN,
     frontendDir: resolve(cwd, values.FRONTEND_DIR ?? join(__dirname, '../../../frontend/dist')),
+    queuePrefix: values.QUEUE_PREFIX,
+    npmRegistryUrl: values.NPM_REGISTRY_URL.replace(/\/+$/, ''),
+    stackImages: values.STACK_IMAGES ?? {},
+    imageSupply:
+      values.IMAGE_SUPPLY === 'offline' ? { source: 'offline', archives } : { source: 'registry' },
   };
 }
 

@@ -4,6 +4,8 @@ import { Credential } from '../credentials/credential.entity';
 import { DeploymentLogEntry } from '../deployments/deployment-log-entry.entity';
 import { Deployment } from '../deployments/deployment.entity';
 import { DeploymentGrant } from '../grants/deployment-grant.entity';
+import { Platform } from '../platforms/platform.entity';
+import { Space } from '../spaces/space.entity';
 import { User } from '../users/user.entity';
 
 /** Every TypeORM entity, registered once; each domain module adds its own here. */
@@ -15,4 +17,6 @@ export const ENTITIES: (new () => object)[] = [
   Credential,
   Deployment,
   DeploymentLogEntry,
+  Space,
+  Platform,
 ];

@@ -12,6 +12,7 @@ export function migrationTypes(queryRunner: QueryRunner) {
     text: { type: 'text' },
     varchar: (length: number) => ({ type: 'varchar', length: String(length) }),
     integer: { type: 'integer' },
+    boolean: { type: driver.normalizeType({ type: 'boolean' }) },
     date: { type: driver.normalizeType({ type: Date }) },
     /** What @CreateDateColumn/@UpdateDateColumn use: datetime('now') on SQLite, now() on PostgreSQL. */
     createdDate: {

@@ -32,6 +32,7 @@ export class DeploymentEvents implements OnModuleDestroy {
   private readonly publisher: Redis;
   private subscriber: Redis | undefined;
   private readonly listeners = new Map<string, Set<(event: DeploymentEvent) => void>>();
+  private readonly cancelListeners = new Map<string, () => void>();
 
   constructor(private readonly connection: RedisConnection) {
     this.publisher = new Redis(connection.url, { maxRetriesPerRequest: 3 });
@@ -63,10 +64,35 @@ export class DeploymentEvents implements OnModuleDestroy {
     };
   }
 
+  /** Asks the worker running a deployment to stop; remembered for a job that has not started. */
+  async requestCancel(deploymentId: string): Promise<void> {
+    await this.publisher.set(CANCEL_PREFIX + deploymentId, '1', 'EX', 24 * 60 * 60);
+    await this.publisher.publish(CANCEL_PREFIX + deploymentId, '1');
+  }
+
+  async isCancelRequested(deploymentId: string): Promise<boolean> {
+    return (await this.publisher.exists(CANCEL_PREFIX + deploymentId)) === 1;
+  }
+
+  /** Calls `listener` when a cancel of this deployment is requested, from any process. */
+  async onCancel(deploymentId: string, listener: () => void): Promise<() => void> {
+    const subscriber = this.ensureSubscriber();
+    this.cancelListeners.set(deploymentId, listener);
+    await subscriber.subscribe(CANCEL_PREFIX + deploymentId);
+    return () => {
+      this.cancelListeners.delete(deploymentId);
+      void subscriber.unsubscribe(CANCEL_PREFIX + deploymentId).catch(() => undefined);
+    };
+  }
+
   private ensureSubscriber(): Redis {
     if (!this.subscriber) {
       this.subscriber = new Redis(this.connection.url);
       this.subscriber.on('message', (name: string, payload: string) => {
+        if (name.startsWith(CANCEL_PREFIX)) {
+          this.cancelListeners.get(name.slice(CANCEL_PREFIX.length))?.();
+          return;
+        }
         const deploymentId = name.slice(CHANNEL_PREFIX.length);
         const event = JSON.parse(payload) as DeploymentEvent;
         for (const listener of this.listeners.get(deploymentId) ?? []) listener(event);
@@ -82,6 +108,7 @@ export class DeploymentEvents implements OnModuleDestroy {
 }
 
 const CHANNEL_PREFIX = 'fieldstation:deployment:';
+const CANCEL_PREFIX = 'fieldstation:cancel:';
 
 function channel(deploymentId: string): string {
   return CHANNEL_PREFIX + deploymentId;

@@ -1,7 +1,18 @@
-import { Controller, Get, Headers, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiHeader,
+  ApiAcceptedResponse,
   ApiOkResponse,
   ApiProduces,
   ApiQuery,
@@ -39,6 +50,19 @@ export class DeploymentsController {
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<DeploymentDto> {
     return toDeploymentDto(await this.deployments.get(auth.userId, id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: DeploymentDto,
+    description: 'The worker stops at the next safe point; the status becomes cancelled',
+  })
+  async cancelDeployment(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<DeploymentDto> {
+    return toDeploymentDto(await this.deployments.requestCancel(auth.userId, id));
   }
 
   @Get(':id/events')

@@ -85,6 +85,21 @@ export class DeploymentsService {
     });
   }
 
+  /** 409 once finished; otherwise the worker is told (or finds out when it picks the job up). */
+  async requestCancel(userId: string, id: string): Promise<Deployment> {
+    const deployment = await this.get(userId, id);
+    if (this.isFinished(deployment)) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'DEPLOYMENT_FINISHED',
+        `This deployment has already ${deployment.status}`,
+      );
+    }
+    await this.events.requestCancel(id);
+    await this.log.append(id, { level: 'warn', message: 'Cancel requested' });
+    return deployment;
+  }
+
   async startStep(id: string, step: string): Promise<void> {
     const deployment = await this.getById(id);
     await this.deployments.update(

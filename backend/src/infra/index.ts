@@ -5,7 +5,9 @@
  */
 export type { AwsPlatformInput, AwsSpaceInput, AwsSpaceOutputs } from './aws/aws-inputs';
 export { awsPlatformInputSchema, awsSpaceInputSchema } from './aws/aws-inputs';
+export { CloudStacks, type CloudStackRun } from './cloud-stacks';
 export { READY_MARKER } from './core/cloud-init';
+export { InfraModule } from './infra.module';
 export { PLATFORM_ID_LABEL, SPACE_ID_LABEL } from './core/labels';
 export {
   AWS_SPACE_OUTPUTS,
@@ -14,7 +16,7 @@ export {
   readOutputs,
   type PlatformOutputs,
 } from './core/outputs';
-export { AWS_DATA_DEVICE, GCP_DATA_DEVICE, SSH_USER } from './core/ports';
+export { AWS_DATA_DEVICE, dataDevicePath, GCP_DATA_DEVICE, SSH_USER } from './core/ports';
 export type { GcpPlatformInput } from './gcp/gcp-inputs';
 export { gcpPlatformInputSchema } from './gcp/gcp-inputs';
 export type {

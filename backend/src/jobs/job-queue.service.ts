@@ -16,13 +16,25 @@ export class JobQueue implements OnModuleDestroy {
     this.probe.on('error', () => undefined);
     this.deployments = new Queue(QueueName.Deployments, {
       connection: connection.options(),
-      defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 5000 },
+      prefix: connection.prefix,
+      // Handlers rethrow only transient errors (see DeploymentRunner), so attempts bound those.
+      defaultJobOptions: {
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 5000 },
+        removeOnComplete: 1000,
+        removeOnFail: 5000,
+      },
     });
   }
 
   async queue(request: JobRequest): Promise<string> {
     const job = await this.deployments.add(request.name, request.data, { jobId: request.jobId });
     return job.id!;
+  }
+
+  /** A job queued every `everyMs`; one schedule per name however many processes start. */
+  async schedule(name: string, everyMs: number): Promise<void> {
+    await this.deployments.upsertJobScheduler(name, { every: everyMs }, { name, data: {} });
   }
 
   /** Round-trips to Redis; used by the health check. */

@@ -28,6 +28,7 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
     this.discoverHandlers();
     this.worker = new Worker(QueueName.Deployments, (job) => this.dispatch(job), {
       connection: this.connection.options(),
+      prefix: this.connection.prefix,
       concurrency: 2,
     });
     this.worker.on('failed', (job, error) =>

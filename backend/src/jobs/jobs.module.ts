@@ -7,9 +7,16 @@ import { RedisConnection } from './redis-connection';
 @Global()
 @Module({})
 export class JobsModule {
-  static forRoot(options: { redisUrl: string; runWorker: boolean }): DynamicModule {
+  static forRoot(options: {
+    redisUrl: string;
+    queuePrefix: string;
+    runWorker: boolean;
+  }): DynamicModule {
     const providers: Provider[] = [
-      { provide: RedisConnection, useValue: new RedisConnection(options.redisUrl) },
+      {
+        provide: RedisConnection,
+        useValue: new RedisConnection(options.redisUrl, options.queuePrefix),
+      },
       JobQueue,
     ];
     if (options.runWorker) providers.push(JobWorker);

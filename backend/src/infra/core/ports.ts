@@ -20,3 +20,15 @@ export const SSH_USER = 'fieldstation';
  */
 export const AWS_DATA_DEVICE = '/dev/sdf';
 export const GCP_DATA_DEVICE = 'fieldstation-data';
+
+/** The stable guest path of a platform's data volume, from its target and volume id output. */
+export function dataDevicePath(target: 'aws' | 'gcp' | 'openstack', volumeId: string): string {
+  switch (target) {
+    case 'aws':
+      return `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace('-', '')}`;
+    case 'gcp':
+      return `/dev/disk/by-id/google-${GCP_DATA_DEVICE}`;
+    case 'openstack':
+      return `/dev/disk/by-id/virtio-${volumeId.slice(0, 20)}`;
+  }
+}

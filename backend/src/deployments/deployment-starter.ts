@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthContext } from '../auth/auth.types';
+import { DeploymentGrants } from '../grants/deployment-grants.service';
+import { JobQueue } from '../jobs/job-queue.service';
+import type { DeploymentAction } from './deployment.entity';
+import { DeploymentsService, type DeploymentTarget } from './deployments.service';
+
+/**
+ * The API side of every long action: one deployment record (409 while another is active on the
+ * same target), a grant so the worker can open the user's secrets, and a job whose id is the
+ * deployment id, so a repeated enqueue is a no-op. The payload is the deployment id only.
+ */
+@Injectable()
+export class DeploymentStarter {
+  constructor(
+    private readonly deployments: DeploymentsService,
+    private readonly grants: DeploymentGrants,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async start(
+    auth: AuthContext,
+    target: DeploymentTarget,
+    action: DeploymentAction,
+    jobName: string,
+    /** Runs before the job is queued, e.g. to store an upload the job will read. */
+    prepare?: (deploymentId: string) => Promise<void>,
+  ): Promise<string> {
+    const deployment = await this.deployments.create(auth.userId, target, action);
+    try {
+      await this.grants.issue(auth, deployment.id);
+      await prepare?.(deployment.id);
+      await this.jobs.queue({
+        name: jobName,
+        data: { deploymentId: deployment.id },
+        jobId: deployment.id,
+      });
+    } catch (error) {
+      // Nothing will run it: free the target instead of leaving it blocked.
+      await this.grants.revoke(deployment.id);
+      await this.deployments.finish(deployment.id, 'failed', 'Could not queue the deployment');
+      throw error;
+    }
+    return deployment.id;
+  }
+}

@@ -1,0 +1,192 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { PLATFORM_DATABASES, PLATFORM_TARGETS } from '../platform.entity';
+
+export const PLATFORM_NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+const DEVICE_USER = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+const CLOUD_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+
+const optionalPort = () => [IsOptional(), IsInt(), Min(1), Max(65535)];
+function PortField(): PropertyDecorator {
+  return (target, key) => {
+    for (const decorate of optionalPort()) decorate(target, key);
+    ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, maximum: 65535 })(target, key);
+  };
+}
+
+/** Host ports for ssh-host targets that already run something on the standard ports. */
+export class PlatformPortsInput {
+  @PortField() amqp?: number | null;
+  @PortField() amqps?: number | null;
+  @PortField() mqtt?: number | null;
+  @PortField() mqtts?: number | null;
+  @PortField() rabbitmqManagement?: number | null;
+  @PortField() grafana?: number | null;
+}
+
+/** Options that matter only for some targets; the others are rejected by the launch. */
+export class PlatformOptionsInput {
+  @ApiPropertyOptional({ description: 'aws, gcp: region', example: 'eu-west-1' })
+  @IsOptional()
+  @Matches(CLOUD_ID)
+  region?: string;
+
+  @ApiPropertyOptional({ description: 'aws', example: 't3.small' })
+  @IsOptional()
+  @Matches(CLOUD_ID)
+  instanceType?: string;
+
+  @ApiPropertyOptional({ description: 'gcp', example: 'europe-west1-b' })
+  @IsOptional()
+  @Matches(CLOUD_ID)
+  zone?: string;
+
+  @ApiPropertyOptional({ description: 'gcp', example: 'e2-small' })
+  @IsOptional()
+  @Matches(CLOUD_ID)
+  machineType?: string;
+
+  @ApiPropertyOptional({ description: 'openstack', example: 'm1.small' })
+  @IsOptional()
+  @Matches(CLOUD_ID)
+  flavorName?: string;
+
+  @ApiPropertyOptional({ description: 'openstack', example: 'Ubuntu 24.04' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  imageName?: string;
+
+  @ApiPropertyOptional({
+    description: 'ssh-host: block device of a data volume to format (if blank) and mount',
+    example: '/dev/sdb',
+  })
+  @IsOptional()
+  @Matches(/^\/dev\/[A-Za-z0-9/_-]{1,64}$/, { message: 'dataDevice must be a /dev path' })
+  dataDevice?: string;
+}
+
+export class ProcessorInput {
+  @ApiPropertyOptional({
+    description: 'ES module exporting process(reading, ctx); template if absent',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256 * 1024)
+  script?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'npm packages the script imports: name → exact version',
+    example: { ms: '2.1.3' },
+  })
+  @IsOptional()
+  @IsObject()
+  packages?: Record<string, string>;
+}
+
+export class LaunchPlatformInput {
+  @ApiProperty({ example: 'greenhouse', description: 'DNS label: a-z, 0-9, "-", up to 32' })
+  @Matches(PLATFORM_NAME, {
+    message: 'name must be 1-32 lowercase letters, digits or "-", starting with a letter',
+  })
+  name!: string;
+
+  @ApiProperty({ enum: PLATFORM_TARGETS })
+  @IsIn(PLATFORM_TARGETS)
+  target!: (typeof PLATFORM_TARGETS)[number];
+
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  credentialId!: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'aws and openstack' })
+  @IsOptional()
+  @IsUUID()
+  spaceId?: string;
+
+  @ApiPropertyOptional({ enum: PLATFORM_DATABASES, default: 'postgres' })
+  @IsOptional()
+  @IsIn(PLATFORM_DATABASES)
+  database?: (typeof PLATFORM_DATABASES)[number];
+
+  @ApiPropertyOptional({ default: 20, minimum: 10, maximum: 2000 })
+  @IsOptional()
+  @IsInt()
+  @Min(10)
+  @Max(2000)
+  dataVolumeGb?: number;
+
+  @ApiPropertyOptional({ default: false, description: 'TLS listeners (AMQPS 5671, MQTTS 8883)' })
+  @IsOptional()
+  @IsBoolean()
+  tls?: boolean;
+
+  @ApiPropertyOptional({ type: [String], default: ['device-1'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(DEVICE_USER, { each: true, message: 'device user names are letters, digits, ".-_"' })
+  deviceUsers?: string[];
+
+  @ApiPropertyOptional({ type: PlatformPortsInput })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PlatformPortsInput)
+  ports?: PlatformPortsInput;
+
+  @ApiPropertyOptional({ type: PlatformOptionsInput })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PlatformOptionsInput)
+  options?: PlatformOptionsInput;
+
+  @ApiPropertyOptional({ type: ProcessorInput })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ProcessorInput)
+  processor?: ProcessorInput;
+}
+
+export class UpdateProcessorInput {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(256 * 1024)
+  script!: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { ms: '2.1.3' },
+  })
+  @IsOptional()
+  @IsObject()
+  packages?: Record<string, string>;
+}
+
+export class DestroyPlatformInput {
+  @ApiPropertyOptional({
+    default: false,
+    description: 'ssh-host: also delete the data directory (cloud targets always lose the VM)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  removeData?: boolean;
+}

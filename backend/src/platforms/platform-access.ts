@@ -1,0 +1,109 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import {
+  createCertificateAuthority,
+  createStackSpec,
+  issueServerCertificate,
+  type StackSpec,
+} from '@fieldstation/platform-stack';
+import { ApiError } from '../common/api-error';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { CredentialsService } from '../credentials/credentials.service';
+import type { DataKey } from '../crypto/data-key';
+import { SSH_USER } from '../infra';
+import type { SshTarget } from '../provision/ssh-client';
+import { UsersService } from '../users/users.service';
+import { PlatformSecrets, sealSecrets, TLS_FIELDS } from './platform-secrets';
+import type { Platform } from './platform.entity';
+
+/**
+ * Turns a stored platform into what the provisioning code needs: the SSH target (with the
+ * pinned host key) and the stack specification (with its secrets opened by the data key).
+ */
+@Injectable()
+export class PlatformAccess {
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly users: UsersService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async sshTarget(platform: Platform, dataKey: DataKey): Promise<SshTarget> {
+    const user = await this.users.findById(platform.userId);
+    if (!user) throw new Error(`User of platform ${platform.id} is gone`);
+    const generatedKey = () => this.users.sshPrivateKey(user, dataKey);
+    if (platform.target === 'ssh-host') {
+      const credential = await this.credentials.resolve(
+        platform.userId,
+        platform.credentialId,
+        dataKey,
+      );
+      return {
+        host: String(credential.fields.host),
+        port: Number(credential.fields.port ?? 22),
+        username: String(credential.fields.username),
+        privateKey:
+          credential.fields.auth === 'uploaded-key'
+            ? credential.secrets.privateKey!
+            : generatedKey(),
+        hostKeyFingerprint: platform.hostKeyFingerprint,
+      };
+    }
+    if (!platform.address) {
+      throw new ApiError(HttpStatus.CONFLICT, 'NO_ADDRESS', 'The platform has no address yet');
+    }
+    return {
+      host: platform.address,
+      port: 22,
+      username: platform.outputs?.sshUser ?? SSH_USER,
+      privateKey: generatedKey(),
+      hostKeyFingerprint: platform.hostKeyFingerprint,
+    };
+  }
+
+  /** The host's own layout (data path, processor image) is applied by PlatformHost. */
+  stackSpec(platform: Platform, dataKey: DataKey): StackSpec {
+    const secrets = new PlatformSecrets(platform, dataKey);
+    const tls = platform.tls
+      ? {
+          caCertificatePem: platform.caCertificatePem!,
+          serverCertificatePem: secrets.required(TLS_FIELDS.serverCertificate),
+          serverPrivateKeyPem: secrets.required(TLS_FIELDS.serverPrivateKey),
+        }
+      : undefined;
+    return createStackSpec({
+      address: platform.address!,
+      database: platform.database,
+      tls,
+      ports: platform.ports,
+      images: this.config.stackImages,
+      secrets: secrets.stack(),
+      deviceUsers: secrets.devices(),
+      processor: { scriptSource: platform.processorScript, packages: platform.processorPackages },
+    });
+  }
+
+  /**
+   * The broker's CA and server certificate (SAN = the platform's address), created once the
+   * address is known; returns the changed columns to store.
+   */
+  async issueTls(
+    platform: Platform,
+    dataKey: DataKey,
+  ): Promise<Pick<Platform, 'secrets' | 'caCertificatePem'> | null> {
+    if (!platform.tls || platform.secrets[TLS_FIELDS.serverPrivateKey]) return null;
+    const ca = await createCertificateAuthority(platform.name);
+    const server = await issueServerCertificate(ca, platform.address!);
+    return {
+      caCertificatePem: ca.certificatePem,
+      secrets: {
+        ...platform.secrets,
+        ...sealSecrets(dataKey, platform.id, {
+          [TLS_FIELDS.caPrivateKey]: ca.privateKeyPem,
+          [TLS_FIELDS.serverCertificate]: server.certificatePem,
+          [TLS_FIELDS.serverPrivateKey]: server.privateKeyPem,
+        }),
+      },
+    };
+  }
+}

@@ -1,0 +1,125 @@
+import { Injectable } from '@nestjs/common';
+import { schemaFailed } from '../common/validation.pipe';
+import { cloudCredentialsOf } from '../credentials/cloud-credentials';
+import { CredentialsService } from '../credentials/credentials.service';
+import type { DataKey } from '../crypto/data-key';
+import {
+  awsPlatformInputSchema,
+  CloudStacks,
+  gcpPlatformInputSchema,
+  openstackPlatformInputSchema,
+  PLATFORM_OUTPUTS,
+  readOutputs,
+  type InfraLogSink,
+  type PlatformOutputs,
+  type StackRequest,
+} from '../infra';
+import { SpacesService } from '../spaces/spaces.service';
+import { UsersService } from '../users/users.service';
+import type { Platform } from './platform.entity';
+
+/** The cloud half of a platform: its VM, volume and address, through Terraform (DESIGN §6). */
+@Injectable()
+export class PlatformInfrastructure {
+  constructor(
+    private readonly stacks: CloudStacks,
+    private readonly spaces: SpacesService,
+    private readonly credentials: CredentialsService,
+    private readonly users: UsersService,
+  ) {}
+
+  /** Throws a 400 naming the option when the cloud input is invalid; no-op for ssh-host. */
+  async validate(platform: Platform): Promise<void> {
+    if (platform.target !== 'ssh-host') await this.request(platform);
+  }
+
+  async apply(
+    platform: Platform,
+    dataKey: DataKey,
+    onEvent: InfraLogSink,
+    signal: AbortSignal,
+  ): Promise<PlatformOutputs> {
+    const raw = await this.stacks.apply({
+      ...(await this.run(platform, dataKey, onEvent)),
+      signal,
+    });
+    return readOutputs(raw, PLATFORM_OUTPUTS);
+  }
+
+  async destroy(
+    platform: Platform,
+    dataKey: DataKey,
+    onEvent: InfraLogSink,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await this.stacks.destroy({ ...(await this.run(platform, dataKey, onEvent)), signal });
+  }
+
+  private async run(platform: Platform, dataKey: DataKey, onEvent: InfraLogSink) {
+    const credential = await this.credentials.resolve(
+      platform.userId,
+      platform.credentialId,
+      dataKey,
+    );
+    return {
+      userId: platform.userId,
+      request: await this.request(platform),
+      credentials: cloudCredentialsOf(credential),
+      onEvent,
+    };
+  }
+
+  private async request(platform: Platform): Promise<StackRequest> {
+    const user = await this.users.findById(platform.userId);
+    const base = {
+      ...platform.options,
+      platformId: platform.id,
+      name: platform.name,
+      dataVolumeGb: platform.dataVolumeGb,
+      sshPublicKey: user!.sshPublicKey,
+    };
+    switch (platform.target) {
+      case 'aws': {
+        const space = await this.spaces.getById(platform.spaceId!);
+        const outputs = space.outputs ?? {};
+        const parsed = awsPlatformInputSchema.safeParse({
+          region: space.options.region,
+          ...base,
+          space: {
+            vpcId: outputs.vpcId,
+            subnetId: outputs.subnetId,
+            securityGroupId: outputs.securityGroupId,
+            keyName: outputs.keyName,
+          },
+        });
+        if (!parsed.success) throw schemaFailed(parsed.error.issues, 'options');
+        return { target: 'aws', kind: 'platform', input: parsed.data };
+      }
+      case 'gcp': {
+        const credential = await this.credentials.get(platform.userId, platform.credentialId);
+        const parsed = gcpPlatformInputSchema.safeParse({ project: credential.project, ...base });
+        if (!parsed.success) throw schemaFailed(parsed.error.issues, 'options');
+        return { target: 'gcp', kind: 'platform', input: parsed.data };
+      }
+      case 'openstack': {
+        const space = await this.spaces.getById(platform.spaceId!);
+        const outputs = space.outputs ?? {};
+        const parsed = openstackPlatformInputSchema.safeParse({
+          region: space.options.region,
+          flavorName: space.options.flavorName,
+          imageName: space.options.imageName,
+          ...base,
+          space: {
+            networkId: outputs.networkId,
+            securityGroupId: outputs.securityGroupId,
+            externalPool: outputs.externalPool,
+          },
+        });
+        if (!parsed.success) throw schemaFailed(parsed.error.issues, 'options');
+        return { target: 'openstack', kind: 'platform', input: parsed.data };
+      }
+      case 'ssh-host':
+        throw new Error('ssh-host platforms have no infrastructure stack');
+    }
+  }
+}

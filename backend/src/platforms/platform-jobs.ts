@@ -1,0 +1,261 @@
+import { rm } from 'node:fs/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { DeploymentRunner, type DeploymentRun } from '../deployments/deployment-runner';
+import { dataDevicePath } from '../infra';
+import type { Deployment } from '../deployments/deployment.entity';
+import { OnJob } from '../jobs/job-handler.decorator';
+import { PlatformHost } from '../provision/platform-host';
+import { SshClient } from '../provision/ssh-client';
+import { infraLogger } from '../spaces/space-jobs';
+import { restoreUploadPath } from './platform-uploads';
+import { PlatformAccess } from './platform-access';
+import { PlatformInfrastructure } from './platform-infrastructure';
+import { isStep, type PlatformStep } from './platform-lifecycle';
+import { ansibleLogger } from './platform-log';
+import { brokerPorts, probeTcp } from './port-probe';
+import type { Platform } from './platform.entity';
+import { PLATFORM_JOBS, PlatformsService } from './platforms.service';
+
+const MINUTE = 60_000;
+const STEP_TIMEOUT_MS: Record<PlatformStep | 'dump' | 'restore', number> = {
+  provisioning_infra: 30 * MINUTE,
+  waiting_for_host: 15 * MINUTE,
+  configuring: 45 * MINUTE,
+  verifying: 5 * MINUTE,
+  updating: 20 * MINUTE,
+  destroying: 30 * MINUTE,
+  dump: 30 * MINUTE,
+  restore: 60 * MINUTE,
+};
+const LAUNCH_STEPS: PlatformStep[] = [
+  'provisioning_infra',
+  'waiting_for_host',
+  'configuring',
+  'verifying',
+];
+
+/**
+ * The worker side of platforms: launch, destroy, processor update, dump and restore. Each
+ * launch step is idempotent, so a retried, resumed or redelivered job continues where the
+ * platform's status says it stopped.
+ */
+@Injectable()
+export class PlatformJobs {
+  constructor(
+    private readonly runner: DeploymentRunner,
+    private readonly platforms: PlatformsService,
+    private readonly access: PlatformAccess,
+    private readonly infrastructure: PlatformInfrastructure,
+    private readonly host: PlatformHost,
+    private readonly ssh: SshClient,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @OnJob(PLATFORM_JOBS.launch)
+  async launch(_data: unknown, job: Job): Promise<void> {
+    await this.runner.run(
+      job,
+      async (run) => {
+        const platform = await this.platforms.getById(run.deployment.targetId);
+        for (const step of this.remainingLaunchSteps(platform)) {
+          await this.platforms.moveTo(platform.id, step);
+          await run.step(step, STEP_TIMEOUT_MS[step], (signal) =>
+            this.launchStep(step, run, signal),
+          );
+        }
+        await this.platforms.moveTo(platform.id, 'running');
+      },
+      (deployment) => this.markFailed(deployment),
+    );
+  }
+
+  @OnJob(PLATFORM_JOBS.destroy)
+  async destroy(_data: unknown, job: Job): Promise<void> {
+    await this.runner.run(
+      job,
+      async (run) => {
+        const platform = await this.platforms.moveTo(run.deployment.targetId, 'destroying');
+        await run.step('destroying', STEP_TIMEOUT_MS.destroying, async (signal) => {
+          if (platform.target === 'ssh-host') {
+            // Nothing was put on the host before configuring began.
+            if (!platform.hostKeyFingerprint) return;
+            await this.host.teardown({
+              ...(await this.operation(run, platform, signal)),
+              removeData: platform.removeDataOnDestroy,
+            });
+          } else {
+            await this.infrastructure.destroy(platform, run.dataKey, infraLogger(run), signal);
+          }
+        });
+        await this.platforms.moveTo(platform.id, 'destroyed');
+      },
+      (deployment) => this.markFailed(deployment),
+    );
+  }
+
+  @OnJob(PLATFORM_JOBS.updateProcessor)
+  async updateProcessor(_data: unknown, job: Job): Promise<void> {
+    await this.runner.run(
+      job,
+      async (run) => {
+        const platform = await this.platforms.moveTo(run.deployment.targetId, 'updating');
+        await run.step('updating', STEP_TIMEOUT_MS.updating, async (signal) =>
+          this.host.updateProcessor({
+            ...(await this.operation(run, platform, signal)),
+            spec: this.access.stackSpec(platform, run.dataKey),
+          }),
+        );
+        await this.platforms.moveTo(platform.id, 'running');
+      },
+      (deployment) => this.markFailed(deployment),
+    );
+  }
+
+  @OnJob(PLATFORM_JOBS.dump)
+  async dump(_data: unknown, job: Job): Promise<void> {
+    await this.runner.run(
+      job,
+      async (run) => {
+        const platform = await this.platforms.getById(run.deployment.targetId);
+        const { remotePath } = await run.step('dump', STEP_TIMEOUT_MS.dump, async (signal) =>
+          this.host.dump({
+            ...(await this.operation(run, platform, signal)),
+            database: platform.database,
+          }),
+        );
+        await this.platforms.save(platform.id, { dumpPath: remotePath, dumpCreatedAt: new Date() });
+        await run.log({ message: 'The dump is ready to download' });
+      },
+      async () => undefined,
+    );
+  }
+
+  @OnJob(PLATFORM_JOBS.restore)
+  async restore(_data: unknown, job: Job): Promise<void> {
+    const upload = restoreUploadPath(this.config.dataDir, job.id!);
+    await this.runner.run(
+      job,
+      async (run) => {
+        const platform = await this.platforms.getById(run.deployment.targetId);
+        await run.step('restore', STEP_TIMEOUT_MS.restore, async (signal) =>
+          this.host.restore({
+            ...(await this.operation(run, platform, signal)),
+            spec: this.access.stackSpec(platform, run.dataKey),
+            dumpFile: upload,
+          }),
+        );
+      },
+      async () => undefined,
+    );
+    // Reached only once the deployment ended (a transient error rethrows for another attempt).
+    await rm(upload, { force: true });
+  }
+
+  private remainingLaunchSteps(platform: Platform): PlatformStep[] {
+    let from: PlatformStep;
+    if (platform.status === 'queued') {
+      from = platform.target === 'ssh-host' ? 'waiting_for_host' : 'provisioning_infra';
+    } else if (platform.status === 'failed' && platform.failedStep) {
+      from = platform.failedStep;
+    } else if (isStep(platform.status)) {
+      from = platform.status; // a worker died in this step: run it again
+    } else {
+      return [];
+    }
+    return LAUNCH_STEPS.slice(LAUNCH_STEPS.indexOf(from));
+  }
+
+  private async launchStep(step: PlatformStep, run: DeploymentRun, signal: AbortSignal) {
+    const platform = await this.platforms.getById(run.deployment.targetId);
+    switch (step) {
+      case 'provisioning_infra': {
+        const outputs = await this.infrastructure.apply(
+          platform,
+          run.dataKey,
+          infraLogger(run),
+          signal,
+        );
+        const { publicIp, ...rest } = outputs;
+        await this.platforms.save(platform.id, { address: publicIp, outputs: rest });
+        await run.log({ message: `The VM's address is ${publicIp}` });
+        return;
+      }
+      case 'waiting_for_host': {
+        const target = await this.access.sshTarget(platform, run.dataKey);
+        if (platform.target === 'ssh-host' && !platform.address) {
+          await this.platforms.save(platform.id, { address: target.host });
+        }
+        await run.log({ message: `Waiting for SSH on ${target.host}:${target.port}` });
+        const hostKey = await this.ssh.waitUntilReachable(target, {
+          timeoutMs: STEP_TIMEOUT_MS.waiting_for_host - MINUTE,
+        });
+        if (!platform.hostKeyFingerprint) {
+          await this.platforms.save(platform.id, { hostKeyFingerprint: hostKey.fingerprint });
+          await run.log({ message: `Host key ${hostKey.fingerprint} recorded (first contact)` });
+        }
+        return;
+      }
+      case 'configuring': {
+        const tls = await this.access.issueTls(platform, run.dataKey);
+        const configured = tls ? { ...platform, ...tls } : platform;
+        if (tls) await this.platforms.save(platform.id, tls);
+        await this.host.launch({
+          ...(await this.operation(run, configured, signal)),
+          spec: this.access.stackSpec(configured, run.dataKey),
+          images: this.config.imageSupply,
+          dataDevice: dataDevice(configured),
+        });
+        return;
+      }
+      case 'verifying': {
+        for (const { name, port } of brokerPorts(platform.ports)) {
+          if (!(await waitForPort(platform.address!, port, signal))) {
+            throw new Error(
+              `${name} port ${port} on ${platform.address} does not accept connections; ` +
+                'check the firewall or security group',
+            );
+          }
+          await run.log({ message: `${name} answers on ${platform.address}:${port}` });
+        }
+        return;
+      }
+      default:
+        throw new Error(`${step} is not a launch step`);
+    }
+  }
+
+  private async operation(run: DeploymentRun, platform: Platform, signal: AbortSignal) {
+    return {
+      platformId: platform.id,
+      target: await this.access.sshTarget(platform, run.dataKey),
+      onEvent: ansibleLogger(run),
+      signal,
+    };
+  }
+
+  private async markFailed(deployment: Deployment): Promise<void> {
+    const platform = await this.platforms.getById(deployment.targetId);
+    if (isStep(platform.status)) await this.platforms.moveTo(platform.id, 'failed');
+  }
+}
+
+function dataDevice(platform: Platform): string | undefined {
+  if (platform.target === 'ssh-host') {
+    return typeof platform.options.dataDevice === 'string'
+      ? platform.options.dataDevice
+      : undefined;
+  }
+  const volumeId = platform.outputs?.dataVolumeId;
+  return volumeId ? dataDevicePath(platform.target, volumeId) : undefined;
+}
+
+async function waitForPort(host: string, port: number, signal: AbortSignal): Promise<boolean> {
+  while (!signal.aborted) {
+    if (await probeTcp(host, port, 3000)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  return false;
+}

@@ -1,0 +1,77 @@
+import {
+  generateSecret,
+  generateStackSecrets,
+  type StackSecrets,
+} from '@fieldstation/platform-stack';
+import type { DataKey } from '../crypto/data-key';
+import type { Platform } from './platform.entity';
+
+const STACK_SECRET_FIELDS: readonly (keyof StackSecrets)[] = [
+  'brokerAdminPassword',
+  'processorBrokerPassword',
+  'databasePassword',
+  'grafanaAdminPassword',
+];
+
+/** Sealed field names of the TLS material generated for the broker. */
+export const TLS_FIELDS = {
+  caPrivateKey: 'tlsCaPrivateKey',
+  serverCertificate: 'tlsServerCertificate',
+  serverPrivateKey: 'tlsServerPrivateKey',
+} as const;
+
+const deviceField = (name: string) => `device:${name}`;
+
+/** Every generated secret of a new platform, in plain text, keyed by sealed field name. */
+export function generatePlatformSecrets(deviceUsers: string[]): Record<string, string> {
+  const secrets: Record<string, string> = { ...generateStackSecrets() };
+  for (const name of deviceUsers) secrets[deviceField(name)] = generateSecret();
+  return secrets;
+}
+
+export function sealSecrets(
+  dataKey: DataKey,
+  platformId: string,
+  plain: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(plain).map(([field, value]) => [
+      field,
+      dataKey.sealField(platformId, field, value),
+    ]),
+  );
+}
+
+/** Opens a platform's secrets: only in a request that has the data key, or a granted job. */
+export class PlatformSecrets {
+  constructor(
+    private readonly platform: Pick<Platform, 'id' | 'secrets' | 'deviceUsers'>,
+    private readonly dataKey: DataKey,
+  ) {}
+
+  field(name: string): string | undefined {
+    const sealed = this.platform.secrets[name];
+    return sealed === undefined
+      ? undefined
+      : this.dataKey.openField(this.platform.id, name, sealed);
+  }
+
+  stack(): StackSecrets {
+    return Object.fromEntries(
+      STACK_SECRET_FIELDS.map((name) => [name, this.required(name)]),
+    ) as unknown as StackSecrets;
+  }
+
+  devices(): { name: string; password: string }[] {
+    return this.platform.deviceUsers.map((name) => ({
+      name,
+      password: this.required(deviceField(name)),
+    }));
+  }
+
+  required(name: string): string {
+    const value = this.field(name);
+    if (value === undefined) throw new Error(`Platform ${this.platform.id} has no secret ${name}`);
+    return value;
+  }
+}

@@ -1,0 +1,133 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { UserOwned } from '../users/user-owned';
+import type { PlatformStatus, PlatformStep } from './platform-lifecycle';
+
+export type PlatformTarget = 'aws' | 'gcp' | 'openstack' | 'ssh-host';
+export const PLATFORM_TARGETS: readonly PlatformTarget[] = ['aws', 'gcp', 'openstack', 'ssh-host'];
+
+export type PlatformDatabase = 'influxdb' | 'postgres' | 'timescaledb' | 'mongodb';
+export const PLATFORM_DATABASES: readonly PlatformDatabase[] = [
+  'influxdb',
+  'postgres',
+  'timescaledb',
+  'mongodb',
+];
+
+export type HealthStatus = 'healthy' | 'degraded' | 'unreachable';
+
+export interface PlatformHealth {
+  status: HealthStatus;
+  reason: string | null;
+  checkedAt: string;
+}
+
+/** Host ports of the broker and Grafana; `null` leaves a port unpublished. */
+export interface PlatformPorts {
+  amqp: number | null;
+  amqps: number | null;
+  mqtt: number | null;
+  mqtts: number | null;
+  rabbitmqManagement: number | null;
+  grafana: number | null;
+}
+
+/** Target-specific, non-secret launch options (instance type, zone, data device…). */
+export type PlatformOptions = Record<string, string | number>;
+
+@Entity('platforms')
+export class Platform extends UserOwned {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 63 })
+  name!: string;
+
+  /** `<userId>:<name>` until the platform is destroyed; its unique index keeps live names unique. */
+  @Index({ unique: true })
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  activeName!: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  target!: PlatformTarget;
+
+  @Column({ type: 'varchar', length: 36 })
+  credentialId!: string;
+
+  @Index()
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  spaceId!: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  database!: PlatformDatabase;
+
+  @Column({ type: 'integer' })
+  dataVolumeGb!: number;
+
+  @Column({ type: 'boolean' })
+  tls!: boolean;
+
+  @Column({ type: 'simple-json' })
+  ports!: PlatformPorts;
+
+  @Column({ type: 'simple-json' })
+  options!: PlatformOptions;
+
+  @Column({ type: 'varchar', length: 24 })
+  status!: PlatformStatus;
+
+  @Column({ type: 'varchar', length: 24, nullable: true })
+  failedStep!: PlatformStep | null;
+
+  /** Public IP or DNS name: from Terraform outputs, or the ssh-host credential's host. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  address!: string | null;
+
+  /** `SHA256:…`, recorded on first contact (trust on first use); a later mismatch is an error. */
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  hostKeyFingerprint!: string | null;
+
+  /** Terraform outputs other than the address (instance id, SSH user, data volume id). */
+  @Column({ type: 'simple-json', nullable: true })
+  outputs!: Record<string, string> | null;
+
+  /** Device user names; their passwords are in `secrets`. */
+  @Column({ type: 'simple-json' })
+  deviceUsers!: string[];
+
+  /** Generated passwords and TLS keys, each sealed under the user's data key. */
+  @Column({ type: 'simple-json' })
+  secrets!: Record<string, string>;
+
+  /** The broker's CA certificate (public) when TLS is on. */
+  @Column({ type: 'text', nullable: true })
+  caCertificatePem!: string | null;
+
+  @Column({ type: 'text' })
+  processorScript!: string;
+
+  @Column({ type: 'simple-json' })
+  processorPackages!: Record<string, string>;
+
+  @Column({ type: 'boolean' })
+  grafanaPasswordRevealed!: boolean;
+
+  /** ssh-host: whether the requested destroy also deletes the data directory. */
+  @Column({ type: 'boolean' })
+  removeDataOnDestroy!: boolean;
+
+  @Column({ type: 'simple-json', nullable: true })
+  health!: PlatformHealth | null;
+
+  /** Path of the newest database dump on the host, once one was made. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  dumpPath!: string | null;
+
+  @Column({ type: Date, nullable: true })
+  dumpCreatedAt!: Date | null;
+
+  @CreateDateColumn()
+  createdAt!: Date;
+
+  @UpdateDateColumn()
+  updatedAt!: Date;
+}

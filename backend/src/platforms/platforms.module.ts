@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module';
+import { CredentialsModule } from '../credentials/credentials.module';
+import { DeploymentsModule } from '../deployments/deployments.module';
+import { InfraModule } from '../infra';
+import { ProvisionModule } from '../provision/provision.module';
+import { SpacesModule } from '../spaces/spaces.module';
+import { UsersModule } from '../users/users.module';
+import { NpmRegistry } from './npm-registry';
+import { PlatformAccess } from './platform-access';
+import { PlatformHealthChecks } from './platform-health';
+import { PlatformInfrastructure } from './platform-infrastructure';
+import { PlatformJobs } from './platform-jobs';
+import { Platform } from './platform.entity';
+import { PlatformsController } from './platforms.controller';
+import { PlatformsService } from './platforms.service';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([Platform]),
+    AuthModule,
+    CredentialsModule,
+    DeploymentsModule,
+    InfraModule,
+    ProvisionModule,
+    SpacesModule,
+    UsersModule,
+  ],
+  controllers: [PlatformsController],
+  providers: [
+    PlatformsService,
+    PlatformAccess,
+    PlatformInfrastructure,
+    PlatformJobs,
+    PlatformHealthChecks,
+    NpmRegistry,
+  ],
+})
+export class PlatformsModule {}

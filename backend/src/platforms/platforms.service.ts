@@ -1,0 +1,353 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Not, Repository } from 'typeorm';
+import { readScriptTemplate } from '@fieldstation/platform-stack';
+import type { AuthContext } from '../auth/auth.types';
+import { SessionsService } from '../auth/sessions.service';
+import { ApiError } from '../common/api-error';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { CredentialsService } from '../credentials/credentials.service';
+import { DeploymentStarter } from '../deployments/deployment-starter';
+import type { DeploymentAction } from '../deployments/deployment.entity';
+import { PlatformHost } from '../provision/platform-host';
+import { SpacesService } from '../spaces/spaces.service';
+import type {
+  DestroyPlatformInput,
+  LaunchPlatformInput,
+  UpdateProcessorInput,
+} from './dto/launch-platform.dto';
+import type { ConnectionDto } from './dto/platform.dto';
+import { NpmRegistry } from './npm-registry';
+import { PlatformAccess } from './platform-access';
+import {
+  canTransition,
+  IllegalTransitionError,
+  retryStep,
+  transition,
+  type PlatformStatus,
+} from './platform-lifecycle';
+import { PlatformInfrastructure } from './platform-infrastructure';
+import { generatePlatformSecrets, PlatformSecrets, sealSecrets } from './platform-secrets';
+import { Platform, type PlatformPorts } from './platform.entity';
+import { restoreUploadPath } from './platform-uploads';
+
+export const PLATFORM_JOBS = {
+  launch: 'platform.launch',
+  destroy: 'platform.destroy',
+  updateProcessor: 'platform.update-processor',
+  dump: 'platform.dump',
+  restore: 'platform.restore',
+} as const;
+
+const DEFAULT_PORTS: PlatformPorts = {
+  amqp: 5672,
+  amqps: null,
+  mqtt: 1883,
+  mqtts: null,
+  rabbitmqManagement: 15672,
+  grafana: 3000,
+};
+const DEFAULT_TLS_PORTS: PlatformPorts = {
+  ...DEFAULT_PORTS,
+  amqp: null,
+  amqps: 5671,
+  mqtt: null,
+  mqtts: 8883,
+};
+
+const notFound = () => new ApiError(HttpStatus.NOT_FOUND, 'PLATFORM_NOT_FOUND', 'No such platform');
+
+/** Owns platform records and every request that changes one (the jobs do the work). */
+@Injectable()
+export class PlatformsService {
+  constructor(
+    @InjectRepository(Platform) private readonly platforms: Repository<Platform>,
+    private readonly credentials: CredentialsService,
+    private readonly spaces: SpacesService,
+    private readonly sessions: SessionsService,
+    private readonly starter: DeploymentStarter,
+    private readonly npm: NpmRegistry,
+    private readonly infrastructure: PlatformInfrastructure,
+    private readonly access: PlatformAccess,
+    private readonly host: PlatformHost,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  list(userId: string): Promise<Platform[]> {
+    return this.platforms.find({
+      where: { userId, status: Not('destroyed') },
+      order: { createdAt: 'DESC' },
+    });
+  }
+
+  async get(userId: string, id: string): Promise<Platform> {
+    const platform = await this.platforms.findOneBy({ id, userId });
+    if (!platform) throw notFound();
+    return platform;
+  }
+
+  async getById(id: string): Promise<Platform> {
+    const platform = await this.platforms.findOneBy({ id });
+    if (!platform) throw notFound();
+    return platform;
+  }
+
+  async launch(auth: AuthContext, input: LaunchPlatformInput) {
+    const credential = await this.credentials.get(auth.userId, input.credentialId);
+    if (credential.type !== input.target) {
+      throw badField(
+        'credentialId',
+        'CREDENTIAL_TARGET_MISMATCH',
+        `Credential "${credential.name}" is for ${credential.type}, not ${input.target}`,
+      );
+    }
+    const needsSpace = input.target === 'aws' || input.target === 'openstack';
+    if (needsSpace && !input.spaceId) {
+      throw badField('spaceId', 'SPACE_REQUIRED', `A ${input.target} platform needs a space`);
+    }
+    if (!needsSpace && input.spaceId) {
+      throw badField('spaceId', 'SPACE_NOT_NEEDED', `A ${input.target} platform needs no space`);
+    }
+    if (input.spaceId) {
+      const space = await this.spaces.get(auth.userId, input.spaceId);
+      if (space.target !== input.target || space.status !== 'ready') {
+        throw badField(
+          'spaceId',
+          'SPACE_NOT_READY',
+          space.target !== input.target
+            ? `Space "${space.name}" is a ${space.target} space`
+            : `Space "${space.name}" is ${space.status}, not ready`,
+        );
+      }
+    }
+    const packages = input.processor?.packages ?? {};
+    const warnings = await this.npm.check(packages);
+    const tls = input.tls ?? false;
+    const deviceUsers = [...new Set(input.deviceUsers ?? ['device-1'])];
+    const id = randomUUID();
+    const dataKey = await this.sessions.dataKey(auth.sessionId);
+    const platform = this.platforms.create({
+      id,
+      userId: auth.userId,
+      name: input.name,
+      activeName: `${auth.userId}:${input.name}`,
+      target: input.target,
+      credentialId: input.credentialId,
+      spaceId: input.spaceId ?? null,
+      database: input.database ?? 'postgres',
+      dataVolumeGb: input.dataVolumeGb ?? 20,
+      tls,
+      ports: { ...(tls ? DEFAULT_TLS_PORTS : DEFAULT_PORTS), ...input.ports },
+      options: { ...input.options },
+      status: 'queued',
+      failedStep: null,
+      address: null,
+      hostKeyFingerprint: null,
+      outputs: null,
+      deviceUsers,
+      secrets: sealSecrets(dataKey, id, generatePlatformSecrets(deviceUsers)),
+      caCertificatePem: null,
+      processorScript: input.processor?.script ?? readScriptTemplate(),
+      processorPackages: packages,
+      grafanaPasswordRevealed: false,
+      removeDataOnDestroy: false,
+      health: null,
+      dumpPath: null,
+      dumpCreatedAt: null,
+    });
+    // Cloud options are checked now by the infra seam's schema: a typo is a 400, not a failed job.
+    await this.infrastructure.validate(platform);
+    try {
+      await this.platforms.insert(platform);
+    } catch (error) {
+      if (!/unique|duplicate/i.test((error as Error).message)) throw error;
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'PLATFORM_NAME_TAKEN',
+        `You already have a platform named "${input.name}"`,
+        [{ field: 'name', problems: ['is taken'] }],
+      );
+    }
+    const deploymentId = await this.start(auth, platform, 'launch', PLATFORM_JOBS.launch);
+    return { platform, deploymentId, warnings };
+  }
+
+  async destroy(auth: AuthContext, id: string, input: DestroyPlatformInput) {
+    const platform = await this.get(auth.userId, id);
+    this.assertCan(platform, 'destroying');
+    await this.platforms.update({ id }, { removeDataOnDestroy: input.removeData ?? false });
+    return this.start(auth, platform, 'destroy', PLATFORM_JOBS.destroy);
+  }
+
+  /** Resumes a failed platform at its failed step (DESIGN §5). */
+  async retry(auth: AuthContext, id: string): Promise<string> {
+    const platform = await this.get(auth.userId, id);
+    const step = retryStep(platform);
+    if (step === 'destroying') return this.start(auth, platform, 'destroy', PLATFORM_JOBS.destroy);
+    if (step === 'updating') {
+      return this.start(auth, platform, 'update-processor', PLATFORM_JOBS.updateProcessor);
+    }
+    return this.start(auth, platform, 'launch', PLATFORM_JOBS.launch);
+  }
+
+  async updateProcessor(auth: AuthContext, id: string, input: UpdateProcessorInput) {
+    const platform = await this.get(auth.userId, id);
+    this.assertCan(platform, 'updating');
+    const packages = input.packages ?? {};
+    const warnings = await this.npm.check(packages);
+    const deploymentId = await this.start(
+      auth,
+      platform,
+      'update-processor',
+      PLATFORM_JOBS.updateProcessor,
+    );
+    // Stored once the deployment is recorded, so a 409 leaves the running script's record intact.
+    await this.platforms.update(
+      { id },
+      { processorScript: input.script, processorPackages: packages },
+    );
+    return { deploymentId, warnings };
+  }
+
+  async requestDump(auth: AuthContext, id: string): Promise<string> {
+    const platform = await this.assertRunning(auth.userId, id);
+    return this.start(auth, platform, 'dump', PLATFORM_JOBS.dump);
+  }
+
+  /** Stores the uploaded dump (0600, in the data dir) and queues its restore. */
+  async requestRestore(auth: AuthContext, id: string, upload: Readable): Promise<string> {
+    await this.assertRunning(auth.userId, id);
+    const received = restoreUploadPath(this.config.dataDir, randomUUID());
+    await mkdir(dirname(received), { recursive: true, mode: 0o700 });
+    try {
+      await pipeline(upload, createWriteStream(received, { mode: 0o600 }));
+      if ((await stat(received)).size === 0) {
+        throw new ApiError(HttpStatus.BAD_REQUEST, 'EMPTY_UPLOAD', 'The uploaded dump is empty');
+      }
+      return await this.starter.start(
+        auth,
+        { kind: 'platform', id },
+        'restore',
+        PLATFORM_JOBS.restore,
+        (deploymentId) => rename(received, restoreUploadPath(this.config.dataDir, deploymentId)),
+      );
+    } finally {
+      await rm(received, { force: true });
+    }
+  }
+
+  /** Streams the newest dump from the host (the request's session opens the SSH key). */
+  async openDump(auth: AuthContext, id: string): Promise<{ stream: Readable; filename: string }> {
+    const platform = await this.get(auth.userId, id);
+    if (!platform.dumpPath) {
+      throw new ApiError(HttpStatus.NOT_FOUND, 'NO_DUMP', 'No dump yet: make one first');
+    }
+    const dataKey = await this.sessions.dataKey(auth.sessionId);
+    const target = await this.access.sshTarget(platform, dataKey);
+    const stream = await this.host.openDump(target, platform.dumpPath);
+    return { stream, filename: `${platform.name}-${basename(platform.dumpPath)}` };
+  }
+
+  async connection(auth: AuthContext, id: string): Promise<ConnectionDto> {
+    const platform = await this.get(auth.userId, id);
+    const dataKey = await this.sessions.dataKey(auth.sessionId);
+    const secrets = new PlatformSecrets(platform, dataKey);
+    const host = platform.address ?? '';
+    const { ports } = platform;
+    const url = (scheme: string, port: number | null) =>
+      host && port !== null ? `${scheme}://${host}:${port}` : null;
+    return {
+      host,
+      mqttUrl: platform.tls ? url('mqtts', ports.mqtts) : url('mqtt', ports.mqtt),
+      amqpUrl: platform.tls ? url('amqps', ports.amqps) : url('amqp', ports.amqp),
+      ports,
+      tls: platform.tls,
+      caCertificatePem: platform.caCertificatePem,
+      devices: secrets.devices().map(({ name, password }) => ({ username: name, password })),
+      mqttTopic: 'telemetry/<measurement>/<device>',
+      amqpExchange: 'amq.topic',
+      amqpRoutingKey: 'telemetry.<measurement>.<device>',
+      grafanaUrl: url('http', ports.grafana),
+      grafanaUsername: 'admin',
+      grafanaPasswordRevealed: platform.grafanaPasswordRevealed,
+    };
+  }
+
+  async assertRunning(userId: string, id: string): Promise<Platform> {
+    const platform = await this.get(userId, id);
+    if (platform.status !== 'running') {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'PLATFORM_NOT_RUNNING',
+        `The platform is ${platform.status.replace('_', ' ')}, not running`,
+      );
+    }
+    return platform;
+  }
+
+  /** The one-time Grafana admin password: answered once, 409 afterwards. */
+  async revealGrafanaPassword(auth: AuthContext, id: string): Promise<string> {
+    const platform = await this.get(auth.userId, id);
+    const { affected } = await this.platforms.update(
+      { id, grafanaPasswordRevealed: false },
+      { grafanaPasswordRevealed: true },
+    );
+    if (!affected) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'ALREADY_REVEALED',
+        'The Grafana admin password was already shown once; change it in Grafana if it is lost',
+      );
+    }
+    const dataKey = await this.sessions.dataKey(auth.sessionId);
+    return new PlatformSecrets(platform, dataKey).required('grafanaAdminPassword');
+  }
+
+  /** Moves a platform along the lifecycle (DESIGN §5); every status change goes through here. */
+  async moveTo(id: string, to: PlatformStatus, changes: Partial<Platform> = {}): Promise<Platform> {
+    const platform = await this.getById(id);
+    const next = platform.status === to ? platform : transition(platform, to);
+    await this.platforms.update(
+      { id },
+      {
+        ...changes,
+        status: next.status,
+        failedStep: next.failedStep,
+        ...(to === 'destroyed' ? { activeName: null, health: null } : {}),
+      },
+    );
+    return { ...platform, ...changes, ...next } as Platform;
+  }
+
+  async save(id: string, changes: Partial<Platform>): Promise<void> {
+    await this.platforms.update({ id }, changes);
+  }
+
+  runningPlatforms(): Promise<Platform[]> {
+    return this.platforms.findBy({ status: 'running' });
+  }
+
+  private assertCan(platform: Platform, to: PlatformStatus): void {
+    if (!canTransition(platform, to)) throw new IllegalTransitionError(platform.status, to);
+  }
+
+  private start(
+    auth: AuthContext,
+    platform: Platform,
+    action: DeploymentAction,
+    job: string,
+  ): Promise<string> {
+    return this.starter.start(auth, { kind: 'platform', id: platform.id }, action, job);
+  }
+}
+
+function badField(field: string, code: string, message: string): ApiError {
+  return new ApiError(HttpStatus.BAD_REQUEST, code, message, [{ field, problems: [message] }]);
+}

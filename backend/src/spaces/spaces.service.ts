@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Not, Repository } from 'typeorm';
+import type { AuthContext } from '../auth/auth.types';
+import { ApiError } from '../common/api-error';
+import { schemaFailed } from '../common/validation.pipe';
+import { CredentialsService } from '../credentials/credentials.service';
+import { DeploymentStarter } from '../deployments/deployment-starter';
+import { awsSpaceInputSchema, openstackSpaceInputSchema, type StackRequest } from '../infra';
+import { Platform } from '../platforms/platform.entity';
+import { UsersService } from '../users/users.service';
+import type { CreateSpaceInput } from './dto/space.dto';
+import { Space, type SpaceStatus } from './space.entity';
+
+export const SPACE_JOBS = { create: 'space.create', delete: 'space.delete' } as const;
+
+const notFound = () => new ApiError(HttpStatus.NOT_FOUND, 'SPACE_NOT_FOUND', 'No such space');
+
+/** Owns spaces: the network home of AWS and OpenStack platforms (DESIGN §2). */
+@Injectable()
+export class SpacesService {
+  constructor(
+    @InjectRepository(Space) private readonly spaces: Repository<Space>,
+    @InjectRepository(Platform) private readonly platforms: Repository<Platform>,
+    private readonly credentials: CredentialsService,
+    private readonly users: UsersService,
+    private readonly starter: DeploymentStarter,
+  ) {}
+
+  list(userId: string): Promise<Space[]> {
+    return this.spaces.find({
+      where: { userId, status: Not('deleted') },
+      order: { createdAt: 'DESC' },
+    });
+  }
+
+  async get(userId: string, id: string): Promise<Space> {
+    const space = await this.spaces.findOneBy({ id, userId });
+    if (!space) throw notFound();
+    return space;
+  }
+
+  async create(
+    auth: AuthContext,
+    input: CreateSpaceInput,
+  ): Promise<{ space: Space; deploymentId: string }> {
+    const credential = await this.credentials.get(auth.userId, input.credentialId);
+    if (credential.type !== input.target) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'CREDENTIAL_TARGET_MISMATCH',
+        `Credential "${credential.name}" is for ${credential.type}, not ${input.target}`,
+        [{ field: 'credentialId', problems: ['must be a credential of the same cloud'] }],
+      );
+    }
+    const space = this.spaces.create({
+      id: randomUUID(),
+      userId: auth.userId,
+      name: input.name,
+      activeName: `${auth.userId}:${input.name}`,
+      target: input.target,
+      credentialId: input.credentialId,
+      options: input.options ?? {},
+      status: 'creating',
+      outputs: null,
+      error: null,
+    });
+    // Validated now, with the same schema the job uses, so mistakes are a 400 and not a failed job.
+    const user = await this.users.findById(auth.userId);
+    this.stackRequest(space, user!.sshPublicKey);
+    try {
+      await this.spaces.insert(space);
+    } catch (error) {
+      if (!/unique|duplicate/i.test((error as Error).message)) throw error;
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'SPACE_NAME_TAKEN',
+        `You already have a space named "${input.name}"`,
+        [{ field: 'name', problems: ['is taken'] }],
+      );
+    }
+    const deploymentId = await this.starter.start(
+      auth,
+      { kind: 'space', id: space.id },
+      'launch',
+      SPACE_JOBS.create,
+    );
+    return { space, deploymentId };
+  }
+
+  async delete(auth: AuthContext, id: string): Promise<{ space: Space; deploymentId: string }> {
+    const space = await this.get(auth.userId, id);
+    if (space.status === 'deleted') {
+      throw new ApiError(HttpStatus.CONFLICT, 'SPACE_DELETED', 'This space is already deleted');
+    }
+    const users = await this.platforms.count({
+      where: { spaceId: id, userId: auth.userId, status: Not('destroyed') },
+    });
+    if (users > 0) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'SPACE_IN_USE',
+        `${users} platform${users === 1 ? '' : 's'} still use${users === 1 ? 's' : ''} this space; destroy them first`,
+      );
+    }
+    const deploymentId = await this.starter.start(
+      auth,
+      { kind: 'space', id },
+      'destroy',
+      SPACE_JOBS.delete,
+    );
+    return { space, deploymentId };
+  }
+
+  /** The infra request of a space: its stored options plus what Fieldstation fills in. */
+  stackRequest(space: Space, sshPublicKey: string): StackRequest {
+    const base = { ...space.options, spaceId: space.id, name: space.name };
+    if (space.target === 'aws') {
+      const parsed = awsSpaceInputSchema.safeParse({ ...base, sshPublicKey });
+      if (!parsed.success) throw schemaFailed(parsed.error.issues, 'options');
+      return { target: 'aws', kind: 'space', input: parsed.data };
+    }
+    const parsed = openstackSpaceInputSchema.safeParse(base);
+    if (!parsed.success) throw schemaFailed(parsed.error.issues, 'options');
+    return { target: 'openstack', kind: 'space', input: parsed.data };
+  }
+
+  async setStatus(
+    id: string,
+    status: SpaceStatus,
+    changes: Partial<Pick<Space, 'outputs' | 'error'>> = {},
+  ): Promise<void> {
+    await this.spaces.update(
+      { id },
+      { status, ...changes, ...(status === 'deleted' ? { activeName: null } : {}) },
+    );
+  }
+
+  async getById(id: string): Promise<Space> {
+    const space = await this.spaces.findOneBy({ id });
+    if (!space) throw notFound();
+    return space;
+  }
+}
