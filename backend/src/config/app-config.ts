@@ -22,6 +22,8 @@ export interface AppConfig {
   stackImages: Record<string, string>;
   /** Registry pulls, or `docker save` tarballs shipped to the host (air-gapped installs). */
   imageSupply: ImageSupply;
+  /** How long a launch waits for a host to accept SSH (a new VM boots and runs cloud-init). */
+  sshWaitSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -67,6 +69,11 @@ const schema = z.object({
     .enum(['registry', 'offline'], { error: 'must be registry or offline' })
     .default('registry'),
   IMAGE_ARCHIVES: z.string().optional(),
+  SSH_WAIT_SECONDS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .default(600),
 });
 
 /** Reads and validates the environment; throws a ConfigError whose message names the variable. */
@@ -107,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     queuePrefix: values.QUEUE_PREFIX,
     npmRegistryUrl: values.NPM_REGISTRY_URL.replace(/\/+$/, ''),
     stackImages: values.STACK_IMAGES ?? {},
+    sshWaitSeconds: values.SSH_WAIT_SECONDS,
     imageSupply:
       values.IMAGE_SUPPLY === 'offline' ? { source: 'offline', archives } : { source: 'registry' },
   };

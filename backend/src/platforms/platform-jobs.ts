@@ -22,7 +22,7 @@ import { PLATFORM_JOBS, PlatformsService } from './platforms.service';
 const MINUTE = 60_000;
 const STEP_TIMEOUT_MS: Record<PlatformStep | 'dump' | 'restore', number> = {
   provisioning_infra: 30 * MINUTE,
-  waiting_for_host: 15 * MINUTE,
+  waiting_for_host: 60 * MINUTE,
   configuring: 45 * MINUTE,
   verifying: 5 * MINUTE,
   updating: 20 * MINUTE,
@@ -190,7 +190,7 @@ export class PlatformJobs {
         }
         await run.log({ message: `Waiting for SSH on ${target.host}:${target.port}` });
         const hostKey = await this.ssh.waitUntilReachable(target, {
-          timeoutMs: STEP_TIMEOUT_MS.waiting_for_host - MINUTE,
+          timeoutMs: this.config.sshWaitSeconds * 1000,
         });
         if (!platform.hostKeyFingerprint) {
           await this.platforms.save(platform.id, { hostKeyFingerprint: hostKey.fingerprint });

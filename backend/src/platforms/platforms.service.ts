@@ -144,8 +144,8 @@ export class PlatformsService {
       database: input.database ?? 'postgres',
       dataVolumeGb: input.dataVolumeGb ?? 20,
       tls,
-      ports: { ...(tls ? DEFAULT_TLS_PORTS : DEFAULT_PORTS), ...input.ports },
-      options: { ...input.options },
+      ports: { ...(tls ? DEFAULT_TLS_PORTS : DEFAULT_PORTS), ...definedFields(input.ports) },
+      options: definedFields(input.options),
       status: 'queued',
       failedStep: null,
       address: null,
@@ -346,6 +346,13 @@ export class PlatformsService {
   ): Promise<string> {
     return this.starter.start(auth, { kind: 'platform', id: platform.id }, action, job);
   }
+}
+
+/** Validated DTO instances carry every declared field, unset ones as undefined: drop those. */
+function definedFields<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value ?? {}).filter(([, field]) => field !== undefined),
+  ) as Partial<T>;
 }
 
 function badField(field: string, code: string, message: string): ApiError {
