@@ -76,8 +76,14 @@ describe('the server process, started as `npm start` starts it', () => {
     const dataDir = tempDir();
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    const env = { REDIS_URL: redisUrl, DATA_DIR: dataDir, PORT: String(port) };
-    const queue = new Queue('deployments', { connection: { url: redisUrl } });
+    const prefix = 'fs-role-test';
+    const env = {
+      REDIS_URL: redisUrl,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      QUEUE_PREFIX: prefix,
+    };
+    const queue = new Queue('deployments', { connection: { url: redisUrl }, prefix });
 
     start(env, ['--role', 'api']);
     const apiOnly = await waitFor(() => health(baseUrl), { what: 'api health', timeoutMs: 30_000 });
@@ -91,7 +97,7 @@ describe('the server process, started as `npm start` starts it', () => {
     expect(worker.output).toContain('worker is running');
 
     // The worker really consumes: a job nobody handles fails with a clear reason.
-    const events = new QueueEvents('deployments', { connection: { url: redisUrl } });
+    const events = new QueueEvents('deployments', { connection: { url: redisUrl }, prefix });
     await events.waitUntilReady();
     const job = await queue.add('no-such-job', { id: 'x' });
     const failure = await new Promise<string>((resolve) =>

@@ -24,6 +24,10 @@ export interface AppConfig {
   imageSupply: ImageSupply;
   /** How long a launch waits for a host to accept SSH (a new VM boots and runs cloud-init). */
   sshWaitSeconds: number;
+  /** The Docker daemon on platform hosts, e.g. rootless Docker's socket; the system one by default. */
+  hostDockerHost: string;
+  /** Whether launches start/enable the host's `docker` service (off for a daemon run otherwise). */
+  hostManageDockerService: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +78,13 @@ const schema = z.object({
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .default(600),
+  HOST_DOCKER_HOST: z
+    .string()
+    .regex(/^(unix|tcp|ssh):\/\/\S+$/, 'must be a unix://, tcp:// or ssh:// Docker address')
+    .default('unix:///var/run/docker.sock'),
+  HOST_MANAGE_DOCKER_SERVICE: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true'),
 });
 
 /** Reads and validates the environment; throws a ConfigError whose message names the variable. */
@@ -115,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     npmRegistryUrl: values.NPM_REGISTRY_URL.replace(/\/+$/, ''),
     stackImages: values.STACK_IMAGES ?? {},
     sshWaitSeconds: values.SSH_WAIT_SECONDS,
+    hostDockerHost: values.HOST_DOCKER_HOST,
+    hostManageDockerService: values.HOST_MANAGE_DOCKER_SERVICE === 'true',
     imageSupply:
       values.IMAGE_SUPPLY === 'offline' ? { source: 'offline', archives } : { source: 'registry' },
   };

@@ -1,5 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { Module } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { ANSIBLE_RUNNER_OPTIONS, AnsibleRunner, type AnsibleRunnerOptions } from './ansible-runner';
 import { PLATFORM_HOST_OPTIONS, PlatformHost, type PlatformHostOptions } from './platform-host';
 import { SshClient } from './ssh-client';
@@ -19,8 +21,11 @@ const PLAYBOOKS_DIR = resolve(__dirname, '../../../playbooks');
     },
     {
       provide: PLATFORM_HOST_OPTIONS,
-      useFactory: (): PlatformHostOptions => ({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): PlatformHostOptions => ({
         processorPackageDir: dirname(require.resolve('@fieldstation/processor/package.json')),
+        dockerHost: config.hostDockerHost,
+        manageDockerService: config.hostManageDockerService,
       }),
     },
   ],
