@@ -47,7 +47,7 @@ export function testImages(): { archive: string; images: Record<string, string> 
   const archive = exported.FS_TEST_IMAGES_TAR;
   if (!archive) throw new Error('scripts/build-test-images.sh printed no FS_TEST_IMAGES_TAR');
   const images: Record<string, string> = {};
-  for (const name of ['rabbitmq', 'postgres', 'influxdb', 'node']) {
+  for (const name of ['rabbitmq', 'postgres', 'influxdb', 'grafana', 'node']) {
     const image = exported[`FS_TEST_IMAGE_${name.toUpperCase()}`];
     if (!image) throw new Error(`scripts/build-test-images.sh printed no image for ${name}`);
     images[name] = image;
