@@ -21,6 +21,22 @@ describe('rabbitmq configuration', () => {
     );
   });
 
+  it('renders the same files for the same spec (a re-applied platform changes nothing)', () => {
+    const spec = createStackSpec({
+      address: '198.51.100.1',
+      database: 'postgres',
+      secrets: generateStackSecrets(),
+      deviceUsers: [{ name: 'pi1', password: 'device-password-1' }],
+    });
+    expect(renderStack(spec)).toEqual(renderStack(spec));
+    const other = { ...spec, secrets: generateStackSecrets() };
+    const hashOf = (of: typeof spec) =>
+      (
+        renderRabbitmqDefinitions(of) as { users: { name: string; password_hash: string }[] }
+      ).users.find((user) => user.name === 'pi1')!.password_hash;
+    expect(hashOf(other)).not.toBe(hashOf(spec));
+  });
+
   it('renders no guest user and TLS listeners only when TLS is on', () => {
     const spec = createStackSpec({
       address: '198.51.100.1',

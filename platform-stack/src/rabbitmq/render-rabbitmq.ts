@@ -1,4 +1,5 @@
 import { ADMIN_USER, PROCESSOR_USER, type StackSpec } from '../spec/stack-spec';
+import { createHmac } from 'node:crypto';
 import { hashRabbitPassword } from './password-hash';
 
 export const TELEMETRY_QUEUE = 'telemetry';
@@ -41,6 +42,18 @@ export const PERMISSIONS: Record<'admin' | 'processor' | 'device', Permission> =
   },
 };
 
+/**
+ * A salt that is fixed for one platform, user and password, so rendering the same spec twice
+ * gives the same definitions file and re-applying a platform changes nothing on the host. Keyed
+ * with a platform secret, so equal passwords on different platforms still hash differently.
+ */
+function stableSalt(spec: StackSpec, name: string, password: string): Buffer {
+  return createHmac('sha256', spec.secrets.brokerAdminPassword)
+    .update(`${name}\0${password}`)
+    .digest()
+    .subarray(0, 4);
+}
+
 /** RabbitMQ's definitions format: users (hashed), permissions, the telemetry topology. */
 export function renderRabbitmqDefinitions(spec: StackSpec, vhost = '/'): Record<string, unknown> {
   const users = [
@@ -66,7 +79,7 @@ export function renderRabbitmqDefinitions(spec: StackSpec, vhost = '/'): Record<
   return {
     users: users.map((user) => ({
       name: user.name,
-      password_hash: hashRabbitPassword(user.password),
+      password_hash: hashRabbitPassword(user.password, stableSalt(spec, user.name, user.password)),
       hashing_algorithm: HASHING_ALGORITHM,
       tags: user.tags,
       limits: {},
