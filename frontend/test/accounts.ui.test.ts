@@ -36,7 +36,9 @@ describe('accounts and credentials in a real browser', () => {
 
     await page.getByLabel('Password', { exact: true }).fill('a perfectly long passphrase');
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/\/credentials$/);
+    await page.waitForURL(/\/platforms$/);
+    await page.getByText('No platforms yet').waitFor();
+    await page.getByRole('link', { name: 'Credentials' }).click();
     await page.getByText('No credentials yet').waitFor();
 
     await page.getByRole('button', { name: 'Add credential' }).click();

@@ -8,6 +8,9 @@ export function useNotify() {
     success(summary: string, detail?: string) {
       toast.add({ severity: 'success', summary, detail, life: 3000 });
     },
+    warn(summary: string, detail?: string) {
+      toast.add({ severity: 'warn', summary, detail, life: 8000 });
+    },
     error(error: unknown, summary = 'Something went wrong') {
       const detail =
         error instanceof ApiFailure || error instanceof Error ? error.message : String(error);

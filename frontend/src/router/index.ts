@@ -3,6 +3,8 @@ import AppLayout from '../layout/AppLayout.vue';
 import { accountRoutes } from '../modules/account/routes';
 import { authRoutes } from '../modules/auth/routes';
 import { credentialRoutes } from '../modules/credentials/routes';
+import { platformRoutes } from '../modules/platforms/routes';
+import { spaceRoutes } from '../modules/spaces/routes';
 import { useAuthStore } from '../stores/auth';
 
 export const router = createRouter({
@@ -12,7 +14,13 @@ export const router = createRouter({
     {
       path: '/',
       component: AppLayout,
-      children: [{ path: '', redirect: '/credentials' }, ...credentialRoutes, ...accountRoutes],
+      children: [
+        { path: '', redirect: '/platforms' },
+        ...platformRoutes,
+        ...spaceRoutes,
+        ...credentialRoutes,
+        ...accountRoutes,
+      ],
     },
   ],
 });

@@ -1,0 +1,168 @@
+import type { Schemas } from '../../api/client';
+import type { Database, Target } from './platform-status';
+
+type LaunchInput = Schemas['LaunchPlatformInput'];
+type PortKey = keyof Schemas['PlatformPortsInput'];
+type OptionKey = keyof Schemas['PlatformOptionsInput'];
+
+export interface LaunchForm {
+  name: string;
+  target: Target;
+  credentialId: string | undefined;
+  spaceId: string | undefined;
+  database: Database;
+  dataVolumeGb: number;
+  tls: boolean;
+  /** Comma-separated device user names. */
+  deviceUsers: string;
+  ports: Partial<Record<PortKey, string>>;
+  options: Partial<Record<OptionKey, string>>;
+}
+
+export interface OptionField {
+  key: OptionKey;
+  label: string;
+  placeholder: string;
+  help?: string;
+  optional?: boolean;
+}
+
+export const TARGETS: { label: string; value: Target; help: string }[] = [
+  { label: 'SSH host', value: 'ssh-host', help: 'A Linux server you already have' },
+  { label: 'AWS', value: 'aws', help: 'An EC2 VM in one of your spaces' },
+  { label: 'Google Cloud', value: 'gcp', help: 'A Compute Engine VM; no space needed' },
+  { label: 'OpenStack', value: 'openstack', help: 'A VM in one of your OpenStack spaces' },
+];
+
+export const DATABASES: { label: string; value: Database; help: string }[] = [
+  {
+    label: 'PostgreSQL',
+    value: 'postgres',
+    help: 'A readings table (time, measurement, device, data jsonb); query it with SQL.',
+  },
+  {
+    label: 'TimescaleDB',
+    value: 'timescaledb',
+    help: 'PostgreSQL with the readings table as a hypertable: faster time-range queries.',
+  },
+  {
+    label: 'InfluxDB 1.x',
+    value: 'influxdb',
+    help: 'Measurements and fields in line protocol; query with InfluxQL.',
+  },
+  {
+    label: 'MongoDB',
+    value: 'mongodb',
+    help: 'A time-series collection of reading documents.',
+  },
+];
+
+/** Instance options per target; field names are the API's. */
+export const OPTION_FIELDS: Record<Target, OptionField[]> = {
+  aws: [{ key: 'instanceType', label: 'Instance type', placeholder: 't3.small', optional: true }],
+  gcp: [
+    { key: 'region', label: 'Region', placeholder: 'europe-west1' },
+    { key: 'zone', label: 'Zone', placeholder: 'first zone that is up', optional: true },
+    { key: 'machineType', label: 'Machine type', placeholder: 'e2-small', optional: true },
+  ],
+  openstack: [
+    { key: 'flavorName', label: 'Flavor', placeholder: 'm1.small' },
+    { key: 'imageName', label: 'Image', placeholder: 'Ubuntu 24.04' },
+  ],
+  'ssh-host': [
+    {
+      key: 'dataDevice',
+      label: 'Data device',
+      placeholder: '/dev/sdb',
+      help: 'A block device for the data: formatted if blank, then mounted. Leave empty to use the host disk.',
+      optional: true,
+    },
+  ],
+};
+
+export const PORT_LABELS: Record<PortKey, string> = {
+  amqp: 'AMQP',
+  amqps: 'AMQPS',
+  mqtt: 'MQTT',
+  mqtts: 'MQTTS',
+  rabbitmqManagement: 'RabbitMQ management',
+  grafana: 'Grafana',
+};
+
+const DEFAULT_PORTS: Record<PortKey, number> = {
+  amqp: 5672,
+  amqps: 5671,
+  mqtt: 1883,
+  mqtts: 8883,
+  rabbitmqManagement: 15672,
+  grafana: 3000,
+};
+
+/** The ports a platform listens on: the TLS pair or the plain pair, plus the web UIs. */
+export function portFields(tls: boolean): { key: PortKey; label: string; placeholder: string }[] {
+  const keys: PortKey[] = tls
+    ? ['amqps', 'mqtts', 'grafana', 'rabbitmqManagement']
+    : ['amqp', 'mqtt', 'grafana', 'rabbitmqManagement'];
+  return keys.map((key) => ({
+    key,
+    label: PORT_LABELS[key],
+    placeholder: String(DEFAULT_PORTS[key]),
+  }));
+}
+
+export function needsSpace(target: Target): boolean {
+  return target === 'aws' || target === 'openstack';
+}
+
+/** Cloud VMs get a data volume of this size; SSH hosts use their own disk or data device. */
+export function hasDataVolume(target: Target): boolean {
+  return target !== 'ssh-host';
+}
+
+export function defaultLaunchForm(): LaunchForm {
+  return {
+    name: '',
+    target: 'ssh-host',
+    credentialId: undefined,
+    spaceId: undefined,
+    database: 'postgres',
+    dataVolumeGb: 20,
+    tls: false,
+    deviceUsers: 'device-1',
+    ports: {},
+    options: {},
+  };
+}
+
+/** POST /platforms body: only what matters for the target, blanks left to the API's defaults. */
+export function toLaunchInput(form: LaunchForm): LaunchInput {
+  const input: LaunchInput = {
+    name: form.name.trim(),
+    target: form.target,
+    credentialId: form.credentialId ?? '',
+    database: form.database,
+    dataVolumeGb: hasDataVolume(form.target) ? form.dataVolumeGb : 20,
+    tls: form.tls,
+    deviceUsers: form.deviceUsers
+      .split(',')
+      .map((user) => user.trim())
+      .filter(Boolean),
+  };
+  if (needsSpace(form.target)) input.spaceId = form.spaceId ?? '';
+  const options: Schemas['PlatformOptionsInput'] = {};
+  for (const field of OPTION_FIELDS[form.target]) {
+    const value = form.options[field.key]?.trim();
+    if (value) options[field.key] = value;
+    else if (!field.optional) options[field.key] = '';
+  }
+  if (Object.keys(options).length > 0) input.options = options;
+  if (form.target === 'ssh-host') {
+    const ports: Schemas['PlatformPortsInput'] = {};
+    for (const { key } of portFields(form.tls)) {
+      const value = form.ports[key]?.trim();
+      if (value) ports[key] = Number(value);
+    }
+    if (Object.keys(ports).length > 0) input.ports = ports;
+  }
+  return input;
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { timelineSteps } from './platform-status';
+
+const states = (...args: Parameters<typeof timelineSteps>) =>
+  timelineSteps(...args).map((step) => `${step.label}:${step.state}`);
+
+describe('timelineSteps', () => {
+  it('marks the current launch step and skips the VM for ssh hosts', () => {
+    expect(states({ status: 'configuring', failedStep: null, target: 'ssh-host' })).toEqual([
+      'Queued:done',
+      'No VM to create:skipped',
+      'Waiting for the host:done',
+      'Configuring:current',
+      'Verifying:todo',
+      'Running:todo',
+    ]);
+  });
+
+  it('marks the failed step', () => {
+    expect(states({ status: 'failed', failedStep: 'waiting_for_host', target: 'aws' })).toEqual([
+      'Queued:done',
+      'Creating the VM:done',
+      'Waiting for the host:failed',
+      'Configuring:todo',
+      'Verifying:todo',
+      'Running:todo',
+    ]);
+  });
+
+  it('shows a running platform as done, an update and a destroy as their own steps', () => {
+    expect(states({ status: 'running', failedStep: null, target: 'gcp' }).at(-1)).toBe(
+      'Running:done',
+    );
+    expect(states({ status: 'updating', failedStep: null, target: 'gcp' })).toEqual([
+      'Running:done',
+      'Updating:current',
+      'Running:todo',
+    ]);
+    expect(states({ status: 'destroyed', failedStep: null, target: 'gcp' })).toEqual([
+      'Destroying:done',
+      'Destroyed:done',
+    ]);
+  });
+});
