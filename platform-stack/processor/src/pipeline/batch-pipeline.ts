@@ -57,8 +57,9 @@ const EAGER_IN_FLIGHT = 2;
  * at once (after the deliveries of the current socket read), so a reading is not held back waiting
  * for others; while both stages are busy, deliveries collect until `batchSize` or `batchMaxWaitMs`
  * or until a batch is done. Under load the batches grow towards `batchSize`; at low rates the
- * latency is one write, not `batchMaxWaitMs`. Acknowledging sooner also spares the broker: a
- * persistent message acknowledged quickly never has to be written to its message store.
+ * latency is one write, not `batchMaxWaitMs`. Acknowledging sooner also spares the broker work:
+ * it holds fewer unacknowledged messages, and a persistent message acknowledged before the broker
+ * flushed it to disk need not be flushed at all.
  */
 export class BatchPipeline {
   private current: Delivery[] = [];
