@@ -5,7 +5,11 @@ import { LatencyHistogram } from '../status/latency-histogram';
 /** What a consumer child process reports to the benchmark when it has seen every message. */
 export interface ConsumerReport {
   consumed: number;
+  /** When the broker confirmed the subscription (basic.consume-ok). */
+  startedAt: number;
   finishedAt: number;
+  /** CPU time of the consumer process (user + system). */
+  cpuMicros: number;
   p50: number | null;
   p99: number | null;
 }
@@ -15,12 +19,32 @@ export interface ConsumerJob {
   amqpUrl: string;
   queue: string;
   expected: number;
+  prefetch: number;
   postgresUrl?: string;
 }
 
+/** CPU is counted from the subscription on, like the broker's and the processor's. */
+function report(
+  consumed: number,
+  startedAt: number,
+  cpuAtStart: NodeJS.CpuUsage,
+  latency: LatencyHistogram,
+): ConsumerReport {
+  const cpu = process.cpuUsage(cpuAtStart);
+  return {
+    consumed,
+    startedAt,
+    finishedAt: Date.now(),
+    cpuMicros: cpu.user + cpu.system,
+    p50: latency.percentile(50),
+    p99: latency.percentile(99),
+  };
+}
+
 /**
- * The broker's limit on this machine: takes every message and acknowledges it, nothing else
- * (acknowledgements grouped per 500 messages, as an efficient consumer would).
+ * The broker's limit on this machine: takes every message and acknowledges it, nothing else, with
+ * the processor's prefetch. Acknowledgements are grouped ("everything up to this one") per quarter
+ * of the prefetch, at most 500 messages, as an efficient consumer would.
  */
 export async function runNullConsumer(
   job: ConsumerJob,
@@ -28,27 +52,29 @@ export async function runNullConsumer(
 ): Promise<ConsumerReport> {
   const connection = await amqp.connect(job.amqpUrl);
   const channel = await connection.createChannel();
-  await channel.prefetch(2000);
+  await channel.prefetch(job.prefetch);
+  const ackEvery = Math.max(1, Math.min(500, Math.floor(job.prefetch / 4)));
   const latency = new LatencyHistogram();
   let consumed = 0;
+  let startedAt = Date.now();
+  let cpuAtStart = process.cpuUsage();
   return new Promise((resolve) => {
     void channel
       .consume(job.queue, (message) => {
         if (!message) return;
         consumed++;
         latency.record(Date.now() - (JSON.parse(message.content.toString()) as { ts: number }).ts);
-        if (consumed % 500 === 0 || consumed === job.expected) channel.ack(message, true);
+        if (consumed % ackEvery === 0 || consumed === job.expected) channel.ack(message, true);
         if (consumed === job.expected) {
-          const report = {
-            consumed,
-            finishedAt: Date.now(),
-            p50: latency.percentile(50),
-            p99: latency.percentile(99),
-          };
-          void connection.close().then(() => resolve(report));
+          const done = report(consumed, startedAt, cpuAtStart, latency);
+          void connection.close().then(() => resolve(done));
         }
       })
-      .then(onReady);
+      .then(() => {
+        startedAt = Date.now();
+        cpuAtStart = process.cpuUsage();
+        onReady();
+      });
   });
 }
 
@@ -64,9 +90,11 @@ export async function runBaselineConsumer(
   await database.connect();
   const connection = await amqp.connect(job.amqpUrl);
   const channel = await connection.createChannel();
-  await channel.prefetch(100);
+  await channel.prefetch(job.prefetch);
   const latency = new LatencyHistogram();
   let consumed = 0;
+  let startedAt = Date.now();
+  let cpuAtStart = process.cpuUsage();
   let chain = Promise.resolve();
   return new Promise((resolve) => {
     void channel
@@ -87,18 +115,17 @@ export async function runBaselineConsumer(
           consumed++;
           latency.record(Date.now() - body.ts);
           if (consumed === job.expected) {
-            const report = {
-              consumed,
-              finishedAt: Date.now(),
-              p50: latency.percentile(50),
-              p99: latency.percentile(99),
-            };
+            const done = report(consumed, startedAt, cpuAtStart, latency);
             await connection.close();
             await database.end();
-            resolve(report);
+            resolve(done);
           }
         });
       })
-      .then(onReady);
+      .then(() => {
+        startedAt = Date.now();
+        cpuAtStart = process.cpuUsage();
+        onReady();
+      });
   });
 }

@@ -1,15 +1,24 @@
 /**
- * `npm run bench:ingest [-- --quick | --count N]`: how fast readings go from AMQP publishers into
- * the database on this machine, compared with the broker's own limit and a MyT-style consumer.
+ * `npm run bench:ingest [-- --quick | --count N] [--rounds R] [--no-script]`: how fast readings go
+ * from AMQP publishers into the database on this machine, compared with the broker's own limit (a
+ * null consumer) and a MyT-style consumer (one INSERT committed per message). Every consumer runs
+ * in its own process with the processor's prefetch, against the same broker, database and machine.
+ *
+ * Two measurements per consumer, both printed: `live` (the issue's: the publisher runs while the
+ * consumer consumes, so on a small machine they compete for the same cores) and `drain` (the queue
+ * is filled first, then the consumer alone is timed). Rounds interleave all consumers, so a busy
+ * spell on a shared machine hits every one of them; the summary gives medians and ranges.
  * Uses the test services (scripts/services/*.sh; started here when their variables are unset),
  * a private vhost and fresh databases per scenario, and removes them afterwards.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { Client } from 'pg';
+import { loadProcessorConfig } from '../config/processor-config';
 import { assertTopology } from '../contract/topology';
 import { PostgresReadingWriter } from '../writers/postgres-reading-writer';
 import {
@@ -26,13 +35,32 @@ const QUEUE = 'telemetry';
 const DEVICES = 1000;
 const PUBLISH_WINDOW = 2000;
 
+type Mode = 'live' | 'drain';
+type ConsumerKey = 'null' | 'postgres' | 'influxdb' | 'baseline';
+
+const NAMES: Record<ConsumerKey, string> = {
+  null: '1. null consumer (ack only, broker limit)',
+  postgres: '2a. processor -> PostgreSQL',
+  influxdb: '2b. processor -> InfluxDB',
+  baseline: '3. MyT-style baseline (insert+commit per msg)',
+};
+
+/** CPU time per reading (microseconds) of the consumer, the broker and the database, when /proc exists. */
+interface CpuPerReading {
+  consumer: number;
+  broker?: number;
+  database?: number;
+}
+
 interface ScenarioResult {
-  name: string;
+  key: ConsumerKey;
+  mode: Mode;
   readingsPerSecond: number;
   p50: number | null;
   p99: number | null;
   found: number;
   published: number;
+  cpu: CpuPerReading;
 }
 
 /** The services' variables, from the environment or by starting the test services. */
@@ -218,22 +246,103 @@ async function runConsumerProcess(
   return { child, report };
 }
 
+/**
+ * CPU time (microseconds, user + system, including reaped children) of every process with one of
+ * these command names: the broker (beam.smp), PostgreSQL (postgres) and InfluxDB (influxd) are
+ * the test services' own processes. Undefined where /proc is not available.
+ */
+function cpuMicrosOf(command: string): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  let total = 0;
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = procStat(entry);
+    if (fields?.command !== command) continue;
+    total += fields.ticks + fields.childTicks;
+  }
+  return total * CLOCK_TICK_MICROS;
+}
+
+/** One process's CPU time (microseconds, all threads), or undefined once it is gone. */
+function processCpuMicros(pid: number | undefined): number | undefined {
+  const fields = pid === undefined ? undefined : procStat(String(pid));
+  return fields && fields.ticks * CLOCK_TICK_MICROS;
+}
+
+/** USER_HZ, 100 on every Linux architecture Node supports. */
+const CLOCK_TICK_MICROS = 10_000;
+
+function procStat(pid: string): { command: string; ticks: number; childTicks: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  // After "pid (comm) ": state, ppid, … utime (index 11), stime, cutime, cstime.
+  return {
+    command: stat.slice(stat.indexOf('(') + 1, close),
+    ticks: Number(fields[11]) + Number(fields[12]),
+    childTicks: Number(fields[13]) + Number(fields[14]),
+  };
+}
+
+/** CPU of the broker and the database between two points in time. */
+class ServiceCpu {
+  private readonly brokerAtStart = cpuMicrosOf('beam.smp');
+  private readonly databaseAtStart: number | undefined;
+
+  constructor(private readonly databaseCommand: string | undefined) {
+    this.databaseAtStart = databaseCommand ? cpuMicrosOf(databaseCommand) : undefined;
+  }
+
+  perReading(readings: number, consumerMicros: number): CpuPerReading {
+    const since = (atStart: number | undefined, command: string | undefined) => {
+      const now = command ? cpuMicrosOf(command) : undefined;
+      return atStart === undefined || now === undefined ? undefined : (now - atStart) / readings;
+    };
+    return {
+      consumer: consumerMicros / readings,
+      broker: since(this.brokerAtStart, 'beam.smp'),
+      database: since(this.databaseAtStart, this.databaseCommand),
+    };
+  }
+}
+
+/**
+ * One consumer (null or baseline) in its own process. `live`: subscribed first, then the readings
+ * are published, timed from the first publish to the last acknowledgement. `drain`: the queue is
+ * filled first (nothing consumes), then timed from the subscription to the last acknowledgement.
+ */
 async function consumerScenario(
-  name: string,
+  key: ConsumerKey,
+  mode: Mode,
   job: Omit<ConsumerJob, 'queue'>,
-  count: (published: number) => Promise<number>,
+  count: (consumed: number) => Promise<number>,
 ): Promise<ScenarioResult> {
   await declareQueue(job.amqpUrl);
+  if (mode === 'drain') await publishReadings(job.amqpUrl, job.expected);
+  const services = new ServiceCpu(job.role === 'baseline-consumer' ? 'postgres' : undefined);
   const { report } = await runConsumerProcess({ ...job, queue: QUEUE });
-  const startedAt = await publishReadings(job.amqpUrl, job.expected);
+  const publishedFrom = mode === 'live' ? await publishReadings(job.amqpUrl, job.expected) : 0;
   const done = await report;
+  const startedAt = mode === 'live' ? publishedFrom : done.startedAt;
   return {
-    name,
+    key,
+    mode,
     readingsPerSecond: job.expected / ((done.finishedAt - startedAt) / 1000),
     p50: done.p50,
     p99: done.p99,
     found: await count(done.consumed),
     published: job.expected,
+    cpu: services.perReading(job.expected, done.cpuMicros),
   };
 }
 
@@ -244,33 +353,45 @@ interface ProcessorStatus {
   endToEndLatencyMs: { p50: number | null; p99: number | null };
 }
 
+/** The processor bundle in its own process, timed like `consumerScenario`. */
 async function processorScenario(
-  name: string,
+  key: ConsumerKey,
+  mode: Mode,
   amqpUrl: string,
   databaseEnv: Record<string, string>,
   expected: number,
   count: () => Promise<number>,
 ): Promise<ScenarioResult> {
+  if (mode === 'drain') {
+    await declareQueue(amqpUrl);
+    await publishReadings(amqpUrl, expected);
+  }
+  const services = new ServiceCpu(key === 'postgres' ? 'postgres' : 'influxd');
   const child = spawn(process.execPath, [PROCESSOR_MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       AMQP_URL: amqpUrl,
       ...(process.argv.includes('--no-script') ? {} : { SCRIPT_PATH: SCRIPT_TEMPLATE }),
       // Tuning knobs pass through, e.g. PROCESSOR_BATCH_SIZE=2000 npm run bench:ingest.
-      ...Object.fromEntries(
-        Object.entries(process.env).filter(([key]) => key.startsWith('PROCESSOR_')),
-      ),
+      ...processorTuning(),
       STATUS_HOST: '127.0.0.1',
       STATUS_PORT: '0',
       ...databaseEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  // The processor logs the status port it bound (port 0 = any free port).
+  // The processor logs the status port it bound (port 0 = any free port) and when it subscribed.
   let statusPort = 0;
+  let consumingSince = 0;
+  let pending = '';
   child.stdout?.on('data', (chunk: Buffer) => {
-    const match = /"port":(\d+)/.exec(chunk.toString());
-    if (match) statusPort = Number(match[1]);
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const entry = JSON.parse(line) as { msg?: string; time?: string; port?: number };
+      if (entry.msg === 'status endpoint listening' && entry.port) statusPort = entry.port;
+      if (entry.msg === 'consuming' && entry.time) consumingSince = Date.parse(entry.time);
+    }
   });
   const status = async (): Promise<ProcessorStatus | undefined> => {
     if (!statusPort) return undefined;
@@ -283,8 +404,14 @@ async function processorScenario(
     }
   };
   try {
-    await until(async () => (await status())?.consuming === true, 30_000, 'the processor to start');
-    const startedAt = await publishReadings(amqpUrl, expected);
+    await until(
+      async () => consumingSince > 0 && (await status())?.consuming === true,
+      30_000,
+      'the processor to start',
+      mode === 'drain' ? 5 : 100,
+    );
+    const cpuAtStart = processCpuMicros(child.pid) ?? 0;
+    const startedAt = mode === 'live' ? await publishReadings(amqpUrl, expected) : consumingSince;
     let last: ProcessorStatus | undefined;
     await until(
       async () => {
@@ -296,18 +423,40 @@ async function processorScenario(
       20,
     );
     const finishedAt = Date.now();
+    const cpu = services.perReading(expected, (processCpuMicros(child.pid) ?? 0) - cpuAtStart);
     return {
-      name,
+      key,
+      mode,
       readingsPerSecond: expected / ((finishedAt - startedAt) / 1000),
       p50: last?.endToEndLatencyMs.p50 ?? null,
       p99: last?.endToEndLatencyMs.p99 ?? null,
       found: await count(),
       published: expected,
+      cpu,
     };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
   }
+}
+
+function processorTuning(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        entry[0].startsWith('PROCESSOR_') && entry[1] !== undefined,
+    ),
+  );
+}
+
+/** The prefetch the processor runs with (its own defaults and the PROCESSOR_* overrides). */
+function processorPrefetch(): number {
+  return loadProcessorConfig({
+    ...processorTuning(),
+    AMQP_URL: 'amqp://unused',
+    DATABASE_KIND: 'postgres',
+    POSTGRES_URL: 'postgres://unused',
+  }).prefetch;
 }
 
 async function until(
@@ -323,33 +472,63 @@ async function until(
   }
 }
 
-function parseCount(argv: string[]): number {
-  if (argv.includes('--quick')) return 20_000;
-  const index = argv.indexOf('--count');
-  if (index >= 0) {
+function parseArguments(argv: string[]): { count: number; rounds: number } {
+  const option = (name: string, min: number): number | undefined => {
+    const index = argv.indexOf(name);
+    if (index < 0) return undefined;
     const value = Number(argv[index + 1]);
-    if (!Number.isInteger(value) || value < 1000)
-      throw new Error('--count needs an integer of at least 1000');
+    if (!Number.isInteger(value) || value < min)
+      throw new Error(`${name} needs an integer of at least ${min}`);
     return value;
-  }
-  return 200_000;
+  };
+  const quick = argv.includes('--quick');
+  return {
+    count: option('--count', 1000) ?? (quick ? 20_000 : 200_000),
+    rounds: option('--rounds', 1) ?? (quick ? 3 : 1),
+  };
 }
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
 const ms = (value: number | null) => (value === null ? 'n/a' : `${value} ms`);
+const micros = (value: number | undefined) => (value === undefined ? '?' : value.toFixed(0));
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Median and range of one consumer's rates in one mode. */
+function rates(results: ScenarioResult[], key: ConsumerKey, mode: Mode) {
+  const values = results
+    .filter((result) => result.key === key && result.mode === mode)
+    .map((result) => result.readingsPerSecond);
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+}
 
 async function main(): Promise<void> {
-  const count = parseCount(process.argv.slice(2));
+  const { count, rounds } = parseArguments(process.argv.slice(2));
   const env = serviceEnvironment();
+  const prefetch = processorPrefetch();
   console.log(
-    `ingest benchmark: ${format(count)} readings per scenario, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`,
+    `ingest benchmark: ${format(count)} readings per scenario, ${rounds} round(s), ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, load average ${os.loadavg()[0].toFixed(1)}`,
   );
   console.log(
-    'publisher: one AMQP connection, persistent messages, publisher confirms (up to 2000 unconfirmed), 1000 devices',
+    'publisher: one AMQP connection, persistent messages, publisher confirms (up to 2000 unconfirmed), 1000 devices; ' +
+      `every consumer uses the processor's prefetch (${prefetch})`,
+  );
+  console.log(
+    'live: consumer subscribed, then the publisher runs (publisher, broker, consumer and database share the cores), timed from the first publish to the last reading stored;\n' +
+      'drain: the queue is filled first, then the consumer alone is timed from its subscription to the last reading stored;\n' +
+      'CPU per reading counts every beam.smp / postgres / influxd process on the machine (shared services: an upper bound)',
   );
 
   const results: ScenarioResult[] = [];
-  const run = async (label: string, scenario: (vhost: BenchVhost) => Promise<ScenarioResult>) => {
+  const run = async (
+    round: string,
+    label: string,
+    scenario: (vhost: BenchVhost) => Promise<ScenarioResult>,
+  ) => {
     const vhost = await BenchVhost.create(
       env.FS_TEST_AMQP_URL,
       env.FS_TEST_RABBITMQ_API_URL,
@@ -358,38 +537,41 @@ async function main(): Promise<void> {
     try {
       const result = await scenario(vhost);
       results.push(result);
+      const { cpu } = result;
       console.log(
-        `${result.name.padEnd(44)} ${format(result.readingsPerSecond).padStart(8)} readings/s   ` +
-          `e2e p50 ${ms(result.p50)}, p99 ${ms(result.p99)}   found ${result.found} of ${result.published}`,
+        `${round} ${result.mode.padEnd(5)} ${NAMES[result.key].padEnd(46)} ${format(result.readingsPerSecond).padStart(7)} readings/s   ` +
+          `e2e p50 ${ms(result.p50)}, p99 ${ms(result.p99)}   found ${result.found} of ${result.published}   ` +
+          `CPU us/reading: consumer ${micros(cpu.consumer)}, broker ${micros(cpu.broker)}` +
+          (cpu.database === undefined ? '' : `, database ${micros(cpu.database)}`),
       );
     } finally {
       await vhost.delete();
     }
   };
-
-  await run('null', (vhost) =>
+  const nullScenario = (mode: Mode) => (vhost: BenchVhost) =>
     consumerScenario(
-      '1. null consumer (ack only, broker limit)',
-      { role: 'null-consumer', amqpUrl: vhost.amqpUrl, expected: count },
+      'null',
+      mode,
+      { role: 'null-consumer', amqpUrl: vhost.amqpUrl, expected: count, prefetch },
       async (consumed) => consumed,
-    ),
-  );
-  await run('pg', (vhost) =>
-    withPostgresDatabase(env.FS_TEST_POSTGRES_URL, 'processor', (url) =>
+    );
+  const postgresScenario = (mode: Mode) => (vhost: BenchVhost) =>
+    withPostgresDatabase(env.FS_TEST_POSTGRES_URL, `processor_${mode}`, (url) =>
       processorScenario(
-        '2a. processor -> PostgreSQL',
+        'postgres',
+        mode,
         vhost.amqpUrl,
         { DATABASE_KIND: 'postgres', POSTGRES_URL: url },
         count,
         () => countPostgresReadings(url),
       ),
-    ),
-  );
-  await run('influx', async (vhost) => {
-    const database = `fs_bench_${process.pid}`;
+    );
+  const influxScenario = (mode: Mode) => async (vhost: BenchVhost) => {
+    const database = `fs_bench_${mode}_${process.pid}`;
     try {
       return await processorScenario(
-        '2b. processor -> InfluxDB',
+        'influxdb',
+        mode,
         vhost.amqpUrl,
         {
           DATABASE_KIND: 'influxdb',
@@ -411,42 +593,88 @@ async function main(): Promise<void> {
     } finally {
       await influxQuery(env.FS_TEST_INFLUX_URL, `DROP DATABASE "${database}"`);
     }
-  });
-  await run('baseline', (vhost) =>
-    withPostgresDatabase(env.FS_TEST_POSTGRES_URL, 'baseline', async (url) => {
+  };
+  const baselineScenario = (mode: Mode) => (vhost: BenchVhost) =>
+    withPostgresDatabase(env.FS_TEST_POSTGRES_URL, `baseline_${mode}`, async (url) => {
       const writer = new PostgresReadingWriter(url);
       await writer.prepare();
       await writer.close();
       return consumerScenario(
-        '3. MyT-style baseline (insert+commit per msg)',
-        { role: 'baseline-consumer', amqpUrl: vhost.amqpUrl, expected: count, postgresUrl: url },
+        'baseline',
+        mode,
+        {
+          role: 'baseline-consumer',
+          amqpUrl: vhost.amqpUrl,
+          expected: count,
+          prefetch,
+          postgresUrl: url,
+        },
         () => countPostgresReadings(url),
       );
-    }),
-  );
+    });
 
-  await run('null2', (vhost) =>
-    consumerScenario(
-      '1b. null consumer again (machine load varies)',
-      { role: 'null-consumer', amqpUrl: vhost.amqpUrl, expected: count },
-      async (consumed) => consumed,
-    ),
-  );
-  const [firstNull, postgres, influx, baseline, secondNull] = results;
-  // The better of the two null runs, so a busy moment during one of them cannot flatter the processor.
-  const nullConsumer =
-    firstNull.readingsPerSecond >= secondNull.readingsPerSecond ? firstNull : secondNull;
+  // Rounds interleave every consumer, so a busy spell on the shared machine hits all of them.
+  for (let round = 1; round <= rounds; round++) {
+    const tag = `[${round}/${rounds}]`;
+    await run(tag, 'null', nullScenario('live'));
+    await run(tag, 'pg', postgresScenario('live'));
+    await run(tag, 'influx', influxScenario('live'));
+    await run(tag, 'baseline', baselineScenario('live'));
+    await run(tag, 'null-drain', nullScenario('drain'));
+    await run(tag, 'pg-drain', postgresScenario('drain'));
+    await run(tag, 'baseline-drain', baselineScenario('drain'));
+  }
+  // The null consumer once more at the end, so its runs bracket everything else.
+  await run('[end]', 'null', nullScenario('live'));
+  await run('[end]', 'null-drain', nullScenario('drain'));
+
+  const table: [ConsumerKey, Mode[]][] = [
+    ['null', ['live', 'drain']],
+    ['postgres', ['live', 'drain']],
+    ['influxdb', ['live']],
+    ['baseline', ['live', 'drain']],
+  ];
   console.log(
-    `ratios: processor/null  postgres ${(postgres.readingsPerSecond / nullConsumer.readingsPerSecond).toFixed(2)}, ` +
-      `influxdb ${(influx.readingsPerSecond / nullConsumer.readingsPerSecond).toFixed(2)}; ` +
-      `processor/baseline  postgres ${(postgres.readingsPerSecond / baseline.readingsPerSecond).toFixed(1)}x, ` +
-      `influxdb ${(influx.readingsPerSecond / baseline.readingsPerSecond).toFixed(1)}x`,
+    `\nmedian readings/s (min-max) over the runs; the broker limit is the median of the null consumer's runs`,
   );
+  console.log(`${''.padEnd(46)} ${'live'.padEnd(28)} drain`);
+  for (const [key, modes] of table) {
+    const cells = modes.map((mode) => {
+      const { median: value, min, max } = rates(results, key, mode);
+      return `${format(value)} (${format(min)}-${format(max)})`;
+    });
+    console.log(`${NAMES[key].padEnd(46)} ${cells[0].padEnd(28)} ${cells[1] ?? '-'}`);
+  }
+  const ratio = (key: ConsumerKey, to: ConsumerKey, mode: Mode) =>
+    rates(results, key, mode).median / rates(results, to, mode).median;
+  const lost = results
+    .filter((result) => result.key === 'postgres')
+    .reduce((sum, result) => sum + result.published - result.found, 0);
+  const judge = (mode: Mode) => {
+    const baseline = ratio('postgres', 'baseline', mode);
+    const broker = ratio('postgres', 'null', mode);
+    return (
+      `${baseline.toFixed(1)}x baseline (target >= 10: ${baseline >= 10 ? 'met' : 'not met'}), ` +
+      `${broker.toFixed(2)} of broker limit (target >= 0.6: ${broker >= 0.6 ? 'met' : 'not met'})`
+    );
+  };
   console.log(
-    `ingest postgres: ${Math.round(postgres.readingsPerSecond)}/s, ` +
-      `${(postgres.readingsPerSecond / baseline.readingsPerSecond).toFixed(1)}x baseline, ` +
-      `${(postgres.readingsPerSecond / nullConsumer.readingsPerSecond).toFixed(2)} of broker limit, ` +
-      `lost ${postgres.published - postgres.found}`,
+    `ratios live:  processor/null  postgres ${ratio('postgres', 'null', 'live').toFixed(2)}, ` +
+      `influxdb ${ratio('influxdb', 'null', 'live').toFixed(2)}; ` +
+      `processor/baseline  postgres ${ratio('postgres', 'baseline', 'live').toFixed(1)}x, ` +
+      `influxdb ${ratio('influxdb', 'baseline', 'live').toFixed(1)}x`,
+  );
+  console.log(`targets, live (the issue's measurement): postgres ${judge('live')}`);
+  console.log(`targets, drain (no publisher competing):  postgres ${judge('drain')}`);
+  console.log(
+    `lost (every PostgreSQL run, live and drain): ${lost} (target 0: ${lost === 0 ? 'met' : 'not met'})`,
+  );
+  const live = rates(results, 'postgres', 'live').median;
+  console.log(
+    `ingest postgres: ${Math.round(live)}/s, ` +
+      `${ratio('postgres', 'baseline', 'live').toFixed(1)}x baseline, ` +
+      `${ratio('postgres', 'null', 'live').toFixed(2)} of broker limit, ` +
+      `lost ${lost}`,
   );
 }
 
