@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnsibleRunner } from './ansible-runner';
 import { SshClient } from './ssh-client';
 import { testDockerHost, testImages, testSshTarget } from './testing/test-ssh-host';
@@ -30,6 +32,8 @@ function present(image: string): boolean {
 
 describe('offline image supply (supply-images.yml) with real Ansible and Docker', () => {
   let supply: ReturnType<typeof testImages>;
+  const scratch = mkdtempSync(join(tmpdir(), 'fs-image-supply-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   // The first build on a machine debootstraps a root (minutes); later runs load the cache.
   beforeAll(() => {
@@ -37,29 +41,31 @@ describe('offline image supply (supply-images.yml) with real Ansible and Docker'
   }, 900_000);
 
   it('ships the tarball and loads missing images, then changes nothing', async () => {
-    const required = Object.values(supply.images);
-    // Start from a host without the images, as a fresh air-gapped VM is: removing by id drops
-    // every tag of the shared root, so the load below really loads the layers.
-    const ids = new Set(
-      required
-        .filter(present)
-        .map((image) => docker('image', 'inspect', '--format', '{{.Id}}', image).trim()),
-    );
-    if (ids.size > 0) docker('image', 'rm', '--force', ...ids);
-    expect(required.filter(present)).toEqual([]);
+    // The stand-in images are shared with the platform tests running alongside, so this test
+    // never removes them: it ships a tarball of its own tag, which the host then lacks.
+    const probe = `fieldstation-test/supply-probe:${process.pid}`;
+    const archive = join(scratch, 'supply-probe.tar');
+    docker('tag', supply.images.node, probe);
+    docker('save', '--output', archive, probe);
+    docker('image', 'rm', probe);
+    expect(present(probe)).toBe(false);
     const vars = {
       fieldstation_images_source: 'offline',
-      fieldstation_images_archives: [supply.archive],
-      fieldstation_images_required: required,
+      fieldstation_images_archives: [archive],
+      fieldstation_images_required: [...Object.values(supply.images), probe],
       fieldstation_images_docker_host: dockerHost,
     };
 
-    const first = await runner.run({ playbook: 'supply-images.yml', target, vars });
-    expect(first.totals).toMatchObject({ failures: 0, unreachable: 0 });
-    expect(first.totals.changed).toBeGreaterThan(0);
-    expect(required.filter(present)).toEqual(required);
+    try {
+      const first = await runner.run({ playbook: 'supply-images.yml', target, vars });
+      expect(first.totals).toMatchObject({ failures: 0, unreachable: 0 });
+      expect(first.totals.changed).toBeGreaterThan(0);
+      expect(present(probe)).toBe(true);
 
-    const second = await runner.run({ playbook: 'supply-images.yml', target, vars });
-    expect(second.totals).toMatchObject({ changed: 0, failures: 0 });
+      const second = await runner.run({ playbook: 'supply-images.yml', target, vars });
+      expect(second.totals).toMatchObject({ changed: 0, failures: 0 });
+    } finally {
+      if (present(probe)) docker('image', 'rm', probe);
+    }
   }, 300_000);
 });
