@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,7 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCREENSHOTS = join(ROOT, 'test-results/ui');
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -20,20 +21,34 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The built app as users run it: backend/dist/main.js serving frontend/dist on one port. */
-export async function startBuiltApp(): Promise<{ baseUrl: string; stop: () => Promise<void> }> {
+/**
+ * The built app as users run it: backend/dist/main.js serving frontend/dist on one port, with
+ * its own queue prefix on the shared test Redis. Its output goes to test-results/ui/<name>.log.
+ */
+export async function startBuiltApp(
+  extraEnv: Record<string, string> = {},
+  name = 'app',
+): Promise<{ baseUrl: string; logFile: string; stop: () => Promise<void> }> {
   const redisUrl = process.env.FS_TEST_REDIS_URL;
   if (!redisUrl) throw new Error('FS_TEST_REDIS_URL is not set: run the tests with `npm test`');
   const port = await freePort();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const logFile = join(SCREENSHOTS, `${name}.log`);
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'backend/dist/main.js')], {
     env: {
       PATH: process.env.PATH,
+      HOME: process.env.HOME,
       PORT: String(port),
       DATA_DIR: mkdtempSync(join(tmpdir(), 'fieldstation-ui-')),
       REDIS_URL: redisUrl,
+      QUEUE_PREFIX: `fs-ui-${randomUUID()}`,
+      ...extraEnv,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const log = createWriteStream(logFile);
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -48,6 +63,7 @@ export async function startBuiltApp(): Promise<{ baseUrl: string; stop: () => Pr
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return {
     baseUrl,
+    logFile,
     stop: async () => {
       child.kill('SIGINT');
       await exited;
@@ -90,4 +106,57 @@ export function watchConsole(page: Page): string[] {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * What the app needs to launch a platform on the local test SSH host: the stand-in images of
+ * scripts/build-test-images.sh shipped offline, and the private dockerd of the test services.
+ */
+export function testHostEnv(): Record<string, string> {
+  const dockerHost = process.env.FS_TEST_DOCKER_HOST;
+  if (!dockerHost || !process.env.FS_TEST_SSH_KEY_FILE) {
+    throw new Error('the test SSH host and dockerd are not running: run the tests with `npm test`');
+  }
+  let exported: Record<string, string | undefined> = process.env;
+  if (!process.env.FS_TEST_IMAGES_TAR) {
+    const output = execFileSync(join(ROOT, 'scripts/build-test-images.sh'), {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    exported = Object.fromEntries(
+      [...output.matchAll(/^export (\w+)=(.*)$/gm)].map((match) => [match[1]!, match[2]]),
+    );
+  }
+  const images: Record<string, string> = {};
+  for (const image of ['rabbitmq', 'postgres', 'influxdb', 'grafana', 'node']) {
+    const tag = exported[`FS_TEST_IMAGE_${image.toUpperCase()}`];
+    if (!tag) throw new Error(`scripts/build-test-images.sh printed no image for ${image}`);
+    images[image] = tag;
+  }
+  return {
+    IMAGE_SUPPLY: 'offline',
+    IMAGE_ARCHIVES: exported.FS_TEST_IMAGES_TAR!,
+    STACK_IMAGES: JSON.stringify(images),
+    HOST_DOCKER_HOST: dockerHost,
+    HOST_MANAGE_DOCKER_SERVICE: 'false',
+  };
+}
+
+/**
+ * Removes what a platform left on the test dockerd (containers, networks, volumes of its compose
+ * project) when a test stopped before destroying it, so a failed run does not keep a stack going.
+ */
+export function removeLeftoverStack(platformId: string): void {
+  const env = { ...process.env, DOCKER_HOST: process.env.FS_TEST_DOCKER_HOST };
+  const filter = `label=com.docker.compose.project=fieldstation-${platformId}`;
+  const list = (kind: string[]) =>
+    execFileSync('docker', [...kind, '--filter', filter], { env, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+  const containers = list(['ps', '-aq']);
+  if (containers.length) execFileSync('docker', ['rm', '-f', ...containers], { env });
+  const networks = list(['network', 'ls', '-q']);
+  if (networks.length) execFileSync('docker', ['network', 'rm', ...networks], { env });
+  const volumes = list(['volume', 'ls', '-q']);
+  if (volumes.length) execFileSync('docker', ['volume', 'rm', ...volumes], { env });
 }

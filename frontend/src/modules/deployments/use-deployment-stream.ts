@@ -10,13 +10,47 @@ const MAX_BACKOFF_MS = 15_000;
 
 export type StreamState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
 
+/** One connection attempt: the event stream, or why there is none. */
+export type EventStreamAnswer =
+  | { ok: true; body: ReadableStream<Uint8Array> }
+  /** `retry`: worth asking again (5xx, no body); otherwise final (e.g. 404). */
+  | { ok: false; retry: boolean; message: string };
+
+export type OpenEventStream = (
+  deploymentId: string,
+  lastSeq: number,
+  signal: AbortSignal,
+) => Promise<EventStreamAnswer>;
+
+/** GET /deployments/:id/events through the app's client (bearer token, refresh on 401). */
+export const openEventStream: OpenEventStream = async (id, lastSeq, signal) => {
+  const result = await api.GET('/api/v1/deployments/{id}/events', {
+    params: {
+      path: { id },
+      header: lastSeq > 0 ? { 'Last-Event-ID': String(lastSeq) } : undefined,
+    },
+    parseAs: 'stream',
+    signal,
+  });
+  if (result.response.ok && result.data) return { ok: true, body: result.data };
+  return {
+    ok: false,
+    retry: result.response.ok || result.response.status >= 500,
+    message: errorMessage(result),
+  };
+};
+
 /**
  * Follows one deployment's event stream: the stored log, then live lines, until `end`.
- * EventSource cannot send the bearer token, so this reads the SSE stream with fetch (through the
- * app's client, which refreshes an expired token) and, when the connection drops, reconnects with
- * `Last-Event-ID` so no line is lost or repeated.
+ * EventSource cannot send the bearer token, so this reads the SSE stream with fetch and, when
+ * the connection drops or goes silent, reconnects with `Last-Event-ID` so no line is lost or
+ * repeated.
  */
-export function useDeploymentStream(deploymentId: Ref<string | undefined>) {
+export function useDeploymentStream(
+  deploymentId: Ref<string | undefined>,
+  open: OpenEventStream = openEventStream,
+  backoffMs = 500,
+) {
   const lines = ref<LogLine[]>([]);
   const status = ref<DeploymentStatus>();
   const step = ref<string | null>(null);
@@ -57,24 +91,17 @@ export function useDeploymentStream(deploymentId: Ref<string | undefined>) {
       };
       try {
         armStall();
-        const result = await api.GET('/api/v1/deployments/{id}/events', {
-          params: {
-            path: { id },
-            header: seen.lastSeq > 0 ? { 'Last-Event-ID': String(seen.lastSeq) } : undefined,
-          },
-          parseAs: 'stream',
-          signal: AbortSignal.any([signal, stall.signal]),
-        });
-        if (!result.response.ok && result.response.status < 500) {
-          // An answer such as 404 will not change by asking again.
-          streamError.value = errorMessage(result);
-          state.value = 'failed';
-          return;
+        const answer = await open(id, seen.lastSeq, AbortSignal.any([signal, stall.signal]));
+        if (!answer.ok) {
+          if (!answer.retry) {
+            streamError.value = answer.message;
+            state.value = 'failed';
+            return;
+          }
+          throw new Error(answer.message);
         }
-        const body = result.data;
-        if (!result.response.ok || !body) throw new Error('The event stream is unavailable');
         state.value = 'live';
-        const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+        const reader = answer.body.pipeThrough(new TextDecoderStream()).getReader();
         const feed = createSseParser();
         for (;;) {
           const { value, done } = await reader.read();
@@ -97,7 +124,7 @@ export function useDeploymentStream(deploymentId: Ref<string | undefined>) {
       }
       attempt += 1;
       state.value = 'reconnecting';
-      const wait = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(attempt, 5));
+      const wait = Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** Math.min(attempt - 1, 5));
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
@@ -126,7 +153,7 @@ export function useDeploymentStream(deploymentId: Ref<string | undefined>) {
 function errorMessage(result: Parameters<typeof unwrap>[0]): string {
   try {
     unwrap(result);
-    return 'The event stream ended';
+    return 'The server sent no event stream';
   } catch (failure) {
     return (failure as Error).message;
   }

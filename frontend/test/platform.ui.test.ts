@@ -1,0 +1,203 @@
+import { readFileSync, statSync } from 'node:fs';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  freePort,
+  launchChromium,
+  removeLeftoverStack,
+  screenshot,
+  startBuiltApp,
+  testHostEnv,
+  watchConsole,
+} from './ui-harness';
+
+const MINUTE = 60_000;
+const PASSWORD = 'a perfectly long passphrase';
+const EDITED_SCRIPT = `// Edited in the browser
+export default function process(reading) {
+  return { ...reading, data: { ...reading.data, edited: true } };
+}
+`;
+
+/**
+ * Waits until the deployment log in `scope` shows a finished status; a failure or cancel
+ * throws with the last log lines, so the test names the step that broke.
+ */
+async function deploymentOutcome(scope: Locator | Page, timeout: number): Promise<void> {
+  const page = 'page' in scope ? scope.page() : scope;
+  const status = scope.getByTestId('deployment-status');
+  const failure = async (what: string) => {
+    await screenshot(page, '99-failure');
+    const log = await scope.getByTestId('deployment-log').innerText();
+    return new Error(`${what}\n--- deployment log (last lines) ---\n${tail(log)}`);
+  };
+  try {
+    await status.filter({ hasText: /^(succeeded|failed|cancelled)$/ }).waitFor({ timeout });
+  } catch (error) {
+    throw await failure((error as Error).message);
+  }
+  const outcome = await status.innerText();
+  if (outcome !== 'succeeded') throw await failure(`the deployment ${outcome}`);
+}
+
+const tail = (text: string) => text.split('\n').slice(-40).join('\n');
+
+describe('a platform on the local test SSH host, in a real browser', () => {
+  let app: Awaited<ReturnType<typeof startBuiltApp>>;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let consoleProblems: string[];
+  /** Set once launched, cleared once destroyed: what afterAll must clean up. */
+  let leftover: string | undefined;
+
+  beforeAll(async () => {
+    app = await startBuiltApp(testHostEnv(), 'platform-app');
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: app.baseUrl,
+    });
+    page = await context.newPage();
+    consoleProblems = watchConsole(page);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    if (leftover) removeLeftoverStack(leftover);
+  });
+
+  it(
+    'registers, adds the host, launches, watches the log reach running, copies the MQTT snippet, edits the script, downloads a dump, destroys',
+    async () => {
+      // Register: a new user lands on the (empty) platform list.
+      await page.goto(`${app.baseUrl}/register`);
+      await page.getByLabel('Email').fill(`platform-${Date.now()}@example.org`);
+      await page.getByLabel('Username').fill('grace');
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.waitForURL(/\/platforms$/);
+      await page.getByText('No platforms yet').waitFor();
+      await screenshot(page, '10-platforms-empty');
+
+      // Spaces: the page says which platforms need none, and the API's errors sit by the field.
+      await page.getByRole('link', { name: 'Spaces' }).click();
+      await page.getByText('need no space').waitFor();
+      await page.getByRole('button', { name: 'Create space' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('lab');
+      await page.getByRole('dialog').getByRole('button', { name: 'Create space' }).click();
+      await page.locator('.field-error').first().waitFor();
+      await screenshot(page, '11-spaces-create-error');
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+
+      // An SSH-host credential signing in with the test host's uploaded key.
+      await page.getByRole('link', { name: 'Credentials' }).click();
+      await page.getByRole('button', { name: 'Add credential' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('test-host');
+      await page.getByLabel('Host', { exact: true }).fill(process.env.FS_TEST_SSH_HOST!);
+      await page.getByLabel('Port', { exact: true }).fill(process.env.FS_TEST_SSH_PORT!);
+      await page.getByLabel('User', { exact: true }).fill(process.env.FS_TEST_SSH_USER!);
+      await page.getByLabel('Sign in with').click();
+      await page.getByRole('option', { name: 'A private key I upload' }).click();
+      await page
+        .getByLabel('Private key (OpenSSH, unencrypted)')
+        .fill(readFileSync(process.env.FS_TEST_SSH_KEY_FILE!, 'utf8'));
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('cell', { name: 'test-host', exact: true }).waitFor();
+
+      // Launch: SSH host is the default target; free loopback ports avoid the test services.
+      await page.getByRole('link', { name: 'Platforms' }).click();
+      await page.getByRole('link', { name: 'Launch platform' }).click();
+      await page.getByRole('heading', { name: 'Launch a platform' }).waitFor();
+      await expect(page.getByLabel('Credential').innerText()).resolves.toContain('test-host');
+      await expect(page.getByText('SSH-host platforms need no space').count()).resolves.toBe(1);
+      await expect(page.getByLabel('Data volume (GB)').count()).resolves.toBe(0);
+      await page.getByLabel('Name', { exact: true }).fill('greenhouse');
+      await page.getByLabel('Device users').fill('sensor-1');
+      for (const port of ['AMQP', 'MQTT', 'Grafana', 'RabbitMQ management']) {
+        await page.getByLabel(`${port} port`, { exact: true }).fill(String(await freePort()));
+      }
+      const mqttPort = await page.getByLabel('MQTT port', { exact: true }).inputValue();
+      await screenshot(page, '12-launch-form');
+      await page.getByRole('button', { name: 'Launch', exact: true }).click();
+      await page.waitForURL(/\/platforms\/[0-9a-f-]{36}$/);
+      leftover = page.url().split('/').at(-1);
+      await page.getByTestId('deployment-log').locator('.line').first().waitFor();
+      await screenshot(page, '13-platform-launching');
+
+      // The streamed log reaches running (the real Ansible run on the test host).
+      await deploymentOutcome(page, 15 * MINUTE);
+      await page.getByTestId('platform-status').filter({ hasText: 'Running' }).waitFor();
+      const timeline = page.getByTestId('step-timeline');
+      await expect(timeline.locator('li.done').last().innerText()).resolves.toContain('Running');
+      await expect(timeline.locator('li.failed').count()).resolves.toBe(0);
+      await screenshot(page, '14-platform-running');
+
+      // Connection details; the paho-mqtt snippet is copied with this platform's login.
+      await page.getByRole('tab', { name: 'Connect devices' }).click();
+      await page.getByRole('button', { name: 'Copy the Python paho-mqtt snippet' }).click();
+      await page.getByRole('button', { name: 'Copied' }).first().waitFor();
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      expect(copied).toContain(`client.connect("127.0.0.1", ${mqttPort})`);
+      expect(copied).toContain('client.username_pw_set("sensor-1", "');
+      expect(copied).toContain('client.publish("telemetry/room/sensor-1"');
+      await page.getByRole('radio', { name: 'mosquitto_pub' }).click();
+      await page
+        .getByTestId('snippet')
+        .filter({ hasText: `-p ${mqttPort}` })
+        .waitFor();
+      await screenshot(page, '15-platform-connect');
+
+      // Edit the processing script; the update runs as its own deployment.
+      await page.getByRole('tab', { name: 'Processing script' }).click();
+      const editor = page.locator('.cm-content');
+      await editor.click();
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.insertText(EDITED_SCRIPT);
+      await expect(editor.innerText()).resolves.toContain('edited: true');
+      await page.getByRole('button', { name: 'Update processor' }).click();
+      await deploymentOutcome(page.getByRole('tabpanel'), 10 * MINUTE);
+      await screenshot(page, '16-platform-processing');
+
+      // Make a dump on the host, then download it.
+      await page.getByRole('tab', { name: 'Data' }).click();
+      await page.getByRole('button', { name: 'Make a dump' }).click();
+      await deploymentOutcome(page.getByRole('tabpanel'), 10 * MINUTE);
+      const downloadButton = page.getByRole('button', { name: 'Download dump' });
+      await expect(downloadButton.isEnabled()).resolves.toBe(true);
+      const [download] = await Promise.all([page.waitForEvent('download'), downloadButton.click()]);
+      expect(download.suggestedFilename()).toMatch(/^greenhouse-/);
+      expect(statSync(await download.path()).size).toBeGreaterThan(0);
+      await screenshot(page, '17-platform-data');
+
+      // The script survived a reload.
+      await page.reload();
+      await page.getByRole('tab', { name: 'Processing script' }).click();
+      await page.locator('.cm-content').filter({ hasText: 'edited: true' }).waitFor();
+
+      await page.setViewportSize({ width: 360, height: 740 });
+      await page.getByRole('tab', { name: 'Connect devices' }).click();
+      await screenshot(page, '18-platform-360');
+      await page.setViewportSize({ width: 1280, height: 900 });
+
+      // Destroy, typing the name; the host keeps running, the stack and its data go.
+      await page.getByRole('button', { name: 'Destroy' }).click();
+      const dialog = page.getByRole('dialog');
+      const confirm = dialog.getByRole('button', { name: 'Destroy' });
+      await expect(confirm.isDisabled()).resolves.toBe(true);
+      await dialog.getByLabel('Type greenhouse to confirm').fill('greenhouse');
+      await dialog.getByLabel('Also delete the data and dumps on the host').check();
+      await confirm.click();
+      await page.getByRole('tab', { name: 'Deployment log' }).waitFor();
+      await deploymentOutcome(page.getByRole('tabpanel'), 10 * MINUTE);
+      await page.getByTestId('platform-status').filter({ hasText: 'Destroyed' }).waitFor();
+      await screenshot(page, '19-platform-destroyed');
+      leftover = undefined;
+
+      await page.getByRole('link', { name: 'Platforms', exact: true }).first().click();
+      await page.getByText('No platforms yet').waitFor();
+      expect(consoleProblems).toEqual([]);
+    },
+    40 * MINUTE,
+  );
+});
