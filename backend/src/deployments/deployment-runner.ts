@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import { WaitingError, type Job } from 'bullmq';
 import type { DataKey } from '../crypto/data-key';
 import { DeploymentGrants, GrantUnavailableError } from '../grants/deployment-grants.service';
+import { WorkerShutdown } from '../jobs/worker-shutdown';
 import type { Deployment } from './deployment.entity';
 import { DeploymentEvents } from './deployment-events';
 import { DeploymentLog, type LogLine } from './deployment-log';
@@ -54,6 +55,7 @@ export class DeploymentRunner {
     private readonly log: DeploymentLog,
     private readonly grants: DeploymentGrants,
     private readonly events: DeploymentEvents,
+    private readonly shutdown: WorkerShutdown,
   ) {}
 
   async run(
@@ -76,6 +78,15 @@ export class DeploymentRunner {
       finished = true;
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught));
+      if (this.shutdown.signal.aborted && !cancel.signal.aborted) {
+        // Not a failure: back to the queue, unfinished, for the next worker to resume.
+        await this.log.append(deploymentId, {
+          level: 'warn',
+          message: 'The worker is stopping; the deployment continues when a worker runs again',
+        });
+        await job.moveToWait(job.token);
+        throw new WaitingError();
+      }
       const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       if (isTransient(error) && attemptsLeft) {
         await this.log.append(deploymentId, {
@@ -126,7 +137,7 @@ export class DeploymentRunner {
         await job.updateProgress({ step: name });
         const timeout = AbortSignal.timeout(timeoutMs);
         try {
-          const result = await work(AbortSignal.any([cancelled, timeout]));
+          const result = await work(AbortSignal.any([cancelled, timeout, this.shutdown.signal]));
           await written;
           return result;
         } catch (error) {

@@ -4,6 +4,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { JOB_HANDLER } from './job-handler.decorator';
 import { QueueName } from './job.types';
 import { RedisConnection } from './redis-connection';
+import { WorkerShutdown } from './worker-shutdown';
 
 type Handler = (data: unknown, job: Job) => Promise<unknown>;
 
@@ -22,6 +23,7 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
+    private readonly shutdown: WorkerShutdown,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -63,7 +65,8 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // close() waits for running jobs to finish, so a stop never abandons a step half-way.
+    // Running jobs stop their step and return to the queue; close() waits for them to do so.
+    this.shutdown.begin();
     await this.worker?.close();
   }
 }

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { JobQueue } from './job-queue.service';
 import { JobWorker } from './job-worker.service';
 import { RedisConnection } from './redis-connection';
+import { WorkerShutdown } from './worker-shutdown';
 
 @Global()
 @Module({})
@@ -18,13 +19,14 @@ export class JobsModule {
         useValue: new RedisConnection(options.redisUrl, options.queuePrefix),
       },
       JobQueue,
+      WorkerShutdown,
     ];
     if (options.runWorker) providers.push(JobWorker);
     return {
       module: JobsModule,
       imports: [DiscoveryModule],
       providers,
-      exports: [JobQueue, RedisConnection],
+      exports: [JobQueue, RedisConnection, WorkerShutdown],
     };
   }
 }
