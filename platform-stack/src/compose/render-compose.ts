@@ -32,8 +32,8 @@ export function dataDirectories(spec: StackSpec): { path: string; uid: number; g
 
 const LOGGING = { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } };
 
-function healthcheck(test: string[], startPeriod = '30s') {
-  return { test, interval: '15s', timeout: '5s', retries: 5, start_period: startPeriod };
+function healthcheck(test: string[], startPeriod = '30s', timeout = '5s') {
+  return { test, interval: '15s', timeout, retries: 5, start_period: startPeriod };
 }
 
 function published(port: number | null, containerPort: number): string[] {
@@ -146,7 +146,8 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
         ...published(spec.ports.mqtts, 8883),
         ...published(spec.ports.rabbitmqManagement, 15672),
       ],
-      healthcheck: healthcheck(['CMD', 'rabbitmq-diagnostics', '-q', 'ping'], '60s'),
+      // The CLI boots an Erlang VM per check: seconds on a busy small VM, so a longer timeout.
+      healthcheck: healthcheck(['CMD', 'rabbitmq-diagnostics', '-q', 'ping'], '60s', '30s'),
     },
     database: databaseService(spec),
     processor: {
