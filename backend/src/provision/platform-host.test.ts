@@ -1,0 +1,332 @@
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  createStackSpec,
+  type DatabaseChoice,
+  generateSecret,
+  generateStackSecrets,
+  type StackSpec,
+} from '@fieldstation/platform-stack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeLoopbackPort } from '../common/free-port';
+import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
+import { AnsibleRunner } from './ansible-runner';
+import { type ImageSupply, PlatformHost } from './platform-host';
+import { SshClient } from './ssh-client';
+import { HostKeyMismatchError } from './ssh-errors';
+import {
+  amqpPublisher,
+  type DeviceLogin,
+  PlatformProbe,
+  publishMqtt,
+  waitFor,
+} from './testing/platform-probes';
+import { testDockerHost, testImages, testSshTarget } from './testing/test-ssh-host';
+
+const processorPackageDir = resolve(__dirname, '../../../platform-stack/processor');
+const ssh = new SshClient();
+const host = new PlatformHost(
+  new AnsibleRunner(ssh, { playbooksDir: resolve(__dirname, '../../../playbooks') }),
+  ssh,
+  {
+    processorPackageDir,
+    dockerHost: testDockerHost(),
+    // The test dockerd is not the host's docker service.
+    manageDockerService: false,
+    healthTimeoutSeconds: 240,
+  },
+);
+const target = testSshTarget();
+const run = `t${Date.now().toString(36)}`;
+
+/** Version 1 of the users' scripts: ADC counts to degrees, and a marker of the version. */
+const scriptV1 = `
+export default function process(reading) {
+  return { ...reading, data: { ...reading.data, celsius: reading.data.raw / 100, script: 'v1' } };
+}
+`;
+/** The PostgreSQL platform's script also uses an npm package (installed into the image). */
+const scriptV1WithPackage = `
+import ms from 'ms';
+export default function process(reading) {
+  return {
+    ...reading,
+    data: { ...reading.data, celsius: reading.data.raw / 100, window: ms(2000), script: 'v1' },
+  };
+}
+`;
+const scriptV2 = scriptV1.replace("'v1'", "'v2'");
+
+interface TestPlatform {
+  id: string;
+  spec: StackSpec;
+  probe: PlatformProbe;
+  device: DeviceLogin & { mqttPort: number };
+}
+
+async function newPlatform(
+  name: string,
+  database: Extract<DatabaseChoice, 'postgres' | 'influxdb'>,
+  scriptSource: string,
+  packages: Record<string, string> = {},
+): Promise<TestPlatform> {
+  const images = testImages().images;
+  const [amqp, mqtt] = [await freeLoopbackPort(), await freeLoopbackPort()];
+  const device = { name: 'sensor-1', password: generateSecret() };
+  const spec = createStackSpec({
+    address: '127.0.0.1',
+    database,
+    secrets: generateStackSecrets(),
+    deviceUsers: [device],
+    ports: { amqp, mqtt, rabbitmqManagement: null, grafana: null },
+    images: {
+      rabbitmq: images.rabbitmq,
+      postgres: images.postgres,
+      influxdb: images.influxdb,
+      grafana: images.grafana,
+      node: images.node,
+    },
+    processor: { scriptSource, packages },
+  });
+  const id = `${run}-${name}`;
+  return {
+    id,
+    spec,
+    probe: new PlatformProbe(testDockerHost(), host.layout(id).composeProject),
+    device: { port: amqp, mqttPort: mqtt, username: device.name, password: device.password },
+  };
+}
+
+describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () => {
+  let images: ImageSupply;
+  const launched: TestPlatform[] = [];
+  let postgres: TestPlatform;
+  let influx: TestPlatform;
+  const scratch = mkdtempSync(join(tmpdir(), 'fs-platform-test-'));
+
+  /** Seconds each task of a launch took, to print the slowest (where a launch spends its time). */
+  const taskSeconds = new Map<string, number>();
+  const launch = async (platform: TestPlatform) => {
+    launched.push(platform);
+    let current: { task: string; started: number } | undefined;
+    return host.launch({
+      platformId: platform.id,
+      target,
+      spec: platform.spec,
+      images,
+      onEvent: (entry) => {
+        if (entry.kind !== 'task-start' && entry.kind !== 'stats') return;
+        if (current) {
+          const seconds = (Date.now() - current.started) / 1000;
+          taskSeconds.set(current.task, Math.max(taskSeconds.get(current.task) ?? 0, seconds));
+        }
+        current =
+          entry.kind === 'task-start' ? { task: entry.task, started: Date.now() } : undefined;
+      },
+    });
+  };
+
+  beforeAll(async () => {
+    for (const file of ['dist/main.cjs', 'dist/script-worker.cjs']) {
+      if (!existsSync(join(processorPackageDir, file))) {
+        throw new Error(`${file} is missing: npm run build -w @fieldstation/processor`);
+      }
+    }
+    images = { source: 'offline', archives: [testImages().archive] };
+    postgres = await newPlatform('pg', 'postgres', scriptV1WithPackage, { ms: '2.1.3' });
+    influx = await newPlatform('influx', 'influxdb', scriptV1);
+  }, 900_000);
+
+  // Every platform goes, with its data, even when a test failed half-way.
+  afterAll(async () => {
+    for (const platform of launched) {
+      await host
+        .teardown({ platformId: platform.id, target, removeData: true })
+        .catch((error: unknown) => console.error(`teardown of ${platform.id} failed:`, error));
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  }, 300_000);
+
+  it('launches a PostgreSQL and an InfluxDB platform; MQTT and AMQP readings arrive transformed', async () => {
+    const started = Date.now();
+    const results = await Promise.all([launch(postgres), launch(influx)]);
+    const launchedAt = Date.now();
+    for (const result of results) {
+      expect(result.hostKey.fingerprint).toBe(target.hostKeyFingerprint);
+      expect(result.totals).toMatchObject({ failures: 0, unreachable: 0 });
+    }
+
+    let firstStoredAt = 0;
+    for (const [platform, database] of [
+      [postgres, 'postgres'],
+      [influx, 'influxdb'],
+    ] as const) {
+      const reading = (via: string) => ({
+        measurement: 'room',
+        device: 'sensor-1',
+        data: { raw: 2150, via },
+      });
+      await publishMqtt(
+        { ...platform.device, port: platform.device.mqttPort },
+        'telemetry/room/sensor-1',
+        reading('mqtt'),
+      );
+      const publisher = await amqpPublisher(platform.device);
+      await publisher.publish('telemetry.room.sensor-1', reading('amqp'));
+      await publisher.close();
+      const rows = await waitFor(
+        `2 readings in ${database}`,
+        () => platform.probe.readings(database),
+        (found) => found.length >= 2,
+      );
+      firstStoredAt ||= Date.now();
+      expect(rows.map((row) => row.data.via).sort()).toEqual(['amqp', 'mqtt']);
+      for (const row of rows) {
+        expect(row.device).toBe('sensor-1');
+        expect(row.data).toMatchObject({ raw: 2150, celsius: 21.5, script: 'v1' });
+      }
+      if (database === 'postgres') expect(rows[0]!.data.window).toBe('2s');
+    }
+    console.log(
+      `launch of two platforms in parallel: ${((launchedAt - started) / 1000).toFixed(1)} s to healthy, ` +
+        `${((firstStoredAt - started) / 1000).toFixed(1)} s from nothing to the first reading stored; ` +
+        `slowest tasks: ${[...taskSeconds]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5)
+          .map(([task, seconds]) => `${task} ${seconds.toFixed(0)} s`)
+          .join(', ')}`,
+    );
+  }, 900_000);
+
+  it('changes nothing when launch.yml runs again with the same stack', async () => {
+    const changedTasks: string[] = [];
+    const again = await host.launch({
+      platformId: postgres.id,
+      target,
+      spec: postgres.spec,
+      images,
+      onEvent: (entry) => {
+        if (entry.kind === 'task-result' && entry.status === 'changed')
+          changedTasks.push(entry.task);
+      },
+    });
+    expect(changedTasks).toEqual([]);
+    expect(again.totals).toMatchObject({ changed: 0, failures: 0 });
+  }, 300_000);
+
+  it('updates the script while devices publish, and loses no reading', async () => {
+    const publisher = await amqpPublisher(postgres.device);
+    let published = 0;
+    let updating = true;
+    const publishing = (async () => {
+      // Until the update is done, then a few more that only the new script can see.
+      for (let after = 0; updating || after < 20; after += updating ? 0 : 1) {
+        await publisher.publish('telemetry.room.sensor-2', {
+          measurement: 'room',
+          device: 'sensor-2',
+          data: { raw: 1000, seq: published },
+        });
+        published += 1;
+        await new Promise((done) => setTimeout(done, 50));
+      }
+    })();
+    try {
+      const update = await host.updateProcessor({
+        platformId: postgres.id,
+        target,
+        spec: {
+          ...postgres.spec,
+          processor: { ...postgres.spec.processor, scriptSource: scriptV2, packages: {} },
+        },
+      });
+      expect(update.totals.changed).toBeGreaterThan(0);
+    } finally {
+      updating = false;
+      await publishing;
+      await publisher.close();
+    }
+    const rows = await waitFor(
+      `${published} readings of sensor-2`,
+      () => postgres.probe.readings('postgres').filter((row) => row.device === 'sensor-2'),
+      (found) => new Set(found.map((row) => row.data.seq)).size >= published,
+    );
+    const seqs = new Set(rows.map((row) => row.data.seq));
+    expect([...Array(published).keys()].filter((seq) => !seqs.has(seq))).toEqual([]);
+    const versions = new Set(rows.map((row) => row.data.script));
+    expect(versions.has('v2')).toBe(true);
+    expect([...versions].every((version) => version === 'v1' || version === 'v2')).toBe(true);
+    console.log(
+      `processor update: ${published} readings published during it, all stored ` +
+        `(${rows.filter((row) => row.data.script === 'v1').length} by v1, ` +
+        `${rows.filter((row) => row.data.script === 'v2').length} by v2)`,
+    );
+  }, 600_000);
+
+  it('dumps each database, downloads the dump over SSH and restores it into a fresh platform', async () => {
+    const sources = [
+      { from: postgres, database: 'postgres' as const },
+      { from: influx, database: 'influxdb' as const },
+    ];
+    const fresh = await Promise.all([
+      newPlatform('pg-restored', 'postgres', scriptV1),
+      newPlatform('influx-restored', 'influxdb', scriptV1),
+    ]);
+    const [, dumps] = await Promise.all([
+      Promise.all(fresh.map((platform) => launch(platform))),
+      Promise.all(
+        sources.map(async ({ from, database }) => {
+          const { remotePath } = await host.dump({ platformId: from.id, target, database });
+          const local = join(scratch, `${database}.dump`);
+          await pipeline(await host.openDump(target, remotePath), createWriteStream(local));
+          expect(statSync(local).size).toBeGreaterThan(0);
+          return local;
+        }),
+      ),
+    ]);
+    for (const [index, { from, database }] of sources.entries()) {
+      const into = fresh[index]!;
+      await host.restore({ platformId: into.id, target, spec: into.spec, dumpFile: dumps[index]! });
+      const original = from.probe.readings(database);
+      expect(original.length).toBeGreaterThanOrEqual(2);
+      expect(into.probe.readings(database)).toEqual(original);
+    }
+  }, 900_000);
+
+  it('ends with a clear error for a failing task, a changed host key and an invalid platform id', async () => {
+    const broken = await newPlatform('broken', 'postgres', scriptV1, {
+      'fieldstation-no-such-package': '1.0.0',
+    });
+    const failing = launch(broken);
+    await expect(failing).rejects.toBeInstanceOf(AnsibleRunError);
+    await expect(failing).rejects.toThrow(
+      new RegExp(
+        `^launch\\.yml: task "fieldstation_stack : Build the processor image with the script's npm packages" failed on 127\\.0\\.0\\.1: .*`,
+      ),
+    );
+    await expect(
+      host.teardown({
+        platformId: postgres.id,
+        target: {
+          ...target,
+          hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+        },
+        removeData: false,
+      }),
+    ).rejects.toThrow(HostKeyMismatchError);
+    expect(() => host.layout('../etc')).toThrow(AnsibleInputError);
+    await expect(host.openDump(target, '/etc/shadow')).rejects.toThrow(AnsibleInputError);
+  }, 300_000);
+
+  it('tears a platform down: no container of it remains, the data stays unless asked', async () => {
+    const layout = host.layout(influx.id);
+    await host.teardown({ platformId: influx.id, target, removeData: false });
+    expect(influx.probe.containers()).toEqual([]);
+    expect(existsSync(layout.stackDir)).toBe(false);
+    expect(existsSync(join(layout.dataPath, 'influxdb'))).toBe(true);
+    const again = await host.teardown({ platformId: influx.id, target, removeData: true });
+    expect(again.totals.failures).toBe(0);
+    expect(existsSync(layout.platformDir)).toBe(false);
+  }, 300_000);
+});
