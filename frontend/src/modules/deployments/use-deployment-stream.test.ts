@@ -5,7 +5,7 @@ import { useDeploymentStream, type OpenEventStream } from './use-deployment-stre
 const log = (seq: number) =>
   `id: ${seq}\nevent: log\ndata: ${JSON.stringify({ seq, level: 'info', step: 'configuring', message: `line ${seq}`, data: null, createdAt: '2026-01-01T00:00:00Z' })}\n\n`;
 
-function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
+function streamOf(...chunks: string[]): ReadableStream<Uint8Array<ArrayBuffer>> {
   const encoder = new TextEncoder();
   return new ReadableStream({
     start(controller) {

@@ -12,7 +12,7 @@ export type StreamState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'end
 
 /** One connection attempt: the event stream, or why there is none. */
 export type EventStreamAnswer =
-  | { ok: true; body: ReadableStream<Uint8Array> }
+  | { ok: true; body: ReadableStream<Uint8Array<ArrayBuffer>> }
   /** `retry`: worth asking again (5xx, no body); otherwise final (e.g. 404). */
   | { ok: false; retry: boolean; message: string };
 
