@@ -109,7 +109,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await page.getByRole('link', { name: 'Platforms' }).click();
       await page.getByRole('link', { name: 'Launch platform' }).click();
       await page.getByRole('heading', { name: 'Launch a platform' }).waitFor();
-      await expect(page.getByLabel('Credential').innerText()).resolves.toContain('test-host');
+      await page.getByLabel('Credential').filter({ hasText: 'test-host' }).waitFor();
       await expect(page.getByText('SSH-host platforms need no space').count()).resolves.toBe(1);
       await expect(page.getByLabel('Data volume (GB)').count()).resolves.toBe(0);
       await page.getByLabel('Name', { exact: true }).fill('greenhouse');
