@@ -1,10 +1,19 @@
-import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   createStackSpec,
   type DatabaseChoice,
+  PROCESSOR_BUILD_FILES,
   generateSecret,
   generateStackSecrets,
   type StackSpec,
@@ -25,7 +34,19 @@ import {
 } from './testing/platform-probes';
 import { testDockerHost, testImages, testSshTarget } from './testing/test-ssh-host';
 
-const processorPackageDir = resolve(__dirname, '../../../platform-stack/processor');
+const processorSource = resolve(__dirname, '../../../platform-stack/processor');
+/**
+ * A snapshot of the processor's build files: other work may rebuild dist/ while this suite
+ * runs, and a re-launch must see the same build context to change nothing.
+ */
+const processorPackageDir = mkdtempSync(join(tmpdir(), 'fs-processor-build-'));
+for (const file of PROCESSOR_BUILD_FILES) {
+  if (!existsSync(join(processorSource, file))) {
+    throw new Error(`${file} is missing: npm run build -w @fieldstation/processor`);
+  }
+  mkdirSync(dirname(join(processorPackageDir, file)), { recursive: true });
+  copyFileSync(join(processorSource, file), join(processorPackageDir, file));
+}
 const ssh = new SshClient();
 const host = new PlatformHost(
   new AnsibleRunner(ssh, { playbooksDir: resolve(__dirname, '../../../playbooks') }),
@@ -129,11 +150,6 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
   };
 
   beforeAll(async () => {
-    for (const file of ['dist/main.cjs', 'dist/script-worker.cjs']) {
-      if (!existsSync(join(processorPackageDir, file))) {
-        throw new Error(`${file} is missing: npm run build -w @fieldstation/processor`);
-      }
-    }
     images = { source: 'offline', archives: [testImages().archive] };
     postgres = await newPlatform('pg', 'postgres', scriptV1WithPackage, { ms: '2.1.3' });
     influx = await newPlatform('influx', 'influxdb', scriptV1);
@@ -147,6 +163,7 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
         .catch((error: unknown) => console.error(`teardown of ${platform.id} failed:`, error));
     }
     rmSync(scratch, { recursive: true, force: true });
+    rmSync(processorPackageDir, { recursive: true, force: true });
   }, 300_000);
 
   it('launches a PostgreSQL and an InfluxDB platform; MQTT and AMQP readings arrive transformed', async () => {
