@@ -48,7 +48,7 @@ function message(tag: number): ConsumeMessage {
   } as unknown as ConsumeMessage;
 }
 
-function pipelineWith(writer: ReadingWriter, batchSize: number) {
+function pipelineWith(writer: ReadingWriter, batchSize: number, batchMaxWaitMs: number) {
   const acks: { tag: number; allUpTo: boolean | undefined }[] = [];
   const channel = {
     ack: (acked: ConsumeMessage, allUpTo?: boolean) =>
@@ -62,7 +62,7 @@ function pipelineWith(writer: ReadingWriter, batchSize: number) {
     metrics: new ProcessorMetrics(),
     logger: new Logger('error'),
     batchSize,
-    batchMaxWaitMs: 60_000,
+    batchMaxWaitMs,
     onFatal: (error) => {
       throw error;
     },
@@ -72,61 +72,39 @@ function pipelineWith(writer: ReadingWriter, batchSize: number) {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('BatchPipeline batching', () => {
-  it('writes at once when the pipeline is idle, without waiting for the batch timer', async () => {
+describe('BatchPipeline', () => {
+  it('acknowledges a batch only after the database confirmed it, "up to" its last message', async () => {
     const writer = new GatedWriter();
-    const { pipeline, acks } = pipelineWith(writer, 1000);
+    const { pipeline, acks } = pipelineWith(writer, 1000, 5);
     pipeline.accept(message(1));
     pipeline.accept(message(2));
-    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the batch timer fires
     await settle();
     expect(writer.batches.map((batch) => batch.length)).toEqual([2]);
-    expect(acks).toEqual([]); // not before the database confirmed
+    expect(acks).toEqual([]);
     writer.confirmNext();
     await pipeline.drain();
     expect(acks).toEqual([{ tag: 2, allUpTo: true }]);
   });
 
-  it('collects while the stages are busy and acknowledges batch after batch, in order', async () => {
+  it('flushes full batches at once and writes and acknowledges them one at a time, in order', async () => {
     const writer = new GatedWriter();
-    const { pipeline, acks } = pipelineWith(writer, 1000);
-    let tag = 0;
-    pipeline.accept(message(++tag)); // batch 1: being written
-    await settle();
-    await settle();
-    pipeline.accept(message(++tag)); // batch 2: flushed into the script stage, waits for batch 1
-    await settle();
-    for (let i = 0; i < 5; i++) pipeline.accept(message(++tag)); // both stages busy: these collect
-    await settle();
-    expect(writer.batches.map((batch) => batch.length)).toEqual([1]);
-
-    writer.confirmNext();
-    await settle();
-    await settle();
-    expect(acks).toEqual([{ tag: 1, allUpTo: true }]);
-    expect(writer.batches.map((batch) => batch.length)).toEqual([1, 1]);
-    writer.confirmNext();
-    await settle();
-    await settle();
-    expect(writer.batches.map((batch) => batch.length)).toEqual([1, 1, 5]);
-    writer.confirmNext();
-    await pipeline.drain();
-    expect(acks.map((ack) => ack.tag)).toEqual([1, 2, 7]);
-  });
-
-  it('still flushes a full batch at once while the stages are busy', async () => {
-    const writer = new GatedWriter();
-    const { pipeline, acks } = pipelineWith(writer, 3);
+    const { pipeline, acks } = pipelineWith(writer, 3, 60_000);
     for (let tag = 1; tag <= 10; tag++) pipeline.accept(message(tag));
     await settle();
     await settle();
-    expect(writer.batches.map((batch) => batch.length)).toEqual([3]);
-    for (let i = 0; i < 4; i++) {
+    expect(writer.batches.map((batch) => batch.length)).toEqual([3]); // the next waits for this one
+    for (let i = 0; i < 3; i++) {
       writer.confirmNext();
       await settle();
       await settle();
+      expect(acks.length).toBe(i + 1);
     }
-    await pipeline.drain();
+    const drained = pipeline.drain(); // flushes the last, partial batch
+    await settle();
+    await settle();
+    writer.confirmNext();
+    await drained;
     expect(writer.batches.map((batch) => batch.length)).toEqual([3, 3, 3, 1]);
     expect(acks.map((ack) => ack.tag)).toEqual([3, 6, 9, 10]);
   });

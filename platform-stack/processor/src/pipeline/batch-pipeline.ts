@@ -41,34 +41,17 @@ interface OwnedReading {
 }
 
 /**
- * Batches in flight at most before deliveries wait for a full batch or the timer: one in the script
- * stage and one being written.
- */
-const EAGER_IN_FLIGHT = 2;
-
-/**
- * Collects deliveries into batches, runs the user's script, writes each batch in one database
- * call, dead-letters what cannot be stored, and acknowledges the batch only after the database and
- * the dead-letter queue confirmed it. Batches are stored one at a time in delivery order, so
- * acknowledging "everything up to the batch's last delivery tag" never covers a message that is
- * not done.
- *
- * Batching adapts to the load (group commit): while a stage is free, what has arrived is flushed
- * at once (after the deliveries of the current socket read), so a reading is not held back waiting
- * for others; while both stages are busy, deliveries collect until `batchSize` or `batchMaxWaitMs`
- * or until a batch is done. Under load the batches grow towards `batchSize`; at low rates the
- * latency is one write, not `batchMaxWaitMs`. Acknowledging sooner also spares the broker work:
- * it holds fewer unacknowledged messages, and a persistent message acknowledged before the broker
- * flushed it to disk need not be flushed at all.
+ * Collects deliveries into batches (flushed at `batchSize` or after `batchMaxWaitMs`), runs the
+ * user's script, writes each batch in one database call, dead-letters what cannot be stored, and
+ * acknowledges the batch only after the database and the dead-letter queue confirmed it. Batches
+ * are stored one at a time in delivery order, so acknowledging "everything up to the batch's last
+ * delivery tag" never covers a message that is not done.
  */
 export class BatchPipeline {
   private current: Delivery[] = [];
   private timer?: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
   private scriptStage: Promise<void> = Promise.resolve();
-  /** Batches flushed and not yet stored. */
-  private inFlight = 0;
-  private eagerFlushPending = false;
   private lastRetryLogAt = 0;
 
   constructor(private readonly options: BatchPipelineOptions) {}
@@ -76,19 +59,8 @@ export class BatchPipeline {
   accept(message: ConsumeMessage): void {
     this.options.metrics.messagesIn++;
     this.current.push({ message, receivedAt: Date.now() });
-    if (this.current.length >= this.options.batchSize) return this.flush();
-    this.timer ??= setTimeout(() => this.flush(), this.options.batchMaxWaitMs);
-    if (this.inFlight < EAGER_IN_FLIGHT) this.flushSoon();
-  }
-
-  /** Flushes after the deliveries already read from the socket have been accepted. */
-  private flushSoon(): void {
-    if (this.eagerFlushPending) return;
-    this.eagerFlushPending = true;
-    setImmediate(() => {
-      this.eagerFlushPending = false;
-      if (this.inFlight < EAGER_IN_FLIGHT) this.flush();
-    });
+    if (this.current.length >= this.options.batchSize) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.options.batchMaxWaitMs);
   }
 
   /** Flushes what is collected and resolves when every batch so far is done. */
@@ -103,7 +75,6 @@ export class BatchPipeline {
     if (this.current.length === 0) return;
     const batch = this.current;
     this.current = [];
-    this.inFlight++;
     // Two stages, each in delivery order: the script runs on the next batch while this one is
     // written, and acknowledgements still go out strictly batch after batch.
     const prepared = this.scriptStage.then(() => this.prepare(batch));
@@ -114,11 +85,7 @@ export class BatchPipeline {
     this.queue = this.queue
       .then(() => prepared)
       .then((preparedBatch) => this.store(preparedBatch))
-      .catch((error: unknown) => this.options.onFatal(error))
-      .finally(() => {
-        this.inFlight--;
-        if (this.current.length > 0) this.flushSoon();
-      });
+      .catch((error: unknown) => this.options.onFatal(error));
   }
 
   /** Parses the batch and runs the user's script over it. */
