@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -276,11 +276,14 @@ export class PlatformHost {
           : join(source, 'stack', file.path);
         await mkdir(dirname(path), { recursive: true, mode: 0o755 });
         await writeFile(path, file.content, { mode: file.mode });
+        // The server runs with umask 077; the playbook copies modes as they are (`preserve`).
+        await chmod(path, file.mode);
       }
       for (const file of PROCESSOR_BUILD_FILES) {
         const path = join(source, 'processor', file);
         await mkdir(dirname(path), { recursive: true, mode: 0o755 });
         await copyFile(join(this.options.processorPackageDir, file), path);
+        await chmod(path, 0o644);
       }
       return await use(source);
     } finally {
