@@ -22,6 +22,7 @@ type Accepted = { platform: Platform; deploymentId: string; warnings: string[] }
 
 const AWS_SECRET = 'aws-secret-MARKER-5d1e0a9b77c3';
 const GCP_SECRET = 'gcp-private-MARKER-a81c2e93f0';
+const OPENSTACK_SECRET = 'openstack-MARKER-pw-3c9e71d2';
 
 async function finished(api: ApiClient, deploymentId: string): Promise<Deployment> {
   return waitFor(
@@ -155,7 +156,9 @@ describe('Platforms API', () => {
     const failed = await finished(api, launched.body.deploymentId);
     expect(failed.status).toBe('failed');
     expect(failed.step).toBe('waiting_for_host');
-    expect(failed.error).toMatch(new RegExp(`127\\.0\\.0\\.1:${closedPort} unreachable after \\d+ s`));
+    expect(failed.error).toMatch(
+      new RegExp(`127\\.0\\.0\\.1:${closedPort} unreachable after \\d+ s`),
+    );
     const platform = (await api.get<Platform>(`/platforms/${launched.body.platform.id}`)).body;
     expect(platform).toMatchObject({ status: 'failed', failedStep: 'waiting_for_host' });
     const log = await logText(api, launched.body.deploymentId);
@@ -291,5 +294,59 @@ describe('Platforms API', () => {
     expect(readFileSync(join(gcpDir, 'test-double-calls.jsonl'), 'utf8')).toContain(
       '"credentialNames":["GOOGLE_CREDENTIALS"]',
     );
+  });
+
+  it('runs an OpenStack space and platform through the same TEST DOUBLE of the cloud step', async () => {
+    const api = new ApiClient(baseUrl);
+    const { userId } = await api.signUp('stacker');
+    const openstack = await api.post<{ id: string }>('/credentials', {
+      type: 'openstack',
+      name: 'os',
+      authUrl: 'https://keystone.example.org:5000/v3',
+      username: 'ada',
+      password: OPENSTACK_SECRET,
+      projectName: 'iot',
+    });
+    const space = await api.post<{ space: { id: string }; deploymentId: string }>('/spaces', {
+      name: 'campus',
+      target: 'openstack',
+      credentialId: openstack.body.id,
+      options: {
+        mode: 'existing',
+        externalPool: 'public',
+        networkName: 'iot-net',
+        securityGroupName: 'iot-sg',
+      },
+    });
+    expect((await finished(api, space.body.deploymentId)).status).toBe('succeeded');
+    const missing = await api.post<ErrorBody>('/platforms', {
+      name: 'lab',
+      target: 'openstack',
+      credentialId: openstack.body.id,
+      spaceId: space.body.space.id,
+    });
+    expect(missing.body.error.message).toMatch(/^options\.flavorName: /);
+    const launched = await api.post<Accepted>('/platforms', {
+      name: 'lab',
+      target: 'openstack',
+      credentialId: openstack.body.id,
+      spaceId: space.body.space.id,
+      options: { flavorName: 'm1.small', imageName: 'Ubuntu 24.04' },
+    });
+    expect(await finished(api, launched.body.deploymentId)).toMatchObject({
+      status: 'failed',
+      step: 'waiting_for_host',
+    });
+    const workDir = join(dataDir, 'stacks', userId, 'platform', launched.body.platform.id);
+    expect(readFileSync(join(workDir, 'cdk.tf.json'), 'utf8')).not.toContain(OPENSTACK_SECRET);
+    expect(readFileSync(join(workDir, 'test-double-calls.jsonl'), 'utf8')).toContain(
+      '"OS_AUTH_URL","OS_PASSWORD","OS_PROJECT_DOMAIN_NAME","OS_PROJECT_NAME","OS_USERNAME","OS_USER_DOMAIN_NAME"',
+    );
+    const destroyed = await api.delete<{ deploymentId: string }>(
+      `/platforms/${launched.body.platform.id}`,
+    );
+    expect((await finished(api, destroyed.body.deploymentId)).status).toBe('succeeded');
+    const deleted = await api.delete<{ deploymentId: string }>(`/spaces/${space.body.space.id}`);
+    expect((await finished(api, deleted.body.deploymentId)).status).toBe('succeeded');
   });
 });
