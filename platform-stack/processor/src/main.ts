@@ -17,6 +17,7 @@ import { StatusServer } from './status/status-server';
 import { createReadingWriter } from './writers/create-reading-writer';
 import type { ReadingWriter } from './writers/reading-writer';
 
+const QUEUE_DEPTH_SAMPLE_MS = 10_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
@@ -111,6 +112,15 @@ async function main(): Promise<void> {
     else fatal(new Error('the broker cancelled the consumer (queue deleted?)'));
   });
   metrics.consuming = true;
+  // Its own channel: a failed check closes the channel it ran on, which must not be the consumer's.
+  const depthChannel = await connection.createChannel();
+  const sampleDepth = () =>
+    depthChannel.checkQueue(config.queue).then(
+      (queue) => (metrics.queueDepth = queue.messageCount),
+      () => (metrics.queueDepth = null),
+    );
+  void sampleDepth();
+  setInterval(() => void sampleDepth(), QUEUE_DEPTH_SAMPLE_MS).unref();
   logger.info('consuming', {
     queue: config.queue,
     database: config.database.kind,

@@ -75,5 +75,11 @@ describe.each(['postgres', 'influxdb'] as const)('ingest into %s', (kind) => {
 
     const status = await processor.status();
     expect(status).toMatchObject({ messagesIn: 3, readingsOut: 3, messagesFailed: 0 });
+    expect(Date.now() - Date.parse(status.lastReadingAt!)).toBeLessThan(60_000);
+    const drained = await waitFor('the queue depth sample', async () => {
+      const { queueDepth } = await processor.status();
+      return queueDepth === 0 && queueDepth;
+    });
+    expect(drained).toBe(0);
   });
 });

@@ -123,7 +123,9 @@ export class BatchPipeline {
     const now = Date.now();
     metrics.batchesWritten++;
     metrics.messagesDeadLettered += letters.length;
-    metrics.readingsOut += rows.length - countRowsOf(rows, rejected);
+    const stored = rows.length - countRowsOf(rows, rejected);
+    metrics.readingsOut += stored;
+    if (stored > 0) metrics.lastReadingAt = new Date(now);
     metrics.batchLatency.record(now - batch[0].receivedAt);
     for (const { owner, reading } of rows) {
       if (!rejected.has(owner)) metrics.endToEndLatency.record(now - reading.time);

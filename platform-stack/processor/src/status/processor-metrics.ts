@@ -14,6 +14,10 @@ export class ProcessorMetrics {
   lastWriteError?: string;
   databaseReady = false;
   consuming = false;
+  /** When the database last confirmed a reading. */
+  lastReadingAt: Date | null = null;
+  /** Ready messages waiting in the queue, sampled every few seconds (null until known). */
+  queueDepth: number | null = null;
   /** From the batch's first message arriving to the database confirming it. */
   readonly batchLatency = new LatencyHistogram();
   /** From the reading's own timestamp (the device's clock) to the database confirming it. */
@@ -31,6 +35,8 @@ export class ProcessorMetrics {
       batchesWritten: this.batchesWritten,
       writeRetries: this.writeRetries,
       lastWriteError: this.lastWriteError ?? null,
+      lastReadingAt: this.lastReadingAt?.toISOString() ?? null,
+      queueDepth: this.queueDepth,
       batchLatencyMs: {
         p50: this.batchLatency.percentile(50),
         p99: this.batchLatency.percentile(99),

@@ -12,6 +12,8 @@ export interface ProcessorStatus {
   messagesFailed: number;
   writeRetries: number;
   lastWriteError: string | null;
+  lastReadingAt: string | null;
+  queueDepth: number | null;
   script: { workerRestarts: number; loadedAt: string; reloadError?: string } | null;
 }
 
