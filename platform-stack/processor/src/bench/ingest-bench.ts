@@ -12,7 +12,7 @@
  * a private vhost and fresh databases per scenario, and removes them afterwards.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -246,38 +246,19 @@ async function runConsumerProcess(
   return { child, report };
 }
 
-/**
- * CPU time (microseconds, user + system, including reaped children) of every process with one of
- * these command names: the broker (beam.smp), PostgreSQL (postgres) and InfluxDB (influxd) are
- * the test services' own processes. Undefined where /proc is not available.
- */
-function cpuMicrosOf(command: string): number | undefined {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return undefined;
-  }
-  let total = 0;
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = procStat(entry);
-    if (fields?.command !== command) continue;
-    total += fields.ticks + fields.childTicks;
-  }
-  return total * CLOCK_TICK_MICROS;
-}
-
-/** One process's CPU time (microseconds, all threads), or undefined once it is gone. */
-function processCpuMicros(pid: number | undefined): number | undefined {
-  const fields = pid === undefined ? undefined : procStat(String(pid));
-  return fields && fields.ticks * CLOCK_TICK_MICROS;
-}
-
 /** USER_HZ, 100 on every Linux architecture Node supports. */
 const CLOCK_TICK_MICROS = 10_000;
 
-function procStat(pid: string): { command: string; ticks: number; childTicks: number } | undefined {
+interface ProcStat {
+  command: string;
+  parent: number;
+  /** utime + stime, microseconds (all threads). */
+  cpu: number;
+  /** cutime + cstime: children that exited and were waited for. */
+  childrenCpu: number;
+}
+
+function procStat(pid: number): ProcStat | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -285,34 +266,111 @@ function procStat(pid: string): { command: string; ticks: number; childTicks: nu
     return undefined;
   }
   const close = stat.lastIndexOf(')');
-  const fields = stat.slice(close + 2).split(' ');
   // After "pid (comm) ": state, ppid, … utime (index 11), stime, cutime, cstime.
+  const fields = stat.slice(close + 2).split(' ');
   return {
     command: stat.slice(stat.indexOf('(') + 1, close),
-    ticks: Number(fields[11]) + Number(fields[12]),
-    childTicks: Number(fields[13]) + Number(fields[14]),
+    parent: Number(fields[1]),
+    cpu: (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MICROS,
+    childrenCpu: (Number(fields[13]) + Number(fields[14])) * CLOCK_TICK_MICROS,
   };
 }
 
+function processCpuMicros(pid: number | undefined): number | undefined {
+  return pid === undefined ? undefined : procStat(pid)?.cpu;
+}
+
+/**
+ * A process and all its children, living or exited: PostgreSQL's postmaster with its backends.
+ * Undefined where /proc is not available.
+ */
+function processTreeCpuMicros(root: number): number | undefined {
+  const rootStat = procStat(root);
+  if (!rootStat) return undefined;
+  let total = rootStat.cpu + rootStat.childrenCpu;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat?.parent === root) total += stat.cpu;
+  }
+  return total;
+}
+
+/** Every process with this command name (InfluxDB has no API that names its process id). */
+function commandCpuMicros(command: string): number | undefined {
+  let total: number | undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat?.command === command) total = (total ?? 0) + stat.cpu + stat.childrenCpu;
+  }
+  return total;
+}
+
+/** How to read the CPU time of the test services: the broker's and PostgreSQL's own processes. */
+interface ServiceProcesses {
+  broker?: number;
+  postmaster?: number;
+}
+
+async function findServiceProcesses(env: Record<string, string>): Promise<ServiceProcesses> {
+  const found: ServiceProcesses = {};
+  if (!existsSync('/proc/self/stat')) return found;
+  try {
+    const url = new URL(env.FS_TEST_AMQP_URL);
+    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    const response = await fetch(`${env.FS_TEST_RABBITMQ_API_URL}/api/nodes?columns=os_pid`, {
+      headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
+    });
+    const [node] = (await response.json()) as { os_pid?: string }[];
+    if (node?.os_pid) found.broker = Number(node.os_pid);
+  } catch {
+    // no CPU figure for the broker
+  }
+  const client = new Client({ connectionString: env.FS_TEST_POSTGRES_URL });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    found.postmaster = procStat(rows[0].pid)?.parent;
+  } catch {
+    // no CPU figure for PostgreSQL
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return found;
+}
+
+let serviceProcesses: ServiceProcesses = {};
+
 /** CPU of the broker and the database between two points in time. */
 class ServiceCpu {
-  private readonly brokerAtStart = cpuMicrosOf('beam.smp');
+  private readonly brokerAtStart: number | undefined;
   private readonly databaseAtStart: number | undefined;
 
-  constructor(private readonly databaseCommand: string | undefined) {
-    this.databaseAtStart = databaseCommand ? cpuMicrosOf(databaseCommand) : undefined;
+  constructor(private readonly database: 'postgres' | 'influxdb' | undefined) {
+    this.brokerAtStart = this.brokerCpu();
+    this.databaseAtStart = this.databaseCpu();
   }
 
   perReading(readings: number, consumerMicros: number): CpuPerReading {
-    const since = (atStart: number | undefined, command: string | undefined) => {
-      const now = command ? cpuMicrosOf(command) : undefined;
-      return atStart === undefined || now === undefined ? undefined : (now - atStart) / readings;
-    };
+    const since = (atStart: number | undefined, now: number | undefined) =>
+      atStart === undefined || now === undefined ? undefined : (now - atStart) / readings;
     return {
       consumer: consumerMicros / readings,
-      broker: since(this.brokerAtStart, 'beam.smp'),
-      database: since(this.databaseAtStart, this.databaseCommand),
+      broker: since(this.brokerAtStart, this.brokerCpu()),
+      database: since(this.databaseAtStart, this.databaseCpu()),
     };
+  }
+
+  private brokerCpu(): number | undefined {
+    return processCpuMicros(serviceProcesses.broker);
+  }
+
+  private databaseCpu(): number | undefined {
+    if (this.database === 'influxdb') return commandCpuMicros('influxd');
+    if (this.database === 'postgres' && serviceProcesses.postmaster !== undefined)
+      return processTreeCpuMicros(serviceProcesses.postmaster);
+    return undefined;
   }
 }
 
@@ -366,7 +424,7 @@ async function processorScenario(
     await declareQueue(amqpUrl);
     await publishReadings(amqpUrl, expected);
   }
-  const services = new ServiceCpu(key === 'postgres' ? 'postgres' : 'influxd');
+  const services = new ServiceCpu(key === 'postgres' ? 'postgres' : 'influxdb');
   const child = spawn(process.execPath, [PROCESSOR_MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -510,6 +568,7 @@ async function main(): Promise<void> {
   const { count, rounds } = parseArguments(process.argv.slice(2));
   const env = serviceEnvironment();
   const prefetch = processorPrefetch();
+  serviceProcesses = await findServiceProcesses(env);
   console.log(
     `ingest benchmark: ${format(count)} readings per scenario, ${rounds} round(s), ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, load average ${os.loadavg()[0].toFixed(1)}`,
   );
@@ -520,7 +579,7 @@ async function main(): Promise<void> {
   console.log(
     'live: consumer subscribed, then the publisher runs (publisher, broker, consumer and database share the cores), timed from the first publish to the last reading stored;\n' +
       'drain: the queue is filled first, then the consumer alone is timed from its subscription to the last reading stored;\n' +
-      'CPU per reading counts every beam.smp / postgres / influxd process on the machine (shared services: an upper bound)',
+      'CPU per reading: the consumer process, the broker node (os_pid from its API), the PostgreSQL cluster (postmaster and its children) or influxd; the services are shared with other jobs, so theirs is an upper bound',
   );
 
   const results: ScenarioResult[] = [];
