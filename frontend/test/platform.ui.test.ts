@@ -136,7 +136,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       // Connection details; the paho-mqtt snippet is copied with this platform's login.
       await page.getByRole('tab', { name: 'Connect devices' }).click();
       await page.getByRole('button', { name: 'Copy the Python paho-mqtt snippet' }).click();
-      await page.getByRole('button', { name: 'Copied' }).first().waitFor();
+      await page.getByRole('button', { name: 'Copied the Python paho-mqtt snippet' }).waitFor();
       const copied = await page.evaluate(() => navigator.clipboard.readText());
       expect(copied).toContain(`client.connect("127.0.0.1", ${mqttPort})`);
       expect(copied).toContain('client.username_pw_set("sensor-1", "');
@@ -170,6 +170,15 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       expect(statSync(await download.path()).size).toBeGreaterThan(0);
       await screenshot(page, '17-platform-data');
 
+      // Restore the dump just downloaded (replaces the database's data with the same data).
+      await page.getByLabel('Dump file to restore').setInputFiles(await download.path());
+      await page.getByRole('button', { name: 'Restore', exact: true }).click();
+      await page
+        .getByRole('alertdialog')
+        .getByRole('button', { name: 'Restore', exact: true })
+        .click();
+      await deploymentOutcome(page.getByRole('tabpanel'), 10 * MINUTE);
+
       // The script survived a reload.
       await page.reload();
       await page.getByRole('tab', { name: 'Processing script' }).click();
@@ -196,6 +205,14 @@ describe('a platform on the local test SSH host, in a real browser', () => {
 
       await page.getByRole('link', { name: 'Platforms', exact: true }).first().click();
       await page.getByText('No platforms yet').waitFor();
+
+      await page.setViewportSize({ width: 360, height: 740 });
+      await page.getByRole('link', { name: 'Launch platform' }).click();
+      await page.getByRole('heading', { name: 'Launch a platform' }).waitFor();
+      await screenshot(page, '20-launch-360');
+      await expect(
+        page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+      ).resolves.toBe(true);
       expect(consoleProblems).toEqual([]);
     },
     40 * MINUTE,

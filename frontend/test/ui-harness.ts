@@ -159,4 +159,7 @@ export function removeLeftoverStack(platformId: string): void {
   if (networks.length) execFileSync('docker', ['network', 'rm', ...networks], { env });
   const volumes = list(['volume', 'ls', '-q']);
   if (volumes.length) execFileSync('docker', ['volume', 'rm', ...volumes], { env });
+  const image = `fieldstation-processor/${platformId}`;
+  const images = execFileSync('docker', ['images', '-q', image], { env, encoding: 'utf8' });
+  if (images.trim()) execFileSync('docker', ['rmi', '-f', image + ':current'], { env });
 }
