@@ -50,17 +50,21 @@ export async function startBuiltApp(
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // Generous: the shared test machine may be busy with other suites.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     const ok = await fetch(`${baseUrl}/api/v1/health`).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('the app did not start');
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`the app did not start (see ${logFile})`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  const exited = new Promise((resolve) => child.once('exit', resolve));
   return {
     baseUrl,
     logFile,
