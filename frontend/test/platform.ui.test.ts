@@ -23,8 +23,14 @@ export default function process(reading) {
  * Waits until the deployment log in `scope` shows a finished status; a failure or cancel
  * throws with the last log lines, so the test names the step that broke.
  */
-async function deploymentOutcome(scope: Locator | Page, timeout: number): Promise<void> {
+async function deploymentOutcome(
+  scope: Locator | Page,
+  action: string,
+  timeout: number,
+): Promise<void> {
   const page = 'page' in scope ? scope.page() : scope;
+  // The log of this action, not one still shown from before.
+  await scope.getByTestId('deployment-action').filter({ hasText: action }).waitFor();
   const status = scope.getByTestId('deployment-status');
   const failure = async (what: string) => {
     await screenshot(page, '99-failure');
@@ -126,7 +132,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await screenshot(page, '13-platform-launching');
 
       // The streamed log reaches running (the real Ansible run on the test host).
-      await deploymentOutcome(page, 15 * MINUTE);
+      await deploymentOutcome(page, 'Launch', 15 * MINUTE);
       await page.getByTestId('platform-status').filter({ hasText: 'Running' }).waitFor();
       const timeline = page.getByTestId('step-timeline');
       await expect(timeline.locator('li.done').last().innerText()).resolves.toContain('Running');
@@ -141,11 +147,13 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       expect(copied).toContain(`client.connect("127.0.0.1", ${mqttPort})`);
       expect(copied).toContain('client.username_pw_set("sensor-1", "');
       expect(copied).toContain('client.publish("telemetry/room/sensor-1"');
-      await page.getByRole('radio', { name: 'mosquitto_pub' }).click();
+      await page.getByRole('button', { name: 'mosquitto_pub' }).click();
       await page
         .getByTestId('snippet')
         .filter({ hasText: `-p ${mqttPort}` })
         .waitFor();
+      await page.getByRole('button', { name: 'Reveal the admin password (once)' }).click();
+      await page.getByTestId('grafana-password').waitFor();
       await screenshot(page, '15-platform-connect');
 
       // Edit the processing script; the update runs as its own deployment.
@@ -156,15 +164,15 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await page.keyboard.insertText(EDITED_SCRIPT);
       await expect(editor.innerText()).resolves.toContain('edited: true');
       await page.getByRole('button', { name: 'Update processor' }).click();
-      await deploymentOutcome(page.getByRole('tabpanel'), 10 * MINUTE);
+      await deploymentOutcome(page.getByRole('tabpanel'), 'Processor update', 10 * MINUTE);
       await screenshot(page, '16-platform-processing');
 
       // Make a dump on the host, then download it.
       await page.getByRole('tab', { name: 'Data' }).click();
       await page.getByRole('button', { name: 'Make a dump' }).click();
-      await deploymentOutcome(page.getByRole('tabpanel'), 10 * MINUTE);
+      await deploymentOutcome(page.getByRole('tabpanel'), 'Dump', 10 * MINUTE);
       const downloadButton = page.getByRole('button', { name: 'Download dump' });
-      await expect(downloadButton.isEnabled()).resolves.toBe(true);
+      await expect.poll(() => downloadButton.isEnabled(), { timeout: 30_000 }).toBe(true);
       const [download] = await Promise.all([page.waitForEvent('download'), downloadButton.click()]);
       expect(download.suggestedFilename()).toMatch(/^greenhouse-/);
       expect(statSync(await download.path()).size).toBeGreaterThan(0);
@@ -177,7 +185,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
         .getByRole('alertdialog')
         .getByRole('button', { name: 'Restore', exact: true })
         .click();
-      await deploymentOutcome(page.getByRole('tabpanel'), 10 * MINUTE);
+      await deploymentOutcome(page.getByRole('tabpanel'), 'Restore', 10 * MINUTE);
 
       // The script survived a reload.
       await page.reload();
@@ -197,8 +205,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await dialog.getByLabel('Type greenhouse to confirm').fill('greenhouse');
       await dialog.getByLabel('Also delete the data and dumps on the host').check();
       await confirm.click();
-      await page.getByRole('tab', { name: 'Deployment log' }).waitFor();
-      await deploymentOutcome(page.getByRole('tabpanel'), 10 * MINUTE);
+      await deploymentOutcome(page.getByRole('tabpanel'), 'Destroy', 10 * MINUTE);
       await page.getByTestId('platform-status').filter({ hasText: 'Destroyed' }).waitFor();
       await screenshot(page, '19-platform-destroyed');
       leftover = undefined;
