@@ -1,9 +1,11 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
+import { DataSource, Not, QueryFailedError } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
 import { ApiError } from '../common/api-error';
 import { PasswordHasher } from '../crypto/password-hasher';
+import { Platform } from '../platforms/platform.entity';
+import { Space } from '../spaces/space.entity';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import type { AuthContext } from './auth.types';
@@ -38,6 +40,7 @@ export class AuthService {
     private readonly limiter: RateLimiter,
     private readonly audit: AuditLog,
     private readonly hasher: PasswordHasher,
+    private readonly dataSource: DataSource,
   ) {
     this.decoyHash = hasher.hash('decoy password that never matches');
   }
@@ -129,6 +132,21 @@ export class AuthService {
   async deleteAccount(auth: AuthContext, password: string): Promise<void> {
     const user = await this.currentUser(auth);
     if (!(await this.users.unlock(user, password))) throw wrongPassword();
+    // Deleting the records of live platforms or spaces would leak the machines they describe.
+    const [platforms, spaces] = await Promise.all([
+      this.dataSource
+        .getRepository(Platform)
+        .countBy({ userId: user.id, status: Not('destroyed') }),
+      this.dataSource.getRepository(Space).countBy({ userId: user.id, status: Not('deleted') }),
+    ]);
+    if (platforms + spaces > 0) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'ACCOUNT_HAS_RESOURCES',
+        `Destroy your ${platforms} platform(s) and delete your ${spaces} space(s) first`,
+        { platforms, spaces },
+      );
+    }
     await this.users.delete(user.id);
   }
 

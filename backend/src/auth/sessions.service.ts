@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Not, Repository } from 'typeorm';
+import { LessThan, MoreThan, Not, Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
 import { ApiError } from '../common/api-error';
@@ -108,6 +108,21 @@ export class SessionsService {
     return DataKey.fromBytes(
       this.serverKey.unwrap(session.wrappedDataKey, sessionContext(session.id)),
     );
+  }
+
+  /**
+   * The data key from the user's most recently used live session, or null when signed out
+   * everywhere: background checks may look deeper only while the user keeps a session.
+   */
+  async latestDataKey(userId: string): Promise<DataKey | null> {
+    const [session] = await this.sessions.find({
+      where: { userId, expiresAt: MoreThan(new Date()) },
+      order: { lastUsedAt: 'DESC' },
+      take: 1,
+    });
+    return session
+      ? DataKey.fromBytes(this.serverKey.unwrap(session.wrappedDataKey, sessionContext(session.id)))
+      : null;
   }
 
   list(userId: string): Promise<Session[]> {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../common/free-port';
-import { checkPlatform } from './platform-health';
+import { checkPlatform, judgeHostStatus } from './platform-health';
 import type { Platform, PlatformPorts } from './platform.entity';
 
 const listening: Server[] = [];
@@ -59,5 +59,60 @@ describe('platform health, probed from outside as devices see it', () => {
       reason: `The broker does not answer (MQTT ${closed})`,
     });
     expect((await checkPlatform(platform({ mqtt: open }, null))).status).toBe('unreachable');
+  });
+});
+
+describe('platform health, as the host reports it', () => {
+  const outside = {
+    status: 'healthy' as const,
+    reason: null,
+    checkedAt: '2026-11-24T20:00:00.000Z',
+  };
+  const running = (service: string, health: string | null = 'healthy') => ({
+    service,
+    state: 'running',
+    health,
+  });
+  const services = [running('rabbitmq'), running('database'), running('processor')];
+  const processor = {
+    consuming: true,
+    databaseReady: true,
+    queueDepth: 3,
+    lastReadingAt: '2026-11-24T19:59:58.000Z',
+  };
+
+  it('keeps healthy and adds the queue depth and the last reading', () => {
+    expect(judgeHostStatus({ services, processor }, outside)).toEqual({
+      ...outside,
+      queueDepth: 3,
+      lastReadingAt: '2026-11-24T19:59:58.000Z',
+    });
+  });
+
+  it.each([
+    [{ services: [], processor }, 'No container of the platform is on the host'],
+    [
+      {
+        services: [
+          ...services.slice(0, 2),
+          { service: 'processor', state: 'exited', health: null },
+        ],
+        processor: null,
+      },
+      'Service processor is exited',
+    ],
+    [{ services: [running('rabbitmq', 'unhealthy')], processor }, 'Service rabbitmq is unhealthy'],
+    [{ services, processor: null }, 'The processor does not report its status'],
+    [{ services, processor: { ...processor, consuming: false } }, 'The processor is not consuming'],
+    [
+      { services, processor: { ...processor, databaseReady: false } },
+      'The processor cannot reach the database',
+    ],
+    [
+      { services, processor: { ...processor, queueDepth: 25_000 } },
+      '25000 readings are waiting in the queue',
+    ],
+  ])('is degraded, naming the cause: %#', (status, reason) => {
+    expect(judgeHostStatus(status, outside)).toMatchObject({ status: 'degraded', reason });
   });
 });

@@ -1,6 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SessionsService } from '../auth/sessions.service';
 import { JobQueue } from '../jobs/job-queue.service';
 import { OnJob } from '../jobs/job-handler.decorator';
+import { PlatformHost, type PlatformHostStatus } from '../provision/platform-host';
+import { PlatformAccess } from './platform-access';
 import { brokerPorts, probeTcp } from './port-probe';
 import type { Platform, PlatformHealth } from './platform.entity';
 import { PlatformsService } from './platforms.service';
@@ -8,11 +11,14 @@ import { PlatformsService } from './platforms.service';
 const HEALTH_JOB = 'platforms.health-check';
 const EVERY_MS = 60_000;
 const PROBE_TIMEOUT_MS = 5000;
+/** More readings than this waiting in the queue means the processor is falling behind. */
+const BACKLOG_LIMIT = 10_000;
 
 /**
- * Every minute, from outside as a device would see it: every published broker port must accept
- * connections and Grafana must answer its health endpoint. Background checks have no access to
- * the user's keys (DESIGN §4), so they cannot log in over SSH; they need none of them.
+ * Every minute: first from outside, as a device sees it (broker ports, Grafana's health
+ * endpoint); then, while the user has a live session whose key opens the SSH key, from the
+ * host (containers, processor status, queue depth, last reading). Signed out, only the
+ * outside view is possible (DESIGN §4: no key is kept for background work).
  */
 @Injectable()
 export class PlatformHealthChecks implements OnApplicationBootstrap {
@@ -21,6 +27,9 @@ export class PlatformHealthChecks implements OnApplicationBootstrap {
   constructor(
     private readonly platforms: PlatformsService,
     private readonly jobs: JobQueue,
+    private readonly sessions: SessionsService,
+    private readonly access: PlatformAccess,
+    private readonly host: PlatformHost,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -30,13 +39,63 @@ export class PlatformHealthChecks implements OnApplicationBootstrap {
   @OnJob(HEALTH_JOB)
   async checkAll(): Promise<void> {
     for (const platform of await this.platforms.runningPlatforms()) {
-      const health = await checkPlatform(platform);
+      const outside = await checkPlatform(platform);
+      const health =
+        outside.status === 'unreachable' ? outside : await this.checkOnHost(platform, outside);
       await this.platforms.save(platform.id, { health });
       if (health.status !== 'healthy') {
         this.logger.warn(`platform ${platform.id} is ${health.status}: ${health.reason}`);
       }
     }
   }
+
+  private async checkOnHost(platform: Platform, outside: PlatformHealth): Promise<PlatformHealth> {
+    const dataKey = await this.sessions.latestDataKey(platform.userId);
+    if (!dataKey) return outside;
+    try {
+      const status = await this.host.status({
+        platformId: platform.id,
+        target: await this.access.sshTarget(platform, dataKey),
+      });
+      return judgeHostStatus(status, outside);
+    } catch (error) {
+      return {
+        ...outside,
+        status: 'degraded',
+        reason: `Host check failed: ${(error as Error).message}`,
+      };
+    }
+  }
+}
+
+/** Folds what the host reports into the outside view: the first problem found is the reason. */
+export function judgeHostStatus(
+  status: PlatformHostStatus,
+  outside: PlatformHealth,
+): PlatformHealth {
+  const processor = status.processor;
+  const queueDepth = typeof processor?.queueDepth === 'number' ? processor.queueDepth : null;
+  const lastReadingAt =
+    typeof processor?.lastReadingAt === 'string' ? processor.lastReadingAt : null;
+  const facts = { ...outside, queueDepth, lastReadingAt };
+  const broken = status.services.find(
+    (service) => service.state !== 'running' || service.health === 'unhealthy',
+  );
+  let problem: string | null = null;
+  if (status.services.length === 0) problem = 'No container of the platform is on the host';
+  else if (broken) problem = `Service ${broken.service} is ${broken.health ?? broken.state}`;
+  else if (!processor) problem = 'The processor does not report its status';
+  else if (processor.consuming !== true) problem = 'The processor is not consuming';
+  else if (processor.databaseReady !== true) problem = 'The processor cannot reach the database';
+  else if (queueDepth !== null && queueDepth > BACKLOG_LIMIT) {
+    problem = `${queueDepth} readings are waiting in the queue`;
+  }
+  if (!problem) return facts;
+  return {
+    ...facts,
+    status: 'degraded',
+    reason: outside.reason ? `${outside.reason}; ${problem}` : problem,
+  };
 }
 
 export async function checkPlatform(platform: Platform): Promise<PlatformHealth> {

@@ -19,6 +19,10 @@ export interface PlatformHealth {
   status: HealthStatus;
   reason: string | null;
   checkedAt: string;
+  /** From the host (read only while the user has a live session): readings waiting. */
+  queueDepth?: number | null;
+  /** From the host: when the database last confirmed a reading. */
+  lastReadingAt?: string | null;
 }
 
 /** Host ports of the broker and Grafana; `null` leaves a port unpublished. */

@@ -146,7 +146,7 @@ describe('Platforms API', () => {
 
   it('fails an unreachable host at waiting_for_host, retries there, and destroys what exists', async () => {
     const api = new ApiClient(baseUrl);
-    await api.signUp('unlucky');
+    const { password } = await api.signUp('unlucky');
     const credentialId = await sshHostCredential(api, closedPort);
     const launched = await api.post<Accepted>('/platforms', {
       name: 'cellar',
@@ -177,6 +177,11 @@ describe('Platforms API', () => {
     const second = await finished(api, retried.body.deploymentId);
     expect(second).toMatchObject({ status: 'failed', step: 'waiting_for_host' });
     expect(await logText(api, retried.body.deploymentId)).not.toContain('Step configuring');
+
+    // The account cannot go while a platform may still hold a machine.
+    const leaving = await api.delete<ErrorBody>('/auth/account', { password });
+    expect(leaving.status).toBe(409);
+    expect(leaving.body.error.code).toBe('ACCOUNT_HAS_RESOURCES');
 
     const destroyed = await api.delete<{ deploymentId: string }>(`/platforms/${platform.id}`);
     expect(destroyed.status).toBe(202);

@@ -76,6 +76,13 @@ export interface TeardownRequest extends PlatformOperation {
 /** `hostKey` is the verified key: on first contact the caller stores its fingerprint. */
 export type PlatformRunResult = AnsibleRunResult;
 
+/** What runs of a platform on its host, as `docker` and the processor report it. */
+export interface PlatformHostStatus {
+  services: { service: string; state: string; health: string | null }[];
+  /** The processor's `/status` answer (counters, last reading, queue depth); null if unreadable. */
+  processor: Record<string, unknown> | null;
+}
+
 /** Where one platform lives on its host. */
 export interface PlatformLayout {
   /** `<hostRoot>/platforms/<id>` */
@@ -89,6 +96,10 @@ export interface PlatformLayout {
   /** The processor image built on the host for this platform alone. */
   processorImage: string;
 }
+
+/** Run inside the processor container: prints its status endpoint's JSON. */
+const PROCESSOR_STATUS_SCRIPT =
+  "fetch('http://127.0.0.1:8080/status').then((r) => r.text()).then((t) => process.stdout.write(t))";
 
 const PLATFORM_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const DUMP_EXTENSIONS: Record<DatabaseChoice, string> = {
@@ -198,6 +209,72 @@ export class PlatformHost {
     } catch (error) {
       session.close();
       throw error;
+    }
+  }
+
+  /**
+   * The platform's containers and its processor's status, read over SSH with fixed commands
+   * (`docker ps` by compose label, the processor's status endpoint from inside its container).
+   */
+  async status(request: PlatformOperation): Promise<PlatformHostStatus> {
+    const { composeProject } = this.layout(request.platformId);
+    const docker = [
+      'sudo',
+      '-n',
+      'env',
+      `DOCKER_HOST=${this.options.dockerHost ?? 'unix:///var/run/docker.sock'}`,
+      'docker',
+    ];
+    const session = await this.ssh.connect(request.target);
+    try {
+      const containers: { id: string; service: string; state: string; health: string | null }[] =
+        [];
+      await session.run(
+        [
+          ...docker,
+          'ps',
+          '--all',
+          '--filter',
+          `label=com.docker.compose.project=${composeProject}`,
+          '--format',
+          '{{json .}}',
+        ],
+        ({ stream, line }) => {
+          if (stream !== 'stdout') return;
+          const row = JSON.parse(line) as {
+            ID: string;
+            Labels: string;
+            State: string;
+            Status: string;
+          };
+          containers.push({
+            id: row.ID,
+            service: /com\.docker\.compose\.service=([^,]+)/.exec(row.Labels)?.[1] ?? row.ID,
+            state: row.State,
+            health: /\((healthy|unhealthy|health: starting)\)/.exec(row.Status)?.[1] ?? null,
+          });
+        },
+      );
+      const processor = containers.find((container) => container.service === 'processor');
+      let status: Record<string, unknown> | null = null;
+      if (processor?.state === 'running') {
+        let output = '';
+        await session
+          .run(
+            [...docker, 'exec', processor.id, 'node', '-e', PROCESSOR_STATUS_SCRIPT],
+            ({ stream, line }) => {
+              if (stream === 'stdout') output += line;
+            },
+          )
+          .then(() => (status = JSON.parse(output) as Record<string, unknown>))
+          .catch(() => undefined);
+      }
+      return {
+        services: containers.map(({ service, state, health }) => ({ service, state, health })),
+        processor: status,
+      };
+    } finally {
+      session.close();
     }
   }
 

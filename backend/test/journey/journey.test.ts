@@ -20,6 +20,12 @@ type Platform = {
   failedStep: string | null;
   hostKeyFingerprint: string | null;
 };
+type PlatformHealth = {
+  status: string;
+  reason: string | null;
+  queueDepth?: number | null;
+  lastReadingAt?: string | null;
+};
 type Deployment = { id: string; status: string; step: string | null; error: string | null };
 type Accepted = { platform: Platform; deploymentId: string };
 type Connection = {
@@ -272,6 +278,19 @@ describe('The user journey through the API (real Redis, SQLite, SSH host, Ansibl
         (rows) => rows.length === 2,
       );
       expect(both[1]).toMatchObject({ data: { celsius: 22, script: 'v2' } });
+
+      // The periodic health check looks at the host too while the user has a session.
+      const health = await waitFor(
+        async () => {
+          const { body } = await api.get<{ health: PlatformHealth | null }>(
+            `/platforms/${platformId}`,
+          );
+          return body.health?.lastReadingAt ? body.health : undefined;
+        },
+        { timeoutMs: 180_000, intervalMs: 1000, what: 'a health check with the last reading' },
+      );
+      expect(health).toMatchObject({ status: 'healthy', reason: null, queueDepth: 0 });
+      expect(Date.parse(health.lastReadingAt!)).toBeGreaterThan(Date.now() - 5 * 60_000);
 
       // Dump, then download it.
       const dump = await api.post<{ deploymentId: string }>(`/platforms/${platformId}/dump`);

@@ -32,7 +32,9 @@ export function dataDirectories(spec: StackSpec): { path: string; uid: number; g
 
 const LOGGING = { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } };
 
-function healthcheck(test: string[], startPeriod = '30s', timeout = '5s') {
+// A generous timeout: a check that starts a runtime (node, the Erlang VM, the influx CLI) can
+// take seconds on a busy small VM, and a timed-out check counts as a failure.
+function healthcheck(test: string[], startPeriod = '30s', timeout = '30s') {
   return { test, interval: '15s', timeout, retries: 5, start_period: startPeriod };
 }
 
@@ -147,7 +149,7 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
         ...published(spec.ports.rabbitmqManagement, 15672),
       ],
       // The CLI boots an Erlang VM per check: seconds on a busy small VM, so a longer timeout.
-      healthcheck: healthcheck(['CMD', 'rabbitmq-diagnostics', '-q', 'ping'], '60s', '30s'),
+      healthcheck: healthcheck(['CMD', 'rabbitmq-diagnostics', '-q', 'ping'], '60s'),
     },
     database: databaseService(spec),
     processor: {

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PLATFORM_STATUSES } from '../platform-lifecycle';
 import { PLATFORM_DATABASES, PLATFORM_TARGETS, type Platform } from '../platform.entity';
 
@@ -6,6 +6,10 @@ export class PlatformHealthDto {
   @ApiProperty({ enum: ['healthy', 'degraded', 'unreachable'] }) status!: string;
   @ApiProperty({ type: String, nullable: true }) reason!: string | null;
   @ApiProperty() checkedAt!: string;
+  @ApiPropertyOptional({ type: Number, nullable: true, description: 'readings waiting' })
+  queueDepth?: number | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'last stored reading' })
+  lastReadingAt?: string | null;
 }
 
 export class PlatformPortsDto {
