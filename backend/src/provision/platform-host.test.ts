@@ -157,14 +157,16 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
 
   // Every platform goes, with its data, even when a test failed half-way.
   afterAll(async () => {
-    for (const platform of launched) {
-      await host
-        .teardown({ platformId: platform.id, target, removeData: true })
-        .catch((error: unknown) => console.error(`teardown of ${platform.id} failed:`, error));
-    }
+    await Promise.all(
+      launched.map((platform) =>
+        host
+          .teardown({ platformId: platform.id, target, removeData: true })
+          .catch((error: unknown) => console.error(`teardown of ${platform.id} failed:`, error)),
+      ),
+    );
     rmSync(scratch, { recursive: true, force: true });
     rmSync(processorPackageDir, { recursive: true, force: true });
-  }, 300_000);
+  }, 600_000);
 
   it('launches a PostgreSQL and an InfluxDB platform; MQTT and AMQP readings arrive transformed', async () => {
     const started = Date.now();
