@@ -2,14 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { cloudCredentialsOf } from '../credentials/cloud-credentials';
 import { CredentialsService } from '../credentials/credentials.service';
+import { infraLogger } from '../deployments/deployment-log-sinks';
 import { DeploymentRunner, type DeploymentRun } from '../deployments/deployment-runner';
-import {
-  AWS_SPACE_OUTPUTS,
-  CloudStacks,
-  OPENSTACK_SPACE_OUTPUTS,
-  readOutputs,
-  type InfraLogEntry,
-} from '../infra';
+import { AWS_SPACE_OUTPUTS, CloudStacks, OPENSTACK_SPACE_OUTPUTS, readOutputs } from '../infra';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { UsersService } from '../users/users.service';
 import type { Space } from './space.entity';
@@ -80,20 +75,4 @@ export class SpaceJobs {
       onEvent: infraLogger(run),
     };
   }
-}
-
-/** Terraform's JSON events as deployment log lines (resource and action kept as data). */
-export function infraLogger(run: DeploymentRun): (entry: InfraLogEntry) => void {
-  return (entry) => {
-    if (entry.level === 'debug') return;
-    void run.log({
-      level: entry.level,
-      message: entry.message,
-      data: {
-        source: 'terraform',
-        ...(entry.resource ? { resource: entry.resource } : {}),
-        ...(entry.action ? { action: entry.action } : {}),
-      },
-    });
-  };
 }

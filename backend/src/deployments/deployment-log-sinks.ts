@@ -1,5 +1,6 @@
-import type { DeploymentRun } from '../deployments/deployment-runner';
+import type { InfraLogEntry } from '../infra';
 import type { AnsibleLogEntry } from '../provision/ansible-events';
+import type { DeploymentRun } from './deployment-runner';
 
 /**
  * Ansible progress as deployment log lines: task starts and results (ok/changed/failed…),
@@ -44,5 +45,21 @@ export function ansibleLogger(run: DeploymentRun): (entry: AnsibleLogEntry) => v
       case 'play-start':
         return;
     }
+  };
+}
+
+/** Terraform's JSON events as deployment log lines (resource and action kept as data). */
+export function infraLogger(run: DeploymentRun): (entry: InfraLogEntry) => void {
+  return (entry) => {
+    if (entry.level === 'debug') return;
+    void run.log({
+      level: entry.level,
+      message: entry.message,
+      data: {
+        source: 'terraform',
+        ...(entry.resource ? { resource: entry.resource } : {}),
+        ...(entry.action ? { action: entry.action } : {}),
+      },
+    });
   };
 }
