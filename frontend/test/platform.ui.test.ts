@@ -195,6 +195,9 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await page.setViewportSize({ width: 360, height: 740 });
       await page.getByRole('tab', { name: 'Connect devices' }).click();
       await screenshot(page, '18-platform-360');
+      await expect(
+        page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+      ).resolves.toBe(true);
       await page.setViewportSize({ width: 1280, height: 900 });
 
       // Destroy, typing the name; the host keeps running, the stack and its data go.
