@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,12 +34,13 @@ export async function startBuiltApp(
   const port = await freePort();
   mkdirSync(SCREENSHOTS, { recursive: true });
   const logFile = join(SCREENSHOTS, `${name}.log`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'fieldstation-ui-'));
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'backend/dist/main.js')], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       PORT: String(port),
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'fieldstation-ui-')),
+      DATA_DIR: dataDir,
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: `fs-ui-${randomUUID()}`,
       ...extraEnv,
@@ -61,6 +62,8 @@ export async function startBuiltApp(
     if (ok) break;
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
       throw new Error(`the app did not start (see ${logFile})`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -71,6 +74,7 @@ export async function startBuiltApp(
     stop: async () => {
       child.kill('SIGINT');
       await exited;
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
