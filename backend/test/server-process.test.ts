@@ -108,5 +108,6 @@ describe('the server process, started as `npm start` starts it', () => {
     expect((await worker.stop('SIGTERM')).code).toBe(0);
     await events.close();
     await queue.close();
-  });
+    // Two process starts of up to 30 s each on a busy machine: more than the default 60 s.
+  }, 150_000);
 });
