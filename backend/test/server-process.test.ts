@@ -13,7 +13,10 @@ interface Health {
 }
 
 async function health(baseUrl: string): Promise<Health | undefined> {
-  const response = await fetch(`${baseUrl}/api/v1/health`).catch(() => undefined);
+  // A time limit per request, so a stuck server ends in waitFor's clear message, not a hang.
+  const response = await fetch(`${baseUrl}/api/v1/health`, {
+    signal: AbortSignal.timeout(5000),
+  }).catch(() => undefined);
   return response?.ok ? ((await response.json()) as Health) : undefined;
 }
 
