@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { DataSource, Not, QueryFailedError } from 'typeorm';
+import { DataSource, Not } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
 import { ApiError } from '../common/api-error';
@@ -16,6 +16,7 @@ import { RateLimiter } from './rate-limiter';
 import type { RequestOrigin } from './request-origin';
 import { SessionsService } from './sessions.service';
 import { Tokens } from './tokens';
+import { isUniqueViolation } from '../database/unique-violation';
 
 export const AUTH_RATE_LIMITS = {
   registerPerIp: { limit: 10, windowSeconds: 3600 },
@@ -55,7 +56,7 @@ export class AuthService {
       return user;
     } catch (error) {
       // Two registrations racing for one email: the unique index decides.
-      if (error instanceof QueryFailedError && /unique/i.test(error.message)) throw emailTaken();
+      if (isUniqueViolation(error)) throw emailTaken();
       throw error;
     }
   }

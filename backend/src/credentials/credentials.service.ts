@@ -15,6 +15,7 @@ import type { DataKey } from '../crypto/data-key';
 import { Credential, type CredentialType } from './credential.entity';
 import { CREDENTIAL_TYPES, isCredentialType, type PublicFields } from './credential-types';
 import type { CredentialDto } from './dto/credential.dto';
+import { isUniqueViolation } from '../database/unique-violation';
 
 /** A credential with its secrets opened, for background jobs only; never sent to a client. */
 export interface ResolvedCredential {
@@ -176,7 +177,7 @@ export class CredentialsService {
     try {
       await this.credentials.insert(credential);
     } catch (error) {
-      if (/unique/i.test((error as Error).message)) throw nameTaken();
+      if (isUniqueViolation(error)) throw nameTaken();
       throw error;
     }
   }

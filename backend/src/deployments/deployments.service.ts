@@ -12,6 +12,7 @@ import {
   type DeploymentTargetKind,
 } from './deployment.entity';
 import { DeploymentLog } from './deployment-log';
+import { isUniqueViolation } from '../database/unique-violation';
 
 export interface DeploymentTarget {
   kind: DeploymentTargetKind;
@@ -52,7 +53,7 @@ export class DeploymentsService {
     try {
       await this.deployments.insert(deployment);
     } catch (error) {
-      if (!/unique|duplicate/i.test((error as Error).message)) throw error;
+      if (!isUniqueViolation(error)) throw error;
       const active = await this.deployments.findOneBy({ activeKey: deployment.activeKey! });
       throw new ApiError(
         HttpStatus.CONFLICT,

@@ -37,6 +37,7 @@ import { PlatformInfrastructure } from './platform-infrastructure';
 import { generatePlatformSecrets, PlatformSecrets, sealSecrets } from './platform-secrets';
 import { Platform, type PlatformPorts } from './platform.entity';
 import { restoreUploadPath } from './platform-uploads';
+import { isUniqueViolation } from '../database/unique-violation';
 
 export const PLATFORM_JOBS = {
   launch: 'platform.launch',
@@ -167,7 +168,7 @@ export class PlatformsService {
     try {
       await this.platforms.insert(platform);
     } catch (error) {
-      if (!/unique|duplicate/i.test((error as Error).message)) throw error;
+      if (!isUniqueViolation(error)) throw error;
       throw new ApiError(
         HttpStatus.CONFLICT,
         'PLATFORM_NAME_TAKEN',

@@ -12,6 +12,7 @@ import { Platform } from '../platforms/platform.entity';
 import { UsersService } from '../users/users.service';
 import type { CreateSpaceInput } from './dto/space.dto';
 import { Space, type SpaceStatus } from './space.entity';
+import { isUniqueViolation } from '../database/unique-violation';
 
 export const SPACE_JOBS = { create: 'space.create', delete: 'space.delete' } as const;
 
@@ -72,7 +73,7 @@ export class SpacesService {
     try {
       await this.spaces.insert(space);
     } catch (error) {
-      if (!/unique|duplicate/i.test((error as Error).message)) throw error;
+      if (!isUniqueViolation(error)) throw error;
       throw new ApiError(
         HttpStatus.CONFLICT,
         'SPACE_NAME_TAKEN',
