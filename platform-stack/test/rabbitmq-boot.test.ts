@@ -130,7 +130,7 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('has exactly the platform users (no guest), the durable queues and the bindings', async () => {
+  it('has exactly the platform users (no guest), the durable queues, the bindings and classic queue storage v2', async () => {
     const users = (await asRabbitmq('rabbitmqctl', ['-q', 'list_users', '--formatter', 'json']))
       .stdout;
     expect((JSON.parse(users) as { user: string }[]).map((user) => user.user).sort()).toEqual([
@@ -160,6 +160,11 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
           authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
         },
       });
+    const queueVersion = await asRabbitmq('rabbitmqctl', [
+      'eval',
+      'application:get_env(rabbit, classic_queue_default_version).',
+    ]);
+    expect(queueVersion.stdout.trim()).toBe('{ok,2}');
     expect((await api('guest', 'guest')).status).toBe(401);
     expect((await api('fieldstation-admin', spec.secrets.brokerAdminPassword)).status).toBe(200);
   });

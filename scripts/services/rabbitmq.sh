@@ -95,6 +95,7 @@ default_permissions.configure = .*
 default_permissions.read = .*
 default_permissions.write = .*
 loopback_users = none
+classic_queue.default_version = 2
 EOF
   )
   echo '[].' >"$DIR/advanced.config"

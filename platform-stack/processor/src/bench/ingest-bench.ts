@@ -45,8 +45,12 @@ const NAMES: Record<ConsumerKey, string> = {
   baseline: '3. MyT-style baseline (insert+commit per msg)',
 };
 
-/** CPU time per reading (microseconds) of the consumer, the broker and the database, when /proc exists. */
+/**
+ * CPU time per reading (microseconds) of the consumer, the broker and the database, when /proc
+ * exists, and of the publisher in live runs (where it shares the cores with the others).
+ */
 interface CpuPerReading {
+  publisher?: number;
   consumer: number;
   broker?: number;
   database?: number;
@@ -171,11 +175,17 @@ async function influxQuery(url: string, query: string, db?: string): Promise<unk
   return response.json();
 }
 
+interface Publication {
+  startedAt: number;
+  /** CPU time of this process while it published and waited for the confirms. */
+  cpuMicros: number;
+}
+
 /**
  * Publishes `count` readings with publisher confirms, keeping up to PUBLISH_WINDOW unconfirmed
  * (a confirm frees a slot, so publishing never stops to wait for a whole window).
  */
-async function publishReadings(amqpUrl: string, count: number): Promise<number> {
+async function publishReadings(amqpUrl: string, count: number): Promise<Publication> {
   const connection = await amqp.connect(amqpUrl);
   const channel = await connection.createConfirmChannel();
   const lastTs = new Float64Array(DEVICES);
@@ -183,6 +193,7 @@ async function publishReadings(amqpUrl: string, count: number): Promise<number> 
   let slotFreed: (() => void) | undefined;
   let failure: unknown;
   const startedAt = Date.now();
+  const cpuAtStart = process.cpuUsage();
   for (let seq = 0; seq < count; seq++) {
     while (unconfirmed >= PUBLISH_WINDOW)
       await new Promise<void>((resolve) => (slotFreed = resolve));
@@ -213,9 +224,10 @@ async function publishReadings(amqpUrl: string, count: number): Promise<number> 
     if (!ok) await new Promise((resolve) => channel.once('drain', resolve));
   }
   await channel.waitForConfirms();
+  const cpu = process.cpuUsage(cpuAtStart);
   if (failure) throw failure;
   await connection.close();
-  return startedAt;
+  return { startedAt, cpuMicros: cpu.user + cpu.system };
 }
 
 async function declareQueue(amqpUrl: string): Promise<void> {
@@ -313,20 +325,36 @@ interface ServiceProcesses {
   postmaster?: number;
 }
 
+/** The broker's OS process, from its management API (asked again while the node finishes booting). */
+async function brokerProcessId(env: Record<string, string>): Promise<number> {
+  const url = new URL(env.FS_TEST_AMQP_URL);
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  let answer = '';
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const response = await fetch(`${env.FS_TEST_RABBITMQ_API_URL}/api/nodes?columns=os_pid`, {
+      headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
+    }).catch((error: unknown) => error as Error);
+    if (!(response instanceof Error) && response.ok) {
+      const [node] = (await response.json()) as { os_pid?: string }[];
+      if (node?.os_pid) return Number(node.os_pid);
+      answer = 'the node list has no os_pid';
+    } else {
+      answer = response instanceof Error ? response.message : `HTTP ${response.status}`;
+    }
+    await sleep(500);
+  }
+  throw new Error(`the management API did not name the node's process (${answer})`);
+}
+
 async function findServiceProcesses(env: Record<string, string>): Promise<ServiceProcesses> {
   const found: ServiceProcesses = {};
   if (!existsSync('/proc/self/stat')) return found;
-  try {
-    const url = new URL(env.FS_TEST_AMQP_URL);
-    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-    const response = await fetch(`${env.FS_TEST_RABBITMQ_API_URL}/api/nodes?columns=os_pid`, {
-      headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
-    });
-    const [node] = (await response.json()) as { os_pid?: string }[];
-    if (node?.os_pid) found.broker = Number(node.os_pid);
-  } catch {
-    // no CPU figure for the broker
-  }
+  found.broker = await brokerProcessId(env).catch((error: unknown) => {
+    console.log(
+      `no CPU figures for the broker: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return undefined;
+  });
   const client = new Client({ connectionString: env.FS_TEST_POSTGRES_URL });
   try {
     await client.connect();
@@ -352,10 +380,11 @@ class ServiceCpu {
     this.databaseAtStart = this.databaseCpu();
   }
 
-  perReading(readings: number, consumerMicros: number): CpuPerReading {
+  perReading(readings: number, consumerMicros: number, publication?: Publication): CpuPerReading {
     const since = (atStart: number | undefined, now: number | undefined) =>
       atStart === undefined || now === undefined ? undefined : (now - atStart) / readings;
     return {
+      publisher: publication && publication.cpuMicros / readings,
       consumer: consumerMicros / readings,
       broker: since(this.brokerAtStart, this.brokerCpu()),
       database: since(this.databaseAtStart, this.databaseCpu()),
@@ -389,9 +418,10 @@ async function consumerScenario(
   if (mode === 'drain') await publishReadings(job.amqpUrl, job.expected);
   const services = new ServiceCpu(job.role === 'baseline-consumer' ? 'postgres' : undefined);
   const { report } = await runConsumerProcess({ ...job, queue: QUEUE });
-  const publishedFrom = mode === 'live' ? await publishReadings(job.amqpUrl, job.expected) : 0;
+  const publication =
+    mode === 'live' ? await publishReadings(job.amqpUrl, job.expected) : undefined;
   const done = await report;
-  const startedAt = mode === 'live' ? publishedFrom : done.startedAt;
+  const startedAt = publication?.startedAt ?? done.startedAt;
   return {
     key,
     mode,
@@ -400,7 +430,7 @@ async function consumerScenario(
     p99: done.p99,
     found: await count(done.consumed),
     published: job.expected,
-    cpu: services.perReading(job.expected, done.cpuMicros),
+    cpu: services.perReading(job.expected, done.cpuMicros, publication),
   };
 }
 
@@ -469,7 +499,8 @@ async function processorScenario(
       mode === 'drain' ? 5 : 100,
     );
     const cpuAtStart = processCpuMicros(child.pid) ?? 0;
-    const startedAt = mode === 'live' ? await publishReadings(amqpUrl, expected) : consumingSince;
+    const publication = mode === 'live' ? await publishReadings(amqpUrl, expected) : undefined;
+    const startedAt = publication?.startedAt ?? consumingSince;
     let last: ProcessorStatus | undefined;
     await until(
       async () => {
@@ -481,7 +512,11 @@ async function processorScenario(
       20,
     );
     const finishedAt = Date.now();
-    const cpu = services.perReading(expected, (processCpuMicros(child.pid) ?? 0) - cpuAtStart);
+    const cpu = services.perReading(
+      expected,
+      (processCpuMicros(child.pid) ?? 0) - cpuAtStart,
+      publication,
+    );
     return {
       key,
       mode,
@@ -600,7 +635,9 @@ async function main(): Promise<void> {
       console.log(
         `${round} ${result.mode.padEnd(5)} ${NAMES[result.key].padEnd(46)} ${format(result.readingsPerSecond).padStart(7)} readings/s   ` +
           `e2e p50 ${ms(result.p50)}, p99 ${ms(result.p99)}   found ${result.found} of ${result.published}   ` +
-          `CPU us/reading: consumer ${micros(cpu.consumer)}, broker ${micros(cpu.broker)}` +
+          'CPU us/reading: ' +
+          (cpu.publisher === undefined ? '' : `publisher ${micros(cpu.publisher)}, `) +
+          `consumer ${micros(cpu.consumer)}, broker ${micros(cpu.broker)}` +
           (cpu.database === undefined ? '' : `, database ${micros(cpu.database)}`),
       );
     } finally {
@@ -722,6 +759,11 @@ async function main(): Promise<void> {
       `influxdb ${ratio('influxdb', 'null', 'live').toFixed(2)}; ` +
       `processor/baseline  postgres ${ratio('postgres', 'baseline', 'live').toFixed(1)}x, ` +
       `influxdb ${ratio('influxdb', 'baseline', 'live').toFixed(1)}x`,
+  );
+  // No consumer can outrun the null consumer, so this bounds the processor/baseline ratio.
+  console.log(
+    `ceiling: null consumer / baseline = ${ratio('null', 'baseline', 'live').toFixed(1)}x live, ` +
+      `${ratio('null', 'baseline', 'drain').toFixed(1)}x drain (the most any consumer could reach here)`,
   );
   console.log(`targets, live (the issue's measurement): postgres ${judge('live')}`);
   console.log(`targets, drain (no publisher competing):  postgres ${judge('drain')}`);
