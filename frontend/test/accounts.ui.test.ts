@@ -27,7 +27,8 @@ describe('accounts and credentials in a real browser', () => {
 
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByRole('button', { name: 'Create account' }).waitFor();
-    await page.getByLabel('Email').fill(`ui-${Date.now()}@example.org`);
+    const email = `ui-${Date.now()}@example.org`;
+    await page.getByLabel('Email').fill(email);
     await page.getByLabel('Username').fill('ada');
     await page.getByLabel('Password', { exact: true }).fill('password123');
     await page.getByRole('button', { name: 'Create account' }).click();
@@ -87,6 +88,16 @@ describe('accounts and credentials in a real browser', () => {
     await page.waitForURL(/\/login$/);
     await page.goto(`${app.baseUrl}/credentials`);
     await page.waitForURL(/\/login\?redirect=/);
+
+    // An email that is taken is reported next to the email field.
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Email').fill(email.toUpperCase());
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Password', { exact: true }).fill('another long passphrase');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.locator('.field-error').filter({ hasText: 'already exists' }).waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/login$/);
 
     await page.setViewportSize({ width: 360, height: 740 });
     await screenshot(page, '06-login-360');

@@ -1,0 +1,39 @@
+import { ref } from 'vue';
+import { ApiFailure } from '../api/errors';
+
+/**
+ * What every form does with a submission: `busy` while it runs, the API's per-field errors shown
+ * next to their fields, any other failure as one message. `codeFields` puts an error code on a
+ * field (e.g. EMAIL_TAKEN next to the email).
+ */
+export function useFormSubmission(codeFields: Record<string, string> = {}) {
+  const busy = ref(false);
+  const error = ref('');
+  const fieldErrors = ref<Record<string, string>>({});
+
+  function clearErrors(): void {
+    error.value = '';
+    fieldErrors.value = {};
+  }
+
+  async function submit(action: () => Promise<void>, fallbackMessage: string): Promise<void> {
+    busy.value = true;
+    clearErrors();
+    try {
+      await action();
+    } catch (failure) {
+      if (failure instanceof ApiFailure) {
+        fieldErrors.value = failure.fieldErrors();
+        const field = codeFields[failure.code];
+        if (field) fieldErrors.value[field] = failure.message;
+        if (Object.keys(fieldErrors.value).length === 0) error.value = failure.message;
+      } else {
+        error.value = fallbackMessage;
+      }
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  return { busy, error, fieldErrors, clearErrors, submit };
+}
