@@ -39,7 +39,11 @@ describe('the server process, started as `npm start` starts it', () => {
 
     const result = await waitFor(() => health(baseUrl), { what: 'health', timeoutMs: 30_000 });
     expect(result).toMatchObject({ status: 'ok', database: 'up', redis: 'up' });
-    expect(server.output).toContain(`running at http://127.0.0.1:${port}/`);
+    // The line is printed once listening; its bytes may reach this process after the answer.
+    await waitFor(
+      () => (server.output.includes(`running at http://127.0.0.1:${port}/`) ? true : undefined),
+      { what: 'the "running at" line', timeoutMs: 10_000 },
+    );
 
     const page = await fetch(`${baseUrl}/`);
     expect(page.status).toBe(200);
@@ -93,11 +97,15 @@ describe('the server process, started as `npm start` starts it', () => {
     expect(apiOnly.workers).toBe(0);
 
     const worker = start(env, ['--role', 'worker']);
+    // The worker registers in Redis while Nest is still starting, before it logs that it runs.
+    await waitFor(() => (worker.output.includes('worker is running') ? true : undefined), {
+      what: 'the worker to say it is running',
+      timeoutMs: 30_000,
+    });
     await waitFor(async () => ((await health(baseUrl))?.workers === 1 ? true : undefined), {
       what: 'the worker to register',
       timeoutMs: 30_000,
     });
-    expect(worker.output).toContain('worker is running');
 
     // The worker really consumes: a job nobody handles fails with a clear reason.
     const events = new QueueEvents('deployments', { connection: { url: redisUrl }, prefix });
