@@ -111,10 +111,13 @@ describe('the server process, started as `npm start` starts it', () => {
     const events = new QueueEvents('deployments', { connection: { url: redisUrl }, prefix });
     await events.waitUntilReady();
     const job = await queue.add('no-such-job', { id: 'x' });
-    const failure = await new Promise<string>((resolve) =>
-      events.on('failed', ({ jobId, failedReason }) => jobId === job.id && resolve(failedReason)),
+    // waitUntilFinished also reads the job's state, so a failure before the events stream is
+    // being read is not missed (a bare 'failed' listener hung a clean-clone run for 150 s).
+    const outcome = await job.waitUntilFinished(events, 60_000).then(
+      () => 'completed',
+      (error: Error) => error.message,
     );
-    expect(failure).toBe('No handler for job "no-such-job"');
+    expect(outcome).toBe('No handler for job "no-such-job"');
 
     expect((await worker.stop('SIGTERM')).code).toBe(0);
     await events.close();
