@@ -117,6 +117,7 @@ const DUMP_EXTENSIONS: Record<DatabaseChoice, string> = {
 @Injectable()
 export class PlatformHost {
   private readonly hostRoot: string;
+  private readonly dockerHost: string;
 
   constructor(
     private readonly ansible: AnsibleRunner,
@@ -124,6 +125,7 @@ export class PlatformHost {
     @Inject(PLATFORM_HOST_OPTIONS) private readonly options: PlatformHostOptions,
   ) {
     this.hostRoot = options.hostRoot ?? '/srv/fieldstation';
+    this.dockerHost = options.dockerHost ?? 'unix:///var/run/docker.sock';
   }
 
   layout(platformId: string): PlatformLayout {
@@ -218,13 +220,7 @@ export class PlatformHost {
    */
   async status(request: PlatformOperation): Promise<PlatformHostStatus> {
     const { composeProject } = this.layout(request.platformId);
-    const docker = [
-      'sudo',
-      '-n',
-      'env',
-      `DOCKER_HOST=${this.options.dockerHost ?? 'unix:///var/run/docker.sock'}`,
-      'docker',
-    ];
+    const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
     const session = await this.ssh.connect(request.target);
     try {
       const containers: { id: string; service: string; state: string; health: string | null }[] =
@@ -304,7 +300,7 @@ export class PlatformHost {
     const defined = Object.fromEntries(
       Object.entries({
         ...vars,
-        fieldstation_host_docker_host: this.options.dockerHost ?? 'unix:///var/run/docker.sock',
+        fieldstation_host_docker_host: this.dockerHost,
       }).filter(([, value]) => value !== undefined),
     );
     return this.ansible.run({
