@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { App, TerraformStack } from 'cdktf';
+import type { z } from 'zod';
 import {
   awsPlatformInputSchema,
   awsSpaceInputSchema,
@@ -10,6 +11,7 @@ import {
 } from './aws/aws-inputs';
 import { ownerId } from './core/fields';
 import type { StateBackend } from './core/fieldstation-stack';
+import { terraformLiteral } from './core/terraform-literal';
 import { gcpPlatformInputSchema, type GcpPlatformInput } from './gcp/gcp-inputs';
 import {
   openstackPlatformInputSchema,
@@ -101,7 +103,9 @@ export async function synthesizeInto(
 }
 
 // Each cloud's stacks (and provider bindings) load on first use: a worker launching an AWS
-// platform never pays for the Google bindings, and importing this module stays cheap.
+// platform never pays for the Google bindings, and importing this module stays cheap. Every
+// input is validated, then made literal for OpenTofu (terraformLiteral) before any construct
+// sees it: this is the one door user strings take into a stack.
 async function buildStack(
   app: App,
   request: StackRequest,
@@ -112,24 +116,43 @@ async function buildStack(
     case 'aws': {
       const { AwsPlatformStack, AwsSpaceStack } = await import('./aws/aws-stacks');
       return request.kind === 'space'
-        ? new AwsSpaceStack(app, id, awsSpaceInputSchema.parse(request.input), backend)
-        : new AwsPlatformStack(app, id, awsPlatformInputSchema.parse(request.input), backend);
+        ? new AwsSpaceStack(app, id, literalInput(awsSpaceInputSchema, request.input), backend)
+        : new AwsPlatformStack(
+            app,
+            id,
+            literalInput(awsPlatformInputSchema, request.input),
+            backend,
+          );
     }
     case 'gcp': {
       const { GcpPlatformStack } = await import('./gcp/gcp-stacks');
-      return new GcpPlatformStack(app, id, gcpPlatformInputSchema.parse(request.input), backend);
+      return new GcpPlatformStack(
+        app,
+        id,
+        literalInput(gcpPlatformInputSchema, request.input),
+        backend,
+      );
     }
     case 'openstack': {
       const { OpenstackPlatformStack, OpenstackSpaceStack } =
         await import('./openstack/openstack-stacks');
       return request.kind === 'space'
-        ? new OpenstackSpaceStack(app, id, openstackSpaceInputSchema.parse(request.input), backend)
+        ? new OpenstackSpaceStack(
+            app,
+            id,
+            literalInput(openstackSpaceInputSchema, request.input),
+            backend,
+          )
         : new OpenstackPlatformStack(
             app,
             id,
-            openstackPlatformInputSchema.parse(request.input),
+            literalInput(openstackPlatformInputSchema, request.input),
             backend,
           );
     }
   }
+}
+
+function literalInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  return terraformLiteral(schema.parse(input));
 }

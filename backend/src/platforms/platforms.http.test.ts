@@ -331,6 +331,16 @@ describe('Platforms API', () => {
       spaceId: space.body.space.id,
     });
     expect(missing.body.error.message).toMatch(/^options\.flavorName: /);
+    // OpenTofu would evaluate this inside the synthesized JSON and read the server key.
+    const injected = await api.post<ErrorBody>('/platforms', {
+      name: 'lab',
+      target: 'openstack',
+      credentialId: openstack.body.id,
+      spaceId: space.body.space.id,
+      options: { flavorName: 'm1.small', imageName: '${file("../../../../server.key")}' },
+    });
+    expect(injected.status).toBe(400);
+    expect(injected.body.error.message).toMatch(/^options\.imageName: must be an image name/);
     const launched = await api.post<Accepted>('/platforms', {
       name: 'lab',
       target: 'openstack',

@@ -34,8 +34,8 @@ export const sshPublicKey = z
   .string()
   .trim()
   .regex(
-    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\r\n]{0,200})?$/,
-    'must be one OpenSSH public key line',
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [\w@.+:=,/-][\w@.+:=,/ -]{0,199})?$/,
+    'must be one OpenSSH public key line (comment: letters, digits, spaces and @ . _ + : = , / -)',
   );
 
 export const dataVolumeGb = z.number().int().min(1).max(16384);
@@ -44,3 +44,14 @@ export const dataVolumeGb = z.number().int().min(1).max(16384);
 export const cloudIdentifier = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, 'must be a cloud identifier');
+
+/**
+ * An OpenStack image name. Glance accepts any text; real names use letters, digits, spaces and
+ * a few marks, so nothing a template language reads (`$ % { }`, quotes, backslashes) is allowed.
+ */
+export const imageName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][\w .()[\]+:,@=-]{0,254}$/,
+    'must be an image name: letters, digits, spaces and . _ ( ) [ ] + : , @ = - (at most 255)',
+  );

@@ -5,6 +5,7 @@ import {
   cloudIdentifier,
   dataVolumeGb,
   dnsName,
+  imageName,
   ownerId,
   sshPublicKey,
 } from '../core/fields';
@@ -52,7 +53,7 @@ export const openstackPlatformInputSchema = z.strictObject({
   region: cloudIdentifier.optional(),
   /** Defaults recorded on the space, possibly overridden per platform. */
   flavorName: cloudIdentifier,
-  imageName: z.string().min(1).max(255),
+  imageName,
   dataVolumeGb: dataVolumeGb.default(20),
   /**
    * Block storage zone, for clouds whose Cinder zones are named differently from their Nova

@@ -28,7 +28,13 @@ interface TerraformJsonLine {
   type?: string;
   hook?: { resource?: TerraformResourceRef; action?: string; elapsed_seconds?: number };
   change?: { resource?: TerraformResourceRef; action?: string };
-  diagnostic?: { severity?: string; summary?: string; detail?: string; address?: string };
+  diagnostic?: {
+    severity?: string;
+    summary?: string;
+    detail?: string;
+    address?: string;
+    snippet?: { context?: string | null; values?: unknown[]; function_call?: unknown };
+  };
   outputs?: Record<string, { sensitive?: boolean }>;
 }
 
@@ -64,9 +70,19 @@ export function parseTerraformLine(line: string): InfraLogEntry {
   if (parsed.hook?.elapsed_seconds !== undefined)
     entry.elapsedSeconds = parsed.hook.elapsed_seconds;
   if (parsed.diagnostic) {
-    const { severity = 'error', summary = '', detail, address } = parsed.diagnostic;
-    entry.diagnostic = { severity, summary, ...(detail ? { detail } : {}) };
-    if (address) entry.resource = address;
+    const { severity = 'error', summary = '', detail, address, snippet } = parsed.diagnostic;
+    // A diagnostic from evaluating an expression (no resource instance address, or a function
+    // call or values in its snippet) quotes what the expression produced: a file's content, an
+    // environment value. Only its summary is kept; a provider's or provisioner's detail stays.
+    const quotesValues =
+      snippet !== undefined &&
+      (address === undefined ||
+        snippet.function_call !== undefined ||
+        (snippet.values?.length ?? 0) > 0);
+    const keptDetail = quotesValues ? undefined : detail;
+    entry.diagnostic = { severity, summary, ...(keptDetail ? { detail: keptDetail } : {}) };
+    const resource = address ?? resourceOfContext(snippet?.context);
+    if (resource) entry.resource = resource;
   }
   if (type === 'outputs' && parsed.outputs) {
     // The event can carry output values; the log keeps names only so nothing sensitive leaks.
@@ -76,4 +92,11 @@ export function parseTerraformLine(line: string): InfraLogEntry {
     entry.message = `Outputs: ${names.join(', ') || 'none'}`;
   }
   return entry;
+}
+
+/** `resource.aws_instance.platform` / `data.aws_ami.ubuntu` (a snippet's context in JSON configs) → address. */
+function resourceOfContext(context: string | null | undefined): string | undefined {
+  const match = /^(resource\.|data\.)([\w-]+)\.([\w-]+)$/.exec(context ?? '');
+  if (!match) return undefined;
+  return `${match[1] === 'data.' ? 'data.' : ''}${match[2]}.${match[3]}`;
 }
