@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 await build({
   entryPoints: {
     main: 'src/main.ts',
+    'script-host': 'src/script/script-host.ts',
     'script-worker': 'src/script/script-worker.ts',
     'bench/ingest-bench': 'src/bench/ingest-bench.ts',
   },

@@ -34,6 +34,7 @@ export interface RenderedStack {
 export const PROCESSOR_BUILD_FILES = [
   'Dockerfile',
   'dist/main.cjs',
+  'dist/script-host.cjs',
   'dist/script-worker.cjs',
 ] as const;
 

@@ -62,7 +62,6 @@ async function main(): Promise<void> {
     ? await startSandbox(config, config.scriptPath, logger)
     : undefined;
   scriptHolder.sandbox = sandbox;
-  sandbox?.watch();
 
   const connection = await retryUntilSuccess(
     () =>

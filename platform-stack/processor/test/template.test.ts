@@ -4,7 +4,7 @@ import { Logger } from '../src/log/logger';
 import { ScriptSandbox } from '../src/script/script-sandbox';
 
 const TEMPLATE = path.join(__dirname, '..', 'template', 'process.js');
-const WORKER = path.join(__dirname, '..', 'dist', 'script-worker.cjs');
+const HOST = path.join(__dirname, '..', 'dist', 'script-host.cjs');
 
 describe('the downloadable script template', () => {
   let sandbox: ScriptSandbox;
@@ -14,7 +14,7 @@ describe('the downloadable script template', () => {
       scriptPath: TEMPLATE,
       timeoutMs: 1000,
       logger: new Logger('error'),
-      workerFile: WORKER,
+      hostFile: HOST,
     });
   });
 

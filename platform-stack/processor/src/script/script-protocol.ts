@@ -1,6 +1,6 @@
 import type { Reading } from '../contract/reading';
 
-/** Messages between the ScriptSandbox (main thread) and the script worker thread. */
+/** Messages between the ScriptRunner (the script host's main thread) and the script worker thread. */
 export interface ScriptWorkerData {
   scriptPath: string;
   /** progress[0] = index + 1 of the reading the script is working on, 0 when idle. */
@@ -19,3 +19,28 @@ export type WorkerReply =
   | { type: 'loaded' }
   | { type: 'load-failed'; reason: string }
   | { type: 'results'; batchId: number; outcomes: ScriptOutcome[] };
+
+/** How the processor starts its script host (passed as argv: the host's environment is empty). */
+export interface ScriptHostOptions {
+  scriptPath: string;
+  timeoutMs: number;
+  maxHeapMb: number;
+  /** File-watch interval for hot reload. */
+  watchIntervalMs: number;
+}
+
+export interface ScriptRunnerStatus {
+  scriptPath: string;
+  loadedAt: string;
+  /** Last failed reload: the previous version keeps running. */
+  reloadError?: string;
+  workerRestarts: number;
+}
+
+/** Messages between the processor (ScriptSandbox) and its sandboxed script host process. */
+export type HostRequest = RunBatchRequest;
+
+export type HostReply =
+  | { type: 'loaded'; status: ScriptRunnerStatus }
+  | { type: 'load-failed'; reason: string }
+  | { type: 'results'; batchId: number; outcomes: ScriptOutcome[]; status: ScriptRunnerStatus };

@@ -6,11 +6,12 @@ import { Logger, describeError } from '../log/logger';
 import type {
   RunBatchRequest,
   ScriptOutcome,
+  ScriptRunnerStatus,
   ScriptWorkerData,
   WorkerReply,
 } from './script-protocol';
 
-export interface ScriptSandboxOptions {
+export interface ScriptRunnerOptions {
   scriptPath: string;
   /** Longest a single `process()` call may run (checked every interval, so it may run up to twice this). */
   timeoutMs: number;
@@ -18,14 +19,6 @@ export interface ScriptSandboxOptions {
   /** The bundled worker entry; next to the bundled main file by default. */
   workerFile?: string;
   maxHeapMb?: number;
-}
-
-export interface ScriptStatus {
-  scriptPath: string;
-  loadedAt: string;
-  /** Last failed reload: the previous version keeps running. */
-  reloadError?: string;
-  workerRestarts: number;
 }
 
 export class ScriptLoadError extends Error {
@@ -50,9 +43,11 @@ type WorkerRunResult =
 /**
  * Runs the user's script over batches of readings in a worker thread. A call that throws yields a
  * failed outcome; a call that hangs or crashes the worker gets the worker replaced, that reading
- * marked failed and the rest of the batch run again on the new worker.
+ * marked failed and the rest of the batch run again on the new worker. It runs inside the
+ * sandboxed script host process (see ScriptSandbox), never in the processor itself: the thread
+ * only isolates timing and crashes, the process is what keeps the script away from secrets.
  */
-export class ScriptSandbox {
+export class ScriptRunner {
   private current?: LoadedWorker;
   private batchCounter = 0;
   private reloadPending = false;
@@ -61,15 +56,15 @@ export class ScriptSandbox {
   private reloadError?: string;
   private workerRestarts = 0;
 
-  private constructor(private readonly options: ScriptSandboxOptions) {}
+  private constructor(private readonly options: ScriptRunnerOptions) {}
 
-  static async start(options: ScriptSandboxOptions): Promise<ScriptSandbox> {
-    const sandbox = new ScriptSandbox(options);
-    sandbox.current = await sandbox.loadWorker();
-    return sandbox;
+  static async start(options: ScriptRunnerOptions): Promise<ScriptRunner> {
+    const runner = new ScriptRunner(options);
+    runner.current = await runner.loadWorker();
+    return runner;
   }
 
-  status(): ScriptStatus {
+  status(): ScriptRunnerStatus {
     return {
       scriptPath: this.options.scriptPath,
       loadedAt: this.loadedAt.toISOString(),
@@ -196,7 +191,7 @@ export class ScriptSandbox {
 
   private runOnWorker(readings: Reading[]): Promise<WorkerRunResult> {
     const loaded = this.current;
-    if (!loaded) return Promise.reject(new Error('the script sandbox is closed'));
+    if (!loaded) return Promise.reject(new Error('the script runner is closed'));
     const batchId = ++this.batchCounter;
     const { progress } = loaded;
     return new Promise<WorkerRunResult>((resolve) => {

@@ -1,9 +1,11 @@
 /**
- * Runs the user's script in a worker thread: a script that throws or never returns cannot stop
- * the main thread, which terminates and replaces this worker when a call exceeds its time limit.
+ * Runs the user's script in a worker thread of the sandboxed script host: a script that throws or
+ * never returns cannot stop the host's main thread, which terminates and replaces this worker when
+ * a call exceeds its time limit.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { lockDownScriptThread } from './lockdown';
 import { validateReading, type Reading } from '../contract/reading';
 import { Logger, describeError } from '../log/logger';
 import type {
@@ -56,13 +58,20 @@ async function runOne(processReading: ProcessFunction, reading: Reading): Promis
     const list = Array.isArray(output) ? output : [output];
     return { ok: true, readings: list.map((item) => validateReading(item)) };
   } catch (error) {
-    return { ok: false, reason: `script failed: ${describeError(error)}` };
+    return { ok: false, reason: `script failed: ${describeScriptError(error)}` };
   }
+}
+
+/** The message, and Node's error code when there is one (ERR_ACCESS_DENIED says the sandbox refused). */
+function describeScriptError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? `${describeError(error)} (${code})` : describeError(error);
 }
 
 async function main(): Promise<void> {
   let processReading: ProcessFunction;
   try {
+    lockDownScriptThread();
     processReading = await loadProcessFunction();
   } catch (error) {
     reply({ type: 'load-failed', reason: describeError(error) });
