@@ -15,6 +15,8 @@ export async function startTestApp(
   const config = loadConfig({
     DATA_DIR: dataDir,
     QUEUE_PREFIX: `fs-test-${randomUUID()}`,
+    // The test SSH host and test servers listen on loopback.
+    ALLOW_LOOPBACK_TARGETS: 'true',
     ...options.env,
   });
   const app = await createHttpApp({

@@ -43,6 +43,8 @@ export async function startBuiltApp(
       DATA_DIR: dataDir,
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: `fs-ui-${randomUUID()}`,
+      // The test SSH host listens on loopback.
+      ALLOW_LOOPBACK_TARGETS: 'true',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -22,6 +22,8 @@ export interface AppConfig {
   stackImages: Record<string, string>;
   /** Registry pulls, or `docker save` tarballs shipped to the host (air-gapped installs). */
   imageSupply: ImageSupply;
+  /** Which non-public addresses ssh-host and OpenStack targets may have (link-local never). */
+  targetAddresses: { allowLoopback: boolean; allowPrivate: boolean };
   /** How long a launch waits for a host to accept SSH (a new VM boots and runs cloud-init). */
   sshWaitSeconds: number;
   /** The Docker daemon on platform hosts, e.g. rootless Docker's socket; the system one by default. */
@@ -73,6 +75,14 @@ const schema = z.object({
     .enum(['registry', 'offline'], { error: 'must be registry or offline' })
     .default('registry'),
   IMAGE_ARCHIVES: z.string().optional(),
+  // Off by default: a target on this server's loopback reaches services that trust localhost.
+  ALLOW_LOOPBACK_TARGETS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false'),
+  // On by default: home labs run their hosts and OpenStack on private networks.
+  ALLOW_PRIVATE_TARGETS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true'),
   SSH_WAIT_SECONDS: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
@@ -125,6 +135,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     queuePrefix: values.QUEUE_PREFIX,
     npmRegistryUrl: values.NPM_REGISTRY_URL.replace(/\/+$/, ''),
     stackImages: values.STACK_IMAGES ?? {},
+    targetAddresses: {
+      allowLoopback: values.ALLOW_LOOPBACK_TARGETS === 'true',
+      allowPrivate: values.ALLOW_PRIVATE_TARGETS === 'true',
+    },
     sshWaitSeconds: values.SSH_WAIT_SECONDS,
     hostDockerHost: values.HOST_DOCKER_HOST,
     hostManageDockerService: values.HOST_MANAGE_DOCKER_SERVICE === 'true',

@@ -27,6 +27,8 @@ interface CredentialTypeSpec {
   update: new () => object;
   /** Fields sealed under the data key and never returned. */
   secretFields: readonly string[];
+  /** The field naming a host Fieldstation connects to, checked by TargetAddresses. */
+  targetAddress?: { field: string; code: string; host: (value: string) => string };
   /** Cross-field checks, defaults and derived public fields; may drop stored secrets. */
   refine?: (input: RefineInput) => { fields: PublicFields; dropSecrets?: string[] };
 }
@@ -104,12 +106,19 @@ export const CREDENTIAL_TYPES: Record<CredentialType, CredentialTypeSpec> = {
     input: OpenstackCredentialInput,
     update: OpenstackCredentialUpdate,
     secretFields: ['password'],
+    targetAddress: {
+      field: 'authUrl',
+      code: 'AUTH_URL_NOT_ALLOWED',
+      // The WHATWG parser normalizes shorthand IPv4 (http://0x7f.1/ is 127.0.0.1).
+      host: (authUrl) => new URL(authUrl).hostname,
+    },
     refine: ({ fields }) => ({ fields: { domain: 'Default', ...fields } }),
   },
   'ssh-host': {
     input: SshHostCredentialInput,
     update: SshHostCredentialUpdate,
     secretFields: ['privateKey'],
+    targetAddress: { field: 'host', code: 'HOST_NOT_ALLOWED', host: (host) => host },
     refine: ({ fields, newSecrets, hasStoredSecret }) => {
       const merged: PublicFields = { port: 22, ...fields };
       if (newSecrets.privateKey !== undefined) {

@@ -166,6 +166,39 @@ describe('credentials (running API, SQLite, Redis)', () => {
     expect((await api.get<Credential[]>('/credentials')).body).toHaveLength(2);
   });
 
+  it('refuses link-local and cloud metadata hosts and auth URLs, naming the field', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('metadata');
+    const refused = async (body: Record<string, unknown>, code: string, field: string) => {
+      const response = await api.post<ErrorBody>('/credentials', body);
+      expect(response.status, String(body[field])).toBe(400);
+      expect(response.body.error).toMatchObject({ code, details: [{ field }] });
+    };
+    for (const host of ['169.254.169.254', 'fe80::1', 'fd00:ec2::254', '[::ffff:a9fe:a9fe]'])
+      await refused({ ...samples.sshHost, host }, 'HOST_NOT_ALLOWED', 'host');
+    for (const authUrl of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fd00:ec2::254]:5000/v3',
+      'http://[fe80::1]:5000/v3',
+    ])
+      await refused({ ...samples.openstack, authUrl }, 'AUTH_URL_NOT_ALLOWED', 'authUrl');
+
+    // This app allows loopback (as the test harness does) and private networks (the default).
+    const host = await api.post<Credential>('/credentials', {
+      ...samples.sshHost,
+      host: '10.0.0.5',
+    });
+    expect(host.status).toBe(201);
+    const moved = await api.patch<ErrorBody>(`/credentials/${host.body.id}`, {
+      host: '169.254.170.2',
+    });
+    expect(moved.body.error.code).toBe('HOST_NOT_ALLOWED');
+    expect((await api.get<Credential>(`/credentials/${host.body.id}`)).body.host).toBe('10.0.0.5');
+    expect((await api.patch(`/credentials/${host.body.id}`, { host: '127.0.0.1' })).status).toBe(
+      200,
+    );
+  });
+
   it("answers 404 for every one of another user's credentials", async () => {
     const alice = new ApiClient(baseUrl);
     const bob = new ApiClient(baseUrl);
@@ -297,4 +330,63 @@ describe('credentials (running API, SQLite, Redis)', () => {
   async function sessionOf(api: ApiClient): Promise<string> {
     return (await app.get(Tokens).verifyAccessToken(api.accessToken!)).sessionId;
   }
+});
+
+describe('credential targets on a server that allows neither loopback nor private addresses', () => {
+  const strict = { ALLOW_LOOPBACK_TARGETS: 'false', ALLOW_PRIVATE_TARGETS: 'false' };
+
+  it('refuses them when stored, resolving names, and again before a job connects', async () => {
+    const lenient = await startTestApp();
+    const api = new ApiClient(lenient.baseUrl);
+    const { userId } = await api.signUp('strict');
+    const stored = await api.post<Credential>('/credentials', {
+      ...samples.sshHost,
+      name: 'stored-host',
+      host: 'localhost',
+    });
+    expect(stored.status).toBe(201);
+    await lenient.app.close();
+
+    const { app, baseUrl } = await startTestApp({ dataDir: lenient.dataDir, env: strict });
+    try {
+      api.baseUrl = baseUrl;
+      const post = (body: object) => api.post<ErrorBody>('/credentials', body);
+      const cases: [Record<string, unknown>, string, RegExp][] = [
+        [{ ...samples.sshHost, host: '127.0.0.1' }, 'HOST_NOT_ALLOWED', /^host is a loopback/],
+        [{ ...samples.sshHost, host: '::1' }, 'HOST_NOT_ALLOWED', /^host is a loopback/],
+        [
+          { ...samples.sshHost, host: 'localhost' },
+          'HOST_NOT_ALLOWED',
+          /^host resolves to a loopback/,
+        ],
+        [{ ...samples.sshHost, host: '192.168.1.20' }, 'HOST_NOT_ALLOWED', /^host is a private/],
+        [
+          { ...samples.openstack, authUrl: 'http://localhost:5000/v3' },
+          'AUTH_URL_NOT_ALLOWED',
+          /^authUrl resolves to a loopback/,
+        ],
+        [
+          { ...samples.openstack, authUrl: 'https://10.1.2.3:5000/v3' },
+          'AUTH_URL_NOT_ALLOWED',
+          /^authUrl is a private/,
+        ],
+      ];
+      for (const [body, code, message] of cases) {
+        const response = await post(body);
+        expect(response.status, String(body.host ?? body.authUrl)).toBe(400);
+        expect(response.body.error.code).toBe(code);
+        expect(response.body.error.message).toMatch(message);
+      }
+      const publicHost = { ...samples.sshHost, name: 'public-host', host: '198.51.100.7' };
+      expect((await post(publicHost)).status).toBe(201);
+
+      const sessionId = (await app.get(Tokens).verifyAccessToken(api.accessToken!)).sessionId;
+      const dataKey = await app.get(SessionsService).dataKey(sessionId);
+      await expect(
+        app.get(CredentialsService).resolve(userId, stored.body.id, dataKey),
+      ).rejects.toMatchObject({ message: expect.stringMatching(/^host resolves to a loopback/) });
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
 import { Not, Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
@@ -10,9 +9,11 @@ import type { AuthContext } from '../auth/auth.types';
 import type { RequestOrigin } from '../auth/request-origin';
 import { SessionsService } from '../auth/sessions.service';
 import { ApiError } from '../common/api-error';
-import { validationFailed } from '../common/validation.pipe';
+import { validateInput, validationFailed } from '../common/validation.pipe';
 import type { DataKey } from '../crypto/data-key';
 import { Credential, type CredentialType } from './credential.entity';
+import { CredentialUsage } from './credential-usage';
+import { TargetAddresses } from './target-address';
 import { CREDENTIAL_TYPES, isCredentialType, type PublicFields } from './credential-types';
 import type { CredentialDto } from './dto/credential.dto';
 import { isUniqueViolation } from '../database/unique-violation';
@@ -34,6 +35,17 @@ const nameTaken = () =>
     'CREDENTIAL_NAME_TAKEN',
     'You already have a credential with this name',
   );
+const inUse = (name: string, users: Record<string, string[]>) => {
+  const named = Object.entries(users).map(
+    ([kind, names]) => `${kind} ${names.map((user) => `"${user}"`).join(', ')}`,
+  );
+  return new ApiError(
+    HttpStatus.CONFLICT,
+    'CREDENTIAL_IN_USE',
+    `Credential "${name}" is used by ${named.join(' and ')}; destroy or delete them first`,
+    users,
+  );
+};
 
 @Injectable()
 export class CredentialsService {
@@ -41,6 +53,8 @@ export class CredentialsService {
     @InjectRepository(Credential) private readonly credentials: Repository<Credential>,
     private readonly sessions: SessionsService,
     private readonly audit: AuditLog,
+    private readonly usage: CredentialUsage,
+    private readonly targets: TargetAddresses,
   ) {}
 
   async create(auth: AuthContext, body: unknown, origin: RequestOrigin): Promise<CredentialDto> {
@@ -56,6 +70,7 @@ export class CredentialsService {
     const spec = CREDENTIAL_TYPES[type];
     const input = await validated(spec.input, body);
     const { name, publicFields, newSecrets } = split(type, input);
+    await this.assertTargetAllowed(type, publicFields);
     const refined = spec.refine?.({
       fields: publicFields,
       newSecrets,
@@ -113,6 +128,7 @@ export class CredentialsService {
     const spec = CREDENTIAL_TYPES[credential.type];
     const input = await validated(spec.update, body);
     const { name, publicFields, newSecrets } = split(credential.type, input);
+    await this.assertTargetAllowed(credential.type, publicFields);
     const refined = spec.refine?.({
       fields: { ...credential.fields, ...publicFields },
       newSecrets,
@@ -139,6 +155,9 @@ export class CredentialsService {
 
   async delete(auth: AuthContext, id: string, origin: RequestOrigin): Promise<void> {
     const credential = await this.findOwned(auth.userId, id);
+    // Deleting it would leave those VMs without the credential their destroy needs.
+    const users = await this.usage.usersOf(auth.userId, id);
+    if (Object.keys(users).length > 0) throw inUse(credential.name, users);
     await this.credentials.delete({ id, userId: auth.userId });
     await this.audit.record(auth.userId, AuditEventType.CredentialDeleted, origin, {
       credentialId: id,
@@ -146,9 +165,13 @@ export class CredentialsService {
     });
   }
 
-  /** Opens every secret of a credential with a data key (from a session or a deployment grant). */
+  /**
+   * Opens every secret of a credential with a data key (from a session or a deployment grant),
+   * for a job about to connect: so its host is checked again, as a name may resolve elsewhere now.
+   */
   async resolve(userId: string, id: string, dataKey: DataKey): Promise<ResolvedCredential> {
     const credential = await this.findOwned(userId, id);
+    await this.assertTargetAllowed(credential.type, credential.fields);
     const secrets = Object.fromEntries(
       Object.entries(credential.secrets).map(([field, sealed]) => [
         field,
@@ -156,6 +179,14 @@ export class CredentialsService {
       ]),
     );
     return { id, type: credential.type, name: credential.name, fields: credential.fields, secrets };
+  }
+
+  private async assertTargetAllowed(type: CredentialType, fields: PublicFields): Promise<void> {
+    const target = CREDENTIAL_TYPES[type].targetAddress;
+    const value = target && fields[target.field];
+    if (target && value !== undefined) {
+      await this.targets.assertAllowed(target.field, target.code, target.host(String(value)));
+    }
   }
 
   private async findOwned(userId: string, id: string): Promise<Credential> {
@@ -188,7 +219,7 @@ async function validated(cls: new () => object, body: unknown): Promise<Record<s
     throw new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Body must be a JSON object');
   }
   const instance = plainToInstance(cls, body);
-  const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true });
+  const errors = await validateInput(instance);
   if (errors.length > 0) throw validationFailed(errors);
   return instance as Record<string, unknown>;
 }

@@ -357,11 +357,20 @@ describe('Platforms API', () => {
     expect(readFileSync(join(workDir, 'test-double-calls.jsonl'), 'utf8')).toContain(
       '"OS_AUTH_URL","OS_PASSWORD","OS_PROJECT_DOMAIN_NAME","OS_PROJECT_NAME","OS_USERNAME","OS_USER_DOMAIN_NAME"',
     );
+    const credentialInUse = async () => {
+      const response = await api.delete<ErrorBody>(`/credentials/${openstack.body.id}`);
+      expect(response.status).toBe(409);
+      expect(response.body.error.code).toBe('CREDENTIAL_IN_USE');
+      return response.body.error.details;
+    };
+    expect(await credentialInUse()).toEqual({ platforms: ['lab'], spaces: ['campus'] });
     const destroyed = await api.delete<{ deploymentId: string }>(
       `/platforms/${launched.body.platform.id}`,
     );
     expect((await finished(api, destroyed.body.deploymentId)).status).toBe('succeeded');
+    expect(await credentialInUse()).toEqual({ spaces: ['campus'] });
     const deleted = await api.delete<{ deploymentId: string }>(`/spaces/${space.body.space.id}`);
     expect((await finished(api, deleted.body.deploymentId)).status).toBe('succeeded');
+    expect((await api.delete(`/credentials/${openstack.body.id}`)).status).toBe(204);
   });
 });

@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
+import { CredentialUsage } from '../credentials/credential-usage';
 import { CredentialsModule } from '../credentials/credentials.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { InfraModule } from '../infra';
@@ -37,4 +38,15 @@ import { PlatformsService } from './platforms.service';
     NpmRegistry,
   ],
 })
-export class PlatformsModule {}
+export class PlatformsModule implements OnModuleInit {
+  constructor(
+    private readonly credentialUsage: CredentialUsage,
+    private readonly platforms: PlatformsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.credentialUsage.register('platforms', (userId, credentialId) =>
+      this.platforms.namesUsingCredential(userId, credentialId),
+    );
+  }
+}

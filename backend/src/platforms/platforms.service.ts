@@ -94,6 +94,16 @@ export class PlatformsService {
     return platform;
   }
 
+  /** Names of the user's platforms, destroyed ones aside, that use a credential. */
+  async namesUsingCredential(userId: string, credentialId: string): Promise<string[]> {
+    const using = await this.platforms.find({
+      select: { name: true },
+      where: { userId, credentialId, status: Not('destroyed') },
+      order: { name: 'ASC' },
+    });
+    return using.map((platform) => platform.name);
+  }
+
   async getById(id: string): Promise<Platform> {
     const platform = await this.platforms.findOneBy({ id });
     if (!platform) throw notFound();

@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CredentialUsage } from '../credentials/credential-usage';
 import { CredentialsModule } from '../credentials/credentials.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { InfraModule } from '../infra';
@@ -22,4 +23,15 @@ import { SpacesService } from './spaces.service';
   providers: [SpacesService, SpaceJobs],
   exports: [SpacesService],
 })
-export class SpacesModule {}
+export class SpacesModule implements OnModuleInit {
+  constructor(
+    private readonly credentialUsage: CredentialUsage,
+    private readonly spaces: SpacesService,
+  ) {}
+
+  onModuleInit(): void {
+    this.credentialUsage.register('spaces', (userId, credentialId) =>
+      this.spaces.namesUsingCredential(userId, credentialId),
+    );
+  }
+}

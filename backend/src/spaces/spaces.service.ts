@@ -42,6 +42,16 @@ export class SpacesService {
     return space;
   }
 
+  /** Names of the user's spaces, deleted ones aside, that use a credential. */
+  async namesUsingCredential(userId: string, credentialId: string): Promise<string[]> {
+    const using = await this.spaces.find({
+      select: { name: true },
+      where: { userId, credentialId, status: Not('deleted') },
+      order: { name: 'ASC' },
+    });
+    return using.map((space) => space.name);
+  }
+
   async create(
     auth: AuthContext,
     input: CreateSpaceInput,

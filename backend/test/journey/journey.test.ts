@@ -124,6 +124,7 @@ describe('The user journey through the API (real Redis, SQLite, SSH host, Ansibl
       HOST_DOCKER_HOST: testDockerHost(),
       HOST_MANAGE_DOCKER_SERVICE: 'false',
       SSH_WAIT_SECONDS: '3',
+      ALLOW_LOOPBACK_TARGETS: 'true',
     };
     servers.push(new Server(env, 'api'));
     worker = new Server(env, 'worker');
