@@ -30,7 +30,7 @@ const PAYLOAD = `\${file("${MARKER_FILE}")} %{ if true }x%{ endif }`;
 class EchoStack extends FieldstationStack {
   constructor(app: App, text: string) {
     super(app, 'echo', { backend: { type: 'local' }, labelKey: PLATFORM_ID_LABEL, ownerId: 'p1' });
-    const data = new DataResource(this, 'echo', { input: text });
+    const data = new DataResource(this, 'echo', { input: { text } });
     new TerraformOutput(this, 'text', { value: data.output });
   }
 }
@@ -76,7 +76,7 @@ describe('user strings reach OpenTofu as literals (real tofu)', () => {
     await runner.apply(run);
 
     const outputs = await runner.outputs(run);
-    expect(outputs.text?.value).toBe(PAYLOAD);
+    expect(outputs.text?.value).toEqual({ text: PAYLOAD });
     expect(JSON.stringify(outputs)).not.toContain(marker);
     expect(await everythingWritten(workDir, entries)).not.toContain(marker);
   });
@@ -89,7 +89,7 @@ describe('user strings reach OpenTofu as literals (real tofu)', () => {
     await runner.init(run);
     await runner.apply(run);
 
-    expect((await runner.outputs(run)).text?.value).toBe(`${marker} x`);
+    expect((await runner.outputs(run)).text?.value).toEqual({ text: `${marker} x` });
   });
 
   it('a failing expression that quotes a value keeps the summary and resource, not the value', async () => {

@@ -94,9 +94,9 @@ export function parseTerraformLine(line: string): InfraLogEntry {
   return entry;
 }
 
-/** `resource.aws_instance.platform` / `data.aws_ami.ubuntu` (a snippet's context in JSON configs) → address. */
+/** `resource.aws_instance.platform.ami` (a snippet's context in JSON configs: a path into the config) → its resource address. */
 function resourceOfContext(context: string | null | undefined): string | undefined {
-  const match = /^(resource\.|data\.)([\w-]+)\.([\w-]+)$/.exec(context ?? '');
+  const match = /^(resource\.|data\.)([\w-]+)\.([\w-]+)(\.|$)/.exec(context ?? '');
   if (!match) return undefined;
   return `${match[1] === 'data.' ? 'data.' : ''}${match[2]}.${match[3]}`;
 }
