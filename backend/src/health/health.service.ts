@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../jobs/job-queue.service';
 import type { HealthDto } from './health.dto';
+import { LaunchPreflight } from './launch-preflight';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -17,10 +18,11 @@ export class HealthService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly jobs: JobQueue,
+    private readonly preflight: LaunchPreflight,
   ) {}
 
   async check(): Promise<HealthDto> {
-    const [database, redis] = await Promise.all([
+    const [database, redis, launch] = await Promise.all([
       withTimeout(this.dataSource.query('SELECT 1')).then(
         () => 'up' as const,
         () => 'down' as const,
@@ -29,6 +31,7 @@ export class HealthService {
         () => 'up' as const,
         () => 'down' as const,
       ),
+      this.preflight.readiness(),
     ]);
     const workers = redis === 'up' ? await withTimeout(this.jobs.workerCount()).catch(() => 0) : 0;
     return {
@@ -37,6 +40,8 @@ export class HealthService {
       redis,
       workers,
       version: process.env.npm_package_version ?? '0.1.0',
+      launchReady: launch.ready,
+      launchTools: launch.tools,
     };
   }
 }

@@ -30,6 +30,7 @@ export {
 } from './openstack/openstack-inputs';
 export { providerEnvironment, type CloudCredentials } from './provider-environment';
 export type { InfraLogEntry, InfraLogSink } from './runner/infra-log-entry';
+export { terraformBinary } from './runner/terraform-binary';
 export { TerraformCancelledError, TerraformError } from './runner/terraform-errors';
 export {
   TerraformRunner,

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { CloudStacks } from './cloud-stacks';
+import { terraformBinary } from './runner/terraform-binary';
 import { TerraformRunner } from './runner/terraform-runner';
 import { StackSynthesizer } from './stack-synthesizer';
 
@@ -16,7 +17,7 @@ import { StackSynthesizer } from './stack-synthesizer';
           config.dataDir,
           new StackSynthesizer(),
           new TerraformRunner({
-            binary: config.terraformBin,
+            binary: terraformBinary(config.terraformBin),
             cacheDir: join(config.dataDir, 'terraform'),
           }),
         ),
