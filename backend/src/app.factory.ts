@@ -5,6 +5,7 @@ import { AppModule, type AppOptions } from './app.module';
 import { ApiErrorFilter } from './common/api-error.filter';
 import { apiValidationPipe } from './common/validation.pipe';
 import { mountOpenApi } from './openapi/openapi';
+import { securityHeaders } from './security-headers';
 
 export const API_PREFIX = 'api/v1';
 const JSON_BODY_LIMIT = '1mb';
@@ -15,6 +16,10 @@ export async function createHttpApp(options: AppOptions): Promise<INestApplicati
     bodyParser: false,
     logger: ['log', 'warn', 'error'],
   });
+  // Which proxies may tell the client's address and scheme (rate limits, HSTS, Secure cookies).
+  app.set('trust proxy', options.config.trustProxy);
+  // First, so that every answer carries the headers, errors of the body parser included.
+  app.use(securityHeaders());
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new ApiErrorFilter());

@@ -7,14 +7,18 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
+  Req,
+  Res,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiCookieAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { toSessionDto, toUserDto } from './auth.mappers';
 import { AuthService } from './auth.service';
 import { Auth, Public, type AuthContext } from './auth.types';
@@ -30,6 +34,12 @@ import {
   TokensDto,
   UserResponseDto,
 } from './dto/auth.dto';
+import {
+  clearRefreshCookie,
+  REFRESH_COOKIE,
+  refreshCookieOf,
+  setRefreshCookie,
+} from './refresh-cookie';
 import { Origin, type RequestOrigin } from './request-origin';
 import { SessionsService } from './sessions.service';
 import { sshFingerprint } from '../users/ssh-key-pair';
@@ -55,27 +65,61 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
-  @ApiOkResponse({ type: TokensDto })
-  async login(@Body() body: LoginDto, @Origin() origin: RequestOrigin): Promise<TokensDto> {
-    const result = await this.auth.login(body, origin);
-    return { ...result, user: toUserDto(result.user) };
+  @ApiOkResponse({
+    type: TokensDto,
+    description: `The refresh token is set as the httpOnly cookie ${REFRESH_COOKIE}`,
+  })
+  async login(
+    @Body() body: LoginDto,
+    @Origin() origin: RequestOrigin,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TokensDto> {
+    const { accessToken, refreshToken, user } = await this.auth.login(body, origin);
+    setRefreshCookie(request, response, refreshToken);
+    return { accessToken, user: toUserDto(user) };
   }
 
   @Public()
   @Post('refresh')
   @HttpCode(200)
-  @ApiOkResponse({ type: TokensDto })
-  async refresh(@Body() body: RefreshDto, @Origin() origin: RequestOrigin): Promise<TokensDto> {
-    const result = await this.auth.refresh(body.refreshToken, origin);
-    return { ...result, user: toUserDto(result.user) };
+  @ApiCookieAuth(REFRESH_COOKIE)
+  @ApiOkResponse({
+    type: TokensDto,
+    description: `The rotated refresh token is set as the httpOnly cookie ${REFRESH_COOKIE}`,
+  })
+  async refresh(
+    @Body() body: RefreshDto,
+    @Origin() origin: RequestOrigin,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TokensDto> {
+    try {
+      const presented = body.refreshToken ?? refreshCookieOf(request);
+      const { accessToken, refreshToken, user } = await this.auth.refresh(presented, origin);
+      setRefreshCookie(request, response, refreshToken);
+      return { accessToken, user: toUserDto(user) };
+    } catch (error) {
+      // A cookie that no longer works is dropped, so the browser stops sending it.
+      clearRefreshCookie(request, response);
+      throw error;
+    }
   }
 
   @Public()
   @Post('logout')
   @HttpCode(204)
-  @ApiNoContentResponse()
-  async logout(@Body() body: RefreshDto, @Origin() origin: RequestOrigin): Promise<void> {
-    await this.auth.logout(body.refreshToken, origin);
+  @ApiCookieAuth(REFRESH_COOKIE)
+  @ApiNoContentResponse({ description: `Ends the session and clears the ${REFRESH_COOKIE} cookie` })
+  async logout(
+    @Body() body: RefreshDto,
+    @Origin() origin: RequestOrigin,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    const presented = body.refreshToken ?? refreshCookieOf(request);
+    if (presented) await this.auth.logout(presented, origin);
+    clearRefreshCookie(request, response);
   }
 
   @Get('me')
@@ -104,8 +148,9 @@ export class AuthController {
   async deleteAccount(
     @Auth() auth: AuthContext,
     @Body() body: PasswordConfirmationDto,
+    @Origin() origin: RequestOrigin,
   ): Promise<void> {
-    await this.auth.deleteAccount(auth, body.password);
+    await this.auth.deleteAccount(auth, body.password, origin);
   }
 
   @Get('sessions')

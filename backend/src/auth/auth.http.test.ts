@@ -3,8 +3,12 @@ import type { INestApplication } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type ErrorBody } from '../../test/api-client';
+import { Redis } from 'ioredis';
+import { ApiClient, refreshCookieOf, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
+import { serviceUrl } from '../../test/test-env';
+import { ServerKey } from '../crypto/server-key';
+import { PASSWORD_BACKOFF } from './auth.service';
 
 describe('accounts and sessions (running API, SQLite, Redis)', () => {
   let app: INestApplication;
@@ -17,6 +21,17 @@ describe('accounts and sessions (running API, SQLite, Redis)', () => {
       return (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
     } finally {
       db.close();
+    }
+  };
+
+  /** Lifts the backoff of one account and address, as if its wait had passed. */
+  const endPasswordBlock = async (account: string, address: string) => {
+    const redis = new Redis(serviceUrl('FS_TEST_REDIS_URL'));
+    try {
+      const key = `fieldstation:${app.get(ServerKey).id}:rate:password:${account}:${address}:blocked`;
+      expect(await redis.del(key)).toBe(1);
+    } finally {
+      redis.disconnect();
     }
   };
 
@@ -114,14 +129,13 @@ describe('accounts and sessions (running API, SQLite, Redis)', () => {
     const api = client();
     await api.signUp('rotate');
     const first = api.refreshToken!;
-    const refreshed = await api.post<{ accessToken: string; refreshToken: string }>(
-      '/auth/refresh',
-      {
-        refreshToken: first,
-      },
-    );
+    const refreshed = await api.post<{ accessToken: string }>('/auth/refresh', {
+      refreshToken: first,
+    });
     expect(refreshed.status).toBe(200);
-    expect(refreshed.body.refreshToken).not.toBe(first);
+    const second = refreshCookieOf(refreshed.headers)!;
+    expect(second).toMatch(/^[0-9a-f-]{36}\.[\w-]{43}$/);
+    expect(second).not.toBe(first);
     api.accessToken = refreshed.body.accessToken;
     expect((await api.get('/auth/me')).status).toBe(200);
 
@@ -129,12 +143,91 @@ describe('accounts and sessions (running API, SQLite, Redis)', () => {
     expect(reuse.status).toBe(401);
     expect(reuse.body.error.code).toBe('REFRESH_TOKEN_REUSED');
     // The whole session is gone: the newest refresh token and the access token stop working.
-    expect(
-      (await api.post('/auth/refresh', { refreshToken: refreshed.body.refreshToken })).status,
-    ).toBe(401);
+    expect((await api.post('/auth/refresh', { refreshToken: second })).status).toBe(401);
     const me = await api.get<ErrorBody>('/auth/me');
     expect(me.status).toBe(401);
     expect(me.body.error.code).toBe('SESSION_EXPIRED');
+  });
+
+  it('refuses a forged refresh token for a live session without ending that session', async () => {
+    const api = new ApiClient(baseUrl, '127.0.3.1');
+    await api.signUp('forged');
+    const [sessionId] = api.refreshToken!.split('.');
+    for (const forged of [`${sessionId}.anything`, `${sessionId}.${'A'.repeat(43)}`]) {
+      const inBody = await api.post<ErrorBody>('/auth/refresh', { refreshToken: forged });
+      expect(inBody.status).toBe(401);
+      expect(inBody.body.error.code).toBe('INVALID_REFRESH_TOKEN');
+      const inCookie = await api.request<ErrorBody>('POST', '/auth/refresh', undefined, {
+        cookie: `fieldstation_refresh=${forged}`,
+      });
+      expect(inCookie.status).toBe(401);
+      expect(inCookie.body.error.code).toBe('INVALID_REFRESH_TOKEN');
+    }
+    expect((await api.get('/auth/me')).status).toBe(200);
+    const refreshed = await api.post('/auth/refresh', { refreshToken: api.refreshToken });
+    expect(refreshed.status).toBe(200);
+    const audit = await api.get<{ type: string }[]>('/audit-events');
+    expect(audit.body.map((event) => event.type)).not.toContain('refresh_reuse');
+  });
+
+  it('keeps the refresh token in an httpOnly SameSite=Strict cookie on the auth routes only', async () => {
+    const api = new ApiClient(baseUrl, '127.0.3.2');
+    const { email, password } = await api.signUp('cookie');
+    const login = await client().post<Record<string, unknown>>('/auth/login', { email, password });
+    expect(login.status).toBe(200);
+    // The body has no refresh token: page scripts must never see it.
+    expect(Object.keys(login.body).sort()).toEqual(['accessToken', 'user']);
+    const [setCookie, ...more] = login.headers.getSetCookie();
+    expect(more).toEqual([]);
+    const attributes = setCookie!.split('; ');
+    expect(attributes[0]).toMatch(/^fieldstation_refresh=[0-9a-f-]{36}\.[\w-]{43}$/);
+    expect(attributes.slice(1).sort()).toEqual([
+      expect.stringMatching(/^Expires=/),
+      'HttpOnly',
+      'Max-Age=2592000',
+      'Path=/api/v1/auth',
+      'SameSite=Strict',
+    ]);
+    const cookie = attributes[0]!;
+
+    // The browser sends the cookie back by itself; no body is needed.
+    const refreshed = await api.request<Record<string, unknown>>(
+      'POST',
+      '/auth/refresh',
+      undefined,
+      {
+        cookie,
+      },
+    );
+    expect(refreshed.status).toBe(200);
+    expect(Object.keys(refreshed.body).sort()).toEqual(['accessToken', 'user']);
+    const rotated = refreshCookieOf(refreshed.headers)!;
+    expect(`fieldstation_refresh=${rotated}`).not.toBe(cookie);
+
+    const loggedOut = await api.request(
+      'POST',
+      '/auth/logout',
+      {},
+      {
+        cookie: `fieldstation_refresh=${rotated}`,
+      },
+    );
+    expect(loggedOut.status).toBe(204);
+    expect(loggedOut.headers.getSetCookie()).toEqual([
+      'fieldstation_refresh=; Path=/api/v1/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict',
+    ]);
+    const after = await api.request<ErrorBody>(
+      'POST',
+      '/auth/refresh',
+      {},
+      {
+        cookie: `fieldstation_refresh=${rotated}`,
+      },
+    );
+    expect(after.status).toBe(401);
+    expect((await api.post<ErrorBody>('/auth/refresh', {})).body.error.code).toBe(
+      'INVALID_REFRESH_TOKEN',
+    );
   });
 
   it('logs out, lists and revokes sessions', async () => {
@@ -184,19 +277,76 @@ describe('accounts and sessions (running API, SQLite, Redis)', () => {
     ]);
   });
 
-  it('locks an account after repeated failed logins, even for the right password', async () => {
-    const api = client();
-    const { email, password } = await api.signUp('locked');
-    for (let attempt = 0; attempt < 10; attempt++) {
-      expect((await client().login(email, `wrong guess ${attempt}`)).status).toBe(401);
+  it('slows password guesses per account and address without locking the owner out', async () => {
+    // Each client its own loopback address: registrations are limited per address too.
+    const owner = new ApiClient(baseUrl, '127.0.1.1');
+    const { email, password, userId } = await owner.signUp('guessed');
+    const attacker = new ApiClient(baseUrl, '127.0.0.2');
+    for (let attempt = 0; attempt < PASSWORD_BACKOFF.freeFailures; attempt++) {
+      expect((await attacker.login(email, `wrong guess ${attempt}`)).status).toBe(401);
     }
-    const locked = await client().login(email, password);
-    expect(locked.status).toBe(429);
-    expect((locked.body as ErrorBody).error.code).toBe('RATE_LIMITED');
-    const failures = (await api.get<{ type: string }[]>('/audit-events')).body.filter(
+    const slowed = await attacker.login(email, `wrong guess again`);
+    expect(slowed.status).toBe(429);
+    const { error } = slowed.body as ErrorBody;
+    expect(error.code).toBe('RATE_LIMITED');
+    const retryAfter = Number(slowed.headers.get('retry-after'));
+    expect(error.details).toEqual({ retryAfterSeconds: retryAfter });
+    // What is left of the first wait (the guesses themselves take a while).
+    expect(retryAfter).toBeGreaterThan(PASSWORD_BACKOFF.baseSeconds / 2);
+    expect(retryAfter).toBeLessThanOrEqual(PASSWORD_BACKOFF.baseSeconds);
+    // Even the right password waits on that address: guessing it is what is being slowed.
+    expect((await attacker.login(email, password)).status).toBe(429);
+
+    // The owner, elsewhere, signs in as usual, and again and again.
+    for (const ownerAddress of ['127.0.1.1', '127.0.1.2']) {
+      expect((await new ApiClient(baseUrl, ownerAddress).login(email, password)).status).toBe(200);
+    }
+
+    // Each further failure doubles the wait. Ending the block in Redis stands in for waiting it out.
+    await endPasswordBlock(`user:${userId}`, '127.0.0.2');
+    expect((await attacker.login(email, 'wrong guess after the wait')).status).toBe(401);
+    const slower = await attacker.login(email, 'and another');
+    expect(slower.status).toBe(429);
+    expect(Number(slower.headers.get('retry-after'))).toBeGreaterThan(PASSWORD_BACKOFF.baseSeconds);
+    expect(Number(slower.headers.get('retry-after'))).toBeLessThanOrEqual(
+      2 * PASSWORD_BACKOFF.baseSeconds,
+    );
+
+    const failures = (await owner.get<{ type: string }[]>('/audit-events')).body.filter(
       (event) => event.type === 'login_failed',
     );
-    expect(failures).toHaveLength(10);
+    expect(failures).toHaveLength(PASSWORD_BACKOFF.freeFailures + 1);
+  });
+
+  it('slows guesses at emails that have no account the same way', async () => {
+    const attacker = new ApiClient(baseUrl, '127.0.0.4');
+    const email = 'nobody-here@example.org';
+    for (let attempt = 0; attempt < PASSWORD_BACKOFF.freeFailures; attempt++) {
+      expect((await attacker.login(email, `guess ${attempt}`)).status).toBe(401);
+    }
+    expect((await attacker.login(email, 'guess')).status).toBe(429);
+  });
+
+  it.each([
+    ['reveal the SSH key', 'POST', '/auth/ssh-key/reveal', '127.0.2.1'],
+    ['change the password', 'POST', '/auth/password', '127.0.2.2'],
+    ['delete the account', 'DELETE', '/auth/account', '127.0.2.3'],
+  ])('slows password guesses to %s', async (_action, method, path, address) => {
+    const body = (password: string) =>
+      path === '/auth/password'
+        ? { currentPassword: password, newPassword: 'a brand new passphrase' }
+        : { password };
+    const api = new ApiClient(baseUrl, address);
+    const { password } = await api.signUp('reauth');
+    for (let attempt = 0; attempt < PASSWORD_BACKOFF.freeFailures; attempt++) {
+      const wrong = await api.request<ErrorBody>(method, path, body(`wrong guess ${attempt}`));
+      expect(wrong.body.error.code).toBe('WRONG_PASSWORD');
+      expect(wrong.status).toBe(403);
+    }
+    const slowed = await api.request<ErrorBody>(method, path, body(password));
+    expect(slowed.status).toBe(429);
+    expect(slowed.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(slowed.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it('limits registrations per IP address', async () => {

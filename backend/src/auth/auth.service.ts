@@ -3,6 +3,7 @@ import { DataSource, Not } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
 import { ApiError } from '../common/api-error';
+import type { DataKey } from '../crypto/data-key';
 import { PasswordHasher } from '../crypto/password-hasher';
 import { Platform } from '../platforms/platform.entity';
 import { Space } from '../spaces/space.entity';
@@ -11,7 +12,7 @@ import { UsersService } from '../users/users.service';
 import type { AuthContext } from './auth.types';
 import type { ChangePasswordDto, LoginDto, RegisterDto } from './dto/auth.dto';
 import { assertStrongPassword } from './password-policy';
-import type { RateLimit } from './rate-limiter';
+import type { Backoff, RateLimit } from './rate-limiter';
 import { RateLimiter } from './rate-limiter';
 import type { RequestOrigin } from './request-origin';
 import { SessionsService } from './sessions.service';
@@ -21,8 +22,19 @@ import { isUniqueViolation } from '../database/unique-violation';
 export const AUTH_RATE_LIMITS = {
   registerPerIp: { limit: 10, windowSeconds: 3600 },
   loginPerIp: { limit: 30, windowSeconds: 300 },
-  failedLoginsPerAccount: { limit: 10, windowSeconds: 900 },
 } satisfies Record<string, RateLimit>;
+
+/**
+ * Password guesses per account and client address: 5 free, then 30 s, 60 s, … up to an hour
+ * between tries. Keyed by address so that a stranger guessing cannot lock the owner out (a
+ * per-account lockout would let anyone who knows an email do that).
+ */
+export const PASSWORD_BACKOFF: Backoff = {
+  freeFailures: 5,
+  baseSeconds: 30,
+  maxSeconds: 3600,
+  memorySeconds: 24 * 3600,
+};
 
 const invalidCredentials = () =>
   new ApiError(HttpStatus.UNAUTHORIZED, 'INVALID_CREDENTIALS', 'Email or password is wrong');
@@ -64,20 +76,12 @@ export class AuthService {
   async login(input: LoginDto, origin: RequestOrigin) {
     await this.limiter.consume(`login:ip:${origin.ip}`, AUTH_RATE_LIMITS.loginPerIp);
     const email = this.users.normalizeEmail(input.email);
-    const accountKey = `login-failures:${email}`;
-    await this.limiter.check(accountKey, AUTH_RATE_LIMITS.failedLoginsPerAccount);
     const user = await this.users.findByEmail(email);
-    const dataKey = user ? await this.users.unlock(user, input.password) : undefined;
+    const dataKey = await this.verifyPassword(user ?? `email:${email}`, input.password, origin);
     if (!user || !dataKey) {
-      if (!user) await this.hasher.verify(input.password, await this.decoyHash);
-      await this.limiter.increment(
-        accountKey,
-        AUTH_RATE_LIMITS.failedLoginsPerAccount.windowSeconds,
-      );
       if (user) await this.audit.record(user.id, AuditEventType.LoginFailed, origin);
       throw invalidCredentials();
     }
-    await this.limiter.reset(accountKey);
     const { session, refreshToken } = await this.sessions.open(user.id, dataKey, origin);
     await this.audit.record(user.id, AuditEventType.Login, origin, { sessionId: session.id });
     const accessToken = await this.tokens.issueAccessToken({
@@ -87,7 +91,7 @@ export class AuthService {
     return { accessToken, refreshToken, user };
   }
 
-  async refresh(refreshToken: string, origin: RequestOrigin) {
+  async refresh(refreshToken: string | undefined, origin: RequestOrigin) {
     const { session, refreshToken: next } = await this.sessions.rotate(refreshToken, origin);
     const user = await this.users.findById(session.userId);
     if (!user)
@@ -122,7 +126,7 @@ export class AuthService {
   /** Re-wraps the data key under the new password and signs out every other session. */
   async changePassword(auth: AuthContext, input: ChangePasswordDto, origin: RequestOrigin) {
     const user = await this.currentUser(auth);
-    const dataKey = await this.users.unlock(user, input.currentPassword);
+    const dataKey = await this.verifyPassword(user, input.currentPassword, origin);
     if (!dataKey) throw wrongPassword();
     assertStrongPassword(input.newPassword, 'newPassword');
     await this.users.changePassword(user, dataKey, input.newPassword);
@@ -130,9 +134,9 @@ export class AuthService {
     await this.audit.record(user.id, AuditEventType.PasswordChanged, origin);
   }
 
-  async deleteAccount(auth: AuthContext, password: string): Promise<void> {
+  async deleteAccount(auth: AuthContext, password: string, origin: RequestOrigin): Promise<void> {
     const user = await this.currentUser(auth);
-    if (!(await this.users.unlock(user, password))) throw wrongPassword();
+    if (!(await this.verifyPassword(user, password, origin))) throw wrongPassword();
     // Deleting the records of live platforms or spaces would leak the machines they describe.
     const [platforms, spaces] = await Promise.all([
       this.dataSource
@@ -153,10 +157,33 @@ export class AuthService {
 
   async revealSshPrivateKey(auth: AuthContext, password: string, origin: RequestOrigin) {
     const user = await this.currentUser(auth);
-    const dataKey = await this.users.unlock(user, password);
+    const dataKey = await this.verifyPassword(user, password, origin);
     if (!dataKey) throw wrongPassword();
     await this.audit.record(user.id, AuditEventType.SshKeyRevealed, origin);
     return this.users.sshPrivateKey(user, dataKey);
+  }
+
+  /**
+   * Every password check goes through here: it is throttled per account and client address
+   * (429 while backing off) and answers the unlocked data key, or undefined for a wrong password.
+   * `account` is the user, or the email tried when no such user exists (checked against a decoy
+   * hash so timing does not reveal which emails exist).
+   */
+  private async verifyPassword(
+    account: User | string,
+    password: string,
+    origin: RequestOrigin,
+  ): Promise<DataKey | undefined> {
+    const accountKey = typeof account === 'string' ? account : `user:${account.id}`;
+    const key = `password:${accountKey}:${origin.ip ?? 'unknown'}`;
+    await this.limiter.attempt(key, PASSWORD_BACKOFF);
+    if (typeof account === 'string') {
+      await this.hasher.verify(password, await this.decoyHash);
+      return undefined;
+    }
+    const dataKey = await this.users.unlock(account, password);
+    if (dataKey) await this.limiter.succeeded(key);
+    return dataKey;
   }
 
   async revokeSession(auth: AuthContext, sessionId: string, origin: RequestOrigin) {

@@ -10,8 +10,40 @@ export interface RateLimit {
 }
 
 /**
- * Fixed-window counters in Redis, shared by every API process of one installation (the key
- * namespace comes from the server key, so separate installations on one Redis never collide).
+ * Exponential backoff for guesses: after `freeFailures` failed attempts, a key is blocked for
+ * `baseSeconds`, doubling with each further failure up to `maxSeconds`. Failures are forgotten
+ * `memorySeconds` after the last one, or as soon as an attempt succeeds.
+ */
+export interface Backoff {
+  freeFailures: number;
+  baseSeconds: number;
+  maxSeconds: number;
+  memorySeconds: number;
+}
+
+/**
+ * One atomic step of a backoff: the block's remaining milliseconds if the key is blocked;
+ * otherwise counts the attempt as a failure (blocking further ones once past the free failures)
+ * and answers 0. Counting before the password is checked means parallel guesses cannot slip in
+ * between a check and a failure being recorded.
+ */
+const BACKOFF_ATTEMPT = `
+local blocked = redis.call('PTTL', KEYS[2])
+if blocked > 0 then return blocked end
+local failures = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+local excess = failures - tonumber(ARGV[1])
+if excess >= 0 then
+  local seconds = math.min(tonumber(ARGV[3]), tonumber(ARGV[2]) * 2 ^ math.min(excess, 30))
+  redis.call('SET', KEYS[2], '1', 'EX', math.floor(seconds))
+end
+return 0
+`;
+
+/**
+ * Fixed-window counters and backoffs in Redis, shared by every API process of one installation
+ * (the key namespace comes from the server key, so separate installations on one Redis never
+ * collide).
  */
 @Injectable()
 export class RateLimiter implements OnModuleDestroy {
@@ -29,13 +61,7 @@ export class RateLimiter implements OnModuleDestroy {
     if (count > limit) await this.reject(key);
   }
 
-  /** Throws 429 if `key` already reached its limit, without counting. */
-  async check(key: string, { limit }: RateLimit): Promise<void> {
-    const count = Number(await this.redis.get(this.prefix + key));
-    if (count >= limit) await this.reject(key);
-  }
-
-  async increment(key: string, windowSeconds: number): Promise<number> {
+  private async increment(key: string, windowSeconds: number): Promise<number> {
     const [[, count]] = (await this.redis
       .multi()
       .incr(this.prefix + key)
@@ -44,21 +70,42 @@ export class RateLimiter implements OnModuleDestroy {
     return count;
   }
 
-  async reset(key: string): Promise<void> {
-    await this.redis.del(this.prefix + key);
+  /**
+   * Starts a guarded attempt under `key`: throws 429 while the key is blocked, otherwise counts
+   * the attempt as failed until `succeeded(key)` clears it.
+   */
+  async attempt(key: string, backoff: Backoff): Promise<void> {
+    const blockedMs = (await this.redis.eval(
+      BACKOFF_ATTEMPT,
+      2,
+      this.prefix + key + ':failures',
+      this.prefix + key + ':blocked',
+      backoff.freeFailures,
+      backoff.baseSeconds,
+      backoff.maxSeconds,
+      backoff.memorySeconds,
+    )) as number;
+    if (blockedMs > 0) tooManyAttempts(Math.ceil(blockedMs / 1000));
+  }
+
+  async succeeded(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key + ':failures', this.prefix + key + ':blocked');
   }
 
   private async reject(key: string): Promise<never> {
-    const retryAfterSeconds = Math.max(1, await this.redis.ttl(this.prefix + key));
-    throw new ApiError(
-      HttpStatus.TOO_MANY_REQUESTS,
-      'RATE_LIMITED',
-      `Too many attempts; try again in ${retryAfterSeconds} seconds`,
-      { retryAfterSeconds },
-    );
+    tooManyAttempts(Math.max(1, await this.redis.ttl(this.prefix + key)));
   }
 
   onModuleDestroy(): void {
     this.redis.disconnect();
   }
+}
+
+function tooManyAttempts(retryAfterSeconds: number): never {
+  throw new ApiError(
+    HttpStatus.TOO_MANY_REQUESTS,
+    'RATE_LIMITED',
+    `Too many attempts; try again in ${retryAfterSeconds} seconds`,
+    { retryAfterSeconds },
+  );
 }

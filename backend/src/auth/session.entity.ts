@@ -12,6 +12,13 @@ export class Session extends UserOwned {
   @Column({ type: 'varchar', length: 64 })
   refreshTokenHash!: string;
 
+  /**
+   * SHA-256 of the token this session rotated away from. Presenting it again means a copy of it
+   * is in use, so the session is revoked; any other wrong token is just rejected.
+   */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  previousRefreshTokenHash!: string | null;
+
   @Column({ type: 'text' })
   wrappedDataKey!: string;
 

@@ -50,14 +50,18 @@ export class SessionsService {
   }
 
   /**
-   * Exchanges a refresh token for a new one. Only the latest token of a session is valid; an
-   * older one means it was copied, so the whole session is revoked.
+   * Exchanges a refresh token for a new one. Only the latest token of a session is valid. The
+   * one it replaced, shown again, means a copy of it is in use, so the whole session is revoked;
+   * any other token (e.g. a forged `<sessionId>.<anything>`) is only refused, so knowing a
+   * session id is not enough to sign its owner out.
    */
-  async rotate(refreshToken: string, origin: RequestOrigin) {
-    const sessionId = this.tokens.sessionIdOf(refreshToken);
+  async rotate(refreshToken: string | undefined, origin: RequestOrigin) {
+    const sessionId = refreshToken && this.tokens.sessionIdOf(refreshToken);
     const session = sessionId ? await this.findActive(sessionId) : null;
-    if (!session) throw invalidRefresh();
-    if (session.refreshTokenHash !== this.tokens.hashRefreshToken(refreshToken)) {
+    if (!refreshToken || !session) throw invalidRefresh();
+    const presented = this.tokens.hashRefreshToken(refreshToken);
+    if (presented !== session.refreshTokenHash) {
+      if (presented !== session.previousRefreshTokenHash) throw invalidRefresh();
       await this.sessions.delete({ id: session.id });
       await this.audit.record(session.userId, AuditEventType.RefreshReuse, origin, {
         sessionId: session.id,
@@ -75,6 +79,7 @@ export class SessionsService {
       { id: session.id, refreshTokenHash: session.refreshTokenHash },
       {
         refreshTokenHash: refresh.hash,
+        previousRefreshTokenHash: session.refreshTokenHash,
         lastUsedAt: now,
         expiresAt: new Date(now.getTime() + REFRESH_TOKEN_TTL_MS),
         ip: origin.ip,

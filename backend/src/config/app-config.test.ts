@@ -41,6 +41,23 @@ describe('loadConfig', () => {
     );
   });
 
+  it('trusts no proxy by default; TRUST_PROXY takes a hop count or proxy addresses', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::1',
+    ]);
+    // `true` would believe any client's X-Forwarded-For, and so its choice of rate-limit key.
+    for (const value of ['true', '0', '10.0.0.0/33', 'proxy.example.org']) {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(
+        /^Invalid configuration: TRUST_PROXY must be false, a hop count/,
+      );
+    }
+  });
+
   it('pulls images from registries by default, or ships the listed tarballs', () => {
     expect(loadConfig({}).imageSupply).toEqual({ source: 'registry' });
     expect(

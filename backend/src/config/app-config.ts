@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ImageSupply } from '../provision/platform-host';
@@ -31,6 +32,12 @@ export interface AppConfig {
   hostDockerHost: string;
   /** Whether launches start/enable the host's `docker` service (off for a daemon run otherwise). */
   hostManageDockerService: boolean;
+  /**
+   * Which reverse proxies' X-Forwarded-For/-Proto to believe (Express `trust proxy`): false, a
+   * hop count, or proxy addresses. Decides the client address (rate limits) and HTTPS (HSTS,
+   * Secure cookies).
+   */
+  trustProxy: false | number | string[];
 }
 
 export class ConfigError extends Error {}
@@ -40,6 +47,32 @@ const port = z.coerce
   .int('must be a whole number')
   .min(1, 'must be between 1 and 65535')
   .max(65535, 'must be between 1 and 65535');
+
+/** Express's names for address ranges, besides addresses and CIDR ranges. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+const trustProxy = z.string().transform((text, context): AppConfig['trustProxy'] => {
+  if (text === 'false') return false;
+  if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 10) return Number(text);
+  const entries = text.split(',').map((entry) => entry.trim());
+  if (entries.every(isProxyAddress)) return entries;
+  context.addIssue({
+    code: 'custom',
+    message:
+      'must be false, a hop count (1-10), or proxy addresses/CIDR ranges (loopback, linklocal, uniquelocal, 10.0.0.0/8, …)',
+  });
+  return z.NEVER;
+});
 
 const schema = z.object({
   PORT: port.default(8080),
@@ -96,6 +129,7 @@ const schema = z.object({
   HOST_MANAGE_DOCKER_SERVICE: z
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('true'),
+  TRUST_PROXY: trustProxy.optional(),
 });
 
 /** Reads and validates the environment; throws a ConfigError whose message names the variable. */
@@ -143,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     sshWaitSeconds: values.SSH_WAIT_SECONDS,
     hostDockerHost: values.HOST_DOCKER_HOST,
     hostManageDockerService: values.HOST_MANAGE_DOCKER_SERVICE === 'true',
+    trustProxy: values.TRUST_PROXY ?? false,
     imageSupply:
       values.IMAGE_SUPPLY === 'offline' ? { source: 'offline', archives } : { source: 'registry' },
   };

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
 const PASSWORD_MAX = 1024;
 
@@ -38,11 +38,16 @@ export class LoginDto {
 }
 
 export class RefreshDto {
-  @ApiProperty()
+  @ApiProperty({
+    required: false,
+    description:
+      'Only for API clients that keep the token outside a cookie jar; otherwise it is read from the `fieldstation_refresh` cookie',
+  })
+  @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(512)
-  refreshToken!: string;
+  refreshToken?: string;
 }
 
 export class PasswordConfirmationDto {
@@ -76,10 +81,13 @@ export class UserResponseDto {
   @ApiProperty({ type: UserDto }) user!: UserDto;
 }
 
+/**
+ * A signed-in answer. The refresh token is never in the body: it comes as the httpOnly
+ * `fieldstation_refresh` cookie (Set-Cookie), out of reach of page scripts.
+ */
 export class TokensDto {
-  @ApiProperty({ description: 'Bearer token, valid 15 minutes' }) accessToken!: string;
-  @ApiProperty({ description: 'Single-use; exchange at /auth/refresh, valid 30 days' })
-  refreshToken!: string;
+  @ApiProperty({ description: 'Bearer token, valid 15 minutes; keep it in memory only' })
+  accessToken!: string;
   @ApiProperty({ type: UserDto }) user!: UserDto;
 }
 

@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { Accounts1764000000000 } from './1764000000000-accounts';
 import { Deployments1764000100000 } from './1764000100000-deployments';
 import { SpacesPlatforms1764000200000 } from './1764000200000-spaces-platforms';
+import { SessionPreviousRefreshToken1764000310000 } from './1764000310000-session-previous-refresh-token';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -11,4 +12,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Accounts1764000000000,
   Deployments1764000100000,
   SpacesPlatforms1764000200000,
+  SessionPreviousRefreshToken1764000310000,
 ];
