@@ -12,7 +12,10 @@ export {
   ADMIN_USER,
   PROCESSOR_USER,
   DATABASE_NAME,
+  PROCESSOR_DATABASE_ROLE,
+  GRAFANA_DATABASE_ROLE,
 } from './spec/stack-spec';
+export { renderPostgresSetup } from './database/render-database-setup';
 export type {
   StackSpec,
   StackSpecInput,

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { dataDirectories, renderCompose, renderEnvFile } from './compose/render-compose';
+import { renderPostgresSetup } from './database/render-database-setup';
 import {
   renderDashboardProvisioning,
   renderDatasourceProvisioning,
@@ -72,6 +73,10 @@ export function renderStack(spec: StackSpec): RenderedStack {
       // Readable by the broker's user inside the container: the playbook chowns it to uid 999.
       { path: 'rabbitmq/tls/server.key', content: spec.tls.serverPrivateKeyPem, mode: PRIVATE },
     );
+  }
+  if (spec.database === 'postgres' || spec.database === 'timescaledb') {
+    // No secret inside: the roles' passwords come from the setup container's environment.
+    files.push({ path: 'database/setup.sql', content: renderPostgresSetup(), mode: PUBLIC });
   }
   const datasource = renderDatasourceProvisioning(spec.database);
   if (datasource) {

@@ -82,13 +82,17 @@ describe('the compose definition', () => {
         },
       );
       const resolved = parse(stdout) as { services: Record<string, ComposeService> };
+      const withSetup = database === 'postgres' || database === 'timescaledb';
       expect(Object.keys(resolved.services).sort()).toEqual([
         'database',
+        ...(withSetup ? ['database-setup'] : []),
         'grafana',
         'processor',
         'rabbitmq',
       ]);
       for (const [name, service] of Object.entries(resolved.services)) {
+        // The one-shot setup runs once per `compose up` and has nothing to report health on.
+        if (name === 'database-setup') continue;
         expect(service.restart, name).toBe('unless-stopped');
         expect(service.healthcheck?.test?.length, name).toBeGreaterThan(0);
       }
@@ -99,6 +103,46 @@ describe('the compose definition', () => {
       const composeText =
         renderStack(spec).files.find((file) => file.path === 'docker-compose.yml')?.content ?? '';
       for (const secret of Object.values(spec.secrets)) expect(composeText).not.toContain(secret);
+    },
+  );
+
+  it.each(['postgres', 'timescaledb'] as const)(
+    'gives the %s superuser password only to the database and its setup; the processor and Grafana use their own roles',
+    (database) => {
+      const spec = createStackSpec({
+        address: 'iot.example.org',
+        database,
+        secrets: generateStackSecrets(),
+      });
+      const stack = renderStack(spec);
+      const compose = parse(stack.files[0].content) as {
+        services: Record<string, ComposeService & { depends_on?: unknown; command?: string[] }>;
+      };
+      const superuserPassword = '${FIELDSTATION_DATABASE_PASSWORD}';
+      const holders = Object.entries(compose.services)
+        .filter(([, service]) => JSON.stringify(service).includes(superuserPassword))
+        .map(([name]) => name);
+      expect(holders.sort()).toEqual(['database', 'database-setup']);
+      expect(compose.services.processor.environment?.POSTGRES_URL).toBe(
+        'postgres://fieldstation_processor:${FIELDSTATION_PROCESSOR_DATABASE_PASSWORD}@database:5432/telemetry',
+      );
+      expect(compose.services.grafana.environment).toMatchObject({
+        FIELDSTATION_GRAFANA_DATABASE_PASSWORD: '${FIELDSTATION_GRAFANA_DATABASE_PASSWORD}',
+      });
+      expect(compose.services['database-setup'].command).toEqual([
+        'psql',
+        '--no-psqlrc',
+        '--file=/fieldstation/setup.sql',
+      ]);
+      for (const name of ['processor', 'grafana']) {
+        expect(compose.services[name].depends_on).toMatchObject({
+          'database-setup': { condition: 'service_completed_successfully' },
+        });
+      }
+      const setup = stack.files.find((file) => file.path === 'database/setup.sql');
+      expect(setup?.content).toContain('GRANT INSERT ON readings TO fieldstation_processor;');
+      for (const secret of Object.values(spec.secrets))
+        expect(setup?.content).not.toContain(secret);
     },
   );
 

@@ -17,12 +17,24 @@ describe('grafana provisioning', () => {
   };
 
   it.each([
-    ['postgres', 'grafana-postgresql-datasource', 'database:5432'],
-    ['timescaledb', 'grafana-postgresql-datasource', 'database:5432'],
-    ['influxdb', 'influxdb', 'http://database:8086'],
+    [
+      'postgres',
+      'grafana-postgresql-datasource',
+      'database:5432',
+      'fieldstation_grafana',
+      '$FIELDSTATION_GRAFANA_DATABASE_PASSWORD',
+    ],
+    [
+      'timescaledb',
+      'grafana-postgresql-datasource',
+      'database:5432',
+      'fieldstation_grafana',
+      '$FIELDSTATION_GRAFANA_DATABASE_PASSWORD',
+    ],
+    ['influxdb', 'influxdb', 'http://database:8086', 'admin', '$FIELDSTATION_DATABASE_PASSWORD'],
   ] as const)(
     'provisions a %s datasource and a starter dashboard using it',
-    (database, type, url) => {
+    (database, type, url, user, passwordReference) => {
       const { spec, files } = render(database);
       const datasourceFile = files['grafana/provisioning/datasources/fieldstation.yaml'];
       const datasources = parse(datasourceFile) as { datasources: Record<string, unknown>[] };
@@ -32,10 +44,12 @@ describe('grafana provisioning', () => {
         url,
         uid: 'fieldstation-telemetry',
         isDefault: true,
+        user,
       });
       // The password is an environment reference Grafana expands, never the secret itself.
-      expect(datasourceFile).toContain('$FIELDSTATION_DATABASE_PASSWORD');
-      expect(datasourceFile).not.toContain(spec.secrets.databasePassword);
+      expect(datasourceFile).toContain(passwordReference);
+      for (const secret of Object.values(spec.secrets))
+        expect(datasourceFile).not.toContain(secret);
 
       const dashboard = JSON.parse(files['grafana/dashboards/readings.json']) as {
         uid: string;

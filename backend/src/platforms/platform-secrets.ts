@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import {
   generateSecret,
   generateStackSecrets,
@@ -10,8 +11,16 @@ const STACK_SECRET_FIELDS: readonly (keyof StackSecrets)[] = [
   'brokerAdminPassword',
   'processorBrokerPassword',
   'databasePassword',
+  'processorDatabasePassword',
+  'grafanaDatabasePassword',
   'grafanaAdminPassword',
 ];
+
+/** Secrets added after platforms existed: derived for those platforms (see `stack()`). */
+const DERIVED_FOR_OLDER_PLATFORMS: ReadonlySet<keyof StackSecrets> = new Set([
+  'processorDatabasePassword',
+  'grafanaDatabasePassword',
+]);
 
 /** Sealed field names of the TLS material generated for the broker. */
 export const TLS_FIELDS = {
@@ -56,9 +65,24 @@ export class PlatformSecrets {
       : this.dataKey.openField(this.platform.id, name, sealed);
   }
 
+  /**
+   * Platforms created before the database had least-privileged roles have no sealed password for
+   * them: theirs is derived from the platform's database password with HMAC-SHA256 (one-way, so a
+   * role's password does not reveal the superuser's), stable across deployments.
+   */
   stack(): StackSecrets {
     return Object.fromEntries(
-      STACK_SECRET_FIELDS.map((name) => [name, this.required(name)]),
+      STACK_SECRET_FIELDS.map((name) => {
+        const value = this.field(name);
+        if (value !== undefined || !DERIVED_FOR_OLDER_PLATFORMS.has(name)) {
+          return [name, value ?? this.required(name)];
+        }
+        const derived = createHmac('sha256', this.required('databasePassword'))
+          .update(`fieldstation:${name}`)
+          .digest('base64url')
+          .slice(0, 32);
+        return [name, derived];
+      }),
     ) as unknown as StackSecrets;
   }
 

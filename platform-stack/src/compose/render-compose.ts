@@ -1,4 +1,13 @@
-import { DATABASE_NAME, PROCESSOR_USER, type StackSpec } from '../spec/stack-spec';
+import {
+  DATABASE_NAME,
+  PROCESSOR_DATABASE_ROLE,
+  PROCESSOR_USER,
+  type StackSpec,
+} from '../spec/stack-spec';
+import {
+  DATABASE_SETUP_CONTAINER_PATH,
+  DATABASE_SETUP_PASSWORD_VARIABLES,
+} from '../database/render-database-setup';
 import { GRAFANA_DASHBOARDS_PATH } from '../grafana/render-grafana';
 import { RABBITMQ_CONTAINER_PATHS } from '../rabbitmq/render-rabbitmq';
 
@@ -10,6 +19,8 @@ export const ENV = {
   brokerAdminPassword: 'FIELDSTATION_BROKER_ADMIN_PASSWORD',
   processorBrokerPassword: 'FIELDSTATION_PROCESSOR_BROKER_PASSWORD',
   databasePassword: 'FIELDSTATION_DATABASE_PASSWORD',
+  processorDatabasePassword: DATABASE_SETUP_PASSWORD_VARIABLES.processor,
+  grafanaDatabasePassword: DATABASE_SETUP_PASSWORD_VARIABLES.grafana,
   grafanaAdminPassword: 'FIELDSTATION_GRAFANA_ADMIN_PASSWORD',
 } as const;
 
@@ -97,6 +108,40 @@ function databaseService(spec: StackSpec): Record<string, unknown> {
   }
 }
 
+/** PostgreSQL/TimescaleDB: roles and the readings table are set up by the database-setup service. */
+const hasDatabaseSetup = (spec: StackSpec) =>
+  spec.database === 'postgres' || spec.database === 'timescaledb';
+
+/**
+ * The one-shot service that applies `database/setup.sql` as the superuser (psql from the database's
+ * own image) before the processor and Grafana start; only it holds the superuser's password.
+ */
+function databaseSetupService(spec: StackSpec): Record<string, unknown> {
+  return {
+    image: spec.database === 'postgres' ? spec.images.postgres : spec.images.timescaledb,
+    // No restart policy: it runs once per `compose up` (a quoted 'no' would be read as a boolean by docker-compose 1.29).
+    logging: LOGGING,
+    environment: {
+      PGHOST: 'database',
+      PGUSER: 'postgres',
+      PGDATABASE: DATABASE_NAME,
+      PGPASSWORD: ref(ENV.databasePassword),
+      [ENV.processorDatabasePassword]: ref(ENV.processorDatabasePassword),
+      [ENV.grafanaDatabasePassword]: ref(ENV.grafanaDatabasePassword),
+    },
+    volumes: [`./database/setup.sql:${DATABASE_SETUP_CONTAINER_PATH}:ro`],
+    command: ['psql', '--no-psqlrc', `--file=${DATABASE_SETUP_CONTAINER_PATH}`],
+    depends_on: { database: { condition: 'service_healthy' } },
+  };
+}
+
+/** What the processor and Grafana wait for: the database, and its setup where there is one. */
+function databaseDependency(spec: StackSpec): Record<string, { condition: string }> {
+  return hasDatabaseSetup(spec)
+    ? { 'database-setup': { condition: 'service_completed_successfully' } }
+    : { database: { condition: 'service_healthy' } };
+}
+
 function processorDatabaseEnvironment(spec: StackSpec): Record<string, string> {
   const password = ref(ENV.databasePassword);
   switch (spec.database) {
@@ -104,7 +149,7 @@ function processorDatabaseEnvironment(spec: StackSpec): Record<string, string> {
     case 'timescaledb':
       return {
         DATABASE_KIND: spec.database,
-        POSTGRES_URL: `postgres://postgres:${password}@database:5432/${DATABASE_NAME}`,
+        POSTGRES_URL: `postgres://${PROCESSOR_DATABASE_ROLE}:${ref(ENV.processorDatabasePassword)}@database:5432/${DATABASE_NAME}`,
       };
     case 'influxdb':
       return {
@@ -152,6 +197,7 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
       healthcheck: healthcheck(['CMD', 'rabbitmq-diagnostics', '-q', 'ping'], '60s'),
     },
     database: databaseService(spec),
+    ...(hasDatabaseSetup(spec) ? { 'database-setup': databaseSetupService(spec) } : {}),
     processor: {
       image: spec.images.processor,
       build: { context: './processor', args: { NODE_IMAGE: spec.images.node } },
@@ -169,7 +215,7 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
       volumes: ['./processor/script:/app/script:ro'],
       depends_on: {
         rabbitmq: { condition: 'service_healthy' },
-        database: { condition: 'service_healthy' },
+        ...databaseDependency(spec),
       },
       healthcheck: healthcheck([
         'CMD',
@@ -191,8 +237,11 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
         GF_ANALYTICS_REPORTING_ENABLED: 'false',
         GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
         GF_PLUGINS_PREINSTALL_DISABLED: 'true',
-        // Expanded by Grafana inside the datasource provisioning file.
-        FIELDSTATION_DATABASE_PASSWORD: ref(ENV.databasePassword),
+        // Expanded by Grafana inside the datasource provisioning file: its read-only role's
+        // password where the database has one, else (InfluxDB) the database's admin password.
+        ...(hasDatabaseSetup(spec)
+          ? { [ENV.grafanaDatabasePassword]: ref(ENV.grafanaDatabasePassword) }
+          : { [ENV.databasePassword]: ref(ENV.databasePassword) }),
       },
       volumes: [
         `${spec.dataPath}/grafana:/var/lib/grafana`,
@@ -200,7 +249,7 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
         `./grafana/dashboards:${GRAFANA_DASHBOARDS_PATH}:ro`,
       ],
       ports: published(spec.ports.grafana, 3000),
-      depends_on: { database: { condition: 'service_healthy' } },
+      depends_on: databaseDependency(spec),
       healthcheck: healthcheck([
         'CMD-SHELL',
         'wget -q -O /dev/null http://127.0.0.1:3000/api/health || exit 1',

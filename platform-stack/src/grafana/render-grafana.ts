@@ -1,4 +1,4 @@
-import { DATABASE_NAME, type DatabaseChoice } from '../spec/stack-spec';
+import { DATABASE_NAME, GRAFANA_DATABASE_ROLE, type DatabaseChoice } from '../spec/stack-spec';
 
 /** Where the compose file mounts the dashboards directory inside the Grafana container. */
 export const GRAFANA_DASHBOARDS_PATH = '/var/lib/grafana-dashboards';
@@ -6,7 +6,8 @@ export const DATASOURCE_UID = 'fieldstation-telemetry';
 
 /**
  * Grafana datasource provisioning for the chosen database. The password is not in the file:
- * Grafana expands `$FIELDSTATION_DATABASE_PASSWORD` from its container environment (.env).
+ * Grafana expands `$FIELDSTATION_GRAFANA_DATABASE_PASSWORD` (PostgreSQL/TimescaleDB: its read-only
+ * role) or `$FIELDSTATION_DATABASE_PASSWORD` (InfluxDB) from its container environment (.env).
  * MongoDB has no datasource built into Grafana (only a commercial plugin), so none is provisioned.
  */
 export function renderDatasourceProvisioning(
@@ -29,14 +30,15 @@ export function renderDatasourceProvisioning(
             ...common,
             type: 'grafana-postgresql-datasource',
             url: 'database:5432',
-            user: 'postgres',
+            // Read-only role (database/setup.sql), never the superuser.
+            user: GRAFANA_DATABASE_ROLE,
             jsonData: {
               database: DATABASE_NAME,
               sslmode: 'disable',
               postgresVersion: 1600,
               timescaledb: database === 'timescaledb',
             },
-            secureJsonData: { password: '$FIELDSTATION_DATABASE_PASSWORD' },
+            secureJsonData: { password: '$FIELDSTATION_GRAFANA_DATABASE_PASSWORD' },
           },
         ],
       };

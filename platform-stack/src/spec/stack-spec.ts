@@ -30,7 +30,12 @@ export interface DeviceUser {
 export interface StackSecrets {
   brokerAdminPassword: string;
   processorBrokerPassword: string;
+  /** The database's superuser (PostgreSQL `postgres`, InfluxDB `admin`, MongoDB root): setup only. */
   databasePassword: string;
+  /** The processor's database role: insert into the readings table, nothing else. */
+  processorDatabasePassword: string;
+  /** Grafana's database role: read the readings table, nothing else. */
+  grafanaDatabasePassword: string;
   grafanaAdminPassword: string;
 }
 
@@ -78,6 +83,9 @@ export type StackSpecInput = Pick<StackSpec, 'address' | 'database' | 'secrets'>
 export const ADMIN_USER = 'fieldstation-admin';
 export const PROCESSOR_USER = 'fieldstation-processor';
 export const DATABASE_NAME = 'telemetry';
+/** Least-privileged database roles (PostgreSQL/TimescaleDB and InfluxDB users). */
+export const PROCESSOR_DATABASE_ROLE = 'fieldstation_processor';
+export const GRAFANA_DATABASE_ROLE = 'fieldstation_grafana';
 
 /** Fills in defaults; with TLS on, the plaintext broker ports are unpublished unless given. */
 export function createStackSpec(input: StackSpecInput): StackSpec {
@@ -185,6 +193,8 @@ export function generateStackSecrets(): StackSecrets {
     brokerAdminPassword: generateSecret(),
     processorBrokerPassword: generateSecret(),
     databasePassword: generateSecret(),
+    processorDatabasePassword: generateSecret(),
+    grafanaDatabasePassword: generateSecret(),
     grafanaAdminPassword: generateSecret(),
   };
 }

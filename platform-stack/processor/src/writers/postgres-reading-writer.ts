@@ -26,9 +26,17 @@ export class PostgresReadingWriter implements ReadingWriter {
     this.pool.on('error', () => undefined);
   }
 
+  /**
+   * On a platform the database-setup service created the table, and the processor's role may not
+   * create anything: only a database without that setup (tests, a bare server) gets it here.
+   */
   async prepare(): Promise<void> {
     const client = await this.pool.connect();
     try {
+      const existing = await client.query<{ present: boolean }>(
+        "SELECT to_regclass('readings') IS NOT NULL AS present",
+      );
+      if (existing.rows[0]?.present) return;
       const available = await client.query(
         "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'",
       );
