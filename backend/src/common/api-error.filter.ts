@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import type { ApiErrorBody } from './api-error';
+import { MAX_JSON_DEPTH } from './json-depth';
 
 const CODES_BY_STATUS: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -25,6 +26,11 @@ const CODES_BY_STATUS: Record<number, string> = {
 /** Body-parser errors carry a `type`; give them stable codes and plain messages. */
 const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; message: string }> = {
   'entity.parse.failed': { status: 400, code: 'MALFORMED_JSON', message: 'Body is not valid JSON' },
+  'entity.too.deep': {
+    status: 400,
+    code: 'JSON_TOO_DEEP',
+    message: `Body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`,
+  },
   'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Body is too large' },
   'encoding.unsupported': {
     status: 415,
