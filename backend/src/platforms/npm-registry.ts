@@ -6,6 +6,10 @@ import type { AppConfig } from '../config/app-config';
 const PACKAGE_NAME = /^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
 const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const TIMEOUT_MS = 5000;
+/** More packages than any processing script needs; each one costs a registry lookup. */
+export const MAX_PACKAGES = 100;
+/** Lookups in flight at once, so one request cannot open thousands of connections. */
+export const LOOKUP_CONCURRENCY = 8;
 
 /**
  * Checks a processing script's packages against the npm registry before anything is queued, so
@@ -18,6 +22,15 @@ export class NpmRegistry {
 
   /** Throws 400 naming the first unknown or malformed package; returns warnings. */
   async check(packages: Record<string, string>): Promise<string[]> {
+    const entries = Object.entries(packages);
+    if (entries.length > MAX_PACKAGES) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'TOO_MANY_PACKAGES',
+        `A processing script may import at most ${MAX_PACKAGES} packages (got ${entries.length})`,
+        { max: MAX_PACKAGES },
+      );
+    }
     for (const [name, version] of Object.entries(packages)) {
       if (!PACKAGE_NAME.test(name))
         throw invalidPackage(name, `"${name}" is not an npm package name`);
@@ -25,8 +38,8 @@ export class NpmRegistry {
         throw invalidPackage(name, `package "${name}" needs an exact version such as 1.2.3`);
       }
     }
-    const results = await Promise.all(
-      Object.entries(packages).map(([name, version]) => this.lookup(name, version)),
+    const results = await mapWithConcurrency(entries, LOOKUP_CONCURRENCY, ([name, version]) =>
+      this.lookup(name, version),
     );
     const unknown = results.find((result) => result.kind === 'unknown');
     if (unknown) {
@@ -74,4 +87,22 @@ function invalidPackage(name: string, message: string): ApiError {
   return new ApiError(HttpStatus.BAD_REQUEST, 'INVALID_PACKAGE', message, {
     package: name,
   });
+}
+
+/** `Promise.all(items.map(work))` with at most `limit` calls of `work` running at once. */
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
