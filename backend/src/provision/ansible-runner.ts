@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -108,6 +108,23 @@ async function closeControlMasters(controlDir: string): Promise<void> {
   );
 }
 
+/** How long Ansible gets to stop on SIGTERM before its process group is killed. */
+const STOP_GRACE_MS = 3_000;
+
+/** SIGTERM to the playbook's process group, SIGKILL if it is still there after a grace period. */
+function stopProcessGroup(child: ChildProcess): void {
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
+  signalGroup('SIGTERM');
+  const kill = setTimeout(() => signalGroup('SIGKILL'), STOP_GRACE_MS);
+  child.once('close', () => clearTimeout(kill));
+}
+
 /**
  * Runs a playbook against one SSH host with a pinned host key. Variables, inventory, private
  * key and known_hosts live in a 0700 temp dir that is deleted in `finally`; output is streamed
@@ -131,7 +148,10 @@ export class AnsibleRunner {
     const { target } = request;
     // Verifies the stored fingerprint (or records it on first contact) and gives us the full
     // key for known_hosts, so OpenSSH itself enforces the same key with StrictHostKeyChecking.
-    const hostKey = await this.ssh.waitUntilReachable(target, request.reach);
+    const hostKey = await this.ssh.waitUntilReachable(target, {
+      ...request.reach,
+      signal: request.signal,
+    });
 
     const workDir = await mkdtemp(join(tmpdir(), 'fieldstation-ansible-'));
     const controlDir = join(workDir, 'cp');
@@ -206,12 +226,17 @@ export class AnsibleRunner {
     const stderrTail: string[] = [];
 
     return new Promise((resolvePromise, reject) => {
+      // Its own process group, so a cancel reaches the forked workers and their ssh too.
       const child = spawn(this.binary, args, {
         cwd: this.playbooksDir,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
-        signal: request.signal,
+        detached: true,
       });
+      const stopOnCancel = () => stopProcessGroup(child);
+      if (request.signal?.aborted) stopOnCancel();
+      request.signal?.addEventListener('abort', stopOnCancel, { once: true });
+      child.once('close', () => request.signal?.removeEventListener('abort', stopOnCancel));
       createInterface({ input: child.stdout }).on('line', (line) => {
         const entry = parseAnsibleLine(line);
         if (
@@ -238,6 +263,7 @@ export class AnsibleRunner {
       });
       child.on('error', reject);
       child.on('close', (code) => {
+        if (request.signal?.aborted) return reject(request.signal.reason as Error);
         if (code === 0) return resolvePromise(totals);
         reject(
           firstFailure

@@ -36,6 +36,19 @@ export interface WaitOptions {
   /** First pause between attempts; doubles up to `maxDelayMs`. */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** Ends the wait (and an attempt in progress) at once, rejecting with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Rejects with the signal's reason as soon as it aborts, whatever `work` is waiting for. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 export function fingerprintOf(keyBlob: Buffer): string {
@@ -129,11 +142,15 @@ export class SshSession {
 @Injectable()
 export class SshClient {
   /** One connection attempt; a host key other than the recorded one is a HostKeyMismatchError. */
-  async connect(target: SshTarget, readyTimeoutMs = 15_000): Promise<SshSession> {
+  async connect(
+    target: SshTarget,
+    readyTimeoutMs = 15_000,
+    signal?: AbortSignal,
+  ): Promise<SshSession> {
     let presented: HostKey | undefined;
     const ssh = new NodeSSH();
     try {
-      await ssh.connect({
+      const connecting = ssh.connect({
         host: target.host,
         port: target.port,
         username: target.username,
@@ -147,8 +164,11 @@ export class SshClient {
           );
         },
       });
+      // A silent host holds an attempt for the whole readyTimeout: a cancel must not wait.
+      await untilAborted(connecting, signal);
     } catch (error) {
       ssh.dispose();
+      if (signal?.aborted) throw error;
       if (
         presented &&
         target.hostKeyFingerprint !== null &&
@@ -170,7 +190,8 @@ export class SshClient {
   /**
    * Retries logging in, with exponential backoff, until the host accepts (a new VM boots, then
    * cloud-init installs the key, so refused connections and refused keys are both retried).
-   * A changed host key is never retried. Returns the verified host key.
+   * A changed host key is never retried; a cancel ends the wait at once. Returns the verified
+   * host key.
    */
   async waitUntilReachable(target: SshTarget, options: WaitOptions = {}): Promise<HostKey> {
     const timeoutMs = options.timeoutMs ?? 300_000;
@@ -180,11 +201,15 @@ export class SshClient {
     for (;;) {
       const remaining = timeoutMs - (Date.now() - started);
       try {
-        const session = await this.connect(target, Math.max(1_000, Math.min(15_000, remaining)));
+        const session = await this.connect(
+          target,
+          Math.max(1_000, Math.min(15_000, remaining)),
+          options.signal,
+        );
         session.close();
         return session.hostKey;
       } catch (error) {
-        if (error instanceof HostKeyMismatchError) throw error;
+        if (error instanceof HostKeyMismatchError || options.signal?.aborted) throw error;
         const elapsed = Date.now() - started;
         if (elapsed + pause >= timeoutMs) {
           throw new HostUnreachableError(
@@ -194,7 +219,7 @@ export class SshClient {
             error instanceof Error ? error.message : String(error),
           );
         }
-        await delay(pause);
+        await delay(pause, undefined, { signal: options.signal });
         pause = Math.min(pause * 2, maxDelayMs);
       }
     }
