@@ -30,6 +30,8 @@ describe('loadConfig', () => {
     [{ IMAGE_SUPPLY: 'ftp' }, /IMAGE_SUPPLY must be registry or offline/],
     [{ IMAGE_SUPPLY: 'offline' }, /IMAGE_ARCHIVES must list the image tarballs/],
     [{ STACK_IMAGES: '{"rabbitmq":' }, /STACK_IMAGES must be a JSON object of image references/],
+    [{ RESTORE_UPLOAD_MAX_MB: '0' }, /RESTORE_UPLOAD_MAX_MB must be at least 1/],
+    [{ RESTORE_UPLOAD_QUOTA_MB: '1.5' }, /RESTORE_UPLOAD_QUOTA_MB must be a whole number of MB/],
   ])('rejects %o with a one-line message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -64,5 +66,14 @@ describe('loadConfig', () => {
       loadConfig({ IMAGE_SUPPLY: 'offline', IMAGE_ARCHIVES: 'a.tar, /b/c.tar' }, '/srv')
         .imageSupply,
     ).toEqual({ source: 'offline', archives: ['/srv/a.tar', '/b/c.tar'] });
+  });
+
+  it('caps restore uploads at 20 GB (the default data volume) per upload and per user', () => {
+    const defaults = loadConfig({});
+    expect(defaults.restoreUploadMaxBytes).toBe(20 * 1024 ** 3);
+    expect(defaults.restoreUploadQuotaBytes).toBe(20 * 1024 ** 3);
+    const set = loadConfig({ RESTORE_UPLOAD_MAX_MB: '512', RESTORE_UPLOAD_QUOTA_MB: '2048' });
+    expect(set.restoreUploadMaxBytes).toBe(512 * 1024 ** 2);
+    expect(set.restoreUploadQuotaBytes).toBe(2048 * 1024 ** 2);
   });
 });

@@ -32,6 +32,10 @@ export interface AppConfig {
   hostDockerHost: string;
   /** Whether launches start/enable the host's `docker` service (off for a daemon run otherwise). */
   hostManageDockerService: boolean;
+  /** Largest restore upload (a platform's volume caps it further); bigger ones answer 413. */
+  restoreUploadMaxBytes: number;
+  /** Restore uploads one user may have stored (received, waiting or restoring) at once. */
+  restoreUploadQuotaBytes: number;
   /**
    * Which reverse proxies' X-Forwarded-For/-Proto to believe (Express `trust proxy`): false, a
    * hop count, or proxy addresses. Decides the client address (rate limits) and HTTPS (HSTS,
@@ -42,11 +46,19 @@ export interface AppConfig {
 
 export class ConfigError extends Error {}
 
+const MB = 1024 * 1024;
+
 const port = z.coerce
   .number({ error: 'must be a number' })
   .int('must be a whole number')
   .min(1, 'must be between 1 and 65535')
   .max(65535, 'must be between 1 and 65535');
+
+const megabytes = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number of MB')
+  .min(1, 'must be at least 1')
+  .max(1024 * 1024, 'must be at most 1048576 (1 TB)');
 
 /** Express's names for address ranges, besides addresses and CIDR ranges. */
 const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -130,6 +142,9 @@ const schema = z.object({
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('true'),
   TRUST_PROXY: trustProxy.optional(),
+  // The default platform data volume is 20 GB: a dump of a full one is at most about as large.
+  RESTORE_UPLOAD_MAX_MB: megabytes.default(20 * 1024),
+  RESTORE_UPLOAD_QUOTA_MB: megabytes.default(20 * 1024),
 });
 
 /** Reads and validates the environment; throws a ConfigError whose message names the variable. */
@@ -178,6 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     hostDockerHost: values.HOST_DOCKER_HOST,
     hostManageDockerService: values.HOST_MANAGE_DOCKER_SERVICE === 'true',
     trustProxy: values.TRUST_PROXY ?? false,
+    restoreUploadMaxBytes: values.RESTORE_UPLOAD_MAX_MB * MB,
+    restoreUploadQuotaBytes: values.RESTORE_UPLOAD_QUOTA_MB * MB,
     imageSupply:
       values.IMAGE_SUPPLY === 'offline' ? { source: 'offline', archives } : { source: 'registry' },
   };

@@ -18,6 +18,11 @@ export class DeploymentStarter {
     private readonly jobs: JobQueue,
   ) {}
 
+  /** 409 DEPLOYMENT_IN_PROGRESS now, before the caller reads an upload it would then discard. */
+  assertIdle(target: DeploymentTarget): Promise<void> {
+    return this.deployments.assertIdle(target);
+  }
+
   async start(
     auth: AuthContext,
     target: DeploymentTarget,

@@ -22,6 +22,15 @@ export interface DeploymentTarget {
 const notFound = () =>
   new ApiError(HttpStatus.NOT_FOUND, 'DEPLOYMENT_NOT_FOUND', 'No such deployment');
 
+function inProgress(target: DeploymentTarget, active: Deployment | null): ApiError {
+  return new ApiError(
+    HttpStatus.CONFLICT,
+    'DEPLOYMENT_IN_PROGRESS',
+    `A ${active?.action ?? 'deployment'} is already in progress for this ${target.kind}`,
+    { deploymentId: active?.id },
+  );
+}
+
 /** Owns deployment records: one active deployment per target, status changes announced live. */
 @Injectable()
 export class DeploymentsService {
@@ -54,15 +63,19 @@ export class DeploymentsService {
       await this.deployments.insert(deployment);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const active = await this.deployments.findOneBy({ activeKey: deployment.activeKey! });
-      throw new ApiError(
-        HttpStatus.CONFLICT,
-        'DEPLOYMENT_IN_PROGRESS',
-        `A ${active?.action ?? 'deployment'} is already in progress for this ${target.kind}`,
-        { deploymentId: active?.id },
-      );
+      throw inProgress(target, await this.active(target));
     }
     return deployment;
+  }
+
+  /** The same 409 as {@link create}, checked before a request does costly work (an upload). */
+  async assertIdle(target: DeploymentTarget): Promise<void> {
+    const active = await this.active(target);
+    if (active) throw inProgress(target, active);
+  }
+
+  private active(target: DeploymentTarget): Promise<Deployment | null> {
+    return this.deployments.findOneBy({ activeKey: `${target.kind}:${target.id}` });
   }
 
   async get(userId: string, id: string): Promise<Deployment> {

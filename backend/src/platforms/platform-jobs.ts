@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '../config/app-config';
@@ -10,7 +10,7 @@ import type { Deployment } from '../deployments/deployment.entity';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { PlatformHost } from '../provision/platform-host';
 import { SshClient } from '../provision/ssh-client';
-import { restoreUploadPath } from './platform-uploads';
+import { removeRestoreUpload, restoreUploadPath } from './platform-uploads';
 import { PlatformAccess } from './platform-access';
 import { PlatformInfrastructure } from './platform-infrastructure';
 import { isStep, type PlatformStep } from './platform-lifecycle';
@@ -134,7 +134,6 @@ export class PlatformJobs {
 
   @OnJob(PLATFORM_JOBS.restore)
   async restore(_data: unknown, job: Job): Promise<void> {
-    const upload = restoreUploadPath(this.config.dataDir, job.id!);
     await this.runner.run(
       job,
       async (run) => {
@@ -143,14 +142,14 @@ export class PlatformJobs {
           this.host.restore({
             ...(await this.operation(run, platform, signal)),
             spec: this.access.stackSpec(platform, run.dataKey),
-            dumpFile: upload,
+            dumpFile: restoreUploadPath(this.config.dataDir, run.deployment.userId, job.id!),
           }),
         );
       },
       async () => undefined,
     );
     // Reached only once the deployment ended (a transient error rethrows for another attempt).
-    await rm(upload, { force: true });
+    await removeRestoreUpload(this.config.dataDir, job.id!);
   }
 
   private remainingLaunchSteps(platform: Platform): PlatformStep[] {
@@ -190,6 +189,7 @@ export class PlatformJobs {
         await run.log({ message: `Waiting for SSH on ${target.host}:${target.port}` });
         const hostKey = await this.ssh.waitUntilReachable(target, {
           timeoutMs: this.config.sshWaitSeconds * 1000,
+          signal,
         });
         if (!platform.hostKeyFingerprint) {
           await this.platforms.save(platform.id, { hostKeyFingerprint: hostKey.fingerprint });
@@ -254,7 +254,7 @@ function dataDevice(platform: Platform): string | undefined {
 async function waitForPort(host: string, port: number, signal: AbortSignal): Promise<boolean> {
   while (!signal.aborted) {
     if (await probeTcp(host, port, 3000)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await delay(2000, undefined, { signal }).catch(() => undefined);
   }
   return false;
 }

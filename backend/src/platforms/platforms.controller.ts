@@ -18,6 +18,7 @@ import {
   ApiBody,
   ApiConsumes,
   ApiOkResponse,
+  ApiPayloadTooLargeResponse,
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
@@ -182,11 +183,28 @@ export class PlatformsController {
     description: 'A dump of this platform type',
   })
   @ApiAcceptedResponse({ type: DeploymentAcceptedDto })
+  @ApiPayloadTooLargeResponse({
+    description: 'RESTORE_TOO_LARGE or RESTORE_QUOTA_EXCEEDED (see RESTORE_UPLOAD_MAX_MB)',
+  })
   async restore(
     @Auth() auth: AuthContext,
     @Param('id', ParseUUIDPipe) id: string,
     @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
   ): Promise<DeploymentAcceptedDto> {
-    return { deploymentId: await this.platforms.requestRestore(auth, id, request), warnings: [] };
+    const declared = request.headers['content-length'];
+    try {
+      const deploymentId = await this.platforms.requestRestore(
+        auth,
+        id,
+        request,
+        declared === undefined ? undefined : Number(declared),
+      );
+      return { deploymentId, warnings: [] };
+    } catch (error) {
+      // The rest of a refused upload is not read: end the connection after the answer.
+      if (!request.complete) response.setHeader('Connection', 'close');
+      throw error;
+    }
   }
 }

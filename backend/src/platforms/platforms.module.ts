@@ -13,6 +13,7 @@ import { PlatformAccess } from './platform-access';
 import { PlatformHealthChecks } from './platform-health';
 import { PlatformInfrastructure } from './platform-infrastructure';
 import { PlatformJobs } from './platform-jobs';
+import { RestoreUploads } from './platform-uploads';
 import { Platform } from './platform.entity';
 import { PlatformsController } from './platforms.controller';
 import { PlatformsService } from './platforms.service';
@@ -36,6 +37,7 @@ import { PlatformsService } from './platforms.service';
     PlatformJobs,
     PlatformHealthChecks,
     NpmRegistry,
+    RestoreUploads,
   ],
 })
 export class PlatformsModule implements OnModuleInit {

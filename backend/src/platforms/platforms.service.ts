@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Not, Repository } from 'typeorm';
 import { readScriptTemplate } from '@fieldstation/platform-stack';
 import type { AuthContext } from '../auth/auth.types';
 import { SessionsService } from '../auth/sessions.service';
 import { ApiError } from '../common/api-error';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
 import { CredentialsService } from '../credentials/credentials.service';
 import { DeploymentStarter } from '../deployments/deployment-starter';
 import type { DeploymentAction } from '../deployments/deployment.entity';
@@ -36,7 +32,7 @@ import {
 import { PlatformInfrastructure } from './platform-infrastructure';
 import { generatePlatformSecrets, PlatformSecrets, sealSecrets } from './platform-secrets';
 import { Platform, type PlatformPorts } from './platform.entity';
-import { restoreUploadPath } from './platform-uploads';
+import { RestoreUploads } from './platform-uploads';
 import { isUniqueViolation } from '../database/unique-violation';
 
 export const PLATFORM_JOBS = {
@@ -78,7 +74,7 @@ export class PlatformsService {
     private readonly infrastructure: PlatformInfrastructure,
     private readonly access: PlatformAccess,
     private readonly host: PlatformHost,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly uploads: RestoreUploads,
   ) {}
 
   list(userId: string): Promise<Platform[]> {
@@ -140,6 +136,7 @@ export class PlatformsService {
     }
     const packages = input.processor?.packages ?? {};
     const warnings = await this.npm.check(packages);
+    // Devices send passwords: plain listeners only when the user turns TLS off.
     const tls = input.tls ?? false;
     const deviceUsers = [...new Set(input.deviceUsers ?? ['device-1'])];
     const id = randomUUID();
@@ -232,25 +229,32 @@ export class PlatformsService {
     return this.start(auth, platform, 'dump', PLATFORM_JOBS.dump);
   }
 
-  /** Stores the uploaded dump (0600, in the data dir) and queues its restore. */
-  async requestRestore(auth: AuthContext, id: string, upload: Readable): Promise<string> {
-    await this.assertRunning(auth.userId, id);
-    const received = restoreUploadPath(this.config.dataDir, randomUUID());
-    await mkdir(dirname(received), { recursive: true, mode: 0o700 });
+  /**
+   * Checks the platform and that nothing else runs on it before reading a byte of the upload,
+   * then streams the dump to disk (size limit, per-user quota) and queues its restore.
+   */
+  async requestRestore(
+    auth: AuthContext,
+    id: string,
+    upload: IncomingMessage,
+    declaredBytes: number | undefined,
+  ): Promise<string> {
+    const platform = await this.assertRunning(auth.userId, id);
+    const target = { kind: 'platform' as const, id };
+    await this.starter.assertIdle(target);
+    const limit = this.uploads.limitFor(platform.dataVolumeGb);
+    const received = await this.uploads.receive(auth.userId, upload, declaredBytes, limit);
     try {
-      await pipeline(upload, createWriteStream(received, { mode: 0o600 }));
-      if ((await stat(received)).size === 0) {
-        throw new ApiError(HttpStatus.BAD_REQUEST, 'EMPTY_UPLOAD', 'The uploaded dump is empty');
-      }
       return await this.starter.start(
         auth,
-        { kind: 'platform', id },
+        target,
         'restore',
         PLATFORM_JOBS.restore,
-        (deploymentId) => rename(received, restoreUploadPath(this.config.dataDir, deploymentId)),
+        (deploymentId) => received.keepFor(deploymentId),
       );
-    } finally {
-      await rm(received, { force: true });
+    } catch (error) {
+      await received.discard();
+      throw error;
     }
   }
 
