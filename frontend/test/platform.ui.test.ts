@@ -120,6 +120,10 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await expect(page.getByLabel('Data volume (GB)').count()).resolves.toBe(0);
       await page.getByLabel('Name', { exact: true }).fill('greenhouse');
       await page.getByLabel('Device users').fill('sensor-1');
+      // TLS for devices is on by default; this run uses the plain ports, which the form warns about.
+      await expect(page.getByTestId('plain-ports-warning').count()).resolves.toBe(0);
+      await page.getByLabel('TLS for devices').uncheck();
+      await page.getByTestId('plain-ports-warning').waitFor();
       for (const port of ['AMQP', 'MQTT', 'Grafana', 'RabbitMQ management']) {
         await page.getByLabel(`${port} port`, { exact: true }).fill(String(await freePort()));
       }

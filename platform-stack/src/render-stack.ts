@@ -72,6 +72,9 @@ export function renderStack(spec: StackSpec): RenderedStack {
       { path: 'rabbitmq/tls/server.pem', content: spec.tls.serverCertificatePem, mode: PUBLIC },
       // Readable by the broker's user inside the container: the playbook chowns it to uid 999.
       { path: 'rabbitmq/tls/server.key', content: spec.tls.serverPrivateKeyPem, mode: PRIVATE },
+      // Grafana serves HTTPS with the same certificate; the playbook chowns its key to uid 472.
+      { path: 'grafana/tls/server.pem', content: spec.tls.serverCertificatePem, mode: PUBLIC },
+      { path: 'grafana/tls/server.key', content: spec.tls.serverPrivateKeyPem, mode: PRIVATE },
     );
   }
   if (spec.database === 'postgres' || spec.database === 'timescaledb') {

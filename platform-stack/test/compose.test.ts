@@ -146,6 +146,41 @@ describe('the compose definition', () => {
     },
   );
 
+  it('serves Grafana over HTTPS with the platform certificate when TLS is on', () => {
+    for (const withTls of [false, true]) {
+      const spec = createStackSpec({
+        address: '203.0.113.7',
+        database: 'postgres',
+        secrets: generateStackSecrets(),
+        tls: withTls ? tls : undefined,
+      });
+      const stack = renderStack(spec);
+      const compose = parse(stack.files[0].content) as {
+        services: Record<string, ComposeService>;
+      };
+      const { grafana } = compose.services;
+      const health = grafana.healthcheck.test.join(' ');
+      const grafanaTls = stack.files.filter((file) => file.path.startsWith('grafana/tls/'));
+      if (!withTls) {
+        expect(grafana.environment?.GF_SERVER_PROTOCOL).toBeUndefined();
+        expect(health).toContain('http://127.0.0.1:3000/api/health');
+        expect(grafanaTls).toEqual([]);
+        continue;
+      }
+      expect(grafana.environment).toMatchObject({
+        GF_SERVER_PROTOCOL: 'https',
+        GF_SERVER_CERT_FILE: '/etc/grafana/tls/server.pem',
+        GF_SERVER_CERT_KEY: '/etc/grafana/tls/server.key',
+      });
+      expect(grafana.volumes).toContain('./grafana/tls:/etc/grafana/tls:ro');
+      expect(health).toContain('https://127.0.0.1:3000/api/health');
+      expect(grafanaTls).toEqual([
+        { path: 'grafana/tls/server.pem', content: tls.serverCertificatePem, mode: 0o644 },
+        { path: 'grafana/tls/server.key', content: tls.serverPrivateKeyPem, mode: 0o600 },
+      ]);
+    }
+  });
+
   it('keeps each database on the data volume at the path its image really uses', () => {
     const expected = {
       postgres: '/srv/fieldstation/data/postgres:/var/lib/postgresql/data',
@@ -172,17 +207,17 @@ describe('the compose definition', () => {
     }
   });
 
-  it('publishes plaintext broker ports without TLS and only TLS ports with it', () => {
+  it('publishes plaintext broker ports without TLS, only TLS ports with it, management on loopback', () => {
     const ports = (spec: StackSpec) =>
       (parse(renderStack(spec).files[0].content) as { services: Record<string, ComposeService> })
         .services.rabbitmq.ports;
     const secrets = generateStackSecrets();
     expect(
       ports(createStackSpec({ address: '198.51.100.1', database: 'postgres', secrets })),
-    ).toEqual(['5672:5672', '1883:1883', '15672:15672']);
+    ).toEqual(['5672:5672', '1883:1883', '127.0.0.1:15672:15672']);
     expect(
       ports(createStackSpec({ address: '198.51.100.1', database: 'postgres', secrets, tls })),
-    ).toEqual(['5671:5671', '8883:8883', '15672:15672']);
+    ).toEqual(['5671:5671', '8883:8883', '127.0.0.1:15672:15672']);
   });
 
   it('takes image overrides for private registries and offline installs', () => {

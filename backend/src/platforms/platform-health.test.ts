@@ -1,20 +1,33 @@
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server } from 'node:net';
+import { createCertificateAuthority, issueServerCertificate } from '@fieldstation/platform-stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../common/free-port';
 import { checkPlatform, judgeHostStatus } from './platform-health';
 import type { Platform, PlatformPorts } from './platform.entity';
 
 const listening: Server[] = [];
-async function openPort(): Promise<number> {
-  const server = createServer((socket) => socket.end());
+const openPort = () => listen(createServer((socket) => socket.end()));
+
+async function listen(server: Server): Promise<number> {
   listening.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as { port: number }).port;
 }
 
-const platform = (ports: Partial<PlatformPorts>, address: string | null = '127.0.0.1') =>
+const grafanaHealthy = (_request: unknown, response: ServerResponse) =>
+  response.end('{"database":"ok"}');
+
+const platform = (
+  ports: Partial<PlatformPorts>,
+  address: string | null = '127.0.0.1',
+  caCertificatePem: string | null = null,
+) =>
   ({
     address,
+    tls: caCertificatePem !== null,
+    caCertificatePem,
     ports: {
       amqp: null,
       amqps: null,
@@ -51,6 +64,33 @@ describe('platform health, probed from outside as devices see it', () => {
       status: 'degraded',
       reason: 'Grafana does not answer',
     });
+  });
+
+  it("asks Grafana over HTTPS, trusting the platform's CA, when the platform has TLS", async () => {
+    const ca = await createCertificateAuthority('health');
+    const server = await issueServerCertificate(ca, '127.0.0.1');
+    const https = await listen(
+      createHttpsServer({ cert: server.certificatePem, key: server.privateKeyPem }, grafanaHealthy),
+    );
+    const plain = await listen(createHttpServer(grafanaHealthy));
+    const otherCa = await createCertificateAuthority('someone-else');
+
+    expect(
+      await checkPlatform(
+        platform({ mqtts: open, grafana: https }, '127.0.0.1', ca.certificatePem),
+      ),
+    ).toMatchObject({ status: 'healthy', reason: null });
+    expect(await checkPlatform(platform({ mqtt: open, grafana: plain }))).toMatchObject({
+      status: 'healthy',
+    });
+    for (const [grafana, trusted] of [
+      [plain, ca.certificatePem],
+      [https, otherCa.certificatePem],
+    ] as const) {
+      expect(
+        await checkPlatform(platform({ mqtts: open, grafana }, '127.0.0.1', trusted)),
+      ).toMatchObject({ status: 'degraded', reason: 'Grafana does not answer' });
+    }
   });
 
   it('is unreachable when no broker port answers, or there is no address', async () => {

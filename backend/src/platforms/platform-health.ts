@@ -1,3 +1,5 @@
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SessionsService } from '../auth/sessions.service';
 import { JobQueue } from '../jobs/job-queue.service';
@@ -118,20 +120,24 @@ export async function checkPlatform(platform: Platform): Promise<PlatformHealth>
     return { status: 'degraded', reason: `Closed: ${closed.join(', ')}`, checkedAt };
   }
   if (platform.ports.grafana !== null) {
-    const grafana = await grafanaHealth(host, platform.ports.grafana);
+    const ca = platform.tls ? platform.caCertificatePem : null;
+    const grafana = await grafanaHealth(host, platform.ports.grafana, ca);
     if (grafana) return { status: 'degraded', reason: grafana, checkedAt };
   }
   return { status: 'healthy', reason: null, checkedAt };
 }
 
-async function grafanaHealth(host: string, port: number): Promise<string | null> {
-  try {
-    const response = await fetch(`http://${host}:${port}/api/health`, {
-      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-    });
-    await response.body?.cancel();
-    return response.ok ? null : `Grafana answers HTTP ${response.status}`;
-  } catch {
-    return 'Grafana does not answer';
-  }
+/** Over HTTPS when the platform has TLS, trusting only the platform's own CA. */
+function grafanaHealth(host: string, port: number, ca: string | null): Promise<string | null> {
+  return new Promise((resolve) => {
+    const options = { host, port, path: '/api/health', timeout: PROBE_TIMEOUT_MS };
+    const answered = (response: IncomingMessage) => {
+      response.resume();
+      const status = response.statusCode ?? 0;
+      resolve(status >= 200 && status < 300 ? null : `Grafana answers HTTP ${status}`);
+    };
+    const request = ca ? httpsGet({ ...options, ca }, answered) : httpGet(options, answered);
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve('Grafana does not answer'));
+  });
 }

@@ -113,6 +113,11 @@ describe('Platforms API', () => {
     const accepted = await launch({ ...base, processor: { packages: { ms: '2.1.3' } } });
     expect(accepted.status).toBe(202);
     expect(accepted.body.platform).toMatchObject({ name: 'greenhouse', status: 'queued' });
+    // TLS for devices unless the launch turns it off.
+    expect(accepted.body.platform).toMatchObject({
+      tls: true,
+      ports: { amqp: null, amqps: 5671, mqtt: null, mqtts: 8883 },
+    });
     expect(accepted.body.warnings).toEqual([]);
     expect(JSON.stringify(accepted.body)).not.toMatch(/password|secret/i);
 
@@ -133,6 +138,13 @@ describe('Platforms API', () => {
     expect((await other.delete<ErrorBody>(`/platforms/${id}`)).status).toBe(404);
     expect((await other.get<Platform[]>('/platforms')).body).toEqual([]);
     await finished(api, accepted.body.deploymentId);
+    const connection = await api.get<{ grafanaUrl: string; mqttUrl: string }>(
+      `/platforms/${id}/connection`,
+    );
+    expect(connection.body).toMatchObject({
+      grafanaUrl: 'https://127.0.0.1:3000',
+      mqttUrl: 'mqtts://127.0.0.1:8883',
+    });
   });
 
   it('warns instead of failing when the npm registry cannot be reached', async () => {

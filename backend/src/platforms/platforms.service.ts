@@ -137,7 +137,8 @@ export class PlatformsService {
     const packages = input.processor?.packages ?? {};
     const warnings = await this.npm.check(packages);
     // Devices send passwords: plain listeners only when the user turns TLS off.
-    const tls = input.tls ?? false;
+    // Devices send passwords: plain listeners only when the user turns TLS off.
+    const tls = input.tls ?? true;
     const deviceUsers = [...new Set(input.deviceUsers ?? ['device-1'])];
     const id = randomUUID();
     const dataKey = await this.sessions.dataKey(auth.sessionId);
@@ -289,7 +290,7 @@ export class PlatformsService {
       mqttTopic: 'telemetry/<measurement>/<device>',
       amqpExchange: 'amq.topic',
       amqpRoutingKey: 'telemetry.<measurement>.<device>',
-      grafanaUrl: url('http', ports.grafana),
+      grafanaUrl: url(platform.tls ? 'https' : 'http', ports.grafana),
       grafanaUsername: 'admin',
       grafanaPasswordRevealed: platform.grafanaPasswordRevealed,
     };

@@ -165,6 +165,8 @@ describe('The user journey through the API (real Redis, SQLite, SSH host, Ansibl
         credentialId: credential.body.id,
         database: 'postgres',
         deviceUsers: ['sensor-1'],
+        // Plain MQTT/AMQP: the test's devices connect without a CA (TLS is the default).
+        tls: false,
         ports: { amqp, mqtt, rabbitmqManagement: null, grafana: null },
         processor: { script: scriptV1 },
       });

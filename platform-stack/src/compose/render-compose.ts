@@ -53,6 +53,28 @@ function published(port: number | null, containerPort: number): string[] {
   return port === null ? [] : [`${port}:${containerPort}`];
 }
 
+/**
+ * Published on the host's loopback only: Docker's port rules bypass the host firewall, so an
+ * admin interface published on 0.0.0.0 would face the internet. Reach it through SSH
+ * (`ssh -L 15672:127.0.0.1:15672 <host>`).
+ */
+function publishedOnLoopback(port: number | null, containerPort: number): string[] {
+  return port === null ? [] : [`127.0.0.1:${port}:${containerPort}`];
+}
+
+/** Where Grafana finds the platform's certificate and key (`grafana/tls/` of the stack). */
+const GRAFANA_TLS_DIRECTORY = '/etc/grafana/tls';
+
+/** With TLS on, Grafana serves HTTPS with the broker's certificate (same CA, same address). */
+function grafanaHttps(spec: StackSpec): Record<string, string> {
+  if (!spec.tls) return {};
+  return {
+    GF_SERVER_PROTOCOL: 'https',
+    GF_SERVER_CERT_FILE: `${GRAFANA_TLS_DIRECTORY}/server.pem`,
+    GF_SERVER_CERT_KEY: `${GRAFANA_TLS_DIRECTORY}/server.key`,
+  };
+}
+
 function databaseService(spec: StackSpec): Record<string, unknown> {
   const base = { restart: 'unless-stopped', logging: LOGGING };
   switch (spec.database) {
@@ -191,7 +213,7 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
         ...published(spec.ports.amqps, 5671),
         ...published(spec.ports.mqtt, 1883),
         ...published(spec.ports.mqtts, 8883),
-        ...published(spec.ports.rabbitmqManagement, 15672),
+        ...publishedOnLoopback(spec.ports.rabbitmqManagement, 15672),
       ],
       // The CLI boots an Erlang VM per check: seconds on a busy small VM, so a longer timeout.
       healthcheck: healthcheck(['CMD', 'rabbitmq-diagnostics', '-q', 'ping'], '60s'),
@@ -237,6 +259,7 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
         GF_ANALYTICS_REPORTING_ENABLED: 'false',
         GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
         GF_PLUGINS_PREINSTALL_DISABLED: 'true',
+        ...grafanaHttps(spec),
         // Expanded by Grafana inside the datasource provisioning file: its read-only role's
         // password where the database has one, else (InfluxDB) the database's admin password.
         ...(hasDatabaseSetup(spec)
@@ -247,12 +270,14 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
         `${spec.dataPath}/grafana:/var/lib/grafana`,
         './grafana/provisioning:/etc/grafana/provisioning:ro',
         `./grafana/dashboards:${GRAFANA_DASHBOARDS_PATH}:ro`,
+        ...(spec.tls ? [`./grafana/tls:${GRAFANA_TLS_DIRECTORY}:ro`] : []),
       ],
       ports: published(spec.ports.grafana, 3000),
       depends_on: databaseDependency(spec),
       healthcheck: healthcheck([
         'CMD-SHELL',
-        'wget -q -O /dev/null http://127.0.0.1:3000/api/health || exit 1',
+        // The certificate names the platform's address, not 127.0.0.1.
+        `wget -q -O /dev/null ${spec.tls ? '--no-check-certificate https' : 'http'}://127.0.0.1:3000/api/health || exit 1`,
       ]),
     },
   };

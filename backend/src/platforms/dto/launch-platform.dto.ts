@@ -134,7 +134,10 @@ export class LaunchPlatformInput {
   @Max(2000)
   dataVolumeGb?: number;
 
-  @ApiPropertyOptional({ default: false, description: 'TLS listeners (AMQPS 5671, MQTTS 8883)' })
+  @ApiPropertyOptional({
+    default: true,
+    description: 'TLS listeners (AMQPS 5671, MQTTS 8883) and HTTPS Grafana; false for plain ports',
+  })
   @IsOptional()
   @IsBoolean()
   tls?: boolean;

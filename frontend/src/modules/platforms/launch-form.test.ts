@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { defaultLaunchForm, toLaunchInput } from './launch-form';
+import { defaultLaunchForm, plainPortsWarning, toLaunchInput } from './launch-form';
+
+describe('the launch form', () => {
+  it('starts with TLS for devices on, and warns only once it is turned off', () => {
+    const form = defaultLaunchForm();
+    expect(form.tls).toBe(true);
+    expect(toLaunchInput({ ...form, credentialId: 'c1' }).tls).toBe(true);
+    expect(plainPortsWarning(form.tls)).toBeNull();
+    expect(plainPortsWarning(false)).toMatch(/plain text/);
+  });
+});
 
 describe('toLaunchInput', () => {
   it('sends an ssh-host launch with its ports and no space or volume size', () => {
     const form = {
       ...defaultLaunchForm(),
+      tls: false,
       name: ' greenhouse ',
       credentialId: 'c1',
       spaceId: 'left-over',

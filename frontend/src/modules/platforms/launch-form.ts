@@ -110,6 +110,14 @@ export function portFields(tls: boolean): { key: PortKey; label: string; placeho
   }));
 }
 
+/** Shown next to the TLS switch while it is off. */
+export function plainPortsWarning(tls: boolean): string | null {
+  return tls
+    ? null
+    : 'Without TLS, device passwords and readings cross the network in plain text and Grafana ' +
+        'is served over plain HTTP. Turn TLS off only on a network you trust.';
+}
+
 export function needsSpace(target: Target): boolean {
   return target === 'aws' || target === 'openstack';
 }
@@ -127,7 +135,8 @@ export function defaultLaunchForm(): LaunchForm {
     spaceId: undefined,
     database: 'postgres',
     dataVolumeGb: 20,
-    tls: false,
+    // On unless the user turns it off: devices send their passwords over these ports.
+    tls: true,
     deviceUsers: 'device-1',
     ports: {},
     options: {},
