@@ -137,7 +137,6 @@ export class PlatformsService {
     const packages = input.processor?.packages ?? {};
     const warnings = await this.npm.check(packages);
     // Devices send passwords: plain listeners only when the user turns TLS off.
-    // Devices send passwords: plain listeners only when the user turns TLS off.
     const tls = input.tls ?? true;
     const deviceUsers = [...new Set(input.deviceUsers ?? ['device-1'])];
     const id = randomUUID();
