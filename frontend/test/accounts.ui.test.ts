@@ -13,6 +13,12 @@ describe('accounts and credentials in a real browser', () => {
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     consoleProblems = watchConsole(page);
+    // Chromium logs CSP violations too; this also names the directive and what was blocked.
+    await page.addInitScript(() =>
+      document.addEventListener('securitypolicyviolation', (event) =>
+        console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`),
+      ),
+    );
   });
   afterAll(async () => {
     await browser?.close();
@@ -20,7 +26,12 @@ describe('accounts and credentials in a real browser', () => {
   });
 
   it('registers, adds an SSH host, keeps the session across a reload, deletes it and signs out', async () => {
-    await page.goto(`${app.baseUrl}/credentials`);
+    const first = await page.goto(`${app.baseUrl}/credentials`);
+    const headers = first!.headers();
+    expect(headers['content-security-policy']).toContain("script-src 'self';");
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['x-frame-options']).toBe('DENY');
     await page.waitForURL(/\/login\?redirect=/);
     await page.getByTestId('health').filter({ hasText: 'API ok' }).waitFor();
     await screenshot(page, '01-login');
@@ -39,6 +50,23 @@ describe('accounts and credentials in a real browser', () => {
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL(/\/platforms$/);
     await page.getByText('No platforms yet').waitFor();
+
+    // The refresh token is an httpOnly cookie for the auth routes: no page script can read it.
+    const [refreshCookie, ...otherCookies] = await page.context().cookies();
+    expect(otherCookies).toEqual([]);
+    expect(refreshCookie).toMatchObject({
+      name: 'fieldstation_refresh',
+      path: '/api/v1/auth',
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: false,
+    });
+    const pageStorage = await page.evaluate(() => ({
+      cookies: document.cookie,
+      local: JSON.stringify(localStorage),
+      session: JSON.stringify(sessionStorage),
+    }));
+    expect(pageStorage).toEqual({ cookies: '', local: '{}', session: '{}' });
     await page.getByRole('link', { name: 'Credentials' }).click();
     await page.getByText('No credentials yet').waitFor();
 
@@ -86,6 +114,7 @@ describe('accounts and credentials in a real browser', () => {
 
     await page.getByRole('button', { name: 'Sign out' }).first().click();
     await page.waitForURL(/\/login$/);
+    await expect(page.context().cookies()).resolves.toEqual([]);
     await page.goto(`${app.baseUrl}/credentials`);
     await page.waitForURL(/\/login\?redirect=/);
 

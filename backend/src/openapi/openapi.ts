@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { REFRESH_COOKIE } from '../auth/refresh-cookie';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -7,6 +8,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription('Own your IoT platform: credentials, spaces, platforms and deployments.')
     .setVersion('1')
     .addBearerAuth()
+    .addCookieAuth(
+      REFRESH_COOKIE,
+      { type: 'apiKey', in: 'cookie', name: REFRESH_COOKIE },
+      REFRESH_COOKIE,
+    )
     .build();
   return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,

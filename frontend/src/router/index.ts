@@ -25,7 +25,7 @@ export const router = createRouter({
   ],
 });
 
-// Pages need a session; after a reload the stored refresh token restores it before rendering.
+// Pages need a session; after a reload the refresh cookie restores it before rendering.
 router.beforeEach(async (to) => {
   if (to.meta.public) return true;
   const auth = useAuthStore();

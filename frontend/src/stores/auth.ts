@@ -3,11 +3,10 @@ import { computed, ref } from 'vue';
 import { api, useAuthHandlers, type Schemas } from '../api/client';
 import { unwrap } from '../api/errors';
 
-const REFRESH_KEY = 'fieldstation.refreshToken';
-
 /**
- * The signed-in user and their tokens. The access token lives in memory only; the refresh
- * token is kept in localStorage so a reload keeps the session (it rotates on every use).
+ * The signed-in user and their access token, in memory only. The refresh token never reaches
+ * page scripts: the API keeps it in an httpOnly cookie sent only to /api/v1/auth, so after a
+ * reload `refresh()` restores the session from that cookie.
  */
 export const useAuthStore = defineStore('auth', () => {
   const user = ref<Schemas['UserDto']>();
@@ -19,13 +18,11 @@ export const useAuthStore = defineStore('auth', () => {
   function accept(tokens: Schemas['TokensDto']): void {
     user.value = tokens.user;
     accessToken.value = tokens.accessToken;
-    localStorage.setItem(REFRESH_KEY, tokens.refreshToken);
   }
 
   function forget(): void {
     user.value = undefined;
     accessToken.value = undefined;
-    localStorage.removeItem(REFRESH_KEY);
   }
 
   async function login(email: string, password: string): Promise<void> {
@@ -40,9 +37,7 @@ export const useAuthStore = defineStore('auth', () => {
   /** One refresh at a time: parallel 401s wait for the same rotation. */
   function refresh(): Promise<boolean> {
     refreshing ??= (async () => {
-      const refreshToken = localStorage.getItem(REFRESH_KEY);
-      if (!refreshToken) return false;
-      const result = await api.POST('/api/v1/auth/refresh', { body: { refreshToken } });
+      const result = await api.POST('/api/v1/auth/refresh', { body: {} });
       if (!result.data) {
         forget();
         return false;
@@ -54,9 +49,8 @@ export const useAuthStore = defineStore('auth', () => {
   }
 
   async function logout(): Promise<void> {
-    const refreshToken = localStorage.getItem(REFRESH_KEY);
     forget();
-    if (refreshToken) await api.POST('/api/v1/auth/logout', { body: { refreshToken } });
+    await api.POST('/api/v1/auth/logout', { body: {} });
   }
 
   useAuthHandlers({ accessToken: () => accessToken.value, refresh });
