@@ -116,7 +116,8 @@ describe('Restore uploads', () => {
     });
     const launched = await api.post<{ platform: { id: string }; deploymentId: string }>(
       '/platforms',
-      { name, target: 'ssh-host', credentialId: credential.body.id },
+      // No TLS: the launch never got to issuing certificates, which a TLS restore would need.
+      { name, target: 'ssh-host', credentialId: credential.body.id, tls: false },
     );
     expect((await finished(api, launched.body.deploymentId)).status).toBe('failed');
     const id = launched.body.platform.id;

@@ -43,10 +43,11 @@ export interface WaitOptions {
 /** Rejects with the signal's reason as soon as it aborts, whatever `work` is waiting for. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
   return new Promise<T>((resolve, reject) => {
     const abort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', abort, { once: true });
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+    // Always handled: `work` settling after the abort must not be an unhandled rejection.
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
   });
 }
@@ -147,6 +148,7 @@ export class SshClient {
     readyTimeoutMs = 15_000,
     signal?: AbortSignal,
   ): Promise<SshSession> {
+    signal?.throwIfAborted();
     let presented: HostKey | undefined;
     const ssh = new NodeSSH();
     try {
