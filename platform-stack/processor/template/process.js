@@ -25,8 +25,10 @@
  * `ctx.log(message, fields)` writes a structured line to the processor's log.
  *
  * npm packages: list them in package.json next to this file; they are installed into the image.
- * The script runs in a worker thread of the processor: it may use Node's built-in modules, but it
- * should not keep state it cannot lose (the worker is replaced after a timeout or a reload).
+ * The script runs in a sandbox, a separate process with an empty environment: it may use Node's
+ * built-in modules and read files in its own folder, but it cannot read other files, start
+ * processes or open network connections (those calls throw, and the reading is dead-lettered).
+ * It should not keep state it cannot lose (its thread is replaced after a timeout or a reload).
  */
 
 // Example: the sensor reports a raw ADC value; convert it to degrees Celsius and drop outliers.

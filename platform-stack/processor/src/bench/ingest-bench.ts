@@ -498,7 +498,10 @@ async function processorScenario(
       'the processor to start',
       mode === 'drain' ? 5 : 100,
     );
-    const cpuAtStart = processCpuMicros(child.pid) ?? 0;
+    // The processor and its script host (the child process that runs the user's script).
+    const processorCpu = () =>
+      (child.pid === undefined ? undefined : processTreeCpuMicros(child.pid)) ?? 0;
+    const cpuAtStart = processorCpu();
     const publication = mode === 'live' ? await publishReadings(amqpUrl, expected) : undefined;
     const startedAt = publication?.startedAt ?? consumingSince;
     let last: ProcessorStatus | undefined;
@@ -512,11 +515,7 @@ async function processorScenario(
       20,
     );
     const finishedAt = Date.now();
-    const cpu = services.perReading(
-      expected,
-      (processCpuMicros(child.pid) ?? 0) - cpuAtStart,
-      publication,
-    );
+    const cpu = services.perReading(expected, processorCpu() - cpuAtStart, publication);
     return {
       key,
       mode,

@@ -143,7 +143,9 @@ export class ScriptSandbox {
         '--experimental-permission',
         ...readablePaths(hostFile, hostOptions.scriptPath).map((p) => `--allow-fs-read=${p}`),
         '--allow-worker',
+        // Known and documented above; stderr stays for the script's own problems.
         '--disable-warning=ExperimentalWarning',
+        '--disable-warning=SecurityWarning',
       ],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
