@@ -11,6 +11,7 @@ import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import type { AuthContext } from './auth.types';
 import type { ChangePasswordDto, LoginDto, RegisterDto } from './dto/auth.dto';
+import { rateLimitAddress } from './client-address';
 import { assertStrongPassword } from './password-policy';
 import type { Backoff, RateLimit } from './rate-limiter';
 import { RateLimiter } from './rate-limiter';
@@ -25,9 +26,9 @@ export const AUTH_RATE_LIMITS = {
 } satisfies Record<string, RateLimit>;
 
 /**
- * Password guesses per account and client address: 5 free, then 30 s, 60 s, … up to an hour
- * between tries. Keyed by address so that a stranger guessing cannot lock the owner out (a
- * per-account lockout would let anyone who knows an email do that).
+ * Password guesses per account and client address (an IPv6 client's /64): 5 free, then 30 s,
+ * 60 s, … up to an hour between tries. Keyed by address so that a stranger guessing cannot lock
+ * the owner out (a per-account lockout would let anyone who knows an email do that).
  */
 export const PASSWORD_BACKOFF: Backoff = {
   freeFailures: 5,
@@ -59,7 +60,8 @@ export class AuthService {
   }
 
   async register(input: RegisterDto, origin: RequestOrigin): Promise<User> {
-    await this.limiter.consume(`register:ip:${origin.ip}`, AUTH_RATE_LIMITS.registerPerIp);
+    const address = rateLimitAddress(origin.ip);
+    await this.limiter.consume(`register:ip:${address}`, AUTH_RATE_LIMITS.registerPerIp);
     assertStrongPassword(input.password);
     if (await this.users.findByEmail(input.email)) throw emailTaken();
     try {
@@ -74,7 +76,8 @@ export class AuthService {
   }
 
   async login(input: LoginDto, origin: RequestOrigin) {
-    await this.limiter.consume(`login:ip:${origin.ip}`, AUTH_RATE_LIMITS.loginPerIp);
+    const address = rateLimitAddress(origin.ip);
+    await this.limiter.consume(`login:ip:${address}`, AUTH_RATE_LIMITS.loginPerIp);
     const email = this.users.normalizeEmail(input.email);
     const user = await this.users.findByEmail(email);
     const dataKey = await this.verifyPassword(user ?? `email:${email}`, input.password, origin);
@@ -175,7 +178,7 @@ export class AuthService {
     origin: RequestOrigin,
   ): Promise<DataKey | undefined> {
     const accountKey = typeof account === 'string' ? account : `user:${account.id}`;
-    const key = `password:${accountKey}:${origin.ip ?? 'unknown'}`;
+    const key = `password:${accountKey}:${rateLimitAddress(origin.ip)}`;
     await this.limiter.attempt(key, PASSWORD_BACKOFF);
     if (typeof account === 'string') {
       await this.hasher.verify(password, await this.decoyHash);
