@@ -6,7 +6,7 @@ import type { DeploymentRun } from './deployment-runner';
  * Ansible progress as deployment log lines: task starts and results (ok/changed/failed…),
  * retries and warnings; the per-host summary closes the run.
  */
-export function ansibleLogger(run: DeploymentRun): (entry: AnsibleLogEntry) => void {
+export function ansibleLogger(run: Pick<DeploymentRun, 'log'>): (entry: AnsibleLogEntry) => void {
   return (entry) => {
     switch (entry.kind) {
       case 'task-start':
@@ -49,7 +49,7 @@ export function ansibleLogger(run: DeploymentRun): (entry: AnsibleLogEntry) => v
 }
 
 /** Terraform's JSON events as deployment log lines (resource and action kept as data). */
-export function infraLogger(run: DeploymentRun): (entry: InfraLogEntry) => void {
+export function infraLogger(run: Pick<DeploymentRun, 'log'>): (entry: InfraLogEntry) => void {
   return (entry) => {
     if (entry.level === 'debug') return;
     void run.log({

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { WaitingError, type Job } from 'bullmq';
 import type { DataKey } from '../crypto/data-key';
 import { DeploymentGrants, GrantUnavailableError } from '../grants/deployment-grants.service';
+import type { DeploymentJobData } from '../jobs/job-names';
 import { WorkerShutdown } from '../jobs/worker-shutdown';
 import type { Deployment } from './deployment.entity';
 import { DeploymentEvents } from './deployment-events';
@@ -59,11 +60,11 @@ export class DeploymentRunner {
   ) {}
 
   async run(
-    job: Job,
+    job: Job<DeploymentJobData>,
     work: (run: DeploymentRun) => Promise<void>,
     onFailure: (deployment: Deployment, error: Error) => Promise<void>,
   ): Promise<void> {
-    const deploymentId = (job.data as { deploymentId: string }).deploymentId;
+    const { deploymentId } = job.data;
     const deployment = await this.deployments.getById(deploymentId);
     if (this.deployments.isFinished(deployment)) return;
 
@@ -112,7 +113,7 @@ export class DeploymentRunner {
   }
 
   private createRun(
-    job: Job,
+    job: Job<DeploymentJobData>,
     deployment: Deployment,
     dataKey: DataKey,
     cancelled: AbortSignal,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '../auth/auth.types';
 import { DeploymentGrants } from '../grants/deployment-grants.service';
+import type { DeploymentJobName } from '../jobs/job-names';
 import { JobQueue } from '../jobs/job-queue.service';
 import type { DeploymentAction } from './deployment.entity';
 import { DeploymentsService, type DeploymentTarget } from './deployments.service';
@@ -27,7 +28,7 @@ export class DeploymentStarter {
     auth: AuthContext,
     target: DeploymentTarget,
     action: DeploymentAction,
-    jobName: string,
+    jobName: DeploymentJobName,
     /** Runs before the job is queued, e.g. to store an upload the job will read. */
     prepare?: (deploymentId: string) => Promise<void>,
   ): Promise<string> {

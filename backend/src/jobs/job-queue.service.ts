@@ -1,6 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { JobName, ScheduledJobName } from './job-names';
 import { QueueName, type JobRequest } from './job.types';
 import { RedisConnection } from './redis-connection';
 
@@ -27,13 +28,13 @@ export class JobQueue implements OnModuleDestroy {
     });
   }
 
-  async queue(request: JobRequest): Promise<string> {
+  async queue<Name extends JobName>(request: JobRequest<Name>): Promise<string> {
     const job = await this.deployments.add(request.name, request.data, { jobId: request.jobId });
     return job.id!;
   }
 
   /** A job queued every `everyMs`; one schedule per name however many processes start. */
-  async schedule(name: string, everyMs: number): Promise<void> {
+  async schedule(name: ScheduledJobName, everyMs: number): Promise<void> {
     await this.deployments.upsertJobScheduler(name, { every: everyMs }, { name, data: {} });
   }
 

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { JOB_HANDLER } from './job-handler.decorator';
+import { ALL_JOB_NAMES, type JobName } from './job-names';
 import { QueueName } from './job.types';
 import { RedisConnection } from './redis-connection';
 import { WorkerShutdown } from './worker-shutdown';
@@ -10,7 +11,7 @@ type Handler = (data: unknown, job: Job) => Promise<unknown>;
 
 /**
  * The consumer side, started only in the `all` and `worker` roles. Handlers are methods marked
- * with `@OnJob(name)`; two handlers for one name stop start-up.
+ * with `@OnJob(name)`; start-up stops unless every job name has exactly one handler.
  */
 @Injectable()
 export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,6 +29,7 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
 
   onApplicationBootstrap(): void {
     this.discoverHandlers();
+    assertEveryJobHandled(this.handlers.keys());
     this.worker = new Worker(QueueName.Deployments, (job) => this.dispatch(job), {
       connection: this.connection.options(),
       prefix: this.connection.prefix,
@@ -56,7 +58,7 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const fn = instance[method];
         if (typeof fn !== 'function') continue;
-        const name = this.reflector.get<string | undefined>(JOB_HANDLER, fn as Handler);
+        const name = this.reflector.get<JobName | undefined>(JOB_HANDLER, fn as Handler);
         if (!name) continue;
         if (this.handlers.has(name)) throw new Error(`Two handlers for job "${name}"`);
         this.handlers.set(name, (fn as Handler).bind(instance));
@@ -68,5 +70,20 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
     // Running jobs stop their step and return to the queue; close() waits for them to do so.
     this.shutdown.begin();
     await this.worker?.close();
+  }
+}
+
+/** Throws naming the job names without a handler, so a missing one stops start-up, not a job. */
+export function assertEveryJobHandled(
+  handled: Iterable<string>,
+  names: readonly JobName[] = ALL_JOB_NAMES,
+): void {
+  const known = new Set(handled);
+  const missing = names.filter((name) => !known.has(name));
+  if (missing.length > 0) {
+    throw new Error(
+      `No handler for job ${missing.map((name) => `"${name}"`).join(', ')}: ` +
+        'add an @OnJob method for it to a provider the worker loads',
+    );
   }
 }

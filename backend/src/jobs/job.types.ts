@@ -1,12 +1,14 @@
+import type { JobName, JobPayloads } from './job-names';
+
 /** The queues Fieldstation uses. Payloads carry ids only: never a secret (DESIGN §4). */
 export enum QueueName {
   Deployments = 'deployments',
 }
 
-/** A queued job: a name and a small, id-only payload. Each domain adds its job names. */
-export interface JobRequest<Name extends string = string, Data = Record<string, string>> {
+/** A queued job: one of the names in `job-names.ts` and that name's payload. */
+export interface JobRequest<Name extends JobName = JobName> {
   name: Name;
-  data: Data;
+  data: JobPayloads[Name];
   /** Deterministic ids make a repeated request a no-op instead of a duplicate job. */
   jobId?: string;
 }

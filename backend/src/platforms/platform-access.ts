@@ -8,7 +8,7 @@ import {
 import { ApiError } from '../common/api-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { CredentialsService } from '../credentials/credentials.service';
+import { CredentialsService, type ResolvedCredential } from '../credentials/credentials.service';
 import type { DataKey } from '../crypto/data-key';
 import { SSH_USER } from '../infra';
 import type { SshTarget } from '../provision/ssh-client';
@@ -18,7 +18,9 @@ import type { Platform } from './platform.entity';
 
 /**
  * Turns a stored platform into what the provisioning code needs: the SSH target (with the
- * pinned host key) and the stack specification (with its secrets opened by the data key).
+ * pinned host key) and the stack specification (with its secrets opened). Secrets are opened
+ * through a {@link PlatformKeyring}, made once per job run (from its grant) or per request
+ * (from the session), so no call below it takes the data key.
  */
 @Injectable()
 export class PlatformAccess {
@@ -28,16 +30,36 @@ export class PlatformAccess {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async sshTarget(platform: Platform, dataKey: DataKey): Promise<SshTarget> {
+  /** What `dataKey` opens for the user's platforms, for one job run or one request. */
+  open(dataKey: DataKey): PlatformKeyring {
+    return new PlatformKeyring(this.credentials, this.users, this.config, dataKey);
+  }
+}
+
+/** A data key opened for platform work: the platforms' secrets, credentials and SSH keys. */
+export class PlatformKeyring {
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly users: UsersService,
+    private readonly config: AppConfig,
+    private readonly dataKey: DataKey,
+  ) {}
+
+  secrets(platform: Pick<Platform, 'id' | 'secrets' | 'deviceUsers'>): PlatformSecrets {
+    return new PlatformSecrets(platform, this.dataKey);
+  }
+
+  /** The platform's cloud or SSH-host credential, its secret fields opened. */
+  credential(platform: Pick<Platform, 'userId' | 'credentialId'>): Promise<ResolvedCredential> {
+    return this.credentials.resolve(platform.userId, platform.credentialId, this.dataKey);
+  }
+
+  async sshTarget(platform: Platform): Promise<SshTarget> {
     const user = await this.users.findById(platform.userId);
     if (!user) throw new Error(`User of platform ${platform.id} is gone`);
-    const generatedKey = () => this.users.sshPrivateKey(user, dataKey);
+    const generatedKey = () => this.users.sshPrivateKey(user, this.dataKey);
     if (platform.target === 'ssh-host') {
-      const credential = await this.credentials.resolve(
-        platform.userId,
-        platform.credentialId,
-        dataKey,
-      );
+      const credential = await this.credential(platform);
       return {
         host: String(credential.fields.host),
         port: Number(credential.fields.port ?? 22),
@@ -62,8 +84,8 @@ export class PlatformAccess {
   }
 
   /** The host's own layout (data path, processor image) is applied by PlatformHost. */
-  stackSpec(platform: Platform, dataKey: DataKey): StackSpec {
-    const secrets = new PlatformSecrets(platform, dataKey);
+  stackSpec(platform: Platform): StackSpec {
+    const secrets = this.secrets(platform);
     const tls = platform.tls
       ? {
           caCertificatePem: platform.caCertificatePem!,
@@ -89,7 +111,6 @@ export class PlatformAccess {
    */
   async issueTls(
     platform: Platform,
-    dataKey: DataKey,
   ): Promise<Pick<Platform, 'secrets' | 'caCertificatePem'> | null> {
     if (!platform.tls || platform.secrets[TLS_FIELDS.serverPrivateKey]) return null;
     const ca = await createCertificateAuthority(platform.name);
@@ -98,7 +119,7 @@ export class PlatformAccess {
       caCertificatePem: ca.certificatePem,
       secrets: {
         ...platform.secrets,
-        ...sealSecrets(dataKey, platform.id, {
+        ...sealSecrets(this.dataKey, platform.id, {
           [TLS_FIELDS.caPrivateKey]: ca.privateKeyPem,
           [TLS_FIELDS.serverCertificate]: server.certificatePem,
           [TLS_FIELDS.serverPrivateKey]: server.privateKeyPem,

@@ -4,13 +4,13 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { SessionsService } from '../auth/sessions.service';
 import { JobQueue } from '../jobs/job-queue.service';
 import { OnJob } from '../jobs/job-handler.decorator';
+import { JobName } from '../jobs/job-names';
 import { PlatformHost, type PlatformHostStatus } from '../provision/platform-host';
 import { PlatformAccess } from './platform-access';
 import { brokerPorts, probeTcp } from './port-probe';
+import { PlatformRecords } from './platform-records';
 import type { Platform, PlatformHealth } from './platform.entity';
-import { PlatformsService } from './platforms.service';
 
-const HEALTH_JOB = 'platforms.health-check';
 const EVERY_MS = 60_000;
 const PROBE_TIMEOUT_MS = 5000;
 /** More readings than this waiting in the queue means the processor is falling behind. */
@@ -27,7 +27,7 @@ export class PlatformHealthChecks implements OnApplicationBootstrap {
   private readonly logger = new Logger(PlatformHealthChecks.name);
 
   constructor(
-    private readonly platforms: PlatformsService,
+    private readonly platforms: PlatformRecords,
     private readonly jobs: JobQueue,
     private readonly sessions: SessionsService,
     private readonly access: PlatformAccess,
@@ -35,12 +35,12 @@ export class PlatformHealthChecks implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.jobs.schedule(HEALTH_JOB, EVERY_MS);
+    await this.jobs.schedule(JobName.PlatformsHealthCheck, EVERY_MS);
   }
 
-  @OnJob(HEALTH_JOB)
+  @OnJob(JobName.PlatformsHealthCheck)
   async checkAll(): Promise<void> {
-    for (const platform of await this.platforms.runningPlatforms()) {
+    for (const platform of await this.platforms.running()) {
       const outside = await checkPlatform(platform);
       const health =
         outside.status === 'unreachable' ? outside : await this.checkOnHost(platform, outside);
@@ -57,7 +57,7 @@ export class PlatformHealthChecks implements OnApplicationBootstrap {
     try {
       const status = await this.host.status({
         platformId: platform.id,
-        target: await this.access.sshTarget(platform, dataKey),
+        target: await this.access.open(dataKey).sshTarget(platform),
       });
       return judgeHostStatus(status, outside);
     } catch (error) {

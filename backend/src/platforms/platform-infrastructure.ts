@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { schemaFailed } from '../common/validation.pipe';
 import { cloudCredentialsOf } from '../credentials/cloud-credentials';
 import { CredentialsService } from '../credentials/credentials.service';
-import type { DataKey } from '../crypto/data-key';
 import {
   awsPlatformInputSchema,
   CloudStacks,
@@ -16,6 +15,7 @@ import {
 } from '../infra';
 import { SpacesService } from '../spaces/spaces.service';
 import { UsersService } from '../users/users.service';
+import type { PlatformKeyring } from './platform-access';
 import type { Platform } from './platform.entity';
 
 /** The cloud half of a platform: its VM, volume and address, through Terraform (DESIGN §6). */
@@ -35,12 +35,12 @@ export class PlatformInfrastructure {
 
   async apply(
     platform: Platform,
-    dataKey: DataKey,
+    keyring: PlatformKeyring,
     onEvent: InfraLogSink,
     signal: AbortSignal,
   ): Promise<PlatformOutputs> {
     const raw = await this.stacks.apply({
-      ...(await this.run(platform, dataKey, onEvent)),
+      ...(await this.run(platform, keyring, onEvent)),
       signal,
     });
     return readOutputs(raw, PLATFORM_OUTPUTS);
@@ -48,19 +48,15 @@ export class PlatformInfrastructure {
 
   async destroy(
     platform: Platform,
-    dataKey: DataKey,
+    keyring: PlatformKeyring,
     onEvent: InfraLogSink,
     signal: AbortSignal,
   ): Promise<void> {
-    await this.stacks.destroy({ ...(await this.run(platform, dataKey, onEvent)), signal });
+    await this.stacks.destroy({ ...(await this.run(platform, keyring, onEvent)), signal });
   }
 
-  private async run(platform: Platform, dataKey: DataKey, onEvent: InfraLogSink) {
-    const credential = await this.credentials.resolve(
-      platform.userId,
-      platform.credentialId,
-      dataKey,
-    );
+  private async run(platform: Platform, keyring: PlatformKeyring, onEvent: InfraLogSink) {
+    const credential = await keyring.credential(platform);
     return {
       userId: platform.userId,
       request: await this.request(platform),

@@ -8,15 +8,16 @@ import { DeploymentRunner, type DeploymentRun } from '../deployments/deployment-
 import { dataDevicePath } from '../infra';
 import type { Deployment } from '../deployments/deployment.entity';
 import { OnJob } from '../jobs/job-handler.decorator';
+import { JobName, type DeploymentJobData } from '../jobs/job-names';
 import { PlatformHost } from '../provision/platform-host';
 import { SshClient } from '../provision/ssh-client';
-import { removeRestoreUpload, restoreUploadPath } from './platform-uploads';
-import { PlatformAccess } from './platform-access';
+import { PlatformAccess, type PlatformKeyring } from './platform-access';
 import { PlatformInfrastructure } from './platform-infrastructure';
 import { isStep, type PlatformStep } from './platform-lifecycle';
+import { PlatformRecords } from './platform-records';
+import { RestoreUploads } from './platform-uploads';
 import { brokerPorts, probeTcp } from './port-probe';
 import type { Platform } from './platform.entity';
-import { PLATFORM_JOBS, PlatformsService } from './platforms.service';
 
 const MINUTE = 60_000;
 const STEP_TIMEOUT_MS: Record<PlatformStep | 'dump' | 'restore', number> = {
@@ -29,6 +30,10 @@ const STEP_TIMEOUT_MS: Record<PlatformStep | 'dump' | 'restore', number> = {
   dump: 30 * MINUTE,
   restore: 60 * MINUTE,
 };
+/** A deployment run of a platform job: the grant's data key is opened once, as a keyring. */
+type PlatformRun = Omit<DeploymentRun, 'dataKey'> & { keyring: PlatformKeyring };
+type PlatformJob = Job<DeploymentJobData>;
+
 const LAUNCH_STEPS: PlatformStep[] = [
   'provisioning_infra',
   'waiting_for_host',
@@ -45,17 +50,31 @@ const LAUNCH_STEPS: PlatformStep[] = [
 export class PlatformJobs {
   constructor(
     private readonly runner: DeploymentRunner,
-    private readonly platforms: PlatformsService,
+    private readonly platforms: PlatformRecords,
     private readonly access: PlatformAccess,
+    private readonly uploads: RestoreUploads,
     private readonly infrastructure: PlatformInfrastructure,
     private readonly host: PlatformHost,
     private readonly ssh: SshClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  @OnJob(PLATFORM_JOBS.launch)
-  async launch(_data: unknown, job: Job): Promise<void> {
-    await this.runner.run(
+  /** Runs a platform deployment with the grant's data key opened once for the whole run. */
+  private run(
+    job: PlatformJob,
+    work: (run: PlatformRun) => Promise<void>,
+    onFailure: (deployment: Deployment) => Promise<void> = async () => undefined,
+  ): Promise<void> {
+    return this.runner.run(
+      job,
+      ({ dataKey, ...run }) => work({ ...run, keyring: this.access.open(dataKey) }),
+      onFailure,
+    );
+  }
+
+  @OnJob(JobName.PlatformLaunch)
+  async launch(_data: DeploymentJobData, job: PlatformJob): Promise<void> {
+    await this.run(
       job,
       async (run) => {
         const platform = await this.platforms.getById(run.deployment.targetId);
@@ -71,9 +90,9 @@ export class PlatformJobs {
     );
   }
 
-  @OnJob(PLATFORM_JOBS.destroy)
-  async destroy(_data: unknown, job: Job): Promise<void> {
-    await this.runner.run(
+  @OnJob(JobName.PlatformDestroy)
+  async destroy(_data: DeploymentJobData, job: PlatformJob): Promise<void> {
+    await this.run(
       job,
       async (run) => {
         const platform = await this.platforms.moveTo(run.deployment.targetId, 'destroying');
@@ -86,7 +105,7 @@ export class PlatformJobs {
               removeData: platform.removeDataOnDestroy,
             });
           } else {
-            await this.infrastructure.destroy(platform, run.dataKey, infraLogger(run), signal);
+            await this.infrastructure.destroy(platform, run.keyring, infraLogger(run), signal);
           }
         });
         await this.platforms.moveTo(platform.id, 'destroyed');
@@ -95,16 +114,16 @@ export class PlatformJobs {
     );
   }
 
-  @OnJob(PLATFORM_JOBS.updateProcessor)
-  async updateProcessor(_data: unknown, job: Job): Promise<void> {
-    await this.runner.run(
+  @OnJob(JobName.PlatformUpdateProcessor)
+  async updateProcessor(_data: DeploymentJobData, job: PlatformJob): Promise<void> {
+    await this.run(
       job,
       async (run) => {
         const platform = await this.platforms.moveTo(run.deployment.targetId, 'updating');
         await run.step('updating', STEP_TIMEOUT_MS.updating, async (signal) =>
           this.host.updateProcessor({
             ...(await this.operation(run, platform, signal)),
-            spec: this.access.stackSpec(platform, run.dataKey),
+            spec: run.keyring.stackSpec(platform),
           }),
         );
         await this.platforms.moveTo(platform.id, 'running');
@@ -113,43 +132,37 @@ export class PlatformJobs {
     );
   }
 
-  @OnJob(PLATFORM_JOBS.dump)
-  async dump(_data: unknown, job: Job): Promise<void> {
-    await this.runner.run(
-      job,
-      async (run) => {
-        const platform = await this.platforms.getById(run.deployment.targetId);
-        const { remotePath } = await run.step('dump', STEP_TIMEOUT_MS.dump, async (signal) =>
-          this.host.dump({
-            ...(await this.operation(run, platform, signal)),
-            database: platform.database,
-          }),
-        );
-        await this.platforms.save(platform.id, { dumpPath: remotePath, dumpCreatedAt: new Date() });
-        await run.log({ message: 'The dump is ready to download' });
-      },
-      async () => undefined,
-    );
+  @OnJob(JobName.PlatformDump)
+  async dump(_data: DeploymentJobData, job: PlatformJob): Promise<void> {
+    await this.run(job, async (run) => {
+      const platform = await this.platforms.getById(run.deployment.targetId);
+      const { remotePath } = await run.step('dump', STEP_TIMEOUT_MS.dump, async (signal) =>
+        this.host.dump({
+          ...(await this.operation(run, platform, signal)),
+          database: platform.database,
+        }),
+      );
+      await this.platforms.save(platform.id, { dumpPath: remotePath, dumpCreatedAt: new Date() });
+      await run.log({ message: 'The dump is ready to download' });
+    });
   }
 
-  @OnJob(PLATFORM_JOBS.restore)
-  async restore(_data: unknown, job: Job): Promise<void> {
-    await this.runner.run(
-      job,
-      async (run) => {
-        const platform = await this.platforms.getById(run.deployment.targetId);
-        await run.step('restore', STEP_TIMEOUT_MS.restore, async (signal) =>
+  @OnJob(JobName.PlatformRestore)
+  async restore(_data: DeploymentJobData, job: PlatformJob): Promise<void> {
+    await this.run(job, async (run) => {
+      const platform = await this.platforms.getById(run.deployment.targetId);
+      await run.step('restore', STEP_TIMEOUT_MS.restore, async (signal) =>
+        this.uploads.withUpload(run.deployment.userId, job.id!, async (dumpFile) =>
           this.host.restore({
             ...(await this.operation(run, platform, signal)),
-            spec: this.access.stackSpec(platform, run.dataKey),
-            dumpFile: restoreUploadPath(this.config.dataDir, run.deployment.userId, job.id!),
+            spec: run.keyring.stackSpec(platform),
+            dumpFile,
           }),
-        );
-      },
-      async () => undefined,
-    );
+        ),
+      );
+    });
     // Reached only once the deployment ended (a transient error rethrows for another attempt).
-    await removeRestoreUpload(this.config.dataDir, job.id!);
+    await this.uploads.removeFor(job.id!);
   }
 
   private remainingLaunchSteps(platform: Platform): PlatformStep[] {
@@ -166,13 +179,13 @@ export class PlatformJobs {
     return LAUNCH_STEPS.slice(LAUNCH_STEPS.indexOf(from));
   }
 
-  private async launchStep(step: PlatformStep, run: DeploymentRun, signal: AbortSignal) {
+  private async launchStep(step: PlatformStep, run: PlatformRun, signal: AbortSignal) {
     const platform = await this.platforms.getById(run.deployment.targetId);
     switch (step) {
       case 'provisioning_infra': {
         const outputs = await this.infrastructure.apply(
           platform,
-          run.dataKey,
+          run.keyring,
           infraLogger(run),
           signal,
         );
@@ -182,7 +195,7 @@ export class PlatformJobs {
         return;
       }
       case 'waiting_for_host': {
-        const target = await this.access.sshTarget(platform, run.dataKey);
+        const target = await run.keyring.sshTarget(platform);
         if (platform.target === 'ssh-host' && !platform.address) {
           await this.platforms.save(platform.id, { address: target.host });
         }
@@ -198,12 +211,12 @@ export class PlatformJobs {
         return;
       }
       case 'configuring': {
-        const tls = await this.access.issueTls(platform, run.dataKey);
+        const tls = await run.keyring.issueTls(platform);
         const configured = tls ? { ...platform, ...tls } : platform;
         if (tls) await this.platforms.save(platform.id, tls);
         await this.host.launch({
           ...(await this.operation(run, configured, signal)),
-          spec: this.access.stackSpec(configured, run.dataKey),
+          spec: run.keyring.stackSpec(configured),
           images: this.config.imageSupply,
           dataDevice: dataDevice(configured),
         });
@@ -226,10 +239,10 @@ export class PlatformJobs {
     }
   }
 
-  private async operation(run: DeploymentRun, platform: Platform, signal: AbortSignal) {
+  private async operation(run: PlatformRun, platform: Platform, signal: AbortSignal) {
     return {
       platformId: platform.id,
-      target: await this.access.sshTarget(platform, run.dataKey),
+      target: await run.keyring.sshTarget(platform),
       onEvent: ansibleLogger(run),
       signal,
     };

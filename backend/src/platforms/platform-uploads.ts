@@ -1,38 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { FILE_STORE, type FileStore } from '../files/file-store';
 
 const ID = /^[0-9a-f-]{36}$/;
 const STORED = '.restore';
 const RECEIVING = '.partial';
 
-/**
- * Where an uploaded restore file waits for its job: in the data dir, in its user's folder (so
- * the user's quota can be summed), named by the deployment (= job) id, mode 0600; the job
- * deletes it when the deployment ends. The worker must share the data dir with the API (true
- * for one machine; multi-node installs mount it).
- */
-export function restoreUploadPath(dataDir: string, userId: string, deploymentId: string): string {
-  if (!ID.test(userId) || !ID.test(deploymentId)) throw new Error('invalid upload id');
-  return join(dataDir, 'uploads', userId, `${deploymentId}${STORED}`);
+/** The user's upload folder in the file store: its files are summed for the quota. */
+function userFolder(userId: string): string {
+  if (!ID.test(userId)) throw new Error('invalid upload id');
+  return `uploads/${userId}`;
 }
 
-/** Deletes a deployment's upload, whichever user's folder holds it (the job knows only its id). */
-export async function removeRestoreUpload(dataDir: string, deploymentId: string): Promise<void> {
-  const users = await readdir(join(dataDir, 'uploads')).catch(() => [] as string[]);
-  await Promise.all(
-    users
-      .filter((userId) => ID.test(userId))
-      .map((userId) => rm(restoreUploadPath(dataDir, userId, deploymentId), { force: true })),
-  );
+/**
+ * Where an uploaded restore file waits for its job: in its user's folder, named by the
+ * deployment (= job) id; the job deletes it when the deployment ends.
+ */
+function restoreUploadKey(userId: string, deploymentId: string): string {
+  if (!ID.test(deploymentId)) throw new Error('invalid upload id');
+  return `${userFolder(userId)}/${deploymentId}${STORED}`;
 }
 
 const megabytes = (bytes: number) => `${Math.floor(bytes / (1024 * 1024))} MB`;
@@ -65,15 +56,19 @@ export interface ReceivedUpload {
 }
 
 /**
- * Receives restore uploads: streamed to disk (never buffered), cut off with 413 at the size
- * limit or at the user's quota, the partial file deleted on any failure or an aborted request.
+ * Restore uploads, kept in the file store: received streamed (never buffered), cut off with
+ * 413 at the size limit or at the user's quota, the partial file deleted on any failure or an
+ * aborted request; handed to the restore job; deleted when its deployment ends.
  */
 @Injectable()
 export class RestoreUploads {
   /** Bytes being received right now, per user (this process); counted against the quota. */
   private readonly receiving = new Map<string, number>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FILE_STORE) private readonly files: FileStore,
+  ) {}
 
   /** The largest upload for a platform: the setting, and never more than its data volume. */
   limitFor(dataVolumeGb: number): number {
@@ -82,7 +77,7 @@ export class RestoreUploads {
 
   /**
    * Answers 413 before reading anything when the declared length is already too much, then
-   * streams the body to a 0600 file in the user's upload folder.
+   * streams the body into the user's upload folder.
    */
   async receive(
     userId: string,
@@ -97,9 +92,7 @@ export class RestoreUploads {
       if (declaredBytes > limit) throw tooLarge(limit);
       if (stored + othersReceiving() + declaredBytes > quota) throw overQuota(quota);
     }
-    const folder = join(this.config.dataDir, 'uploads', userId);
-    await mkdir(folder, { recursive: true, mode: 0o700 });
-    const partial = join(folder, `${randomUUID()}${RECEIVING}`);
+    const partial = `${userFolder(userId)}/${randomUUID()}${RECEIVING}`;
     let bytes = 0;
     const count = (delta: number) => {
       const now = othersReceiving() + delta;
@@ -115,22 +108,21 @@ export class RestoreUploads {
         done(null, chunk);
       },
     });
-    // The request is piped, not part of the pipeline: a failure must not destroy its socket
-    // before the 413 is sent; the caller closes the connection after answering instead.
-    const written = pipeline(meter, createWriteStream(partial, { mode: 0o600 }));
+    // The request is piped, not part of the store's pipeline: a failure must not destroy its
+    // socket before the 413 is sent; the caller closes the connection after answering instead.
+    const written = this.files.put(partial, meter);
     const aborted = () => {
       if (!body.complete) meter.destroy(new Error('The upload was aborted'));
     };
     body.once('close', aborted);
     body.pipe(meter);
     try {
-      await written;
-      if ((await stat(partial)).size === 0) {
+      if ((await written) === 0) {
         throw new ApiError(HttpStatus.BAD_REQUEST, 'EMPTY_UPLOAD', 'The uploaded dump is empty');
       }
     } catch (error) {
       body.unpipe(meter);
-      await rm(partial, { force: true });
+      await this.files.remove(partial);
       throw error;
     } finally {
       body.off('close', aborted);
@@ -140,30 +132,41 @@ export class RestoreUploads {
     return {
       bytes,
       keepFor: async (deploymentId) => {
-        const path = restoreUploadPath(this.config.dataDir, userId, deploymentId);
-        await rename(partial, path);
-        kept = path;
+        const key = restoreUploadKey(userId, deploymentId);
+        await this.files.move(partial, key);
+        kept = key;
       },
       discard: async () => {
-        await rm(kept ?? partial, { force: true });
+        await this.files.remove(kept ?? partial);
       },
     };
   }
 
-  /** What the user's received uploads take on disk (waiting for or in a restore). */
-  private async storedBytes(userId: string): Promise<number> {
-    const folder = join(this.config.dataDir, 'uploads', userId);
-    const names = await readdir(folder).catch(() => [] as string[]);
-    const sizes = await Promise.all(
-      names
-        .filter((name) => name.endsWith(STORED))
-        .map((name) =>
-          stat(join(folder, name)).then(
-            (file) => file.size,
-            () => 0,
-          ),
-        ),
+  /** Runs `work` with a local path to the deployment's upload (Ansible copies it from there). */
+  withUpload<T>(
+    userId: string,
+    deploymentId: string,
+    work: (path: string) => Promise<T>,
+  ): Promise<T> {
+    return this.files.withLocalCopy(restoreUploadKey(userId, deploymentId), work);
+  }
+
+  /** Deletes a deployment's upload, whichever user's folder holds it (the job knows its id). */
+  async removeFor(deploymentId: string): Promise<void> {
+    if (!ID.test(deploymentId)) throw new Error('invalid upload id');
+    const files = await this.files.list('uploads');
+    await Promise.all(
+      files
+        .filter(({ key }) => key.endsWith(`/${deploymentId}${STORED}`))
+        .map(({ key }) => this.files.remove(key)),
     );
-    return sizes.reduce((sum, size) => sum + size, 0);
+  }
+
+  /** What the user's received uploads take (waiting for or in a restore). */
+  private async storedBytes(userId: string): Promise<number> {
+    const files = await this.files.list(userFolder(userId));
+    return files
+      .filter(({ key }) => key.endsWith(STORED))
+      .reduce((sum, file) => sum + file.bytes, 0);
   }
 }

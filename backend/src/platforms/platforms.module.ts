@@ -4,6 +4,7 @@ import { AuthModule } from '../auth/auth.module';
 import { CredentialUsage } from '../credentials/credential-usage';
 import { CredentialsModule } from '../credentials/credentials.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
+import { FilesModule } from '../files/files.module';
 import { InfraModule } from '../infra';
 import { ProvisionModule } from '../provision/provision.module';
 import { SpacesModule } from '../spaces/spaces.module';
@@ -13,6 +14,7 @@ import { PlatformAccess } from './platform-access';
 import { PlatformHealthChecks } from './platform-health';
 import { PlatformInfrastructure } from './platform-infrastructure';
 import { PlatformJobs } from './platform-jobs';
+import { PlatformRecords } from './platform-records';
 import { RestoreUploads } from './platform-uploads';
 import { Platform } from './platform.entity';
 import { PlatformsController } from './platforms.controller';
@@ -24,6 +26,7 @@ import { PlatformsService } from './platforms.service';
     AuthModule,
     CredentialsModule,
     DeploymentsModule,
+    FilesModule,
     InfraModule,
     ProvisionModule,
     SpacesModule,
@@ -32,6 +35,7 @@ import { PlatformsService } from './platforms.service';
   controllers: [PlatformsController],
   providers: [
     PlatformsService,
+    PlatformRecords,
     PlatformAccess,
     PlatformInfrastructure,
     PlatformJobs,
@@ -43,7 +47,7 @@ import { PlatformsService } from './platforms.service';
 export class PlatformsModule implements OnModuleInit {
   constructor(
     private readonly credentialUsage: CredentialUsage,
-    private readonly platforms: PlatformsService,
+    private readonly platforms: PlatformRecords,
   ) {}
 
   onModuleInit(): void {

@@ -3,8 +3,6 @@ import type { IncomingMessage } from 'node:http';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Not, Repository } from 'typeorm';
 import { readScriptTemplate } from '@fieldstation/platform-stack';
 import type { AuthContext } from '../auth/auth.types';
 import { SessionsService } from '../auth/sessions.service';
@@ -12,6 +10,7 @@ import { ApiError } from '../common/api-error';
 import { CredentialsService } from '../credentials/credentials.service';
 import { DeploymentStarter } from '../deployments/deployment-starter';
 import type { DeploymentAction } from '../deployments/deployment.entity';
+import { JobName, type DeploymentJobName } from '../jobs/job-names';
 import { PlatformHost } from '../provision/platform-host';
 import { SpacesService } from '../spaces/spaces.service';
 import type {
@@ -26,22 +25,13 @@ import {
   canTransition,
   IllegalTransitionError,
   retryStep,
-  transition,
   type PlatformStatus,
 } from './platform-lifecycle';
 import { PlatformInfrastructure } from './platform-infrastructure';
-import { generatePlatformSecrets, PlatformSecrets, sealSecrets } from './platform-secrets';
-import { Platform, type PlatformPorts } from './platform.entity';
+import { PlatformRecords } from './platform-records';
+import { generatePlatformSecrets, sealSecrets } from './platform-secrets';
+import type { Platform, PlatformPorts } from './platform.entity';
 import { RestoreUploads } from './platform-uploads';
-import { isUniqueViolation } from '../database/unique-violation';
-
-export const PLATFORM_JOBS = {
-  launch: 'platform.launch',
-  destroy: 'platform.destroy',
-  updateProcessor: 'platform.update-processor',
-  dump: 'platform.dump',
-  restore: 'platform.restore',
-} as const;
 
 const DEFAULT_PORTS: PlatformPorts = {
   amqp: 5672,
@@ -59,13 +49,11 @@ const DEFAULT_TLS_PORTS: PlatformPorts = {
   mqtts: 8883,
 };
 
-const notFound = () => new ApiError(HttpStatus.NOT_FOUND, 'PLATFORM_NOT_FOUND', 'No such platform');
-
-/** Owns platform records and every request that changes one (the jobs do the work). */
+/** Every API request about platforms (the records live in PlatformRecords; jobs do the work). */
 @Injectable()
 export class PlatformsService {
   constructor(
-    @InjectRepository(Platform) private readonly platforms: Repository<Platform>,
+    private readonly platforms: PlatformRecords,
     private readonly credentials: CredentialsService,
     private readonly spaces: SpacesService,
     private readonly sessions: SessionsService,
@@ -78,32 +66,11 @@ export class PlatformsService {
   ) {}
 
   list(userId: string): Promise<Platform[]> {
-    return this.platforms.find({
-      where: { userId, status: Not('destroyed') },
-      order: { createdAt: 'DESC' },
-    });
+    return this.platforms.listOwned(userId);
   }
 
-  async get(userId: string, id: string): Promise<Platform> {
-    const platform = await this.platforms.findOneBy({ id, userId });
-    if (!platform) throw notFound();
-    return platform;
-  }
-
-  /** Names of the user's platforms, destroyed ones aside, that use a credential. */
-  async namesUsingCredential(userId: string, credentialId: string): Promise<string[]> {
-    const using = await this.platforms.find({
-      select: { name: true },
-      where: { userId, credentialId, status: Not('destroyed') },
-      order: { name: 'ASC' },
-    });
-    return using.map((platform) => platform.name);
-  }
-
-  async getById(id: string): Promise<Platform> {
-    const platform = await this.platforms.findOneBy({ id });
-    if (!platform) throw notFound();
-    return platform;
+  get(userId: string, id: string): Promise<Platform> {
+    return this.platforms.getOwned(userId, id);
   }
 
   async launch(auth: AuthContext, input: LaunchPlatformInput) {
@@ -172,37 +139,28 @@ export class PlatformsService {
     });
     // Cloud options are checked now by the infra seam's schema: a typo is a 400, not a failed job.
     await this.infrastructure.validate(platform);
-    try {
-      await this.platforms.insert(platform);
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      throw new ApiError(
-        HttpStatus.CONFLICT,
-        'PLATFORM_NAME_TAKEN',
-        `You already have a platform named "${input.name}"`,
-        [{ field: 'name', problems: ['is taken'] }],
-      );
-    }
-    const deploymentId = await this.start(auth, platform, 'launch', PLATFORM_JOBS.launch);
+    await this.platforms.insert(platform);
+    const deploymentId = await this.start(auth, platform, 'launch', JobName.PlatformLaunch);
     return { platform, deploymentId, warnings };
   }
 
   async destroy(auth: AuthContext, id: string, input: DestroyPlatformInput) {
     const platform = await this.get(auth.userId, id);
     this.assertCan(platform, 'destroying');
-    await this.platforms.update({ id }, { removeDataOnDestroy: input.removeData ?? false });
-    return this.start(auth, platform, 'destroy', PLATFORM_JOBS.destroy);
+    await this.platforms.save(id, { removeDataOnDestroy: input.removeData ?? false });
+    return this.start(auth, platform, 'destroy', JobName.PlatformDestroy);
   }
 
   /** Resumes a failed platform at its failed step (DESIGN §5). */
   async retry(auth: AuthContext, id: string): Promise<string> {
     const platform = await this.get(auth.userId, id);
     const step = retryStep(platform);
-    if (step === 'destroying') return this.start(auth, platform, 'destroy', PLATFORM_JOBS.destroy);
+    if (step === 'destroying')
+      return this.start(auth, platform, 'destroy', JobName.PlatformDestroy);
     if (step === 'updating') {
-      return this.start(auth, platform, 'update-processor', PLATFORM_JOBS.updateProcessor);
+      return this.start(auth, platform, 'update-processor', JobName.PlatformUpdateProcessor);
     }
-    return this.start(auth, platform, 'launch', PLATFORM_JOBS.launch);
+    return this.start(auth, platform, 'launch', JobName.PlatformLaunch);
   }
 
   async updateProcessor(auth: AuthContext, id: string, input: UpdateProcessorInput) {
@@ -214,19 +172,16 @@ export class PlatformsService {
       auth,
       platform,
       'update-processor',
-      PLATFORM_JOBS.updateProcessor,
+      JobName.PlatformUpdateProcessor,
     );
     // Stored once the deployment is recorded, so a 409 leaves the running script's record intact.
-    await this.platforms.update(
-      { id },
-      { processorScript: input.script, processorPackages: packages },
-    );
+    await this.platforms.save(id, { processorScript: input.script, processorPackages: packages });
     return { deploymentId, warnings };
   }
 
   async requestDump(auth: AuthContext, id: string): Promise<string> {
     const platform = await this.assertRunning(auth.userId, id);
-    return this.start(auth, platform, 'dump', PLATFORM_JOBS.dump);
+    return this.start(auth, platform, 'dump', JobName.PlatformDump);
   }
 
   /**
@@ -249,7 +204,7 @@ export class PlatformsService {
         auth,
         target,
         'restore',
-        PLATFORM_JOBS.restore,
+        JobName.PlatformRestore,
         (deploymentId) => received.keepFor(deploymentId),
       );
     } catch (error) {
@@ -264,16 +219,14 @@ export class PlatformsService {
     if (!platform.dumpPath) {
       throw new ApiError(HttpStatus.NOT_FOUND, 'NO_DUMP', 'No dump yet: make one first');
     }
-    const dataKey = await this.sessions.dataKey(auth.sessionId);
-    const target = await this.access.sshTarget(platform, dataKey);
+    const target = await (await this.keyring(auth)).sshTarget(platform);
     const stream = await this.host.openDump(target, platform.dumpPath);
     return { stream, filename: `${platform.name}-${basename(platform.dumpPath)}` };
   }
 
   async connection(auth: AuthContext, id: string): Promise<ConnectionDto> {
     const platform = await this.get(auth.userId, id);
-    const dataKey = await this.sessions.dataKey(auth.sessionId);
-    const secrets = new PlatformSecrets(platform, dataKey);
+    const secrets = (await this.keyring(auth)).secrets(platform);
     const host = platform.address ?? '';
     const { ports } = platform;
     const url = (scheme: string, port: number | null) =>
@@ -310,43 +263,19 @@ export class PlatformsService {
   /** The one-time Grafana admin password: answered once, 409 afterwards. */
   async revealGrafanaPassword(auth: AuthContext, id: string): Promise<string> {
     const platform = await this.get(auth.userId, id);
-    const { affected } = await this.platforms.update(
-      { id, grafanaPasswordRevealed: false },
-      { grafanaPasswordRevealed: true },
-    );
-    if (!affected) {
+    if (!(await this.platforms.markGrafanaPasswordRevealed(id))) {
       throw new ApiError(
         HttpStatus.CONFLICT,
         'ALREADY_REVEALED',
         'The Grafana admin password was already shown once; change it in Grafana if it is lost',
       );
     }
-    const dataKey = await this.sessions.dataKey(auth.sessionId);
-    return new PlatformSecrets(platform, dataKey).required('grafanaAdminPassword');
+    return (await this.keyring(auth)).secrets(platform).required('grafanaAdminPassword');
   }
 
-  /** Moves a platform along the lifecycle (DESIGN §5); every status change goes through here. */
-  async moveTo(id: string, to: PlatformStatus, changes: Partial<Platform> = {}): Promise<Platform> {
-    const platform = await this.getById(id);
-    const next = platform.status === to ? platform : transition(platform, to);
-    await this.platforms.update(
-      { id },
-      {
-        ...changes,
-        status: next.status,
-        failedStep: next.failedStep,
-        ...(to === 'destroyed' ? { activeName: null, health: null } : {}),
-      },
-    );
-    return { ...platform, ...changes, ...next } as Platform;
-  }
-
-  async save(id: string, changes: Partial<Platform>): Promise<void> {
-    await this.platforms.update({ id }, changes);
-  }
-
-  runningPlatforms(): Promise<Platform[]> {
-    return this.platforms.findBy({ status: 'running' });
+  /** The request's session opens the platform's secrets. */
+  private async keyring(auth: AuthContext) {
+    return this.access.open(await this.sessions.dataKey(auth.sessionId));
   }
 
   private assertCan(platform: Platform, to: PlatformStatus): void {
@@ -357,7 +286,7 @@ export class PlatformsService {
     auth: AuthContext,
     platform: Platform,
     action: DeploymentAction,
-    job: string,
+    job: DeploymentJobName,
   ): Promise<string> {
     return this.starter.start(auth, { kind: 'platform', id: platform.id }, action, job);
   }

@@ -6,9 +6,10 @@ import { infraLogger } from '../deployments/deployment-log-sinks';
 import { DeploymentRunner, type DeploymentRun } from '../deployments/deployment-runner';
 import { AWS_SPACE_OUTPUTS, CloudStacks, OPENSTACK_SPACE_OUTPUTS, readOutputs } from '../infra';
 import { OnJob } from '../jobs/job-handler.decorator';
+import { JobName, type DeploymentJobData } from '../jobs/job-names';
 import { UsersService } from '../users/users.service';
 import type { Space } from './space.entity';
-import { SPACE_JOBS, SpacesService } from './spaces.service';
+import { SpacesService } from './spaces.service';
 
 const TERRAFORM_TIMEOUT_MS = 30 * 60 * 1000;
 
@@ -23,8 +24,8 @@ export class SpaceJobs {
     private readonly stacks: CloudStacks,
   ) {}
 
-  @OnJob(SPACE_JOBS.create)
-  async create(_data: unknown, job: Job): Promise<void> {
+  @OnJob(JobName.SpaceCreate)
+  async create(_data: DeploymentJobData, job: Job<DeploymentJobData>): Promise<void> {
     await this.runner.run(
       job,
       async (run) => {
@@ -44,8 +45,8 @@ export class SpaceJobs {
     );
   }
 
-  @OnJob(SPACE_JOBS.delete)
-  async delete(_data: unknown, job: Job): Promise<void> {
+  @OnJob(JobName.SpaceDelete)
+  async delete(_data: DeploymentJobData, job: Job<DeploymentJobData>): Promise<void> {
     await this.runner.run(
       job,
       async (run) => {

@@ -7,14 +7,13 @@ import { ApiError } from '../common/api-error';
 import { schemaFailed } from '../common/validation.pipe';
 import { CredentialsService } from '../credentials/credentials.service';
 import { DeploymentStarter } from '../deployments/deployment-starter';
+import { JobName } from '../jobs/job-names';
 import { awsSpaceInputSchema, openstackSpaceInputSchema, type StackRequest } from '../infra';
 import { Platform } from '../platforms/platform.entity';
 import { UsersService } from '../users/users.service';
 import type { CreateSpaceInput } from './dto/space.dto';
 import { Space, type SpaceStatus } from './space.entity';
 import { isUniqueViolation } from '../database/unique-violation';
-
-export const SPACE_JOBS = { create: 'space.create', delete: 'space.delete' } as const;
 
 const notFound = () => new ApiError(HttpStatus.NOT_FOUND, 'SPACE_NOT_FOUND', 'No such space');
 
@@ -95,7 +94,7 @@ export class SpacesService {
       auth,
       { kind: 'space', id: space.id },
       'launch',
-      SPACE_JOBS.create,
+      JobName.SpaceCreate,
     );
     return { space, deploymentId };
   }
@@ -119,7 +118,7 @@ export class SpacesService {
       auth,
       { kind: 'space', id },
       'destroy',
-      SPACE_JOBS.delete,
+      JobName.SpaceDelete,
     );
     return { space, deploymentId };
   }

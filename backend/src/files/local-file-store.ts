@@ -1,0 +1,74 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FileStore, StoredFile } from './file-store';
+
+const SAFE_KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/**
+ * The default FileStore: a folder on this machine (under the data dir), folders mode 0700 and
+ * files 0600. API and worker must share it, which holds on one machine; multi-node installs
+ * mount it or use an object-storage backend.
+ */
+export class LocalFileStore implements FileStore {
+  constructor(private readonly root: string) {}
+
+  async put(key: string, source: Readable): Promise<number> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const file = createWriteStream(path, { mode: 0o600 });
+    try {
+      await pipeline(source, file);
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
+    return file.bytesWritten;
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    const target = this.path(to);
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    await rename(this.path(from), target);
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async list(prefix: string): Promise<StoredFile[]> {
+    const folder = this.path(prefix);
+    const names = await readdir(folder, { recursive: true }).catch(() => [] as string[]);
+    const files = await Promise.all(
+      names.map(async (name) => {
+        const info = await stat(join(folder, name)).catch(() => undefined);
+        if (!info?.isFile()) return undefined;
+        const key = relative(this.root, join(folder, name)).split(sep).join('/');
+        return { key, bytes: info.size };
+      }),
+    );
+    return files.filter((file): file is StoredFile => file !== undefined);
+  }
+
+  read(key: string): Promise<Readable> {
+    return new Promise((resolve, reject) => {
+      const stream = createReadStream(this.path(key));
+      stream.once('open', () => resolve(stream));
+      stream.once('error', reject);
+    });
+  }
+
+  async withLocalCopy<T>(key: string, work: (path: string) => Promise<T>): Promise<T> {
+    return work(this.path(key));
+  }
+
+  /** Keys are checked, so no key reaches outside the root (no `..`, no absolute path). */
+  private path(key: string): string {
+    if (!SAFE_KEY.test(key) || key.split('/').some((part) => part === '..' || part === '.')) {
+      throw new Error(`invalid file store key "${key}"`);
+    }
+    return join(this.root, ...key.split('/'));
+  }
+}

@@ -1,0 +1,105 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Not, Repository, type DeepPartial } from 'typeorm';
+import { ApiError } from '../common/api-error';
+import { isUniqueViolation } from '../database/unique-violation';
+import { transition, type PlatformStatus } from './platform-lifecycle';
+import { Platform } from './platform.entity';
+
+const notFound = () => new ApiError(HttpStatus.NOT_FOUND, 'PLATFORM_NOT_FOUND', 'No such platform');
+
+/**
+ * Platform records: the one place that reads and writes the platform table, for the API
+ * (requests) and the worker (jobs, health checks) alike. Every status change goes through
+ * `moveTo`, which applies the lifecycle (DESIGN §5).
+ */
+@Injectable()
+export class PlatformRecords {
+  constructor(@InjectRepository(Platform) private readonly platforms: Repository<Platform>) {}
+
+  /** A new, unsaved record (nothing is stored until `insert`). */
+  create(fields: DeepPartial<Platform>): Platform {
+    return this.platforms.create(fields);
+  }
+
+  /** Stores a new record; a name the user already has is a 409 PLATFORM_NAME_TAKEN. */
+  async insert(platform: Platform): Promise<void> {
+    try {
+      await this.platforms.insert(platform);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'PLATFORM_NAME_TAKEN',
+        `You already have a platform named "${platform.name}"`,
+        [{ field: 'name', problems: ['is taken'] }],
+      );
+    }
+  }
+
+  /** The user's platforms, destroyed ones aside, newest first. */
+  listOwned(userId: string): Promise<Platform[]> {
+    return this.platforms.find({
+      where: { userId, status: Not('destroyed') },
+      order: { createdAt: 'DESC' },
+    });
+  }
+
+  /** One of the user's platforms; 404 when it is someone else's or does not exist. */
+  async getOwned(userId: string, id: string): Promise<Platform> {
+    const platform = await this.platforms.findOneBy({ id, userId });
+    if (!platform) throw notFound();
+    return platform;
+  }
+
+  /** Any platform by id: for the worker, which acts on behalf of the platform's owner. */
+  async getById(id: string): Promise<Platform> {
+    const platform = await this.platforms.findOneBy({ id });
+    if (!platform) throw notFound();
+    return platform;
+  }
+
+  /** Names of the user's platforms, destroyed ones aside, that use a credential. */
+  async namesUsingCredential(userId: string, credentialId: string): Promise<string[]> {
+    const using = await this.platforms.find({
+      select: { name: true },
+      where: { userId, credentialId, status: Not('destroyed') },
+      order: { name: 'ASC' },
+    });
+    return using.map((platform) => platform.name);
+  }
+
+  running(): Promise<Platform[]> {
+    return this.platforms.findBy({ status: 'running' });
+  }
+
+  /** Moves a platform along the lifecycle (DESIGN §5); every status change goes through here. */
+  async moveTo(id: string, to: PlatformStatus, changes: Partial<Platform> = {}): Promise<Platform> {
+    const platform = await this.getById(id);
+    const next = platform.status === to ? platform : transition(platform, to);
+    await this.platforms.update(
+      { id },
+      {
+        ...changes,
+        status: next.status,
+        failedStep: next.failedStep,
+        ...(to === 'destroyed' ? { activeName: null, health: null } : {}),
+      },
+    );
+    return { ...platform, ...changes, ...next } as Platform;
+  }
+
+  /** Changes columns other than the status (use `moveTo` for that). */
+  async save(id: string, changes: Partial<Omit<Platform, 'status' | 'failedStep'>>): Promise<void> {
+    await this.platforms.update({ id }, changes);
+  }
+
+  /** Marks the Grafana password shown; false when it already was (one reveal per platform). */
+  async markGrafanaPasswordRevealed(id: string): Promise<boolean> {
+    const { affected } = await this.platforms.update(
+      { id, grafanaPasswordRevealed: false },
+      { grafanaPasswordRevealed: true },
+    );
+    return Boolean(affected);
+  }
+}
