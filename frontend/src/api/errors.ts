@@ -26,13 +26,20 @@ export class ApiFailure extends Error {
   }
 }
 
-/** Unwraps an openapi-fetch result: the data, or an ApiFailure carrying the API's code. */
-export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  if (result.response.ok) return result.data as T;
+type FetchResult<T> = { data?: T; error?: unknown; response: Response };
+
+/** The ApiFailure of a failed openapi-fetch result, carrying the API's code. */
+export function failureOf(result: FetchResult<unknown>): ApiFailure {
   const body = result.error as Partial<ApiErrorBody> | undefined;
-  throw new ApiFailure(
+  return new ApiFailure(
     body?.error?.code ?? `HTTP_${result.response.status}`,
     body?.error?.message ?? `Request failed (${result.response.status})`,
     body?.error?.details,
   );
+}
+
+/** Unwraps an openapi-fetch result: the data, or an ApiFailure carrying the API's code. */
+export function unwrap<T>(result: FetchResult<T>): T {
+  if (result.response.ok) return result.data as T;
+  throw failureOf(result);
 }

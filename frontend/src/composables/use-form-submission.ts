@@ -10,10 +10,13 @@ export function useFormSubmission(codeFields: Record<string, string> = {}) {
   const busy = ref(false);
   const error = ref('');
   const fieldErrors = ref<Record<string, string>>({});
+  /** The API's answer to the last failed submission, for forms that place errors by other details. */
+  const failure = ref<ApiFailure>();
 
   function clearErrors(): void {
     error.value = '';
     fieldErrors.value = {};
+    failure.value = undefined;
   }
 
   async function submit(action: () => Promise<void>, fallbackMessage: string): Promise<void> {
@@ -21,12 +24,13 @@ export function useFormSubmission(codeFields: Record<string, string> = {}) {
     clearErrors();
     try {
       await action();
-    } catch (failure) {
-      if (failure instanceof ApiFailure) {
-        fieldErrors.value = failure.fieldErrors();
-        const field = codeFields[failure.code];
-        if (field) fieldErrors.value[field] = failure.message;
-        if (Object.keys(fieldErrors.value).length === 0) error.value = failure.message;
+    } catch (thrown) {
+      if (thrown instanceof ApiFailure) {
+        failure.value = thrown;
+        fieldErrors.value = thrown.fieldErrors();
+        const field = codeFields[thrown.code];
+        if (field) fieldErrors.value[field] = thrown.message;
+        if (Object.keys(fieldErrors.value).length === 0) error.value = thrown.message;
       } else {
         error.value = fallbackMessage;
       }
@@ -35,5 +39,5 @@ export function useFormSubmission(codeFields: Record<string, string> = {}) {
     }
   }
 
-  return { busy, error, fieldErrors, clearErrors, submit };
+  return { busy, error, fieldErrors, failure, clearErrors, submit };
 }

@@ -2,7 +2,7 @@ import type { Schemas } from '../../api/client';
 
 export type CredentialType = 'aws' | 'gcp' | 'openstack' | 'ssh-host';
 
-export interface FormField {
+export interface CredentialField {
   key: string;
   label: string;
   kind?: 'text' | 'secret' | 'number' | 'file' | 'textarea' | 'choice';
@@ -21,7 +21,7 @@ export const CREDENTIAL_TYPES: { label: string; value: CredentialType }[] = [
 ];
 
 /** One form per type; field keys are the API's field names. */
-export const CREDENTIAL_FORMS: Record<CredentialType, FormField[]> = {
+export const CREDENTIAL_FORMS: Record<CredentialType, CredentialField[]> = {
   aws: [
     { key: 'region', label: 'Region', placeholder: 'eu-central-1' },
     { key: 'accessKeyId', label: 'Access key id', kind: 'secret' },
@@ -75,18 +75,59 @@ export function credentialSummary(credential: Schemas['CredentialDto']): string 
   }
 }
 
-/** The request body: empty optional fields left out, numbers as numbers. */
+export type CredentialInput =
+  | Schemas['AwsCredentialInput']
+  | Schemas['GcpCredentialInput']
+  | Schemas['OpenstackCredentialInput']
+  | Schemas['SshHostCredentialInput'];
+
+/** The request body of the chosen type: empty optional fields left out, numbers as numbers. */
 export function toRequestBody(
   type: CredentialType,
   name: string,
   values: Record<string, string>,
-): Record<string, string | number> {
-  const body: Record<string, string | number> = { type, name };
-  for (const field of CREDENTIAL_FORMS[type]) {
-    const value = values[field.key]?.trim() ?? '';
-    if (field.when && values[field.when.key] !== field.when.equals) continue;
-    if (value === '' && field.optional) continue;
-    body[field.key] = field.kind === 'number' ? Number(value) : value;
+): CredentialInput {
+  const text = (key: string) => values[key]?.trim() ?? '';
+  const optional = (key: string) => text(key) || undefined;
+  switch (type) {
+    case 'aws':
+      return {
+        type,
+        name,
+        region: text('region'),
+        accessKeyId: text('accessKeyId'),
+        secretAccessKey: text('secretAccessKey'),
+      };
+    case 'gcp':
+      return {
+        type,
+        name,
+        serviceAccountJson: text('serviceAccountJson'),
+        project: optional('project'),
+      };
+    case 'openstack':
+      return {
+        type,
+        name,
+        authUrl: text('authUrl'),
+        username: text('username'),
+        password: text('password'),
+        projectName: text('projectName'),
+        domain: optional('domain'),
+        region: optional('region'),
+      };
+    case 'ssh-host': {
+      const auth = values.auth === 'uploaded-key' ? 'uploaded-key' : 'generated-key';
+      const port = optional('port');
+      return {
+        type,
+        name,
+        host: text('host'),
+        port: port === undefined ? undefined : Number(port),
+        username: text('username'),
+        auth,
+        privateKey: auth === 'uploaded-key' ? text('privateKey') : undefined,
+      };
+    }
   }
-  return body;
 }
