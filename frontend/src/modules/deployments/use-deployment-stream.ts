@@ -1,6 +1,6 @@
 import { onScopeDispose, ref, watch, type Ref } from 'vue';
 import { api } from '../../api/client';
-import { unwrap } from '../../api/errors';
+import { failureOf } from '../../api/errors';
 import type { DeploymentStatus, LogLine, StatusChange } from './deployment-events';
 import { createSseParser, type SseEvent } from './sse-parser';
 
@@ -117,6 +117,7 @@ export function useDeploymentStream(
           }
         }
       } catch (failure) {
+        // A dropped or stalled connection is expected here: reconnect from the last line seen.
         if (signal.aborted) return;
         console.debug('deployment stream interrupted, reconnecting', failure);
       } finally {
@@ -150,11 +151,6 @@ export function useDeploymentStream(
   return { lines, status, step, error, state, streamError };
 }
 
-function errorMessage(result: Parameters<typeof unwrap>[0]): string {
-  try {
-    unwrap(result);
-    return 'The server sent no event stream';
-  } catch (failure) {
-    return (failure as Error).message;
-  }
+function errorMessage(result: Parameters<typeof failureOf>[0]): string {
+  return result.response.ok ? 'The server sent no event stream' : failureOf(result).message;
 }
