@@ -11,14 +11,15 @@ describe('accounts and credentials in a real browser', () => {
   beforeAll(async () => {
     app = await startBuiltApp();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    consoleProblems = watchConsole(page);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     // Chromium logs CSP violations too; this also names the directive and what was blocked.
-    await page.addInitScript(() =>
+    await context.addInitScript(() =>
       document.addEventListener('securitypolicyviolation', (event) =>
         console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`),
       ),
     );
+    page = await context.newPage();
+    consoleProblems = watchConsole(page);
   });
   afterAll(async () => {
     await browser?.close();
@@ -88,6 +89,17 @@ describe('accounts and credentials in a real browser', () => {
 
     await page.reload();
     await page.getByRole('cell', { name: 'pi-host', exact: true }).waitFor();
+
+    // Two tabs restoring the session at once share one cookie: the second must wait for the
+    // first's rotation (Web Lock), or it would present the replaced token and end the session.
+    const secondTab = await page.context().newPage();
+    const secondTabProblems = watchConsole(secondTab);
+    await Promise.all([page.reload(), secondTab.goto(`${app.baseUrl}/credentials`)]);
+    for (const tab of [page, secondTab]) {
+      await tab.getByRole('cell', { name: 'pi-host', exact: true }).waitFor();
+    }
+    await secondTab.close();
+    expect(secondTabProblems).toEqual([]);
 
     await page.getByRole('button', { name: 'Delete pi-host' }).click();
     await page.getByRole('button', { name: 'Delete', exact: true }).click();

@@ -94,16 +94,12 @@ export class AuthController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<TokensDto> {
-    try {
-      const presented = body.refreshToken ?? refreshCookieOf(request);
-      const { accessToken, refreshToken, user } = await this.auth.refresh(presented, origin);
-      setRefreshCookie(request, response, refreshToken);
-      return { accessToken, user: toUserDto(user) };
-    } catch (error) {
-      // A cookie that no longer works is dropped, so the browser stops sending it.
-      clearRefreshCookie(request, response);
-      throw error;
-    }
+    // A failed refresh leaves the cookie alone: another tab may have just rotated it, and
+    // clearing it here would throw away the one that works.
+    const presented = body.refreshToken ?? refreshCookieOf(request);
+    const { accessToken, refreshToken, user } = await this.auth.refresh(presented, origin);
+    setRefreshCookie(request, response, refreshToken);
+    return { accessToken, user: toUserDto(user) };
   }
 
   @Public()

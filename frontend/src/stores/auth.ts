@@ -3,6 +3,14 @@ import { computed, ref } from 'vue';
 import { api, useAuthHandlers, type Schemas } from '../api/client';
 import { unwrap } from '../api/errors';
 
+const REFRESH_LOCK = 'fieldstation.refresh';
+
+/** Web Locks exist only in secure contexts (HTTPS, localhost); elsewhere tabs go uncoordinated. */
+async function oneTabAtATime(task: () => Promise<boolean>): Promise<boolean> {
+  if (!('locks' in navigator)) return task();
+  return await navigator.locks.request(REFRESH_LOCK, task);
+}
+
 /**
  * The signed-in user and their access token, in memory only. The refresh token never reaches
  * page scripts: the API keeps it in an httpOnly cookie sent only to /api/v1/auth, so after a
@@ -34,17 +42,23 @@ export const useAuthStore = defineStore('auth', () => {
     await login(email, password);
   }
 
-  /** One refresh at a time: parallel 401s wait for the same rotation. */
+  async function rotate(): Promise<boolean> {
+    const result = await api.POST('/api/v1/auth/refresh', { body: {} });
+    if (!result.data) {
+      forget();
+      return false;
+    }
+    accept(result.data);
+    return true;
+  }
+
+  /**
+   * One refresh at a time: parallel 401s wait for the same rotation, and other tabs (which share
+   * the cookie) wait on a Web Lock, so none presents a token another tab has just replaced (that
+   * would read as a copied token and end the session).
+   */
   function refresh(): Promise<boolean> {
-    refreshing ??= (async () => {
-      const result = await api.POST('/api/v1/auth/refresh', { body: {} });
-      if (!result.data) {
-        forget();
-        return false;
-      }
-      accept(result.data);
-      return true;
-    })().finally(() => (refreshing = undefined));
+    refreshing ??= oneTabAtATime(rotate).finally(() => (refreshing = undefined));
     return refreshing;
   }
 
