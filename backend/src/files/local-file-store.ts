@@ -17,15 +17,23 @@ export class LocalFileStore implements FileStore {
 
   async put(key: string, source: Readable): Promise<number> {
     const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const file = createWriteStream(path, { mode: 0o600 });
+    // The source may fail while the folder is made: hold its error for the pipeline's caller
+    // instead of leaving it unhandled (which would end the process).
+    let early: unknown;
+    const holdError = (error: unknown) => (early ??= error);
+    source.on('error', holdError);
     try {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      if (early !== undefined) throw early;
+      const file = createWriteStream(path, { mode: 0o600 });
       await pipeline(source, file);
+      return file.bytesWritten;
     } catch (error) {
       await rm(path, { force: true });
-      throw error;
+      throw early ?? error;
+    } finally {
+      source.off('error', holdError);
     }
-    return file.bytesWritten;
   }
 
   async move(from: string, to: string): Promise<void> {

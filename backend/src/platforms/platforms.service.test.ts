@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus } from '@nestjs/common';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SessionsService } from '../auth/sessions.service';
+import { ApiError, type ApiErrorBody } from '../common/api-error';
+import type { AppConfig } from '../config/app-config';
+import type { CredentialsService } from '../credentials/credentials.service';
+import { DataKey } from '../crypto/data-key';
+import type { DeploymentStarter } from '../deployments/deployment-starter';
+import { JobName } from '../jobs/job-names';
+import type { PlatformHost } from '../provision/platform-host';
+import type { SpacesService } from '../spaces/spaces.service';
+import type { UsersService } from '../users/users.service';
+import type { LaunchPlatformInput } from './dto/launch-platform.dto';
+import { InMemoryPlatformRecords } from './in-memory-platform-records';
+import type { NpmRegistry } from './npm-registry';
+import { PlatformAccess } from './platform-access';
+import type { PlatformInfrastructure } from './platform-infrastructure';
+import type { PlatformRecords } from './platform-records';
+import type { RestoreUploads } from './platform-uploads';
+import { PlatformsService } from './platforms.service';
+
+/*
+ * The fast tier: PlatformsService's request logic with its storage and clients swapped for
+ * in-memory ones (records in a Map, the npm registry a fixed answer, the deployment starter a
+ * recorder). No PostgreSQL, Redis or HTTP: runs in well under a second. The HTTP tier
+ * (platforms.http.test.ts) checks the same service wired to the real pieces.
+ */
+
+const as = <T>(value: unknown) => value as T;
+
+/** The status and code of the ApiError a call rejects with. */
+async function rejection(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ApiError);
+  const body = (error as ApiError).getResponse() as ApiErrorBody;
+  return { status: (error as ApiError).getStatus(), code: body.error.code };
+}
+
+describe('PlatformsService (in-memory)', () => {
+  const auth = { userId: randomUUID(), sessionId: randomUUID() };
+  const dataKey = DataKey.generate();
+  const credentials: Record<string, { id: string; type: string; name: string }> = {
+    'cred-ssh': { id: 'cred-ssh', type: 'ssh-host', name: 'my host' },
+    'cred-aws': { id: 'cred-aws', type: 'aws', name: 'my aws' },
+  };
+  let records: InMemoryPlatformRecords;
+  let started: { target: { kind: string; id: string }; action: string; job: JobName }[];
+  let service: PlatformsService;
+
+  beforeEach(() => {
+    records = new InMemoryPlatformRecords();
+    started = [];
+    const credentialsService = as<CredentialsService>({
+      get: async (_userId: string, id: string) => {
+        const credential = credentials[id];
+        if (!credential) throw new ApiError(HttpStatus.NOT_FOUND, 'CREDENTIAL_NOT_FOUND', 'No');
+        return credential;
+      },
+    });
+    const starter = as<DeploymentStarter>({
+      assertIdle: async () => undefined,
+      start: async (
+        _auth: unknown,
+        target: { kind: string; id: string },
+        action: string,
+        job: JobName,
+      ) => {
+        started.push({ target, action, job });
+        return `deployment-${started.length}`;
+      },
+    });
+    service = new PlatformsService(
+      as<PlatformRecords>(records),
+      credentialsService,
+      as<SpacesService>({}),
+      as<SessionsService>({ dataKey: async () => dataKey }),
+      starter,
+      as<NpmRegistry>({ check: async () => ['Could not check left-pad@1.3.0: ETIMEDOUT'] }),
+      as<PlatformInfrastructure>({ validate: async () => undefined }),
+      new PlatformAccess(credentialsService, as<UsersService>({}), as<AppConfig>({})),
+      as<PlatformHost>({}),
+      as<RestoreUploads>({}),
+    );
+  });
+
+  const sshHost = (name = 'plant'): LaunchPlatformInput =>
+    as<LaunchPlatformInput>({ name, target: 'ssh-host', credentialId: 'cred-ssh' });
+
+  it('launches with the secure defaults and queues the launch job', async () => {
+    const { platform, deploymentId, warnings } = await service.launch(auth, sshHost());
+
+    expect(deploymentId).toBe('deployment-1');
+    expect(warnings).toEqual(['Could not check left-pad@1.3.0: ETIMEDOUT']);
+    expect(started).toEqual([
+      {
+        target: { kind: 'platform', id: platform.id },
+        action: 'launch',
+        job: JobName.PlatformLaunch,
+      },
+    ]);
+    const stored = await records.getOwned(auth.userId, platform.id);
+    expect(stored).toMatchObject({ status: 'queued', tls: true, deviceUsers: ['device-1'] });
+    expect(stored.ports).toMatchObject({ mqtt: null, mqtts: 8883, amqp: null, amqps: 5671 });
+    // Sealed at rest, and the session's key opens them.
+    const connection = await service.connection(auth, platform.id);
+    expect(connection.devices).toHaveLength(1);
+    expect(stored.secrets['device:device-1']).not.toContain(connection.devices[0]!.password);
+  });
+
+  it('refuses a credential of another target, storing and queuing nothing', async () => {
+    const input = { ...sshHost(), credentialId: 'cred-aws' };
+    const error = await rejection(service.launch(auth, input));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('CREDENTIAL_TARGET_MISMATCH');
+    expect(await records.listOwned(auth.userId)).toEqual([]);
+    expect(started).toEqual([]);
+  });
+
+  it('asks for a space on AWS', async () => {
+    const input = as<LaunchPlatformInput>({ name: 'p', target: 'aws', credentialId: 'cred-aws' });
+    expect((await rejection(service.launch(auth, input))).code).toBe('SPACE_REQUIRED');
+  });
+
+  it('answers 409 for a name the user already has, queuing one launch only', async () => {
+    await service.launch(auth, sshHost('same'));
+    const error = await rejection(service.launch(auth, sshHost('same')));
+    expect(error.status).toBe(409);
+    expect(error.code).toBe('PLATFORM_NAME_TAKEN');
+    expect(started).toHaveLength(1);
+  });
+
+  it('retries a failed platform with the job of its failed step', async () => {
+    const { platform } = await service.launch(auth, sshHost());
+    records.put({ ...platform, status: 'failed', failedStep: 'updating' });
+    await service.retry(auth, platform.id);
+    records.put({ ...platform, status: 'failed', failedStep: 'configuring' });
+    await service.retry(auth, platform.id);
+    expect(started.slice(1).map(({ action, job }) => [action, job])).toEqual([
+      ['update-processor', JobName.PlatformUpdateProcessor],
+      ['launch', JobName.PlatformLaunch],
+    ]);
+  });
+
+  it('refuses to destroy a platform that is already being destroyed', async () => {
+    const { platform } = await service.launch(auth, sshHost());
+    await records.moveTo(platform.id, 'destroying');
+    const error = await rejection(service.destroy(auth, platform.id, { removeData: true }));
+    expect(error.code).toBe('ILLEGAL_TRANSITION');
+    expect((await records.getById(platform.id)).removeDataOnDestroy).toBe(false);
+  });
+
+  it("answers 404 for another user's platform", async () => {
+    const { platform } = await service.launch(auth, sshHost());
+    const other = { userId: randomUUID(), sessionId: randomUUID() };
+    expect((await rejection(service.get(other.userId, platform.id))).code).toBe(
+      'PLATFORM_NOT_FOUND',
+    );
+  });
+
+  it('shows the Grafana password once', async () => {
+    const { platform } = await service.launch(auth, sshHost());
+    const password = await service.revealGrafanaPassword(auth, platform.id);
+    expect(password.length).toBeGreaterThanOrEqual(20);
+    const error = await rejection(service.revealGrafanaPassword(auth, platform.id));
+    expect(error.code).toBe('ALREADY_REVEALED');
+  });
+});
