@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { DeploymentsModule } from './deployments/deployments.module';
 import { GrantsModule } from './grants/grants.module';
 import { HealthModule } from './health/health.module';
@@ -27,7 +28,7 @@ export class AppModule {
   static forRoot({ config, redisUrl, role }: AppOptions): DynamicModule {
     const imports: ModuleMetadata['imports'] = [
       ConfigModule.forRoot(config),
-      DatabaseModule,
+      DatabaseModule.forRoot(ENTITIES),
       JobsModule.forRoot({ redisUrl, queuePrefix: config.queuePrefix, runWorker: role !== 'api' }),
       CryptoModule,
       HealthModule,

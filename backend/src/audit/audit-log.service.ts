@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import type { RequestOrigin } from '../auth/request-origin';
+import type { RequestOrigin } from '../common/request-origin';
 import { AuditEvent, type AuditEventType } from './audit-event.entity';
 
 /** Security events per user (DESIGN §4): readable by that user, never holding a secret. */

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Auth, type AuthContext } from '../auth/auth.types';
+import { Auth, type AuthContext } from '../common/auth-context';
 import { AuditEventDto, ListAuditEventsQuery } from './audit.dto';
 import { AuditLog } from './audit-log.service';
 

@@ -21,7 +21,7 @@ import {
 import type { Request, Response } from 'express';
 import { toSessionDto, toUserDto } from './auth.mappers';
 import { AuthService } from './auth.service';
-import { Auth, Public, type AuthContext } from './auth.types';
+import { Auth, Public, type AuthContext } from '../common/auth-context';
 import {
   ChangePasswordDto,
   LoginDto,
@@ -40,7 +40,7 @@ import {
   refreshCookieOf,
   setRefreshCookie,
 } from './refresh-cookie';
-import { Origin, type RequestOrigin } from './request-origin';
+import { Origin, type RequestOrigin } from '../common/request-origin';
 import { SessionsService } from './sessions.service';
 import { sshFingerprint } from '../users/ssh-key-pair';
 

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/api-error';
-import { IS_PUBLIC, type AuthenticatedRequest } from './auth.types';
+import { IS_PUBLIC, type AuthenticatedRequest } from '../common/auth-context';
 import { SessionsService } from './sessions.service';
 import { Tokens } from './tokens';
 

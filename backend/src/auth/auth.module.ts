@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
 import { UsersModule } from '../users/users.module';
+import { AccountResources } from './account-resources';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
@@ -16,11 +17,12 @@ import { Tokens } from './tokens';
   controllers: [AuthController],
   providers: [
     AuthService,
+    AccountResources,
     SessionsService,
     Tokens,
     RateLimiter,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [SessionsService],
+  exports: [SessionsService, AccountResources],
 })
 export class AuthModule {}

@@ -1,24 +1,22 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { DataSource, Not } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
 import { ApiError } from '../common/api-error';
 import type { DataKey } from '../crypto/data-key';
 import { PasswordHasher } from '../crypto/password-hasher';
-import { Platform } from '../platforms/platform.entity';
-import { Space } from '../spaces/space.entity';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import type { AuthContext } from './auth.types';
+import type { AuthContext } from '../common/auth-context';
+import { AccountResources } from './account-resources';
 import type { ChangePasswordDto, LoginDto, RegisterDto } from './dto/auth.dto';
 import { rateLimitAddress } from './client-address';
 import { assertStrongPassword } from './password-policy';
 import type { Backoff, RateLimit } from './rate-limiter';
 import { RateLimiter } from './rate-limiter';
-import type { RequestOrigin } from './request-origin';
+import type { RequestOrigin } from '../common/request-origin';
 import { SessionsService } from './sessions.service';
 import { Tokens } from './tokens';
-import { isUniqueViolation } from '../database/unique-violation';
+import { isUniqueViolation } from '../common/unique-violation';
 
 export const AUTH_RATE_LIMITS = {
   registerPerIp: { limit: 10, windowSeconds: 3600 },
@@ -54,7 +52,7 @@ export class AuthService {
     private readonly limiter: RateLimiter,
     private readonly audit: AuditLog,
     private readonly hasher: PasswordHasher,
-    private readonly dataSource: DataSource,
+    private readonly resources: AccountResources,
   ) {
     this.decoyHash = hasher.hash('decoy password that never matches');
   }
@@ -141,12 +139,7 @@ export class AuthService {
     const user = await this.currentUser(auth);
     if (!(await this.verifyPassword(user, password, origin))) throw wrongPassword();
     // Deleting the records of live platforms or spaces would leak the machines they describe.
-    const [platforms, spaces] = await Promise.all([
-      this.dataSource
-        .getRepository(Platform)
-        .countBy({ userId: user.id, status: Not('destroyed') }),
-      this.dataSource.getRepository(Space).countBy({ userId: user.id, status: Not('deleted') }),
-    ]);
+    const { platforms = 0, spaces = 0 } = await this.resources.liveCounts(user.id);
     if (platforms + spaces > 0) {
       throw new ApiError(
         HttpStatus.CONFLICT,

@@ -7,7 +7,7 @@ import { AuditLog } from '../audit/audit-log.service';
 import { ApiError } from '../common/api-error';
 import { DataKey } from '../crypto/data-key';
 import { ServerKey } from '../crypto/server-key';
-import type { RequestOrigin } from './request-origin';
+import type { RequestOrigin } from '../common/request-origin';
 import { Session } from './session.entity';
 import { REFRESH_TOKEN_TTL_MS, Tokens } from './tokens';
 

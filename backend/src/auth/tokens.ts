@@ -3,7 +3,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { jwtVerify, SignJWT } from 'jose';
 import { ApiError } from '../common/api-error';
 import { ServerKey } from '../crypto/server-key';
-import type { AuthContext } from './auth.types';
+import type { AuthContext } from '../common/auth-context';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;

@@ -1,7 +1,15 @@
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ImageSupply } from '../provision/platform-host';
+
+/**
+ * Where a platform's images come from: pulled from their registries, or shipped as tarballs.
+ * Defined here, with the setting, so that config/ imports nothing above it (provision/ reads it).
+ */
+export type ImageSupply =
+  | { source: 'registry' }
+  /** `docker save` tarballs on this machine holding every image the stack needs. */
+  | { source: 'offline'; archives: string[] };
 
 /** Fully validated configuration; everything else reads settings from here, never from process.env. */
 export interface AppConfig {

@@ -21,8 +21,8 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { Auth, type AuthContext } from '../auth/auth.types';
-import { Origin, type RequestOrigin } from '../auth/request-origin';
+import { Auth, type AuthContext } from '../common/auth-context';
+import { Origin, type RequestOrigin } from '../common/request-origin';
 import { ApiError } from '../common/api-error';
 import { isCredentialType } from './credential-types';
 import { CredentialsService } from './credentials.service';

@@ -5,8 +5,8 @@ import { plainToInstance } from 'class-transformer';
 import { Not, Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
-import type { AuthContext } from '../auth/auth.types';
-import type { RequestOrigin } from '../auth/request-origin';
+import type { AuthContext } from '../common/auth-context';
+import type { RequestOrigin } from '../common/request-origin';
 import { SessionsService } from '../auth/sessions.service';
 import { ApiError } from '../common/api-error';
 import { validateInput, validationFailed } from '../common/validation.pipe';
@@ -16,7 +16,7 @@ import { CredentialUsage } from './credential-usage';
 import { TargetAddresses } from './target-address';
 import { CREDENTIAL_TYPES, isCredentialType, type PublicFields } from './credential-types';
 import type { CredentialDto } from './dto/credential.dto';
-import { isUniqueViolation } from '../database/unique-violation';
+import { isUniqueViolation } from '../common/unique-violation';
 
 /** A credential with its secrets opened, for background jobs only; never sent to a client. */
 export interface ResolvedCredential {

@@ -1,15 +1,18 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations/index';
 
 /**
  * The one place that knows both database engines. Entities use portable column types only and
  * the schema comes from migrations, so SQLite (default) and PostgreSQL run the same code.
+ * `entities` comes from the composition root (src/entities.ts).
  */
-export function dataSourceOptions(database: AppConfig['database']): DataSourceOptions {
+export function dataSourceOptions(
+  database: AppConfig['database'],
+  entities: DataSourceOptions['entities'],
+): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsRun: true,
     synchronize: false,

@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceUrl, tempDir } from '../../test/test-env';
+import { ENTITIES } from '../entities';
 import { dataSourceOptions } from './data-source-options';
 import { MIGRATIONS } from './migrations/index';
 
@@ -35,7 +36,7 @@ describe('database schema', () => {
   it('migrations match the entities on SQLite', async () => {
     const path = join(tempDir(), 'fieldstation.sqlite');
     await expectMigrationsMatchEntities(
-      new DataSource(dataSourceOptions({ type: 'sqlite', path })),
+      new DataSource(dataSourceOptions({ type: 'sqlite', path }, ENTITIES)),
     );
   });
 
@@ -45,7 +46,7 @@ describe('database schema', () => {
     const url = new URL(serviceUrl('FS_TEST_POSTGRES_URL'));
     url.pathname = `/${database}`;
     await expectMigrationsMatchEntities(
-      new DataSource(dataSourceOptions({ type: 'postgres', url: url.toString() })),
+      new DataSource(dataSourceOptions({ type: 'postgres', url: url.toString() }, ENTITIES)),
     );
   });
 });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '../auth/auth.types';
+import type { AuthContext } from '../common/auth-context';
 import { DeploymentGrants } from '../grants/deployment-grants.service';
 import type { DeploymentJobName } from '../jobs/job-names';
 import { JobQueue } from '../jobs/job-queue.service';

@@ -19,7 +19,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Auth, type AuthContext } from '../auth/auth.types';
+import { Auth, type AuthContext } from '../common/auth-context';
 import { DeploymentStream } from './deployment-stream';
 import { DeploymentsService } from './deployments.service';
 import { DeploymentDto, toDeploymentDto } from './dto/deployment.dto';

@@ -12,7 +12,7 @@ import {
   type DeploymentTargetKind,
 } from './deployment.entity';
 import { DeploymentLog } from './deployment-log';
-import { isUniqueViolation } from '../database/unique-violation';
+import { isUniqueViolation } from '../common/unique-violation';
 
 export interface DeploymentTarget {
   kind: DeploymentTargetKind;

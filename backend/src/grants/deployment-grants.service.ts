@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
-import type { AuthContext } from '../auth/auth.types';
+import type { AuthContext } from '../common/auth-context';
 import { SessionsService } from '../auth/sessions.service';
 import { DataKey } from '../crypto/data-key';
 import { ServerKey } from '../crypto/server-key';

@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Public } from '../auth/auth.types';
+import { Public } from '../common/auth-context';
 import { HealthDto } from './health.dto';
 import { HealthService } from './health.service';
 

@@ -2,7 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Not, Repository, type DeepPartial } from 'typeorm';
 import { ApiError } from '../common/api-error';
-import { isUniqueViolation } from '../database/unique-violation';
+import { isUniqueViolation } from '../common/unique-violation';
 import { transition, type PlatformStatus } from './platform-lifecycle';
 import { Platform } from './platform.entity';
 

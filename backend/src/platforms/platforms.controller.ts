@@ -24,7 +24,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { readScriptTemplate } from '@fieldstation/platform-stack';
-import { Auth, type AuthContext } from '../auth/auth.types';
+import { Auth, type AuthContext } from '../common/auth-context';
 import {
   DestroyPlatformInput,
   LaunchPlatformInput,

@@ -1,12 +1,14 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
+import { AccountResources } from '../auth/account-resources';
 import { CredentialUsage } from '../credentials/credential-usage';
 import { CredentialsModule } from '../credentials/credentials.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { FilesModule } from '../files/files.module';
 import { InfraModule } from '../infra';
 import { ProvisionModule } from '../provision/provision.module';
+import { SpaceUsage } from '../spaces/space-usage';
 import { SpacesModule } from '../spaces/spaces.module';
 import { UsersModule } from '../users/users.module';
 import { NpmRegistry } from './npm-registry';
@@ -47,12 +49,23 @@ import { PlatformsService } from './platforms.service';
 export class PlatformsModule implements OnModuleInit {
   constructor(
     private readonly credentialUsage: CredentialUsage,
+    private readonly accountResources: AccountResources,
+    private readonly spaceUsage: SpaceUsage,
     private readonly platforms: PlatformRecords,
   ) {}
 
   onModuleInit(): void {
     this.credentialUsage.register('platforms', (userId, credentialId) =>
       this.platforms.namesUsingCredential(userId, credentialId),
+    );
+    // listOwned leaves destroyed platforms out: a user has a handful, so counting rows is cheap.
+    this.accountResources.register(
+      'platforms',
+      async (userId) => (await this.platforms.listOwned(userId)).length,
+    );
+    this.spaceUsage.register(
+      async (userId, spaceId) =>
+        (await this.platforms.listOwned(userId)).filter((p) => p.spaceId === spaceId).length,
     );
   }
 }

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { readScriptTemplate } from '@fieldstation/platform-stack';
-import type { AuthContext } from '../auth/auth.types';
+import type { AuthContext } from '../common/auth-context';
 import { SessionsService } from '../auth/sessions.service';
 import { ApiError } from '../common/api-error';
 import { CredentialsService } from '../credentials/credentials.service';

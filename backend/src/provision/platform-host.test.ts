@@ -22,7 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../common/free-port';
 import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
 import { AnsibleRunner } from './ansible-runner';
-import { type ImageSupply, PlatformHost } from './platform-host';
+import type { ImageSupply } from '../config/app-config';
+import { PlatformHost } from './platform-host';
 import { SshClient } from './ssh-client';
 import { HostKeyMismatchError } from './ssh-errors';
 import {

@@ -9,18 +9,13 @@ import {
   renderStack,
   type StackSpec,
 } from '@fieldstation/platform-stack';
+import type { ImageSupply } from '../config/app-config';
 import type { AnsibleLogEntry } from './ansible-events';
 import { AnsibleInputError } from './ansible-errors';
 import { type AnsibleRunResult, AnsibleRunner } from './ansible-runner';
 import { SshClient, type SshTarget } from './ssh-client';
 
 export const PLATFORM_HOST_OPTIONS = Symbol('PLATFORM_HOST_OPTIONS');
-
-/** Where a platform's images come from: pulled from their registries, or shipped as tarballs. */
-export type ImageSupply =
-  | { source: 'registry' }
-  /** `docker save` tarballs on this machine holding every image the stack needs. */
-  | { source: 'offline'; archives: string[] };
 
 export interface PlatformHostOptions {
   /** The `@fieldstation/processor` package dir holding `Dockerfile` and the built `dist/`. */

@@ -9,7 +9,7 @@ import {
   Post,
 } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Auth, type AuthContext } from '../auth/auth.types';
+import { Auth, type AuthContext } from '../common/auth-context';
 import { CreateSpaceInput, SpaceAcceptedDto, SpaceDto, toSpaceDto } from './dto/space.dto';
 import { SpacesService } from './spaces.service';
 

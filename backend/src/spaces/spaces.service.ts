@@ -2,18 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Not, Repository } from 'typeorm';
-import type { AuthContext } from '../auth/auth.types';
+import type { AuthContext } from '../common/auth-context';
 import { ApiError } from '../common/api-error';
 import { schemaFailed } from '../common/validation.pipe';
 import { CredentialsService } from '../credentials/credentials.service';
 import { DeploymentStarter } from '../deployments/deployment-starter';
 import { JobName } from '../jobs/job-names';
 import { awsSpaceInputSchema, openstackSpaceInputSchema, type StackRequest } from '../infra';
-import { Platform } from '../platforms/platform.entity';
 import { UsersService } from '../users/users.service';
 import type { CreateSpaceInput } from './dto/space.dto';
 import { Space, type SpaceStatus } from './space.entity';
-import { isUniqueViolation } from '../database/unique-violation';
+import { SpaceUsage } from './space-usage';
+import { isUniqueViolation } from '../common/unique-violation';
 
 const notFound = () => new ApiError(HttpStatus.NOT_FOUND, 'SPACE_NOT_FOUND', 'No such space');
 
@@ -22,10 +22,10 @@ const notFound = () => new ApiError(HttpStatus.NOT_FOUND, 'SPACE_NOT_FOUND', 'No
 export class SpacesService {
   constructor(
     @InjectRepository(Space) private readonly spaces: Repository<Space>,
-    @InjectRepository(Platform) private readonly platforms: Repository<Platform>,
     private readonly credentials: CredentialsService,
     private readonly users: UsersService,
     private readonly starter: DeploymentStarter,
+    private readonly usage: SpaceUsage,
   ) {}
 
   list(userId: string): Promise<Space[]> {
@@ -33,6 +33,11 @@ export class SpacesService {
       where: { userId, status: Not('deleted') },
       order: { createdAt: 'DESC' },
     });
+  }
+
+  /** How many of the user's spaces are not deleted (account deletion waits for none). */
+  countLive(userId: string): Promise<number> {
+    return this.spaces.countBy({ userId, status: Not('deleted') });
   }
 
   async get(userId: string, id: string): Promise<Space> {
@@ -104,9 +109,7 @@ export class SpacesService {
     if (space.status === 'deleted') {
       throw new ApiError(HttpStatus.CONFLICT, 'SPACE_DELETED', 'This space is already deleted');
     }
-    const users = await this.platforms.count({
-      where: { spaceId: id, userId: auth.userId, status: Not('destroyed') },
-    });
+    const users = await this.usage.platformsIn(auth.userId, id);
     if (users > 0) {
       throw new ApiError(
         HttpStatus.CONFLICT,

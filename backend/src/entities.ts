@@ -1,0 +1,26 @@
+import { AuditEvent } from './audit/audit-event.entity';
+import { Session } from './auth/session.entity';
+import { Credential } from './credentials/credential.entity';
+import { DeploymentLogEntry } from './deployments/deployment-log-entry.entity';
+import { Deployment } from './deployments/deployment.entity';
+import { DeploymentGrant } from './grants/deployment-grant.entity';
+import { Platform } from './platforms/platform.entity';
+import { Space } from './spaces/space.entity';
+import { User } from './users/user.entity';
+
+/**
+ * Every TypeORM entity, registered once; each domain module adds its own here. The list lives at
+ * the composition root (beside app.module.ts) and is handed to DatabaseModule, so that database/
+ * never imports the features that sit above it.
+ */
+export const ENTITIES: (new () => object)[] = [
+  User,
+  Session,
+  DeploymentGrant,
+  AuditEvent,
+  Credential,
+  Deployment,
+  DeploymentLogEntry,
+  Space,
+  Platform,
+];
