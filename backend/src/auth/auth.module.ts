@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
+import { ServerKey } from '../crypto/server-key';
 import { UsersModule } from '../users/users.module';
 import { AccountResources } from './account-resources';
 import { AuthController } from './auth.controller';
@@ -10,10 +12,15 @@ import { AuthService } from './auth.service';
 import { RateLimiter } from './rate-limiter';
 import { Session } from './session.entity';
 import { SessionsService } from './sessions.service';
-import { Tokens } from './tokens';
+import { accessTokenJwtOptions, Tokens } from './tokens';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Session]), UsersModule, AuditModule],
+  imports: [
+    TypeOrmModule.forFeature([Session]),
+    JwtModule.registerAsync({ inject: [ServerKey], useFactory: accessTokenJwtOptions }),
+    UsersModule,
+    AuditModule,
+  ],
   controllers: [AuthController],
   providers: [
     AuthService,
