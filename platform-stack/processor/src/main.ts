@@ -171,7 +171,13 @@ async function startSandbox(
   logger: Logger,
 ): Promise<ScriptSandbox> {
   return retryUntilSuccess(
-    () => ScriptSandbox.start({ scriptPath, timeoutMs: config.scriptTimeoutMs, logger }),
+    () =>
+      ScriptSandbox.start({
+        scriptPath,
+        timeoutMs: config.scriptTimeoutMs,
+        batchTimeoutMs: config.scriptBatchTimeoutMs,
+        logger,
+      }),
     (error, attempt) =>
       logger.error('the script cannot be loaded; waiting for a fixed version', {
         attempt,

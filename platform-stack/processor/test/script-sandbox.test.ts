@@ -28,7 +28,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import childProcess from 'node:child_process';
-import { Worker } from 'node:worker_threads';
+import workerThreads, { Worker } from 'node:worker_threads';
 import { register } from 'node:module';
 
 const attempts = {
@@ -48,6 +48,24 @@ const attempts = {
   'udp-send': () => new Promise((resolve, reject) => {
     const socket = dgram.createSocket('udp4');
     socket.send('escaped', ${ports.udp}, '127.0.0.1', (error) => (error ? reject(error) : resolve('sent')));
+  }),
+  // The security review's paths to a native socket handle around the patched functions.
+  'udp-raw-handle': () => {
+    const socket = dgram.createSocket('udp4');
+    const state = Object.getOwnPropertySymbols(socket).map((key) => socket[key]).find((value) => value?.handle);
+    state.handle.bind('127.0.0.1', 0, 0);
+    return String(state.handle.send({ oncomplete() {} }, [Buffer.from('escaped')], 1, ${ports.udp}, '127.0.0.1', false));
+  },
+  'tcp-listen2': () => new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject).on('listening', () => { resolve('listening'); server.close(); });
+    server._listen2('127.0.0.1', 0, 4, 10);
+  }),
+  'ipc-fd-socket': () => { new net.Socket({ fd: 3, readable: false, writable: true }); return 'opened'; },
+  // The watchdog's progress counter and the host's port: nothing for the script.
+  'worker-data': () => JSON.stringify({
+    workerData: workerThreads.workerData,
+    parentPort: workerThreads.parentPort ? 'present' : undefined,
   }),
   'dns-lookup': () => new Promise((resolve, reject) =>
     dns.lookup('localhost', (error, address) => (error ? reject(error) : resolve(address))),
@@ -81,13 +99,17 @@ const ESCAPES = [
   'tcp-connect',
   'fetch',
   'udp-send',
+  'udp-raw-handle',
+  'tcp-listen2',
+  'ipc-fd-socket',
+  'worker-data',
   'dns-lookup',
   'worker-thread',
   'loader-hook',
   'signal-processor',
 ];
-/** Reading the environment does not throw in the sandbox: it is empty. */
-const RETURNS_NOTHING = new Set(['env', 'ctx-constructor', 'ctx-log-constructor']);
+/** Reading the environment (or workerData) does not throw in the sandbox: it is empty. */
+const RETURNS_NOTHING = new Set(['env', 'ctx-constructor', 'ctx-log-constructor', 'worker-data']);
 
 describe('the sandbox around the user script', () => {
   let vhost: TestVhost;

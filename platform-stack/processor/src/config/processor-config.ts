@@ -19,6 +19,8 @@ export interface ProcessorConfig {
   /** The user's script; without one, readings are stored as they arrive. */
   scriptPath?: string;
   scriptTimeoutMs: number;
+  /** Longest one batch may spend in the script host before the host is killed and the batch dead-lettered. */
+  scriptBatchTimeoutMs: number;
   statusHost: string;
   statusPort: number;
   logLevel: LogLevel;
@@ -41,6 +43,7 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env): Proce
     database: databaseConfig(env),
     scriptPath: env.SCRIPT_PATH || undefined,
     scriptTimeoutMs: integer(env, 'SCRIPT_TIMEOUT_MS', 1000, 10, 600_000),
+    scriptBatchTimeoutMs: integer(env, 'SCRIPT_BATCH_TIMEOUT_MS', 60_000, 100, 3_600_000),
     statusHost: env.STATUS_HOST || '0.0.0.0',
     statusPort: integer(env, 'STATUS_PORT', 8080, 0, 65_535),
     logLevel: logLevel(env.LOG_LEVEL),

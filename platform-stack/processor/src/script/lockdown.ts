@@ -5,11 +5,16 @@
  * signals to other processes (SIGUSR1 would open the processor's inspector). Builtin modules are
  * per-isolate singletons, so the patched functions are the ones every later import sees, and they
  * are non-writable and non-configurable so the script cannot put the originals back.
+ *
+ * This is a JavaScript-level second line only: Node has more internal paths to a socket handle
+ * than any list here can promise to name. The kernel-level boundary for the network is the host's
+ * seccomp filter (socket(2) refused; see ScriptSandbox).
  */
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import nodeModule from 'node:module';
 import net from 'node:net';
+import tls from 'node:tls';
 import workerThreads from 'node:worker_threads';
 
 export class SandboxDeniedError extends Error {
@@ -33,6 +38,16 @@ function lock(target: object, key: string, what: string): void {
   });
 }
 
+/** What only the host's code may use: gone for the script (`undefined`, and it stays so). */
+function conceal(target: object, key: string): void {
+  Object.defineProperty(target, key, {
+    value: undefined,
+    writable: false,
+    configurable: false,
+    enumerable: false,
+  });
+}
+
 function lockFunctions(target: object, what: string): void {
   for (const key of Object.getOwnPropertyNames(target)) {
     const descriptor = Object.getOwnPropertyDescriptor(target, key);
@@ -40,11 +55,34 @@ function lockFunctions(target: object, what: string): void {
   }
 }
 
+/**
+ * Call after the worker has taken its own `workerData` (the watchdog's progress counter) and
+ * `parentPort`: the script must not move the counter or talk to the host's thread directly.
+ */
 export function lockDownScriptThread(): void {
+  conceal(workerThreads, 'workerData');
+  conceal(workerThreads, 'parentPort');
   lock(net.Socket.prototype, 'connect', 'network access');
   lock(net.Server.prototype, 'listen', 'network access');
+  lock(net.Server.prototype, '_listen2', 'network access');
   for (const key of ['bind', 'connect', 'send'])
     lock(dgram.Socket.prototype, key, 'network access');
+  // Constructors and factories that create a socket handle (from an fd, an existing handle or a
+  // fresh one), so no handle reaches the script to call its native methods on.
+  for (const key of [
+    'Socket',
+    'Stream',
+    'Server',
+    'createServer',
+    'connect',
+    'createConnection',
+    '_createServerHandle',
+  ])
+    lock(net, key, 'network access');
+  for (const key of ['Socket', 'createSocket', '_createSocketHandle'])
+    lock(dgram, key, 'network access');
+  for (const key of ['TLSSocket', 'Server', 'createServer', 'connect'])
+    lock(tls, key, 'network access');
   lockFunctions(dns.Resolver.prototype, 'DNS');
   lockFunctions(dns.promises.Resolver.prototype, 'DNS');
   lockFunctions(dns.promises, 'DNS');

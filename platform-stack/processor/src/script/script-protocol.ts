@@ -37,10 +37,20 @@ export interface ScriptRunnerStatus {
   workerRestarts: number;
 }
 
-/** Messages between the processor (ScriptSandbox) and its sandboxed script host process. */
-export type HostRequest = RunBatchRequest;
+/**
+ * Messages between the processor (ScriptSandbox) and its sandboxed script host process, one JSON
+ * line each (line-channel.ts). The batch id is a random UUID: the script's thread shares the
+ * host's file descriptors and could write to the channel, but cannot guess which id to answer.
+ */
+export interface HostRunRequest {
+  type: 'run';
+  batchId: string;
+  readings: Reading[];
+}
+
+export type HostRequest = HostRunRequest;
 
 export type HostReply =
   | { type: 'loaded'; status: ScriptRunnerStatus }
   | { type: 'load-failed'; reason: string }
-  | { type: 'results'; batchId: number; outcomes: ScriptOutcome[]; status: ScriptRunnerStatus };
+  | { type: 'results'; batchId: string; outcomes: ScriptOutcome[]; status: ScriptRunnerStatus };

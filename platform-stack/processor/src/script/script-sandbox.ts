@@ -1,8 +1,12 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { validateReading, type Reading } from '../contract/reading';
 import { Logger, describeError } from '../log/logger';
+import { encodeLine, readLines } from './line-channel';
+import { PERL, SECCOMP_EXEC_PERL } from './seccomp-exec';
 import type {
   HostReply,
   HostRequest,
@@ -24,7 +28,17 @@ export interface ScriptSandboxOptions {
   maxHeapMb?: number;
   /** Hot reload: the host polls the script file this often and loads a changed version before the next batch. */
   watchIntervalMs?: number;
+  /**
+   * Longest a whole batch may take in the host, whatever the script does to the per-call time
+   * limit: then the host is killed, the batch's readings fail and the next batch gets a new host.
+   */
+  batchTimeoutMs?: number;
+  /** Longest line the host may send; a longer one gets the host killed before it is buffered. */
+  maxReplyBytes?: number;
 }
+
+const DEFAULT_BATCH_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
 export interface ScriptStatus extends ScriptRunnerStatus {
   /** Times the script host process was replaced after it stopped unexpectedly. */
@@ -32,19 +46,24 @@ export interface ScriptStatus extends ScriptRunnerStatus {
 }
 
 interface PendingBatch {
-  batchId: number;
+  batchId: string;
   resolve(outcomes: ScriptOutcome[]): void;
   reject(error: Error): void;
 }
 
 interface Host {
   child: ChildProcess;
+  channel: Writable;
   pending?: PendingBatch;
   exited: boolean;
 }
 
 class HostStoppedError extends Error {
   override readonly name = 'HostStoppedError';
+}
+
+class BatchDeadlineError extends Error {
+  override readonly name = 'BatchDeadlineError';
 }
 
 /** Runs of one batch on fresh hosts before its readings are dead-lettered as the host's victims. */
@@ -61,13 +80,17 @@ const HOST_ATTEMPTS_PER_BATCH = 2;
  * - worker threads are allowed for the host's own use (the ScriptRunner's time limit needs one);
  *   inside the script's thread, network access, DNS, new threads, loader hooks and signals to
  *   other processes are disabled before the script loads (lockdown.ts), which Node 20's
- *   permission model does not cover.
+ *   permission model does not cover;
+ * - a seccomp filter (seccomp-exec.ts), installed before Node starts, makes the kernel refuse
+ *   socket(2) to the whole host: no TCP, UDP, raw or netlink socket, whatever path the script
+ *   finds to a native handle. Its channel to the processor is a pipe it inherits.
  * Hangs and crashes of single calls are handled inside the host (ScriptRunner); a host that stops
- * is replaced and its batch run again, and a batch that stops two hosts is dead-lettered.
+ * is replaced and its batch run again, and a batch that stops two hosts is dead-lettered. A batch
+ * that outlives `batchTimeoutMs` gets its host killed and its readings failed. Everything the
+ * host sends is untrusted: capped in size, JSON only, exactly one reply per batch id.
  */
 export class ScriptSandbox {
   private host?: Host;
-  private batchCounter = 0;
   private runnerStatus: ScriptRunnerStatus;
   private hostRestarts = 0;
   private closed = false;
@@ -100,6 +123,13 @@ export class ScriptSandbox {
       try {
         return await this.runOnHost(this.host, readings);
       } catch (error) {
+        // Not run again: a second attempt would stall ingestion as long again.
+        if (error instanceof BatchDeadlineError) {
+          this.options.logger.error('a script batch ran out of time; its host was killed', {
+            reason: error.message,
+          });
+          return readings.map(() => ({ ok: false, reason: error.message }));
+        }
         if (!(error instanceof HostStoppedError)) throw error;
         lastReason = error.message;
         this.options.logger.error('the script host stopped; running the batch on a new one', {
@@ -117,12 +147,22 @@ export class ScriptSandbox {
   }
 
   private runOnHost(host: Host, readings: Reading[]): Promise<ScriptOutcome[]> {
-    const batchId = ++this.batchCounter;
+    const batchId = randomUUID();
+    const timeoutMs = this.options.batchTimeoutMs ?? DEFAULT_BATCH_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
     return new Promise<ScriptOutcome[]>((resolve, reject) => {
       host.pending = { batchId, resolve, reject };
+      timer = setTimeout(() => {
+        host.pending = undefined;
+        host.exited = true;
+        host.child.kill('SIGKILL');
+        reject(new BatchDeadlineError(`script batch did not finish within ${timeoutMs} ms`));
+      }, timeoutMs);
       const request: HostRequest = { type: 'run', batchId, readings };
-      host.child.send(request);
-    }).then((outcomes) => checkOutcomes(outcomes, readings.length));
+      host.channel.write(encodeLine(request));
+    })
+      .finally(() => clearTimeout(timer))
+      .then((outcomes) => checkOutcomes(outcomes, readings.length));
   }
 
   private startHost(): Promise<Host> {
@@ -136,21 +176,25 @@ export class ScriptSandbox {
       maxHeapMb: this.options.maxHeapMb ?? 256,
       watchIntervalMs: this.options.watchIntervalMs ?? 500,
     };
-    const child = fork(hostFile, [JSON.stringify(hostOptions)], {
+    const nodeArgs = [
+      '--experimental-permission',
+      ...readablePaths(hostFile, hostOptions.scriptPath).map((p) => `--allow-fs-read=${p}`),
+      '--allow-worker',
+      // Known and documented above; stderr stays for the script's own problems.
+      '--disable-warning=ExperimentalWarning',
+      '--disable-warning=SecurityWarning',
+      hostFile,
+      JSON.stringify(hostOptions),
+    ];
+    // perl (perl-base is part of every Debian image) installs the filter, then execs Node.
+    const child = spawn(PERL, ['-e', SECCOMP_EXEC_PERL, process.execPath, ...nodeArgs], {
       env: {},
       cwd: path.dirname(hostOptions.scriptPath),
-      execArgv: [
-        '--experimental-permission',
-        ...readablePaths(hostFile, hostOptions.scriptPath).map((p) => `--allow-fs-read=${p}`),
-        '--allow-worker',
-        // Known and documented above; stderr stays for the script's own problems.
-        '--disable-warning=ExperimentalWarning',
-        '--disable-warning=SecurityWarning',
-      ],
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
     });
-    const host: Host = { child, exited: false };
+    const channel = child.stdio[3] as Readable & Writable;
+    channel.on('error', () => child.kill('SIGKILL'));
+    const host: Host = { child, channel, exited: false };
     return new Promise<Host>((resolve, reject) => {
       let loaded = false;
       const loadTimeoutMs = Math.max(this.options.timeoutMs * 5, 15_000);
@@ -158,22 +202,52 @@ export class ScriptSandbox {
         child.kill('SIGKILL');
         reject(new ScriptLoadError(`loading the script took longer than ${loadTimeoutMs} ms`));
       }, loadTimeoutMs);
-      child.on('message', (reply: HostReply) => {
-        if (reply.type === 'loaded') {
+      // Anything the protocol does not expect ends the host: its batch is run again or dead-lettered.
+      const violation = (what: string) => {
+        this.options.logger.error('the script host broke the protocol; killing it', { what });
+        this.onHostStopped(host, `protocol violation: ${what}`);
+        child.kill('SIGKILL');
+      };
+      const onReply = (reply: HostReply) => {
+        if (!loaded && reply.type === 'loaded') {
           loaded = true;
           clearTimeout(timer);
-          this.runnerStatus = reply.status;
+          this.runnerStatus = checkStatus(reply.status, this.runnerStatus);
           resolve(host);
-        } else if (reply.type === 'load-failed') {
+        } else if (!loaded && reply.type === 'load-failed') {
           clearTimeout(timer);
-          reject(new ScriptLoadError(reply.reason));
-        } else if (reply.type === 'results' && reply.batchId === host.pending?.batchId) {
-          this.runnerStatus = reply.status;
+          child.kill('SIGKILL');
+          reject(new ScriptLoadError(String(reply.reason)));
+        } else if (
+          loaded &&
+          reply.type === 'results' &&
+          host.pending !== undefined &&
+          reply.batchId === host.pending.batchId
+        ) {
+          this.runnerStatus = checkStatus(reply.status, this.runnerStatus);
           const { resolve: done } = host.pending;
           host.pending = undefined;
           done(reply.outcomes);
+        } else {
+          violation(`unexpected message ${JSON.stringify(reply).slice(0, 200)}`);
         }
-      });
+      };
+      const maxReplyBytes = this.options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+      readLines(
+        channel,
+        maxReplyBytes,
+        (line) => {
+          let reply: unknown;
+          try {
+            reply = JSON.parse(line);
+          } catch {
+            return violation('a line that is not JSON');
+          }
+          if (typeof reply !== 'object' || reply === null) return violation('a non-object');
+          onReply(reply as HostReply);
+        },
+        () => violation(`a message longer than ${maxReplyBytes} bytes`),
+      );
       child.on('error', (error) => this.onHostStopped(host, describeError(error)));
       child.on('exit', (code, signal) => {
         host.exited = true;
@@ -221,6 +295,24 @@ function readablePaths(hostFile: string, scriptPath: string): string[] {
     if (path.dirname(dir) === dir) break;
   }
   return paths;
+}
+
+/** Only the fields the status page shows, with their types; anything else keeps the last status. */
+function checkStatus(status: unknown, previous: ScriptRunnerStatus): ScriptRunnerStatus {
+  const value = status as Partial<ScriptRunnerStatus> | null;
+  if (
+    typeof value?.scriptPath !== 'string' ||
+    typeof value.loadedAt !== 'string' ||
+    typeof value.workerRestarts !== 'number' ||
+    (value.reloadError !== undefined && typeof value.reloadError !== 'string')
+  )
+    return previous;
+  return {
+    scriptPath: value.scriptPath,
+    loadedAt: value.loadedAt,
+    reloadError: value.reloadError,
+    workerRestarts: value.workerRestarts,
+  };
 }
 
 /** The host's answers are checked again here: a script cannot hand the writers anything malformed. */

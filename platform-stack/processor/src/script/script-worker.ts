@@ -29,13 +29,15 @@ interface ScriptContext {
 
 type ProcessFunction = (reading: ScriptReading, ctx: ScriptContext) => unknown;
 
+// Taken before lockdown conceals both from the script.
 const { scriptPath, progress } = workerData as ScriptWorkerData;
 const progressView = new Int32Array(progress);
+const port = parentPort;
 const scriptLogger = new Logger('info', { component: 'user-script' });
 const context: ScriptContext = { log: (message, fields) => scriptLogger.info(message, fields) };
 
 function reply(message: WorkerReply): void {
-  parentPort?.postMessage(message);
+  port?.postMessage(message);
 }
 
 async function loadProcessFunction(): Promise<ProcessFunction> {
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
     reply({ type: 'load-failed', reason: describeError(error) });
     return;
   }
-  parentPort?.on('message', (request: RunBatchRequest) => {
+  port?.on('message', (request: RunBatchRequest) => {
     void (async () => {
       const outcomes: ScriptOutcome[] = [];
       for (let index = 0; index < request.readings.length; index++) {
