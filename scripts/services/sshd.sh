@@ -28,6 +28,9 @@ ensure_user() {
   if ! id "$LOGIN" >/dev/null 2>&1; then
     useradd --create-home --shell /bin/bash "$LOGIN" >&2
   fi
+  # A login recreated with a new uid finds its old home owned by the old one (Ansible then cannot
+  # make ~/.ansible/tmp and reports the host unreachable).
+  chown -R "$LOGIN:" "$(getent passwd "$LOGIN" | cut -d: -f6)"
   # "*" = no password login but not "locked" (sshd refuses locked accounts even with keys).
   usermod --password '*' "$LOGIN" >&2
   # The private dockerd's socket belongs to group docker (see dockerd.sh).
