@@ -1,8 +1,13 @@
 #!/bin/sh
 # Stand-in entrypoint (tests only), like the official postgres image's: on an empty $PGDATA,
 # initdb with the superuser password from $POSTGRES_PASSWORD (read from a pipe, never argv),
-# password auth for network clients, trust on the local socket, and $POSTGRES_DB created.
+# password auth for network clients, trust on the local socket, and $POSTGRES_DB created; any
+# other command (psql, say) is executed as it is.
 set -eu
+# Like the official image, anything but the server (psql for a one-shot setup, say) runs as given.
+if [ "${1:-}" != postgres ]; then
+  exec "$@"
+fi
 if [ "$(id -u)" = 0 ]; then
   mkdir -p "$PGDATA" /var/run/postgresql
   chown -R postgres:postgres "$PGDATA" /var/run/postgresql
