@@ -29,12 +29,6 @@ interface CredentialTypeSpec {
   secretFields: readonly string[];
   /** The field naming a host Fieldstation connects to, checked by TargetAddresses. */
   targetAddress?: { field: string; code: string; host: (value: string) => string };
-  /**
-   * Public fields that say where the resources live (account region, project, endpoint, host).
-   * While a platform or space uses the credential they cannot change: its destroy would look
-   * for the resources somewhere else, find nothing and leave them running.
-   */
-  placement: readonly string[];
   /** Cross-field checks, defaults and derived public fields; may drop stored secrets. */
   refine?: (input: RefineInput) => { fields: PublicFields; dropSecrets?: string[] };
 }
@@ -85,7 +79,6 @@ export const CREDENTIAL_TYPES: Record<CredentialType, CredentialTypeSpec> = {
     input: AwsCredentialInput,
     update: AwsCredentialUpdate,
     secretFields: ['accessKeyId', 'secretAccessKey'],
-    placement: ['region'],
     refine: ({ fields, newSecrets }) => ({
       // The last four characters identify a key in the AWS console without revealing it.
       fields: newSecrets.accessKeyId
@@ -97,7 +90,6 @@ export const CREDENTIAL_TYPES: Record<CredentialType, CredentialTypeSpec> = {
     input: GcpCredentialInput,
     update: GcpCredentialUpdate,
     secretFields: ['serviceAccountJson'],
-    placement: ['project'],
     refine: ({ fields, newSecrets }) => {
       if (!newSecrets.serviceAccountJson) return { fields };
       const account = parseServiceAccount(newSecrets.serviceAccountJson);
@@ -114,7 +106,6 @@ export const CREDENTIAL_TYPES: Record<CredentialType, CredentialTypeSpec> = {
     input: OpenstackCredentialInput,
     update: OpenstackCredentialUpdate,
     secretFields: ['password'],
-    placement: ['authUrl', 'projectName', 'domain', 'region'],
     targetAddress: {
       field: 'authUrl',
       code: 'AUTH_URL_NOT_ALLOWED',
@@ -127,7 +118,6 @@ export const CREDENTIAL_TYPES: Record<CredentialType, CredentialTypeSpec> = {
     input: SshHostCredentialInput,
     update: SshHostCredentialUpdate,
     secretFields: ['privateKey'],
-    placement: ['host', 'port'],
     targetAddress: { field: 'host', code: 'HOST_NOT_ALLOWED', host: (host) => host },
     refine: ({ fields, newSecrets, hasStoredSecret }) => {
       const merged: PublicFields = { port: 22, ...fields };

@@ -35,16 +35,14 @@ const nameTaken = () =>
     'CREDENTIAL_NAME_TAKEN',
     'You already have a credential with this name',
   );
-/** Deleting, or moving `fields` of, a credential that platforms or spaces still use. */
-const inUse = (name: string, users: Record<string, string[]>, fields: string[] = []) => {
+const inUse = (name: string, users: Record<string, string[]>) => {
   const named = Object.entries(users).map(
     ([kind, names]) => `${kind} ${names.map((user) => `"${user}"`).join(', ')}`,
   );
-  const what = fields.length > 0 ? `; ${fields.join(', ')} cannot change until they are gone` : '';
   return new ApiError(
     HttpStatus.CONFLICT,
     'CREDENTIAL_IN_USE',
-    `Credential "${name}" is used by ${named.join(' and ')}${what || '; destroy or delete them first'}`,
+    `Credential "${name}" is used by ${named.join(' and ')}; destroy or delete them first`,
     users,
   );
 };
@@ -138,13 +136,6 @@ export class CredentialsService {
     }) ?? { fields: { ...credential.fields, ...publicFields } };
     if (name !== undefined && name !== credential.name)
       await this.assertNameFree(auth.userId, name, id);
-    const moved = spec.placement.filter(
-      (field) => refined.fields[field] !== credential.fields[field],
-    );
-    if (moved.length > 0) {
-      const users = await this.usage.usersOf(auth.userId, id);
-      if (Object.keys(users).length > 0) throw inUse(credential.name, users, moved);
-    }
 
     const secrets = { ...credential.secrets };
     for (const field of refined.dropSecrets ?? []) delete secrets[field];

@@ -376,20 +376,6 @@ describe('Platforms API', () => {
       return response.body.error.details;
     };
     expect(await credentialInUse()).toEqual({ platforms: ['lab'], spaces: ['campus'] });
-    // Another project would send the destroy elsewhere, leaving these running: refused in use.
-    const moved = await api.patch<ErrorBody>(`/credentials/${openstack.body.id}`, {
-      projectName: 'elsewhere',
-    });
-    expect(moved.status).toBe(409);
-    expect(moved.body.error).toMatchObject({
-      code: 'CREDENTIAL_IN_USE',
-      message: expect.stringMatching(/projectName cannot change until they are gone$/),
-    });
-    // Rotating the password moves nothing.
-    const rotated = await api.patch(`/credentials/${openstack.body.id}`, {
-      password: `${OPENSTACK_SECRET}-rotated`,
-    });
-    expect(rotated.status).toBe(200);
     const destroyed = await api.delete<{ deploymentId: string }>(
       `/platforms/${launched.body.platform.id}`,
     );
