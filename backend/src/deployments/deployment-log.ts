@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThan, Repository } from 'typeorm';
+import { isUniqueViolation } from '../common/unique-violation';
 import { DeploymentEvents, type LogEvent } from './deployment-events';
 import { DeploymentLogEntry, type LogData, type LogLevel } from './deployment-log-entry.entity';
+
+/** Writers racing for one deployment's next line number: more than a few means something else. */
+const MAX_SEQ_ATTEMPTS = 5;
 
 export interface LogLine {
   level?: LogLevel;
@@ -25,20 +29,28 @@ export class DeploymentLog {
   ) {}
 
   async append(deploymentId: string, line: LogLine): Promise<LogEvent> {
-    const seq = await this.allocateSeq(deploymentId);
-    const entry = this.entries.create({
-      deploymentId,
-      seq,
-      level: line.level ?? 'info',
-      step: line.step ?? null,
-      message: line.message,
-      data: line.data ?? null,
-      createdAt: new Date(),
-    });
-    await this.entries.insert(entry);
-    const event = toLogEvent(entry);
-    await this.events.publish(deploymentId, event);
-    return event;
+    for (let attempt = 1; ; attempt++) {
+      const entry = this.entries.create({
+        deploymentId,
+        seq: await this.allocateSeq(deploymentId),
+        level: line.level ?? 'info',
+        step: line.step ?? null,
+        message: line.message,
+        data: line.data ?? null,
+        createdAt: new Date(),
+      });
+      try {
+        await this.entries.insert(entry);
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt >= MAX_SEQ_ATTEMPTS) throw error;
+        // Another writer took this number: count on from what is stored.
+        this.nextSeq.delete(deploymentId);
+        continue;
+      }
+      const event = toLogEvent(entry);
+      await this.events.publish(deploymentId, event);
+      return event;
+    }
   }
 
   async listAfter(deploymentId: string, afterSeq: number): Promise<LogEvent[]> {
@@ -49,7 +61,10 @@ export class DeploymentLog {
     return entries.map(toLogEvent);
   }
 
-  /** One writer per deployment at a time (its job), so a counter seeded from the table is enough. */
+  /**
+   * A counter per deployment seeded from the table. The job is its main writer, but the API
+   * writes too (a cancel request), so `append` takes the next number when one is taken.
+   */
   private async allocateSeq(deploymentId: string): Promise<number> {
     let next = this.nextSeq.get(deploymentId);
     if (next === undefined) {
