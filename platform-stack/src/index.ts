@@ -1,4 +1,5 @@
 /** What the backend's provisioning code uses to describe and render one platform's stack. */
+export { ONE_SHOT_SERVICES } from './compose/render-compose';
 export { renderStack, PROCESSOR_BUILD_FILES } from './render-stack';
 export { readScriptTemplate } from './spec/script-template';
 export type { RenderedFile, RenderedStack } from './render-stack';

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type DatabaseChoice,
+  ONE_SHOT_SERVICES,
   PROCESSOR_BUILD_FILES,
   renderStack,
   type StackSpec,
@@ -238,9 +239,12 @@ export class PlatformHost {
             State: string;
             Status: string;
           };
+          const service = /com\.docker\.compose\.service=([^,]+)/.exec(row.Labels)?.[1] ?? row.ID;
+          // A one-shot service that finished well is done, not down.
+          if (ONE_SHOT_SERVICES.includes(service) && /^Exited \(0\)/.test(row.Status)) return;
           containers.push({
             id: row.ID,
-            service: /com\.docker\.compose\.service=([^,]+)/.exec(row.Labels)?.[1] ?? row.ID,
+            service,
             state: row.State,
             health: /\((healthy|unhealthy|health: starting)\)/.exec(row.Status)?.[1] ?? null,
           });

@@ -130,6 +130,12 @@ function databaseService(spec: StackSpec): Record<string, unknown> {
   }
 }
 
+/**
+ * Services that run once per `compose up` and exit: "exited (0)" is their healthy end state, which
+ * whoever judges a platform's containers must know.
+ */
+export const ONE_SHOT_SERVICES: readonly string[] = ['database-setup'];
+
 /** PostgreSQL/TimescaleDB: roles and the readings table are set up by the database-setup service. */
 const hasDatabaseSetup = (spec: StackSpec) =>
   spec.database === 'postgres' || spec.database === 'timescaledb';
