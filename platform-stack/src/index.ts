@@ -40,4 +40,6 @@ export {
   TELEMETRY_QUEUE,
   DEAD_LETTER_QUEUE,
   MYT_FANOUT_EXCHANGE,
+  deviceBrokerAccess,
 } from './rabbitmq/render-rabbitmq';
+export type { DeviceBrokerAccess, TopicPermission } from './rabbitmq/render-rabbitmq';

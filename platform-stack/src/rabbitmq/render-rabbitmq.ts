@@ -23,24 +23,58 @@ interface Permission {
 }
 
 /**
- * Permissions are regular expressions over resource names. Devices may publish to `amq.topic`
- * (MQTT and AMQP) and MyT's `data` exchange, and create only their own MQTT session queues. The
- * processor may use its two queues and bind them; publishing to the default exchange (dead
- * letters) needs write on `amq.default`.
+ * Permissions are regular expressions over resource names. The processor may use its two queues
+ * and bind them; publishing to the default exchange (dead letters) needs write on `amq.default`.
+ * Devices get per-device permissions from `deviceBrokerAccess`.
  */
-export const PERMISSIONS: Record<'admin' | 'processor' | 'device', Permission> = {
+export const PERMISSIONS: Record<'admin' | 'processor', Permission> = {
   admin: { configure: '.*', write: '.*', read: '.*' },
   processor: {
     configure: '^(telemetry|telemetry\\.dead-letter|data)$',
     write: '^(telemetry|telemetry\\.dead-letter|amq\\.default)$',
     read: '^(telemetry|telemetry\\.dead-letter|amq\\.topic|data)$',
   },
-  device: {
-    configure: '^mqtt-subscription-.*$',
-    write: '^(amq\\.topic|data|mqtt-subscription-.*)$',
-    read: '^(amq\\.topic|mqtt-subscription-.*)$',
-  },
 };
+
+export interface TopicPermission {
+  exchange: string;
+  write: string;
+  read: string;
+}
+
+/** What one device may do on the broker: its vhost permission and its topic permission. */
+export interface DeviceBrokerAccess {
+  permission: Permission;
+  topicPermission: TopicPermission;
+}
+
+/**
+ * Least privilege for one device, enforced by RabbitMQ. Vhost permissions: the device may
+ * declare only its own MQTT session queues (the MQTT client id must be the device name), publish
+ * to `amq.topic` (and MyT's fanout `data` only when `legacyFanout`), and read from `amq.topic`
+ * into its own queues. Topic permissions narrow `amq.topic` by routing key, with RabbitMQ's
+ * `{username}` expansion: publish only `telemetry.<measurement>.<own name>`, subscribe only
+ * `commands.<own name>[.…]`. Device names are DNS labels, so they need no regex escaping.
+ */
+export function deviceBrokerAccess(
+  name: string,
+  options: { legacyFanout?: boolean } = {},
+): DeviceBrokerAccess {
+  const sessionQueues = `mqtt-subscription-${name}qos[01]`;
+  const exchanges = options.legacyFanout ? `amq\\.topic|${MYT_FANOUT_EXCHANGE}` : 'amq\\.topic';
+  return {
+    permission: {
+      configure: `^${sessionQueues}$`,
+      write: `^(${exchanges}|${sessionQueues})$`,
+      read: `^(amq\\.topic|${sessionQueues})$`,
+    },
+    topicPermission: {
+      exchange: 'amq.topic',
+      write: '^telemetry\\.[^.]+\\.{username}$',
+      read: '^commands\\.{username}(\\..+)?$',
+    },
+  };
+}
 
 /**
  * A salt that is fixed for one platform, user and password, so rendering the same spec twice
@@ -73,7 +107,7 @@ export function renderRabbitmqDefinitions(spec: StackSpec, vhost = '/'): Record<
       name: user.name,
       password: user.password,
       tags: [],
-      permission: PERMISSIONS.device,
+      permission: deviceBrokerAccess(user.name, { legacyFanout: user.legacyFanout }).permission,
     })),
   ];
   return {
@@ -86,6 +120,11 @@ export function renderRabbitmqDefinitions(spec: StackSpec, vhost = '/'): Record<
     })),
     vhosts: [{ name: vhost }],
     permissions: users.map((user) => ({ user: user.name, vhost, ...user.permission })),
+    topic_permissions: spec.deviceUsers.map((user) => ({
+      user: user.name,
+      vhost,
+      ...deviceBrokerAccess(user.name).topicPermission,
+    })),
     exchanges: [
       {
         name: MYT_FANOUT_EXCHANGE,

@@ -24,6 +24,8 @@ export interface DeviceUser {
   /** Broker username a device logs in with (AMQP or MQTT). */
   name: string;
   password: string;
+  /** May also publish to MyT's fanout exchange `data`, which cannot be restricted by routing key. */
+  legacyFanout?: boolean;
 }
 
 /** Generated once per platform, stored encrypted by the backend, rendered only into files that need them. */
