@@ -208,16 +208,22 @@ describe('the compose definition', () => {
   });
 
   it('publishes plaintext broker ports without TLS, only TLS ports with it, management on loopback', () => {
-    const ports = (spec: StackSpec) =>
+    const ports = (spec: StackSpec, service: string) =>
       (parse(renderStack(spec).files[0].content) as { services: Record<string, ComposeService> })
-        .services.rabbitmq.ports;
+        .services[service].ports;
     const secrets = generateStackSecrets();
-    expect(
-      ports(createStackSpec({ address: '198.51.100.1', database: 'postgres', secrets })),
-    ).toEqual(['5672:5672', '1883:1883', '127.0.0.1:15672:15672']);
-    expect(
-      ports(createStackSpec({ address: '198.51.100.1', database: 'postgres', secrets, tls })),
-    ).toEqual(['5671:5671', '8883:8883', '127.0.0.1:15672:15672']);
+    const plain = createStackSpec({ address: '198.51.100.1', database: 'postgres', secrets });
+    const withTls = createStackSpec({
+      address: '198.51.100.1',
+      database: 'postgres',
+      secrets,
+      tls,
+    });
+    expect(ports(plain, 'rabbitmq')).toEqual(['5672:5672', '1883:1883', '127.0.0.1:15672:15672']);
+    expect(ports(withTls, 'rabbitmq')).toEqual(['5671:5671', '8883:8883', '127.0.0.1:15672:15672']);
+    // Grafana is public only over HTTPS; plain HTTP stays on the host's loopback.
+    expect(ports(plain, 'grafana')).toEqual(['127.0.0.1:3000:3000']);
+    expect(ports(withTls, 'grafana')).toEqual(['3000:3000']);
   });
 
   it('takes image overrides for private registries and offline installs', () => {

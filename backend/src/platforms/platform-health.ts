@@ -1,4 +1,4 @@
-import { get as httpGet, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SessionsService } from '../auth/sessions.service';
@@ -119,16 +119,16 @@ export async function checkPlatform(platform: Platform): Promise<PlatformHealth>
   if (closed.length > 0) {
     return { status: 'degraded', reason: `Closed: ${closed.join(', ')}`, checkedAt };
   }
-  if (platform.ports.grafana !== null) {
-    const ca = platform.tls ? platform.caCertificatePem : null;
-    const grafana = await grafanaHealth(host, platform.ports.grafana, ca);
+  // Without TLS, Grafana listens on the host's loopback only: the inside check covers it.
+  if (platform.ports.grafana !== null && platform.tls && platform.caCertificatePem) {
+    const grafana = await grafanaHealth(host, platform.ports.grafana, platform.caCertificatePem);
     if (grafana) return { status: 'degraded', reason: grafana, checkedAt };
   }
   return { status: 'healthy', reason: null, checkedAt };
 }
 
-/** Over HTTPS when the platform has TLS, trusting only the platform's own CA. */
-function grafanaHealth(host: string, port: number, ca: string | null): Promise<string | null> {
+/** Over HTTPS, trusting only the platform's own CA. */
+function grafanaHealth(host: string, port: number, ca: string): Promise<string | null> {
   return new Promise((resolve) => {
     const options = { host, port, path: '/api/health', timeout: PROBE_TIMEOUT_MS };
     const answered = (response: IncomingMessage) => {
@@ -136,7 +136,7 @@ function grafanaHealth(host: string, port: number, ca: string | null): Promise<s
       const status = response.statusCode ?? 0;
       resolve(status >= 200 && status < 300 ? null : `Grafana answers HTTP ${status}`);
     };
-    const request = ca ? httpsGet({ ...options, ca }, answered) : httpGet(options, answered);
+    const request = httpsGet({ ...options, ca }, answered);
     request.on('timeout', () => request.destroy());
     request.on('error', () => resolve('Grafana does not answer'));
   });

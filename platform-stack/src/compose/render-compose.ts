@@ -278,7 +278,10 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
         `./grafana/dashboards:${GRAFANA_DASHBOARDS_PATH}:ro`,
         ...(spec.tls ? [`./grafana/tls:${GRAFANA_TLS_DIRECTORY}:ro`] : []),
       ],
-      ports: published(spec.ports.grafana, 3000),
+      // Plain HTTP Grafana (TLS off) would send its login in the clear: loopback only, via SSH.
+      ports: spec.tls
+        ? published(spec.ports.grafana, 3000)
+        : publishedOnLoopback(spec.ports.grafana, 3000),
       depends_on: databaseDependency(spec),
       healthcheck: healthcheck([
         'CMD-SHELL',
