@@ -30,7 +30,10 @@ export async function startBuiltApp(
   name = 'app',
 ): Promise<{ baseUrl: string; logFile: string; stop: () => Promise<void> }> {
   const redisUrl = process.env.FS_TEST_REDIS_URL;
-  if (!redisUrl) throw new Error('FS_TEST_REDIS_URL is not set: run the tests with `npm test`');
+  if (!redisUrl)
+    throw new Error(
+      'FS_TEST_REDIS_URL is not set: run the tests with `npm run test:ui` or `npm test`',
+    );
   const port = await freePort();
   mkdirSync(SCREENSHOTS, { recursive: true });
   const logFile = join(SCREENSHOTS, `${name}.log`);
@@ -125,7 +128,9 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export function testHostEnv(): Record<string, string> {
   const dockerHost = process.env.FS_TEST_DOCKER_HOST;
   if (!dockerHost || !process.env.FS_TEST_SSH_KEY_FILE) {
-    throw new Error('the test SSH host and dockerd are not running: run the tests with `npm test`');
+    throw new Error(
+      'the test SSH host and dockerd are not running: run the tests with `npm run test:ui` or `npm test`',
+    );
   }
   let exported: Record<string, string | undefined> = process.env;
   if (!process.env.FS_TEST_IMAGES_TAR) {

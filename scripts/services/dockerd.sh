@@ -4,6 +4,7 @@
 # reach it), bridge fsdocker0 and address pool, all under the services dir.
 #   start: prints `export FS_TEST_DOCKER_HOST=unix://…/docker.sock` once `docker info` answers.
 #   stop:  stops the daemon (and the containerd it started) and waits until it is gone.
+#   running: exits 0 when it already answers `docker info`.
 set -euo pipefail
 DIR="${FS_SERVICES_DIR:-/tmp/fieldstation-services}/dockerd"
 SOCKET="$DIR/docker.sock"
@@ -44,6 +45,7 @@ case "${1:-}" in
     answers || { echo "dockerd did not answer (see $DIR/dockerd.log)" >&2; tail -n 20 "$DIR/dockerd.log" >&2; exit 1; }
     echo "export FS_TEST_DOCKER_HOST=unix://$SOCKET"
     ;;
+  running) answers ;;
   stop)
     if pid="$(running_pid)"; then
       kill "$pid"
@@ -55,5 +57,5 @@ case "${1:-}" in
     # A daemon that had to be killed leaves its mounts behind; undo them, deepest first.
     findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r mount; do umount -l "$mount"; done || true
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|running" >&2; exit 2 ;;
 esac

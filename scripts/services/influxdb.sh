@@ -4,6 +4,7 @@
 # only), usage reporting disabled.
 #   start: prints `export FS_TEST_INFLUX_URL=http://127.0.0.1:58086` once /ping answers.
 #   stop:  stops it; nothing is left running.
+#   running: exits 0 when it already answers /ping.
 set -euo pipefail
 DIR="${FS_SERVICES_DIR:-/tmp/fieldstation-services}/influxdb"
 HTTP_PORT=58086
@@ -85,8 +86,9 @@ start() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  running) running_pid >/dev/null && pings ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|stop|running" >&2
     exit 2
     ;;
 esac

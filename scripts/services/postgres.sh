@@ -2,6 +2,7 @@
 # A private PostgreSQL cluster for the tests on 127.0.0.1:55432 (trust auth, loopback only).
 #   start: prints `export FS_TEST_POSTGRES_URL=…` (superuser URL) once it accepts connections.
 #   stop:  stops the cluster.
+#   running: exits 0 when it already accepts connections.
 set -euo pipefail
 DIR="${FS_SERVICES_DIR:-/tmp/fieldstation-services}/postgres"
 PORT=55432
@@ -21,8 +22,9 @@ case "${1:-}" in
     fi
     echo "export FS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PORT/postgres"
     ;;
+  running) as_postgres "$BIN/pg_isready" -h 127.0.0.1 -p "$PORT" >/dev/null 2>&1 ;;
   stop)
     [ -f "$DIR/data/postmaster.pid" ] && as_postgres "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >&2 || true
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|running" >&2; exit 2 ;;
 esac

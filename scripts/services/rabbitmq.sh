@@ -10,6 +10,7 @@
 #     FS_TEST_MQTT_USERNAME, FS_TEST_MQTT_PASSWORD   the same administrator
 #     FS_TEST_RABBITMQ_API_URL http://127.0.0.1:55673 (basic auth with the same credentials)
 #   stop:  stops the node and its epmd; nothing is left running.
+#   running: exits 0 when the node already answers on its API, AMQP and MQTT ports.
 set -euo pipefail
 DIR="${FS_SERVICES_DIR:-/tmp/fieldstation-services}/rabbitmq"
 AMQP_PORT=55672
@@ -52,6 +53,8 @@ api_answers() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+answering() { [ -s "$DIR/admin-password" ] && api_answers && port_open "$MQTT_PORT" && port_open "$AMQP_PORT"; }
 
 kill_stale() {
   if [ -f "$DIR/rabbitmq.pid" ]; then
@@ -120,7 +123,7 @@ print_exports() {
 
 start() {
   mkdir -p "$DIR"
-  if [ -s "$DIR/admin-password" ] && api_answers && port_open "$MQTT_PORT" && port_open "$AMQP_PORT"; then
+  if answering; then
     log "reusing the running node"
     print_exports
     return
@@ -167,8 +170,9 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  running) answering ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|stop|running" >&2
     exit 2
     ;;
 esac

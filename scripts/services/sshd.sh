@@ -3,6 +3,7 @@
 # dedicated login user (fstest, passwordless sudo: the playbooks use `become`).
 #   start: prints `export FS_TEST_SSH_*=…` on stdout once the test user can log in.
 #   stop:  stops this sshd (the user and its sudoers entry stay; they are recreated idempotently).
+#   running: exits 0 when it already runs.
 # The host key, the client key pair and authorized_keys live in the services dir, so a fresh
 # dir means fresh keys. Tests may append public keys to $FS_TEST_SSH_AUTHORIZED_KEYS.
 set -euo pipefail
@@ -103,6 +104,7 @@ case "${1:-}" in
     echo "export FS_TEST_SSH_AUTHORIZED_KEYS=$DIR/authorized_keys"
     echo "export FS_TEST_SSH_HOST_PUBLIC_KEY_FILE=$DIR/ssh_host_ed25519_key.pub"
     ;;
+  running) running_pid >/dev/null ;;
   stop)
     if pid="$(running_pid)"; then
       kill "$pid"
@@ -111,5 +113,5 @@ case "${1:-}" in
     fi
     rm -f "$DIR/sshd.pid"
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|running" >&2; exit 2 ;;
 esac
