@@ -12,14 +12,12 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-
-/** DNS label: credential names may become parts of resource names. */
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const NAME_MESSAGE = 'name must be a DNS label: lowercase letters, digits and dashes, at most 63';
+import { IsDnsLabel } from '../../common/dns-label';
 
 abstract class CredentialInput {
-  @ApiProperty({ example: 'my-cloud', maxLength: 63, pattern: DNS_LABEL.source })
-  @Matches(DNS_LABEL, { message: NAME_MESSAGE })
+  /** Credential names may become parts of resource names. */
+  @ApiProperty({ example: 'my-cloud' })
+  @IsDnsLabel()
   name!: string;
 }
 

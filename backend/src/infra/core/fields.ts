@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dnsLabelMessage, isDnsLabel } from '../../common/dns-label';
 
 /**
  * Field schemas shared by the per-cloud inputs. Everything that ends up in a resource name,
@@ -18,12 +19,10 @@ export const ownerId = z
  * A user-chosen name that becomes part of resource names (`fs-<name>-services` must fit
  * GCP's 63-character limit, hence at most 50).
  */
+const DNS_NAME_MAX = 50;
 export const dnsName = z
   .string()
-  .regex(
-    /^[a-z]([a-z0-9-]{0,48}[a-z0-9])?$/,
-    'must be a DNS label: lowercase letters, digits and hyphens, starting with a letter, at most 50 characters',
-  );
+  .refine((name) => isDnsLabel(name, DNS_NAME_MAX), dnsLabelMessage(DNS_NAME_MAX));
 
 export const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'must be an IPv4 or IPv6 CIDR' });
 

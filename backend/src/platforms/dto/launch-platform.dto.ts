@@ -16,10 +16,9 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsDnsLabel, TARGET_NAME_MAX } from '../../common/dns-label';
 import { PLATFORM_DATABASES, PLATFORM_TARGETS } from '../platform.entity';
 
-export const PLATFORM_NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
-const DEVICE_USER = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 const CLOUD_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
 const optionalPort = () => [IsOptional(), IsInt(), Min(1), Max(65535)];
@@ -103,10 +102,8 @@ export class ProcessorInput {
 }
 
 export class LaunchPlatformInput {
-  @ApiProperty({ example: 'greenhouse', description: 'DNS label: a-z, 0-9, "-", up to 32' })
-  @Matches(PLATFORM_NAME, {
-    message: 'name must be 1-32 lowercase letters, digits or "-", starting with a letter',
-  })
+  @ApiProperty({ example: 'greenhouse', description: 'DNS label' })
+  @IsDnsLabel({ maxLength: TARGET_NAME_MAX })
   name!: string;
 
   @ApiProperty({ enum: PLATFORM_TARGETS })
@@ -146,7 +143,7 @@ export class LaunchPlatformInput {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
-  @Matches(DEVICE_USER, { each: true, message: 'device user names are letters, digits, ".-_"' })
+  @IsDnsLabel({ each: true })
   deviceUsers?: string[];
 
   @ApiPropertyOptional({ type: PlatformPortsInput })

@@ -1,12 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional, IsUUID, Matches } from 'class-validator';
+import { IsIn, IsObject, IsOptional, IsUUID } from 'class-validator';
+import { IsDnsLabel, TARGET_NAME_MAX } from '../../common/dns-label';
 import { SPACE_TARGETS, type Space } from '../space.entity';
 
 export class CreateSpaceInput {
-  @ApiProperty({ example: 'lab', description: 'DNS label: a-z, 0-9, "-", up to 32' })
-  @Matches(/^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/, {
-    message: 'name must be 1-32 lowercase letters, digits or "-", starting with a letter',
-  })
+  @ApiProperty({ example: 'lab', description: 'DNS label' })
+  @IsDnsLabel({ maxLength: TARGET_NAME_MAX })
   name!: string;
 
   @ApiProperty({ enum: SPACE_TARGETS, description: 'GCP and ssh-host platforms need no space' })
