@@ -12,7 +12,14 @@ import {
 } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
 import { serviceUrl } from '../../test/test-env';
+import { DataSource } from 'typeorm';
+import { FAKE_AWS_ACCESS_KEY_ID } from '../../test/fixtures/fake-credentials';
+import { CredentialsService } from '../credentials/credentials.service';
 import { ServerKey } from '../crypto/server-key';
+import { User } from '../users/user.entity';
+import { UserKeys } from '../users/user-keys';
+import { UsersService } from '../users/users.service';
+import { SessionsService } from './sessions.service';
 import { PASSWORD_BACKOFF } from './auth.service';
 
 describe('accounts and sessions (running API, SQLite, Redis)', () => {
@@ -281,6 +288,74 @@ describe('accounts and sessions (running API, SQLite, Redis)', () => {
       'register',
     ]);
   });
+
+  it('upgrades a legacy two-derivation account at its next login; every secret stays readable', async () => {
+    const api = client();
+    const { email, password, userId } = await api.signUp('legacy');
+    const secrets = {
+      secretAccessKey: 'aws-secret-LEGACY-5b1e',
+      password: 'os-secret-LEGACY-77c2',
+    };
+    const aws = await api.post<{ id: string }>('/credentials', {
+      type: 'aws',
+      name: 'aws',
+      region: 'eu-west-1',
+      accessKeyId: FAKE_AWS_ACCESS_KEY_ID,
+      secretAccessKey: secrets.secretAccessKey,
+    });
+    const openstack = await api.post<{ id: string }>('/credentials', {
+      type: 'openstack',
+      name: 'os',
+      authUrl: 'https://keystone.example.org:5000/v3',
+      username: 'ada',
+      password: secrets.password,
+      projectName: 'iot',
+    });
+    expect([aws.status, openstack.status]).toEqual([201, 201]);
+    const privateKey = (
+      await api.post<{ privateKey: string }>('/auth/ssh-key/reveal', { password })
+    ).body.privateKey;
+
+    // The account as the legacy scheme wrote it: the same data key, wrapped by a second derivation.
+    const users = app.get(DataSource).getRepository(User);
+    const current = await users.findOneByOrFail({ id: userId });
+    const dataKey = await app.get(UsersService).unlock(current, password);
+    if (!dataKey) throw new Error('the new account does not unlock');
+    const legacy = await app
+      .get(UserKeys, { strict: false })
+      .sealLegacy(current, dataKey, password, current.keyVersion + 1);
+    await users.update({ id: userId }, legacy);
+    expect(legacy.passwordHash).toMatch(/^scrypt\$/);
+
+    expect((await client().login(email, 'wrong password for legacy')).status).toBe(401);
+    expect(await users.findOneByOrFail({ id: userId })).toMatchObject(legacy);
+
+    expect((await client().login(email, password)).status).toBe(200);
+    const upgraded = await users.findOneByOrFail({ id: userId });
+    expect(upgraded.passwordHash).toMatch(/^scrypt-hkdf\$/);
+    expect(upgraded).toMatchObject({ keySalt: '', keyVersion: legacy.keyVersion + 1 });
+    expect(upgraded.wrappedDataKey).not.toBe(legacy.wrappedDataKey);
+
+    const again = client();
+    expect((await again.login(email, password)).status).toBe(200);
+    // Upgraded once: the next login reads the new record as it is.
+    expect(await users.findOneByOrFail({ id: userId })).toMatchObject({
+      passwordHash: upgraded.passwordHash,
+      wrappedDataKey: upgraded.wrappedDataKey,
+    });
+    const revealed = await again.post<{ privateKey: string }>('/auth/ssh-key/reveal', { password });
+    expect(revealed.body.privateKey).toBe(privateKey);
+    // The key the login unlocked (the session's copy) opens every stored credential.
+    const sessionKey = await app.get(SessionsService, { strict: false }).latestDataKey(userId);
+    const credentials = app.get(CredentialsService, { strict: false });
+    expect((await credentials.resolve(userId, aws.body.id, sessionKey!)).secrets).toEqual({
+      accessKeyId: FAKE_AWS_ACCESS_KEY_ID,
+      secretAccessKey: secrets.secretAccessKey,
+    });
+    expect((await credentials.resolve(userId, openstack.body.id, sessionKey!)).secrets).toEqual({
+      password: secrets.password,
+    });
+  }, 120_000); // Some 10 scrypt derivations: a busy test machine needs the time.
 
   it('slows password guesses per account and address without locking the owner out', async () => {
     // Each client its own loopback address: registrations are limited per address too.

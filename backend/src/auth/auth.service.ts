@@ -54,7 +54,9 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly resources: AccountResources,
   ) {
-    this.decoyHash = hasher.hash('decoy password that never matches');
+    this.decoyHash = hasher
+      .derive('decoy password that never matches')
+      .then(({ passwordHash }) => passwordHash);
   }
 
   async register(input: RegisterDto, origin: RequestOrigin): Promise<User> {

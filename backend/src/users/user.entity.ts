@@ -12,10 +12,14 @@ export class User {
   @Column({ type: 'varchar', length: 64 })
   username!: string;
 
+  /**
+   * `scrypt-hkdf$…`: one scrypt derivation gives both the verifier stored here and the key that
+   * wraps the data key. `scrypt$…`: the legacy scheme, re-written at the owner's next login.
+   */
   @Column({ type: 'text' })
   passwordHash!: string;
 
-  /** Salt of the password-derived key that wraps the data key (not the password hash's salt). */
+  /** Legacy scheme only: salt of its second derivation, the key that wraps the data key. Else ''. */
   @Column({ type: 'text' })
   keySalt!: string;
 

@@ -3,7 +3,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { DataKey } from '../crypto/data-key';
-import { PasswordHasher } from '../crypto/password-hasher';
 import { generateSshKeyPair } from './ssh-key-pair';
 import { User } from './user.entity';
 import { UserKeys } from './user-keys';
@@ -13,7 +12,6 @@ import { UserKeys } from './user-keys';
 export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
-    private readonly hasher: PasswordHasher,
     private readonly keys: UserKeys,
   ) {}
 
@@ -34,16 +32,12 @@ export class UsersService {
     const id = randomUUID();
     const dataKey = DataKey.generate();
     const ssh = generateSshKeyPair(`fieldstation-${input.username}`);
-    const [passwordHash, envelope] = await Promise.all([
-      this.hasher.hash(input.password),
-      this.keys.wrap({ id }, dataKey, input.password, 1),
-    ]);
+    const sealed = await this.keys.seal({ id }, dataKey, input.password, 1);
     const user = this.users.create({
       id,
       email: this.normalizeEmail(input.email),
       username: input.username,
-      passwordHash,
-      ...envelope,
+      ...sealed,
       sshPublicKey: ssh.publicKey,
       sshPrivateKey: dataKey.sealField(id, 'sshPrivateKey', ssh.privateKey),
     });
@@ -51,19 +45,32 @@ export class UsersService {
     return { user, dataKey };
   }
 
-  /** Checks the password and unwraps the data key with it; undefined when it is wrong. */
+  /**
+   * Checks the password and unwraps the data key with it; undefined when it is wrong. A record of
+   * the legacy two-derivation scheme is re-written in the current one on the way (same data key,
+   * so every sealed secret stays readable); later checks cost one derivation.
+   */
   async unlock(user: User, password: string): Promise<DataKey | undefined> {
-    if (!(await this.hasher.verify(password, user.passwordHash))) return undefined;
-    return this.keys.unwrap(user, password);
+    const opened = await this.keys.open(user, password);
+    if (!opened) return undefined;
+    if (opened.legacy) await this.upgrade(user, opened.dataKey, password);
+    return opened.dataKey;
+  }
+
+  private async upgrade(user: User, dataKey: DataKey, password: string): Promise<void> {
+    const sealed = await this.keys.seal(user, dataKey, password, user.keyVersion + 1);
+    // Only over the record just checked: a password changed meanwhile must not be undone.
+    const result = await this.users.update(
+      { id: user.id, passwordHash: user.passwordHash },
+      sealed,
+    );
+    if (result.affected) Object.assign(user, sealed);
   }
 
   /** A new password re-wraps the same data key: every sealed secret stays readable. */
   async changePassword(user: User, dataKey: DataKey, newPassword: string): Promise<void> {
-    const [passwordHash, envelope] = await Promise.all([
-      this.hasher.hash(newPassword),
-      this.keys.wrap(user, dataKey, newPassword, user.keyVersion + 1),
-    ]);
-    await this.users.update({ id: user.id }, { passwordHash, ...envelope });
+    const sealed = await this.keys.seal(user, dataKey, newPassword, user.keyVersion + 1);
+    await this.users.update({ id: user.id }, sealed);
   }
 
   sshPrivateKey(user: User, dataKey: DataKey): string {
