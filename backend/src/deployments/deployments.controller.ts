@@ -3,6 +3,7 @@ import {
   Get,
   Headers,
   HttpCode,
+  HttpStatus,
   Param,
   ParseUUIDPipe,
   Post,
@@ -19,6 +20,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ApiError } from '../common/api-error';
 import { Auth, type AuthContext } from '../common/auth-context';
 import { DeploymentStream } from './deployment-stream';
 import { DeploymentsService } from './deployments.service';
@@ -38,7 +40,7 @@ export class DeploymentsController {
   @ApiOkResponse({ type: [DeploymentDto] })
   async listDeployments(
     @Auth() auth: AuthContext,
-    @Query('targetId', ParseUUIDPipe) targetId: string,
+    @Query('targetId', new ParseUUIDPipe({ exceptionFactory: targetIdRequired })) targetId: string,
   ): Promise<DeploymentDto[]> {
     return (await this.deployments.listForTarget(auth.userId, targetId)).map(toDeploymentDto);
   }
@@ -85,4 +87,13 @@ export class DeploymentsController {
       response,
     );
   }
+}
+
+/** The pipe's own message ("The value passed as UUID is not a string") names no parameter. */
+function targetIdRequired(): ApiError {
+  const message =
+    'The query parameter targetId is required: the id (a UUID) of the space or platform whose deployments to list.';
+  return new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, [
+    { field: 'targetId', problems: [message] },
+  ]);
 }

@@ -108,6 +108,20 @@ describe('deployments and their live log (running API, SQLite, Redis)', () => {
     ]);
   });
 
+  it('names the missing or malformed targetId when listing deployments', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('lister');
+    for (const path of ['/deployments', '/deployments?targetId=greenhouse']) {
+      const answer = await api.get<ErrorBody>(path);
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: expect.stringMatching(/^The query parameter targetId is required: .*\.$/),
+        details: [{ field: 'targetId' }],
+      });
+    }
+  });
+
   it("answers 404 for another user's deployment and its log", async () => {
     const alice = new ApiClient(baseUrl);
     const bob = new ApiClient(baseUrl);
