@@ -20,6 +20,7 @@ import type {
 } from './dto/launch-platform.dto';
 import type { ConnectionDto } from './dto/platform.dto';
 import { NpmRegistry } from './npm-registry';
+import { assertDistinctPorts, assertPortsFreeOnHost } from './launch-ports';
 import { PlatformAccess } from './platform-access';
 import {
   canTransition,
@@ -121,6 +122,14 @@ export class PlatformsService {
       tls,
       ports: { ...(tls ? DEFAULT_TLS_PORTS : DEFAULT_PORTS), ...definedFields(input.ports) },
       options: definedFields(input.options),
+    assertDistinctPorts(platform.ports);
+    await assertPortsFreeOnHost(
+      this.platforms,
+      this.credentials,
+      auth.userId,
+      credential,
+      platform,
+    );
       status: 'queued',
       failedStep: null,
       address: null,
