@@ -1,4 +1,4 @@
-import { ADMIN_USER, PROCESSOR_USER, type StackSpec } from '../spec/stack-spec';
+import { ADMIN_USER, DEVICE_NAME, PROCESSOR_USER, type StackSpec } from '../spec/stack-spec';
 import { createHmac } from 'node:crypto';
 import { hashRabbitPassword } from './password-hash';
 
@@ -49,17 +49,31 @@ export interface DeviceBrokerAccess {
 }
 
 /**
- * Least privilege for one device, enforced by RabbitMQ. Vhost permissions: the device may
- * declare only its own MQTT session queues (the MQTT client id must be the device name), publish
- * to `amq.topic` (and MyT's fanout `data` only when `legacyFanout`), and read from `amq.topic`
- * into its own queues. Topic permissions narrow `amq.topic` by routing key, with RabbitMQ's
- * `{username}` expansion: publish only `telemetry.<measurement>.<own name>`, subscribe only
- * `commands.<own name>[.…]`. Device names are DNS labels, so they need no regex escaping.
+ * Least privilege for one device, enforced by RabbitMQ (proven against the real broker in
+ * test/rabbitmq.test.ts).
+ *
+ * Vhost permission (regexes over resource names): configure only the device's own MQTT session
+ * queues `mqtt-subscription-<name>qos0|1`, whose names carry the MQTT client id, so an MQTT
+ * client can only subscribe when its client id is the device name; write to `amq.topic` (and
+ * MyT's fanout `data` only when `legacyFanout`: a fanout exchange cannot be narrowed by key);
+ * read `amq.topic` into its own queues. Nothing else: no other queue, no `amq.default`, no
+ * exchange declarations.
+ *
+ * Topic permission on `amq.topic` (regexes over routing keys, MQTT `/` becomes `.`), with
+ * `{username}` expanded by RabbitMQ: publish only `telemetry.<measurement>.<own name>`;
+ * subscribe/bind only `commands.<own name>` and below. `{client_id}` is not used: RabbitMQ puts
+ * it into the regex unescaped and the client chooses it, so a client id like `x|.*` would open
+ * every topic; the session-queue rule above already ties the client id to the name.
  */
 export function deviceBrokerAccess(
   name: string,
   options: { legacyFanout?: boolean } = {},
 ): DeviceBrokerAccess {
+  // Guarded here too, as the backend calls this directly: a "." or other regex character in the
+  // name would widen both permissions.
+  if (!DEVICE_NAME.test(name)) {
+    throw new Error(`device name "${name}" must be letters, digits, "-" or "_" (at most 64)`);
+  }
   const sessionQueues = `mqtt-subscription-${name}qos[01]`;
   const exchanges = options.legacyFanout ? `amq\\.topic|${MYT_FANOUT_EXCHANGE}` : 'amq\\.topic';
   return {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_IMAGES, type StackImages } from './images';
+import { defaultStackPorts, type StackPorts } from './ports';
 import { readScriptTemplate } from './script-template';
+
+export type { StackPorts } from './ports';
 
 export type DatabaseChoice = 'influxdb' | 'postgres' | 'timescaledb' | 'mongodb';
 export const DATABASE_CHOICES: readonly DatabaseChoice[] = [
@@ -9,16 +12,6 @@ export const DATABASE_CHOICES: readonly DatabaseChoice[] = [
   'timescaledb',
   'mongodb',
 ];
-
-/** Host ports; `null` leaves a service unpublished (reachable only inside the stack's network). */
-export interface StackPorts {
-  amqp: number | null;
-  amqps: number | null;
-  mqtt: number | null;
-  mqtts: number | null;
-  rabbitmqManagement: number | null;
-  grafana: number | null;
-}
 
 export interface DeviceUser {
   /** Broker username a device logs in with (AMQP or MQTT). */
@@ -97,15 +90,7 @@ export function createStackSpec(input: StackSpecInput): StackSpec {
     database: input.database,
     dataPath: input.dataPath ?? '/srv/fieldstation/data',
     tls: input.tls,
-    ports: {
-      amqp: tlsOn ? null : 5672,
-      amqps: tlsOn ? 5671 : null,
-      mqtt: tlsOn ? null : 1883,
-      mqtts: tlsOn ? 8883 : null,
-      rabbitmqManagement: 15672,
-      grafana: 3000,
-      ...input.ports,
-    },
+    ports: { ...defaultStackPorts(tlsOn), ...input.ports },
     images: { ...DEFAULT_IMAGES, ...input.images },
     secrets: input.secrets,
     deviceUsers: input.deviceUsers ?? [],
@@ -128,7 +113,12 @@ export class InvalidStackSpecError extends Error {
 const HOST_NAME =
   /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const USER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+/**
+ * A device name is the last segment of its routing key and RabbitMQ puts it into permission
+ * regexes unescaped (`{username}`), so it has no "." and nothing else a regex or a routing key
+ * gives a meaning to.
+ */
+export const DEVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 const PACKAGE_NAME = /^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
 const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 // Image references: registry/name:tag or @sha256 digests; no whitespace or shell characters.
@@ -172,7 +162,8 @@ export function validateStackSpec(spec: StackSpec): void {
   }
   const names = new Set<string>([ADMIN_USER, PROCESSOR_USER]);
   for (const user of spec.deviceUsers) {
-    if (!USER_NAME.test(user.name)) fail(`device user "${user.name}" has an invalid name`);
+    if (!DEVICE_NAME.test(user.name))
+      fail(`device user "${user.name}" must be letters, digits, "-" or "_" (at most 64)`);
     if (names.has(user.name)) fail(`device user "${user.name}" is taken`);
     if (user.password.length < 12)
       fail(`device user "${user.name}" needs a password of at least 12 characters`);
