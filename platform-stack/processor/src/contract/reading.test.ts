@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { InvalidMessageError, parseTelemetryMessage, validateReading } from './reading';
 
 const RECEIVED_AT = 1_700_000_000_000;
-const parse = (body: unknown, routingKey = 'telemetry.room.pi1') =>
+const parse = (body: unknown, routingKey = 'telemetry.room.pi1', exchange = 'amq.topic') =>
   parseTelemetryMessage(
     Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
-    routingKey,
+    { exchange, routingKey },
     RECEIVED_AT,
   );
 
@@ -19,10 +19,47 @@ describe('parseTelemetryMessage', () => {
     });
   });
 
-  it('prefers the body and accepts MyT\'s "sensor" as the device', () => {
-    expect(parse({ measurement: 'sensorData', sensor: 'myt', data: {} }, '')).toMatchObject({
-      measurement: 'sensorData',
-      device: 'myt',
+  it("keeps the body's device when it is the one of the routing key, and its measurement", () => {
+    expect(parse({ measurement: 'climate', device: 'pi1', data: {} })).toMatchObject({
+      measurement: 'climate',
+      device: 'pi1',
+    });
+    expect(parse({ sensor: 'pi1', data: {} })).toMatchObject({ device: 'pi1' });
+  });
+
+  it.each([
+    [
+      { device: 'pi2', data: {} },
+      '"device" in the body ("pi2") is not the device that published it ("pi1", from the routing key)',
+    ],
+    [
+      { sensor: 'pi2', data: {} },
+      '"sensor" in the body ("pi2") is not the device that published it ("pi1", from the routing key)',
+    ],
+    [
+      { device: 'PI1', data: {} },
+      '"device" in the body ("PI1") is not the device that published it ("pi1", from the routing key)',
+    ],
+  ])(
+    'refuses %j on telemetry.room.pi1: a device cannot write as another (dead-lettered with the reason)',
+    (body, reason) => {
+      expect(() => parse(body)).toThrow(new InvalidMessageError(reason));
+    },
+  );
+
+  it('takes MyT\'s fanout messages by their body ("sensor"), never by their routing key', () => {
+    expect(
+      parse({ measurement: 'sensorData', sensor: 'myt', data: {} }, 'telemetry.room.pi1', 'data'),
+    ).toMatchObject({ measurement: 'sensorData', device: 'myt' });
+    // On the fanout exchange the publisher chooses the routing key freely: it names no one.
+    expect(() => parse({ measurement: 'm', data: {} }, 'telemetry.room.pi1', 'data')).toThrow(
+      new InvalidMessageError('message has no device'),
+    );
+  });
+
+  it("takes the body's device on keys that no device may publish (the platform's own users)", () => {
+    expect(parse({ measurement: 'm', device: 'pi2', data: {} }, 'telemetry.a.b.c')).toMatchObject({
+      device: 'pi2',
     });
   });
 

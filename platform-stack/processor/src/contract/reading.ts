@@ -1,9 +1,22 @@
+import { TELEMETRY_EXCHANGE } from './topology';
+
 /**
  * The message contract of DESIGN §8. Devices publish JSON
  * `{"measurement": "room", "device": "pi1", "ts": <ISO-8601 | epoch ms>, "data": {...}}`
  * to MQTT topic `telemetry/<measurement>/<device>` or AMQP `amq.topic` with routing key
  * `telemetry.<measurement>.<device>`. MyT devices publish `{"measurement", "sensor", "data"}`
  * to the fanout exchange `data`, so `sensor` is accepted as the device name.
+ *
+ * Which device a reading is stored under: on `amq.topic` the broker lets a device publish only
+ * `telemetry.<measurement>.<its own name>` (topic permissions), so that routing key names the
+ * authenticated device and is what is stored. The body's `device` (or `sensor`) may repeat it;
+ * when it names another device the message is dead-lettered (stage `parse`, reason
+ * `"device" in the body ("B") is not the device that published it ("A")`) rather than stored
+ * under either name: nothing is written as another device, readings of several sensors are not
+ * silently merged into one series, and the message is kept for whoever fixes the sender.
+ * Messages that did not come through `amq.topic` with such a key (MyT's fanout `data`, whose
+ * routing key the publisher chooses freely, or a key of another shape that only the platform's
+ * own users can publish) carry no authenticated name: their body names the device.
  */
 export interface Reading {
   measurement: string;
@@ -11,6 +24,12 @@ export interface Reading {
   /** Epoch milliseconds: the device's timestamp when it sent one, else the time of arrival. */
   time: number;
   data: Record<string, unknown>;
+}
+
+/** Where a message came from: amqplib's `message.fields` fits. */
+export interface MessageSource {
+  exchange: string;
+  routingKey: string;
 }
 
 export class InvalidMessageError extends Error {
@@ -22,7 +41,7 @@ const MAX_NAME_LENGTH = 200;
 
 export function parseTelemetryMessage(
   content: Buffer,
-  routingKey: string,
+  source: MessageSource,
   receivedAt: number,
 ): Reading {
   let body: unknown;
@@ -33,9 +52,17 @@ export function parseTelemetryMessage(
   }
   if (!isPlainObject(body)) throw new InvalidMessageError('message is not a JSON object');
 
-  const fromKey = namesFromRoutingKey(routingKey);
+  const fromKey =
+    source.exchange === TELEMETRY_EXCHANGE ? namesFromRoutingKey(source.routingKey) : undefined;
   const measurement = nameField(body.measurement, 'measurement') ?? fromKey?.measurement;
-  const device = nameField(body.device ?? body.sensor, 'device') ?? fromKey?.device;
+  const deviceField = body.device === undefined || body.device === null ? 'sensor' : 'device';
+  const claimed = nameField(body[deviceField], deviceField);
+  if (fromKey && claimed !== undefined && claimed !== fromKey.device) {
+    throw new InvalidMessageError(
+      `"${deviceField}" in the body (${JSON.stringify(claimed)}) is not the device that published it (${JSON.stringify(fromKey.device)}, from the routing key)`,
+    );
+  }
+  const device = fromKey?.device ?? claimed;
   if (!measurement) throw new InvalidMessageError('message has no measurement');
   if (!device) throw new InvalidMessageError('message has no device');
   if (!isPlainObject(body.data)) throw new InvalidMessageError('message has no "data" object');

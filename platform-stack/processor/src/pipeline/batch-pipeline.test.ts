@@ -5,7 +5,7 @@ import { Logger } from '../log/logger';
 import { ProcessorMetrics } from '../status/processor-metrics';
 import type { ReadingWriter } from '../writers/reading-writer';
 import { BatchPipeline } from './batch-pipeline';
-import type { DeadLetterPublisher } from './dead-letter-publisher';
+import type { DeadLetter, DeadLetterPublisher } from './dead-letter-publisher';
 
 /** A writer whose writes complete only when the test says so. */
 class GatedWriter implements ReadingWriter {
@@ -32,18 +32,14 @@ class GatedWriter implements ReadingWriter {
   }
 }
 
-function message(tag: number): ConsumeMessage {
+function message(
+  tag: number,
+  body: Record<string, unknown> = { device: 'pi1' },
+  { exchange = 'amq.topic', routingKey = 'telemetry.room.pi1' } = {},
+): ConsumeMessage {
   return {
-    content: Buffer.from(
-      JSON.stringify({ device: 'pi1', ts: 1_700_000_000_000 + tag, data: { tag } }),
-    ),
-    fields: {
-      deliveryTag: tag,
-      redelivered: false,
-      exchange: 'amq.topic',
-      routingKey: 'telemetry.room.pi1',
-      consumerTag: 'test',
-    },
+    content: Buffer.from(JSON.stringify({ ...body, ts: 1_700_000_000_000 + tag, data: { tag } })),
+    fields: { deliveryTag: tag, redelivered: false, exchange, routingKey, consumerTag: 'test' },
     properties: { headers: {} },
   } as unknown as ConsumeMessage;
 }
@@ -54,7 +50,13 @@ function pipelineWith(writer: ReadingWriter, batchSize: number, batchMaxWaitMs: 
     ack: (acked: ConsumeMessage, allUpTo?: boolean) =>
       acks.push({ tag: acked.fields.deliveryTag, allUpTo }),
   } as unknown as Channel;
-  const deadLetters = { publish: () => Promise.resolve() } as unknown as DeadLetterPublisher;
+  const letters: DeadLetter[] = [];
+  const deadLetters = {
+    publish: (published: DeadLetter[]) => {
+      letters.push(...published);
+      return Promise.resolve();
+    },
+  } as unknown as DeadLetterPublisher;
   const pipeline = new BatchPipeline({
     consumeChannel: channel,
     deadLetters,
@@ -67,7 +69,7 @@ function pipelineWith(writer: ReadingWriter, batchSize: number, batchMaxWaitMs: 
       throw error;
     },
   });
-  return { pipeline, acks };
+  return { pipeline, acks, letters };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -107,5 +109,34 @@ describe('BatchPipeline', () => {
     await drained;
     expect(writer.batches.map((batch) => batch.length)).toEqual([3, 3, 3, 1]);
     expect(acks.map((ack) => ack.tag)).toEqual([3, 6, 9, 10]);
+  });
+
+  it('stores a reading under the device of its routing key and dead-letters one whose body names another', async () => {
+    const writer = new GatedWriter();
+    const { pipeline, acks, letters } = pipelineWith(writer, 3, 60_000);
+    pipeline.accept(message(1, {}));
+    pipeline.accept(message(2, { device: 'pi2' }));
+    pipeline.accept(
+      message(3, { measurement: 'room', sensor: 'myt' }, { exchange: 'data', routingKey: '' }),
+    );
+    await settle();
+    await settle();
+    writer.confirmNext();
+    await pipeline.drain();
+    expect(writer.batches.flat().map((reading) => reading.device)).toEqual(['pi1', 'myt']);
+    expect(
+      letters.map(({ message: letter, stage, reason }) => [
+        letter.fields.deliveryTag,
+        stage,
+        reason,
+      ]),
+    ).toEqual([
+      [
+        2,
+        'parse',
+        '"device" in the body ("pi2") is not the device that published it ("pi1", from the routing key)',
+      ],
+    ]);
+    expect(acks).toEqual([{ tag: 3, allUpTo: true }]);
   });
 });

@@ -97,7 +97,7 @@ export class BatchPipeline {
       try {
         parsed.push({
           owner,
-          reading: parseTelemetryMessage(message.content, message.fields.routingKey, receivedAt),
+          reading: parseTelemetryMessage(message.content, message.fields, receivedAt),
         });
       } catch (error) {
         if (!(error instanceof InvalidMessageError)) throw error;
