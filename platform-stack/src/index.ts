@@ -16,7 +16,12 @@ export {
   PROCESSOR_DATABASE_ROLE,
   GRAFANA_DATABASE_ROLE,
 } from './spec/stack-spec';
-export { renderPostgresSetup } from './database/render-database-setup';
+export {
+  renderPostgresSetup,
+  renderInfluxSetup,
+  renderMongoSetup,
+  MONGO_PROCESSOR_ROLE,
+} from './database/render-database-setup';
 export type {
   StackSpec,
   StackSpecInput,

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { dataDirectories, renderCompose, renderEnvFile } from './compose/render-compose';
-import { renderPostgresSetup } from './database/render-database-setup';
+import { databaseSetupFile, renderDatabaseSetup } from './database/render-database-setup';
 import {
   renderDashboardProvisioning,
   renderDatasourceProvisioning,
@@ -77,10 +77,12 @@ export function renderStack(spec: StackSpec): RenderedStack {
       { path: 'grafana/tls/server.key', content: spec.tls.serverPrivateKeyPem, mode: PRIVATE },
     );
   }
-  if (spec.database === 'postgres' || spec.database === 'timescaledb') {
-    // No secret inside: the roles' passwords come from the setup container's environment.
-    files.push({ path: 'database/setup.sql', content: renderPostgresSetup(), mode: PUBLIC });
-  }
+  // No secret inside: every password comes from the setup container's environment.
+  files.push({
+    path: databaseSetupFile(spec.database).stackPath,
+    content: renderDatabaseSetup(spec.database),
+    mode: PUBLIC,
+  });
   const datasource = renderDatasourceProvisioning(spec.database);
   if (datasource) {
     files.push({

@@ -82,10 +82,9 @@ describe('the compose definition', () => {
         },
       );
       const resolved = parse(stdout) as { services: Record<string, ComposeService> };
-      const withSetup = database === 'postgres' || database === 'timescaledb';
       expect(Object.keys(resolved.services).sort()).toEqual([
         'database',
-        ...(withSetup ? ['database-setup'] : []),
+        'database-setup',
         'grafana',
         'processor',
         'rabbitmq',
@@ -106,45 +105,249 @@ describe('the compose definition', () => {
     },
   );
 
-  it.each(['postgres', 'timescaledb'] as const)(
-    'gives the %s superuser password only to the database and its setup; the processor and Grafana use their own roles',
+  const composeOf = (spec: StackSpec) => {
+    const stack = renderStack(spec);
+    const compose = parse(stack.files[0].content) as {
+      services: Record<string, ComposeService & { depends_on?: unknown; command?: string[] }>;
+    };
+    const holdersOf = (reference: string) =>
+      Object.entries(compose.services)
+        .filter(([, service]) => JSON.stringify(service).includes(reference))
+        .map(([name]) => name)
+        .sort();
+    return { stack, compose, holdersOf };
+  };
+
+  it.each(DATABASE_CHOICES)(
+    'gives the %s superuser password only to the database and its setup; the processor and Grafana use their own users',
     (database) => {
       const spec = createStackSpec({
         address: 'iot.example.org',
         database,
         secrets: generateStackSecrets(),
       });
-      const stack = renderStack(spec);
-      const compose = parse(stack.files[0].content) as {
-        services: Record<string, ComposeService & { depends_on?: unknown; command?: string[] }>;
-      };
-      const superuserPassword = '${FIELDSTATION_DATABASE_PASSWORD}';
-      const holders = Object.entries(compose.services)
-        .filter(([, service]) => JSON.stringify(service).includes(superuserPassword))
-        .map(([name]) => name);
-      expect(holders.sort()).toEqual(['database', 'database-setup']);
-      expect(compose.services.processor.environment?.POSTGRES_URL).toBe(
-        'postgres://fieldstation_processor:${FIELDSTATION_PROCESSOR_DATABASE_PASSWORD}@database:5432/telemetry',
-      );
-      expect(compose.services.grafana.environment).toMatchObject({
-        FIELDSTATION_GRAFANA_DATABASE_PASSWORD: '${FIELDSTATION_GRAFANA_DATABASE_PASSWORD}',
-      });
-      expect(compose.services['database-setup'].command).toEqual([
-        'psql',
-        '--no-psqlrc',
-        '--file=/fieldstation/setup.sql',
+      const { stack, compose, holdersOf } = composeOf(spec);
+      expect(holdersOf('${FIELDSTATION_DATABASE_PASSWORD}')).toEqual([
+        'database',
+        'database-setup',
+      ]);
+      expect(holdersOf('${FIELDSTATION_PROCESSOR_DATABASE_PASSWORD}')).toEqual([
+        'database-setup',
+        'processor',
+      ]);
+      expect(holdersOf('${FIELDSTATION_GRAFANA_DATABASE_PASSWORD}')).toEqual([
+        'database-setup',
+        'grafana',
       ]);
       for (const name of ['processor', 'grafana']) {
         expect(compose.services[name].depends_on).toMatchObject({
           'database-setup': { condition: 'service_completed_successfully' },
         });
       }
-      const setup = stack.files.find((file) => file.path === 'database/setup.sql');
-      expect(setup?.content).toContain('GRANT INSERT ON readings TO fieldstation_processor;');
-      for (const secret of Object.values(spec.secrets))
-        expect(setup?.content).not.toContain(secret);
+      expect(compose.services['database-setup'].depends_on).toEqual({
+        database: { condition: 'service_healthy' },
+      });
+      // The setup file is mounted where its command reads it, and holds no secret.
+      const setupFiles = stack.files.filter((file) => file.path.startsWith('database/'));
+      expect(setupFiles).toHaveLength(1);
+      const [setup] = setupFiles;
+      expect(setup.mode).toBe(0o644);
+      const mounted = `/fieldstation/${path.basename(setup.path)}`;
+      expect(compose.services['database-setup'].volumes).toEqual([`./${setup.path}:${mounted}:ro`]);
+      expect(compose.services['database-setup'].command).toContain(
+        database === 'postgres' || database === 'timescaledb' ? `--file=${mounted}` : mounted,
+      );
+      for (const secret of Object.values(spec.secrets)) {
+        expect(setup.content).not.toContain(secret);
+        expect(JSON.stringify(compose.services['database-setup'].command)).not.toContain(secret);
+      }
+      const processor = compose.services.processor.environment ?? {};
+      expect(
+        {
+          postgres: processor.POSTGRES_URL,
+          timescaledb: processor.POSTGRES_URL,
+          influxdb: `${processor.INFLUX_USERNAME}:${processor.INFLUX_PASSWORD}`,
+          mongodb: processor.MONGO_URL,
+        }[database],
+      ).toBe(
+        {
+          postgres:
+            'postgres://fieldstation_processor:${FIELDSTATION_PROCESSOR_DATABASE_PASSWORD}@database:5432/telemetry',
+          timescaledb:
+            'postgres://fieldstation_processor:${FIELDSTATION_PROCESSOR_DATABASE_PASSWORD}@database:5432/telemetry',
+          influxdb: 'fieldstation_processor:${FIELDSTATION_PROCESSOR_DATABASE_PASSWORD}',
+          mongodb:
+            'mongodb://fieldstation_processor:${FIELDSTATION_PROCESSOR_DATABASE_PASSWORD}@database:27017/telemetry?authSource=telemetry',
+        }[database],
+      );
     },
   );
+
+  it.each(['postgres', 'timescaledb'] as const)(
+    'sets up the %s roles with psql from the database image',
+    (database) => {
+      const spec = createStackSpec({
+        address: 'iot.example.org',
+        database,
+        secrets: generateStackSecrets(),
+      });
+      const { stack, compose } = composeOf(spec);
+      expect(compose.services['database-setup'].command).toEqual([
+        'psql',
+        '--no-psqlrc',
+        '--file=/fieldstation/setup.sql',
+      ]);
+      const setup = stack.files.find((file) => file.path === 'database/setup.sql');
+      expect(setup?.content).toContain('GRANT INSERT ON readings TO fieldstation_processor;');
+    },
+  );
+
+  it('sets up the InfluxDB users with the influx CLI of the database image (tested for real in backend/src/provision/influx-database-users.test.ts)', () => {
+    const spec = createStackSpec({
+      address: 'iot.example.org',
+      database: 'influxdb',
+      secrets: generateStackSecrets(),
+    });
+    const { stack, compose } = composeOf(spec);
+    const setupService = compose.services['database-setup'];
+    expect(setupService.image).toBe(spec.images.influxdb);
+    expect(setupService.command).toEqual(['sh', '/fieldstation/setup.sh']);
+    expect(setupService.environment).toMatchObject({
+      INFLUX_USERNAME: 'admin',
+      INFLUX_PASSWORD: '${FIELDSTATION_DATABASE_PASSWORD}',
+    });
+    const setup = stack.files.find((file) => file.path === 'database/setup.sh')?.content ?? '';
+    expect(setup).toContain('GRANT WRITE ON telemetry TO fieldstation_processor');
+    expect(setup).toContain('GRANT READ ON telemetry TO fieldstation_grafana');
+    expect(compose.services.processor.environment).toMatchObject({
+      INFLUX_USERNAME: 'fieldstation_processor',
+    });
+  });
+
+  // MongoDB cannot run here (DESIGN §9): this checks the generated setup's structure only.
+  it('sets up the MongoDB users with mongosh from the database image (structure only: MongoDB cannot run here)', () => {
+    const spec = createStackSpec({
+      address: 'iot.example.org',
+      database: 'mongodb',
+      secrets: generateStackSecrets(),
+    });
+    const { stack, compose } = composeOf(spec);
+    const setupService = compose.services['database-setup'];
+    expect(setupService.image).toBe(spec.images.mongodb);
+    expect(setupService.command).toEqual([
+      'mongosh',
+      '--nodb',
+      '--quiet',
+      '--file',
+      '/fieldstation/setup.js',
+    ]);
+    expect(setupService.environment).toEqual({
+      FIELDSTATION_DATABASE_PASSWORD: '${FIELDSTATION_DATABASE_PASSWORD}',
+      FIELDSTATION_PROCESSOR_DATABASE_PASSWORD: '${FIELDSTATION_PROCESSOR_DATABASE_PASSWORD}',
+      FIELDSTATION_GRAFANA_DATABASE_PASSWORD: '${FIELDSTATION_GRAFANA_DATABASE_PASSWORD}',
+    });
+    const setup = stack.files.find((file) => file.path === 'database/setup.js')?.content ?? '';
+    // The script is valid JavaScript (mongosh parses it as such).
+    expect(() => new Function(setup)).not.toThrow();
+    // Its role: insert into readings (and list collections for the processor's start-up check).
+    const role = /const insertReadings = (\{[\s\S]*?\n\});/.exec(setup)?.[1];
+    expect(role && (new Function(`return ${role}`)() as unknown)).toEqual({
+      privileges: [
+        { resource: { db: 'telemetry', collection: 'readings' }, actions: ['insert'] },
+        { resource: { db: 'telemetry', collection: '' }, actions: ['listCollections'] },
+      ],
+      roles: [],
+    });
+    expect(setup).toContain("roles: [{ role: 'fieldstation_insert_readings', db: 'telemetry' }]");
+    expect(setup).toContain("user: 'fieldstation_grafana'");
+    expect(setup).toContain("roles: [{ role: 'read', db: 'telemetry' }]");
+    expect(setup).toContain('process.env.FIELDSTATION_PROCESSOR_DATABASE_PASSWORD');
+  });
+
+  // MongoDB cannot run here: the script runs against a recording stand-in for mongosh's `connect`
+  // (a test double at a boundary that cannot exist here), on a fresh server and on a set-up one.
+  it('the MongoDB setup creates the collection, role and users once and updates them on every later start (against a recording stand-in for mongosh)', () => {
+    const spec = createStackSpec({
+      address: 'iot.example.org',
+      database: 'mongodb',
+      secrets: generateStackSecrets(),
+    });
+    const setup =
+      renderStack(spec).files.find((file) => file.path === 'database/setup.js')?.content ?? '';
+    const env = {
+      FIELDSTATION_DATABASE_PASSWORD: spec.secrets.databasePassword,
+      FIELDSTATION_PROCESSOR_DATABASE_PASSWORD: spec.secrets.processorDatabasePassword,
+      FIELDSTATION_GRAFANA_DATABASE_PASSWORD: spec.secrets.grafanaDatabasePassword,
+    };
+    const runAgainst = (existing: boolean) => {
+      const calls: unknown[][] = [];
+      const telemetry = {
+        getCollectionInfos: () => (existing ? [{ name: 'readings' }] : []),
+        createCollection: (...args: unknown[]) => calls.push(['createCollection', ...args]),
+        getRole: (name: string) => (existing ? { role: name } : null),
+        createRole: (...args: unknown[]) => calls.push(['createRole', ...args]),
+        updateRole: (...args: unknown[]) => calls.push(['updateRole', ...args]),
+        getUser: (name: string) => (existing ? { user: name } : null),
+        createUser: (...args: unknown[]) => calls.push(['createUser', ...args]),
+        updateUser: (...args: unknown[]) => calls.push(['updateUser', ...args]),
+      };
+      const connect = (url: string) => {
+        calls.push(['connect', url]);
+        return { getSiblingDB: (name: string) => (name === 'telemetry' ? telemetry : undefined) };
+      };
+      new Function('connect', 'process', setup)(connect, { env });
+      return calls;
+    };
+    const role = {
+      privileges: [
+        { resource: { db: 'telemetry', collection: 'readings' }, actions: ['insert'] },
+        { resource: { db: 'telemetry', collection: '' }, actions: ['listCollections'] },
+      ],
+      roles: [],
+    };
+    const processorRoles = [{ role: 'fieldstation_insert_readings', db: 'telemetry' }];
+    const grafanaRoles = [{ role: 'read', db: 'telemetry' }];
+    const root = `mongodb://fieldstation:${env.FIELDSTATION_DATABASE_PASSWORD}@database:27017/admin`;
+    expect(runAgainst(false)).toEqual([
+      ['connect', root],
+      [
+        'createCollection',
+        'readings',
+        { timeseries: { timeField: 'time', metaField: 'meta', granularity: 'seconds' } },
+      ],
+      ['createRole', { role: 'fieldstation_insert_readings', ...role }],
+      [
+        'createUser',
+        {
+          user: 'fieldstation_processor',
+          pwd: env.FIELDSTATION_PROCESSOR_DATABASE_PASSWORD,
+          roles: processorRoles,
+        },
+      ],
+      [
+        'createUser',
+        {
+          user: 'fieldstation_grafana',
+          pwd: env.FIELDSTATION_GRAFANA_DATABASE_PASSWORD,
+          roles: grafanaRoles,
+        },
+      ],
+    ]);
+    expect(runAgainst(true)).toEqual([
+      ['connect', root],
+      ['updateRole', 'fieldstation_insert_readings', role],
+      [
+        'updateUser',
+        'fieldstation_processor',
+        { pwd: env.FIELDSTATION_PROCESSOR_DATABASE_PASSWORD, roles: processorRoles },
+      ],
+      [
+        'updateUser',
+        'fieldstation_grafana',
+        { pwd: env.FIELDSTATION_GRAFANA_DATABASE_PASSWORD, roles: grafanaRoles },
+      ],
+    ]);
+  });
 
   it('serves Grafana over HTTPS with the platform certificate when TLS is on', () => {
     for (const withTls of [false, true]) {

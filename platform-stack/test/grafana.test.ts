@@ -31,7 +31,13 @@ describe('grafana provisioning', () => {
       'fieldstation_grafana',
       '$FIELDSTATION_GRAFANA_DATABASE_PASSWORD',
     ],
-    ['influxdb', 'influxdb', 'http://database:8086', 'admin', '$FIELDSTATION_DATABASE_PASSWORD'],
+    [
+      'influxdb',
+      'influxdb',
+      'http://database:8086',
+      'fieldstation_grafana',
+      '$FIELDSTATION_GRAFANA_DATABASE_PASSWORD',
+    ],
   ] as const)(
     'provisions a %s datasource and a starter dashboard using it',
     (database, type, url, user, passwordReference) => {

@@ -5,8 +5,10 @@ import {
   type StackSpec,
 } from '../spec/stack-spec';
 import {
-  DATABASE_SETUP_CONTAINER_PATH,
   DATABASE_SETUP_PASSWORD_VARIABLES,
+  MONGO_ROOT_PASSWORD_VARIABLE,
+  MONGO_ROOT_USER,
+  databaseSetupFile,
 } from '../database/render-database-setup';
 import { GRAFANA_DASHBOARDS_PATH } from '../grafana/render-grafana';
 import { RABBITMQ_CONTAINER_PATHS } from '../rabbitmq/render-rabbitmq';
@@ -18,7 +20,7 @@ import { RABBITMQ_CONTAINER_PATHS } from '../rabbitmq/render-rabbitmq';
 export const ENV = {
   brokerAdminPassword: 'FIELDSTATION_BROKER_ADMIN_PASSWORD',
   processorBrokerPassword: 'FIELDSTATION_PROCESSOR_BROKER_PASSWORD',
-  databasePassword: 'FIELDSTATION_DATABASE_PASSWORD',
+  databasePassword: MONGO_ROOT_PASSWORD_VARIABLE,
   processorDatabasePassword: DATABASE_SETUP_PASSWORD_VARIABLES.processor,
   grafanaDatabasePassword: DATABASE_SETUP_PASSWORD_VARIABLES.grafana,
   grafanaAdminPassword: 'FIELDSTATION_GRAFANA_ADMIN_PASSWORD',
@@ -115,7 +117,7 @@ function databaseService(spec: StackSpec): Record<string, unknown> {
         ...base,
         image: spec.images.mongodb,
         environment: {
-          MONGO_INITDB_ROOT_USERNAME: 'fieldstation',
+          MONGO_INITDB_ROOT_USERNAME: MONGO_ROOT_USER,
           MONGO_INITDB_ROOT_PASSWORD: ref(ENV.databasePassword),
         },
         volumes: [`${spec.dataPath}/mongodb:/data/db`],
@@ -136,61 +138,90 @@ function databaseService(spec: StackSpec): Record<string, unknown> {
  */
 export const ONE_SHOT_SERVICES: readonly string[] = ['database-setup'];
 
-/** PostgreSQL/TimescaleDB: roles and the readings table are set up by the database-setup service. */
-const hasDatabaseSetup = (spec: StackSpec) =>
-  spec.database === 'postgres' || spec.database === 'timescaledb';
-
 /**
- * The one-shot service that applies `database/setup.sql` as the superuser (psql from the database's
- * own image) before the processor and Grafana start; only it holds the superuser's password.
+ * The one-shot service that applies the rendered `database/setup.*` as the database's superuser,
+ * with the CLI of the database's own image (psql, influx, mongosh), before the processor and
+ * Grafana start: the readings table/database/collection and the two least-privileged users. Only
+ * it and the database hold the superuser's password; every password reaches it through its
+ * environment, none through its command line.
  */
 function databaseSetupService(spec: StackSpec): Record<string, unknown> {
-  return {
-    image: spec.database === 'postgres' ? spec.images.postgres : spec.images.timescaledb,
+  const file = databaseSetupFile(spec.database);
+  const passwords = {
+    [ENV.processorDatabasePassword]: ref(ENV.processorDatabasePassword),
+    [ENV.grafanaDatabasePassword]: ref(ENV.grafanaDatabasePassword),
+  };
+  const common = {
     // No restart policy: it runs once per `compose up` (a quoted 'no' would be read as a boolean by docker-compose 1.29).
     logging: LOGGING,
-    environment: {
-      PGHOST: 'database',
-      PGUSER: 'postgres',
-      PGDATABASE: DATABASE_NAME,
-      PGPASSWORD: ref(ENV.databasePassword),
-      [ENV.processorDatabasePassword]: ref(ENV.processorDatabasePassword),
-      [ENV.grafanaDatabasePassword]: ref(ENV.grafanaDatabasePassword),
-    },
-    volumes: [`./database/setup.sql:${DATABASE_SETUP_CONTAINER_PATH}:ro`],
-    command: ['psql', '--no-psqlrc', `--file=${DATABASE_SETUP_CONTAINER_PATH}`],
+    volumes: [`./${file.stackPath}:${file.containerPath}:ro`],
     depends_on: { database: { condition: 'service_healthy' } },
   };
+  switch (spec.database) {
+    case 'postgres':
+    case 'timescaledb':
+      return {
+        ...common,
+        image: spec.database === 'postgres' ? spec.images.postgres : spec.images.timescaledb,
+        environment: {
+          PGHOST: 'database',
+          PGUSER: 'postgres',
+          PGDATABASE: DATABASE_NAME,
+          PGPASSWORD: ref(ENV.databasePassword),
+          ...passwords,
+        },
+        command: ['psql', '--no-psqlrc', `--file=${file.containerPath}`],
+      };
+    case 'influxdb':
+      return {
+        ...common,
+        image: spec.images.influxdb,
+        // The influx CLI logs in with INFLUX_USERNAME/INFLUX_PASSWORD.
+        environment: {
+          INFLUX_USERNAME: 'admin',
+          INFLUX_PASSWORD: ref(ENV.databasePassword),
+          ...passwords,
+        },
+        command: ['sh', file.containerPath],
+      };
+    case 'mongodb':
+      return {
+        ...common,
+        image: spec.images.mongodb,
+        environment: { [ENV.databasePassword]: ref(ENV.databasePassword), ...passwords },
+        command: ['mongosh', '--nodb', '--quiet', '--file', file.containerPath],
+      };
+  }
 }
 
-/** What the processor and Grafana wait for: the database, and its setup where there is one. */
-function databaseDependency(spec: StackSpec): Record<string, { condition: string }> {
-  return hasDatabaseSetup(spec)
-    ? { 'database-setup': { condition: 'service_completed_successfully' } }
-    : { database: { condition: 'service_healthy' } };
-}
+/** What the processor and Grafana wait for: the database's setup (which waits for the database). */
+const DATABASE_DEPENDENCY = {
+  'database-setup': { condition: 'service_completed_successfully' },
+} as const;
 
+/** The processor connects as its least-privileged user (`database/setup.*`), never the superuser. */
 function processorDatabaseEnvironment(spec: StackSpec): Record<string, string> {
-  const password = ref(ENV.databasePassword);
+  const password = ref(ENV.processorDatabasePassword);
   switch (spec.database) {
     case 'postgres':
     case 'timescaledb':
       return {
         DATABASE_KIND: spec.database,
-        POSTGRES_URL: `postgres://${PROCESSOR_DATABASE_ROLE}:${ref(ENV.processorDatabasePassword)}@database:5432/${DATABASE_NAME}`,
+        POSTGRES_URL: `postgres://${PROCESSOR_DATABASE_ROLE}:${password}@database:5432/${DATABASE_NAME}`,
       };
     case 'influxdb':
       return {
         DATABASE_KIND: 'influxdb',
         INFLUX_URL: 'http://database:8086',
         INFLUX_DATABASE: DATABASE_NAME,
-        INFLUX_USERNAME: 'admin',
+        INFLUX_USERNAME: PROCESSOR_DATABASE_ROLE,
         INFLUX_PASSWORD: password,
       };
     case 'mongodb':
       return {
         DATABASE_KIND: 'mongodb',
-        MONGO_URL: `mongodb://fieldstation:${password}@database:27017/?authSource=admin`,
+        // The users live in the readings database (authSource), not in admin.
+        MONGO_URL: `mongodb://${PROCESSOR_DATABASE_ROLE}:${password}@database:27017/${DATABASE_NAME}?authSource=${DATABASE_NAME}`,
         MONGO_DATABASE: DATABASE_NAME,
       };
   }
@@ -225,7 +256,7 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
       healthcheck: healthcheck(['CMD', 'rabbitmq-diagnostics', '-q', 'ping'], '60s'),
     },
     database: databaseService(spec),
-    ...(hasDatabaseSetup(spec) ? { 'database-setup': databaseSetupService(spec) } : {}),
+    'database-setup': databaseSetupService(spec),
     processor: {
       image: spec.images.processor,
       build: { context: './processor', args: { NODE_IMAGE: spec.images.node } },
@@ -243,7 +274,7 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
       volumes: ['./processor/script:/app/script:ro'],
       depends_on: {
         rabbitmq: { condition: 'service_healthy' },
-        ...databaseDependency(spec),
+        ...DATABASE_DEPENDENCY,
       },
       healthcheck: healthcheck([
         'CMD',
@@ -266,11 +297,8 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
         GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
         GF_PLUGINS_PREINSTALL_DISABLED: 'true',
         ...grafanaHttps(spec),
-        // Expanded by Grafana inside the datasource provisioning file: its read-only role's
-        // password where the database has one, else (InfluxDB) the database's admin password.
-        ...(hasDatabaseSetup(spec)
-          ? { [ENV.grafanaDatabasePassword]: ref(ENV.grafanaDatabasePassword) }
-          : { [ENV.databasePassword]: ref(ENV.databasePassword) }),
+        // Expanded by Grafana inside the datasource provisioning file: its read-only user's password.
+        [ENV.grafanaDatabasePassword]: ref(ENV.grafanaDatabasePassword),
       },
       volumes: [
         `${spec.dataPath}/grafana:/var/lib/grafana`,
@@ -282,7 +310,7 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
       ports: spec.tls
         ? published(spec.ports.grafana, 3000)
         : publishedOnLoopback(spec.ports.grafana, 3000),
-      depends_on: databaseDependency(spec),
+      depends_on: DATABASE_DEPENDENCY,
       healthcheck: healthcheck([
         'CMD-SHELL',
         // The certificate names the platform's address, not 127.0.0.1.

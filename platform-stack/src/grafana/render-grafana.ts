@@ -5,10 +5,10 @@ export const GRAFANA_DASHBOARDS_PATH = '/var/lib/grafana-dashboards';
 export const DATASOURCE_UID = 'fieldstation-telemetry';
 
 /**
- * Grafana datasource provisioning for the chosen database. The password is not in the file:
- * Grafana expands `$FIELDSTATION_GRAFANA_DATABASE_PASSWORD` (PostgreSQL/TimescaleDB: its read-only
- * role) or `$FIELDSTATION_DATABASE_PASSWORD` (InfluxDB) from its container environment (.env).
- * MongoDB has no datasource built into Grafana (only a commercial plugin), so none is provisioned.
+ * Grafana datasource provisioning for the chosen database, as its read-only user. The password is
+ * not in the file: Grafana expands `$FIELDSTATION_GRAFANA_DATABASE_PASSWORD` from its container
+ * environment (.env). MongoDB has no datasource built into Grafana (only a commercial plugin), so
+ * none is provisioned; its read-only user `fieldstation_grafana` exists for one added by hand.
  */
 export function renderDatasourceProvisioning(
   database: DatabaseChoice,
@@ -50,9 +50,10 @@ export function renderDatasourceProvisioning(
             ...common,
             type: 'influxdb',
             url: 'http://database:8086',
-            user: 'admin',
+            // READ on the readings database only (database/setup.sh), never the admin.
+            user: GRAFANA_DATABASE_ROLE,
             jsonData: { dbName: DATABASE_NAME, httpMode: 'GET' },
-            secureJsonData: { password: '$FIELDSTATION_DATABASE_PASSWORD' },
+            secureJsonData: { password: '$FIELDSTATION_GRAFANA_DATABASE_PASSWORD' },
           },
         ],
       };

@@ -26,11 +26,20 @@ export class InfluxReadingWriter implements ReadingWriter {
       : {};
   }
 
+  /**
+   * Creates the database where the user may (a server without the platform's setup: tests, a bare
+   * server). On a platform the processor's user holds WRITE only and InfluxDB answers 403: the
+   * database-setup service created the database, and a write would say if it were missing.
+   */
   async prepare(): Promise<void> {
     const body = new URLSearchParams({
       q: `CREATE DATABASE "${this.options.database.replace(/["\\]/g, '\\$&')}"`,
     });
     const response = await this.request('/query', body, 'application/x-www-form-urlencoded');
+    if (response.status === 403) {
+      await response.body?.cancel();
+      return;
+    }
     if (!response.ok)
       throw new Error(
         `InfluxDB refused CREATE DATABASE: HTTP ${response.status} ${await response.text()}`,
