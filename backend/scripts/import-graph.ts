@@ -18,6 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['deployments'],
   ['spaces'],
   ['platforms'],
+  ['devices'],
   ['openapi'],
   ['(root)'],
 ];

@@ -10,6 +10,7 @@ import { CryptoModule } from './crypto/crypto.module';
 import { DatabaseModule } from './database/database.module';
 import { ENTITIES } from './entities';
 import { DeploymentsModule } from './deployments/deployments.module';
+import { DevicesModule } from './devices/devices.module';
 import { GrantsModule } from './grants/grants.module';
 import { HealthModule } from './health/health.module';
 import type { ProcessRole } from './jobs/job.types';
@@ -39,6 +40,7 @@ export class AppModule {
       DeploymentsModule,
       SpacesModule,
       PlatformsModule,
+      DevicesModule,
     ];
     // In production the API also serves the built web UI, so one port serves both.
     if (role !== 'worker' && existsSync(config.frontendDir)) {

@@ -3,6 +3,7 @@ import { Session } from './auth/session.entity';
 import { Credential } from './credentials/credential.entity';
 import { DeploymentLogEntry } from './deployments/deployment-log-entry.entity';
 import { Deployment } from './deployments/deployment.entity';
+import { Device } from './devices/device.entity';
 import { DeploymentGrant } from './grants/deployment-grant.entity';
 import { Platform } from './platforms/platform.entity';
 import { Space } from './spaces/space.entity';
@@ -23,4 +24,5 @@ export const ENTITIES: (new () => object)[] = [
   DeploymentLogEntry,
   Space,
   Platform,
+  Device,
 ];

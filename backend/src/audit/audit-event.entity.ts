@@ -13,6 +13,9 @@ export enum AuditEventType {
   CredentialCreated = 'credential_created',
   CredentialUpdated = 'credential_updated',
   CredentialDeleted = 'credential_deleted',
+  DeviceCreated = 'device_created',
+  DeviceRotated = 'device_rotated',
+  DeviceRevoked = 'device_revoked',
 }
 
 @Entity('audit_events')

@@ -2,6 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
   createCertificateAuthority,
   createStackSpec,
+  type DeviceUser,
   issueServerCertificate,
   type StackSpec,
 } from '@fieldstation/platform-stack';
@@ -13,6 +14,7 @@ import type { DataKey } from '../crypto/data-key';
 import { SSH_USER } from '../infra';
 import type { SshTarget } from '../provision/ssh-client';
 import { UsersService } from '../users/users.service';
+import { PlatformDevices } from './platform-devices';
 import { PlatformSecrets, sealSecrets, TLS_FIELDS } from './platform-secrets';
 import type { Platform } from './platform.entity';
 
@@ -27,12 +29,13 @@ export class PlatformAccess {
   constructor(
     private readonly credentials: CredentialsService,
     private readonly users: UsersService,
+    private readonly devices: PlatformDevices,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** What `dataKey` opens for the user's platforms, for one job run or one request. */
   open(dataKey: DataKey): PlatformKeyring {
-    return new PlatformKeyring(this.credentials, this.users, this.config, dataKey);
+    return new PlatformKeyring(this.credentials, this.users, this.devices, this.config, dataKey);
   }
 }
 
@@ -41,12 +44,18 @@ export class PlatformKeyring {
   constructor(
     private readonly credentials: CredentialsService,
     private readonly users: UsersService,
+    private readonly devices: PlatformDevices,
     private readonly config: AppConfig,
     private readonly dataKey: DataKey,
   ) {}
 
-  secrets(platform: Pick<Platform, 'id' | 'secrets' | 'deviceUsers'>): PlatformSecrets {
+  secrets(platform: Pick<Platform, 'id' | 'secrets'>): PlatformSecrets {
     return new PlatformSecrets(platform, this.dataKey);
+  }
+
+  /** The platform's active devices with their passwords, from the device registry. */
+  activeDevices(platform: Platform): Promise<DeviceUser[]> {
+    return this.devices.activeDeviceUsers(platform, this.dataKey);
   }
 
   /** The platform's cloud or SSH-host credential, its secret fields opened. */
@@ -83,8 +92,11 @@ export class PlatformKeyring {
     };
   }
 
-  /** The host's own layout (data path, processor image) is applied by PlatformHost. */
-  stackSpec(platform: Platform): StackSpec {
+  /**
+   * The host's own layout (data path, processor image) is applied by PlatformHost. Device logins
+   * come from the device registry: its active devices are what a (re)launch renders.
+   */
+  async stackSpec(platform: Platform): Promise<StackSpec> {
     const secrets = this.secrets(platform);
     const tls = platform.tls
       ? {
@@ -100,7 +112,7 @@ export class PlatformKeyring {
       ports: platform.ports,
       images: this.config.stackImages,
       secrets: secrets.stack(),
-      deviceUsers: secrets.devices(),
+      deviceUsers: await this.activeDevices(platform),
       processor: { scriptSource: platform.processorScript, packages: platform.processorPackages },
     });
   }

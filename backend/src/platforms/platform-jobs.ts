@@ -123,7 +123,7 @@ export class PlatformJobs {
         await run.step('updating', STEP_TIMEOUT_MS.updating, async (signal) =>
           this.host.updateProcessor({
             ...(await this.operation(run, platform, signal)),
-            spec: run.keyring.stackSpec(platform),
+            spec: await run.keyring.stackSpec(platform),
           }),
         );
         await this.platforms.moveTo(platform.id, 'running');
@@ -155,7 +155,7 @@ export class PlatformJobs {
         this.uploads.withUpload(run.deployment.userId, job.id!, async (dumpFile) =>
           this.host.restore({
             ...(await this.operation(run, platform, signal)),
-            spec: run.keyring.stackSpec(platform),
+            spec: await run.keyring.stackSpec(platform),
             dumpFile,
           }),
         ),
@@ -216,7 +216,7 @@ export class PlatformJobs {
         if (tls) await this.platforms.save(platform.id, tls);
         await this.host.launch({
           ...(await this.operation(run, configured, signal)),
-          spec: run.keyring.stackSpec(configured),
+          spec: await run.keyring.stackSpec(configured),
           images: this.config.imageSupply,
           dataDevice: dataDevice(configured),
         });

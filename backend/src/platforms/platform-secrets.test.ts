@@ -6,12 +6,11 @@ describe('PlatformSecrets.stack', () => {
   const dataKey = DataKey.generate();
   const platformWith = (plain: Record<string, string>) => ({
     id: 'platform-1',
-    deviceUsers: [],
     secrets: sealSecrets(dataKey, 'platform-1', plain),
   });
 
   it('opens the generated database role passwords of a new platform', () => {
-    const plain = generatePlatformSecrets([]);
+    const plain = generatePlatformSecrets();
     const stack = new PlatformSecrets(platformWith(plain), dataKey).stack();
     expect(stack.processorDatabasePassword).toBe(plain.processorDatabasePassword);
     expect(stack.grafanaDatabasePassword).toBe(plain.grafanaDatabasePassword);
@@ -20,7 +19,7 @@ describe('PlatformSecrets.stack', () => {
 
   it('derives stable, distinct role passwords for a platform created before the roles existed', () => {
     const { processorDatabasePassword, grafanaDatabasePassword, ...older } =
-      generatePlatformSecrets([]);
+      generatePlatformSecrets();
     expect(processorDatabasePassword).toBeDefined();
     expect(grafanaDatabasePassword).toBeDefined();
     const first = new PlatformSecrets(platformWith(older), dataKey).stack();

@@ -1,9 +1,5 @@
 import { createHmac } from 'node:crypto';
-import {
-  generateSecret,
-  generateStackSecrets,
-  type StackSecrets,
-} from '@fieldstation/platform-stack';
+import { generateStackSecrets, type StackSecrets } from '@fieldstation/platform-stack';
 import type { DataKey } from '../crypto/data-key';
 import type { Platform } from './platform.entity';
 
@@ -29,13 +25,12 @@ export const TLS_FIELDS = {
   serverPrivateKey: 'tlsServerPrivateKey',
 } as const;
 
-const deviceField = (name: string) => `device:${name}`;
-
-/** Every generated secret of a new platform, in plain text, keyed by sealed field name. */
-export function generatePlatformSecrets(deviceUsers: string[]): Record<string, string> {
-  const secrets: Record<string, string> = { ...generateStackSecrets() };
-  for (const name of deviceUsers) secrets[deviceField(name)] = generateSecret();
-  return secrets;
+/**
+ * Every generated secret of a new platform, in plain text, keyed by sealed field name. Device
+ * passwords live in the device registry (`devices/`), not here.
+ */
+export function generatePlatformSecrets(): Record<string, string> {
+  return { ...generateStackSecrets() };
 }
 
 export function sealSecrets(
@@ -54,7 +49,7 @@ export function sealSecrets(
 /** Opens a platform's secrets: only in a request that has the data key, or a granted job. */
 export class PlatformSecrets {
   constructor(
-    private readonly platform: Pick<Platform, 'id' | 'secrets' | 'deviceUsers'>,
+    private readonly platform: Pick<Platform, 'id' | 'secrets'>,
     private readonly dataKey: DataKey,
   ) {}
 
@@ -84,13 +79,6 @@ export class PlatformSecrets {
         return [name, derived];
       }),
     ) as unknown as StackSecrets;
-  }
-
-  devices(): { name: string; password: string }[] {
-    return this.platform.deviceUsers.map((name) => ({
-      name,
-      password: this.required(deviceField(name)),
-    }));
   }
 
   required(name: string): string {

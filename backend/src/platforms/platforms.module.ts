@@ -13,6 +13,7 @@ import { SpacesModule } from '../spaces/spaces.module';
 import { UsersModule } from '../users/users.module';
 import { NpmRegistry } from './npm-registry';
 import { PlatformAccess } from './platform-access';
+import { PlatformDevices } from './platform-devices';
 import { PlatformHealthChecks } from './platform-health';
 import { PlatformInfrastructure } from './platform-infrastructure';
 import { PlatformJobs } from './platform-jobs';
@@ -39,12 +40,15 @@ import { PlatformsService } from './platforms.service';
     PlatformsService,
     PlatformRecords,
     PlatformAccess,
+    PlatformDevices,
     PlatformInfrastructure,
     PlatformJobs,
     PlatformHealthChecks,
     NpmRegistry,
     RestoreUploads,
   ],
+  // For the device registry (devices/), which manages fleets of these platforms.
+  exports: [PlatformRecords, PlatformAccess, PlatformDevices],
 })
 export class PlatformsModule implements OnModuleInit {
   constructor(

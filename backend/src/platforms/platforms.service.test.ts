@@ -15,6 +15,7 @@ import type { LaunchPlatformInput } from './dto/launch-platform.dto';
 import { InMemoryPlatformRecords } from './in-memory-platform-records';
 import type { NpmRegistry } from './npm-registry';
 import { PlatformAccess } from './platform-access';
+import { PlatformDevices } from './platform-devices';
 import type { PlatformInfrastructure } from './platform-infrastructure';
 import type { PlatformRecords } from './platform-records';
 import type { RestoreUploads } from './platform-uploads';
@@ -50,10 +51,28 @@ describe('PlatformsService (in-memory)', () => {
   let records: InMemoryPlatformRecords;
   let started: { target: { kind: string; id: string }; action: string; job: JobName }[];
   let service: PlatformsService;
+  /** The device registry (devices/, above platforms) as sealed passwords in a Map. */
+  let enrolled: Map<string, { name: string; sealed: string }[]>;
 
   beforeEach(() => {
     records = new InMemoryPlatformRecords();
     started = [];
+    enrolled = new Map();
+    const devices = new PlatformDevices();
+    devices.register({
+      enrollAtLaunch: async (platform, names, key) => {
+        const sealed = names.map((name) => ({
+          name,
+          sealed: key.sealField(platform.id, `device:${name}`, `password-of-${name}`),
+        }));
+        enrolled.set(platform.id, sealed);
+      },
+      activeDeviceUsers: async (platform, key) =>
+        (enrolled.get(platform.id) ?? []).map(({ name, sealed }) => ({
+          name,
+          password: key.openField(platform.id, `device:${name}`, sealed),
+        })),
+    });
     const credentialsService = as<CredentialsService>({
       get: async (_userId: string, id: string) => {
         const credential = credentials[id];
@@ -81,9 +100,10 @@ describe('PlatformsService (in-memory)', () => {
       starter,
       as<NpmRegistry>({ check: async () => ['Could not check left-pad@1.3.0: ETIMEDOUT'] }),
       as<PlatformInfrastructure>({ validate: async () => undefined }),
-      new PlatformAccess(credentialsService, as<UsersService>({}), as<AppConfig>({})),
+      new PlatformAccess(credentialsService, as<UsersService>({}), devices, as<AppConfig>({})),
       as<PlatformHost>({}),
       as<RestoreUploads>({}),
+      devices,
     );
   });
 
@@ -105,10 +125,11 @@ describe('PlatformsService (in-memory)', () => {
     const stored = await records.getOwned(auth.userId, platform.id);
     expect(stored).toMatchObject({ status: 'queued', tls: true, deviceUsers: ['device-1'] });
     expect(stored.ports).toMatchObject({ mqtt: null, mqtts: 8883, amqp: null, amqps: 5671 });
-    // Sealed at rest, and the session's key opens them.
+    // The launch's devices go to the device registry, sealed there; the session's key opens them.
+    expect(enrolled.get(platform.id)?.map(({ name }) => name)).toEqual(['device-1']);
     const connection = await service.connection(auth, platform.id);
-    expect(connection.devices).toHaveLength(1);
-    expect(stored.secrets['device:device-1']).not.toContain(connection.devices[0]!.password);
+    expect(connection.devices).toEqual([{ username: 'device-1', password: 'password-of-device-1' }]);
+    expect(Object.keys(stored.secrets).filter((field) => field.startsWith('device:'))).toEqual([]);
   });
 
   it('refuses a credential of another target, storing and queuing nothing', async () => {

@@ -22,6 +22,7 @@ import type { ConnectionDto } from './dto/platform.dto';
 import { NpmRegistry } from './npm-registry';
 import { assertDistinctPorts, assertPortsFreeOnHost } from './launch-ports';
 import { PlatformAccess } from './platform-access';
+import { PlatformDevices } from './platform-devices';
 import {
   canTransition,
   IllegalTransitionError,
@@ -64,6 +65,7 @@ export class PlatformsService {
     private readonly access: PlatformAccess,
     private readonly host: PlatformHost,
     private readonly uploads: RestoreUploads,
+    private readonly devices: PlatformDevices,
   ) {}
 
   list(userId: string): Promise<Platform[]> {
@@ -136,7 +138,7 @@ export class PlatformsService {
       hostKeyFingerprint: null,
       outputs: null,
       deviceUsers,
-      secrets: sealSecrets(dataKey, id, generatePlatformSecrets(deviceUsers)),
+      secrets: sealSecrets(dataKey, id, generatePlatformSecrets()),
       caCertificatePem: null,
       processorScript: input.processor?.script ?? readScriptTemplate(),
       processorPackages: packages,
@@ -149,6 +151,8 @@ export class PlatformsService {
     // Cloud options are checked now by the infra seam's schema: a typo is a 400, not a failed job.
     await this.infrastructure.validate(platform);
     await this.platforms.insert(platform);
+    // The device registry holds the fleet; the launch renders it (same path as adding a device).
+    await this.devices.enrollAtLaunch(platform, deviceUsers, dataKey);
     const deploymentId = await this.start(auth, platform, 'launch', JobName.PlatformLaunch);
     return { platform, deploymentId, warnings };
   }
@@ -235,7 +239,7 @@ export class PlatformsService {
 
   async connection(auth: AuthContext, id: string): Promise<ConnectionDto> {
     const platform = await this.get(auth.userId, id);
-    const secrets = (await this.keyring(auth)).secrets(platform);
+    const keyring = await this.keyring(auth);
     const host = platform.address ?? '';
     const { ports } = platform;
     const url = (scheme: string, port: number | null) =>
@@ -247,7 +251,10 @@ export class PlatformsService {
       ports,
       tls: platform.tls,
       caCertificatePem: platform.caCertificatePem,
-      devices: secrets.devices().map(({ name, password }) => ({ username: name, password })),
+      devices: (await keyring.activeDevices(platform)).map(({ name, password }) => ({
+        username: name,
+        password,
+      })),
       mqttTopic: 'telemetry/<measurement>/<device>',
       amqpExchange: 'amq.topic',
       amqpRoutingKey: 'telemetry.<measurement>.<device>',

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ANSIBLE_RUNNER_OPTIONS, AnsibleRunner, type AnsibleRunnerOptions } from './ansible-runner';
+import { BrokerManagement } from './broker-management';
 import { PLATFORM_HOST_OPTIONS, PlatformHost, type PlatformHostOptions } from './platform-host';
 import { SshClient } from './ssh-client';
 
@@ -14,6 +15,7 @@ const PLAYBOOKS_DIR = resolve(__dirname, '../../../playbooks');
   providers: [
     SshClient,
     AnsibleRunner,
+    BrokerManagement,
     PlatformHost,
     {
       provide: ANSIBLE_RUNNER_OPTIONS,
@@ -29,6 +31,6 @@ const PLAYBOOKS_DIR = resolve(__dirname, '../../../playbooks');
       }),
     },
   ],
-  exports: [SshClient, PlatformHost],
+  exports: [SshClient, PlatformHost, BrokerManagement],
 })
 export class ProvisionModule {}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { NodeSSH } from 'node-ssh';
@@ -132,6 +132,15 @@ export class SshSession {
     const stream = sftp.createReadStream(remotePath);
     stream.once('close', () => sftp.end());
     return stream;
+  }
+
+  /**
+   * A TCP connection from the host to a port on its own loopback, carried inside this SSH
+   * connection (a direct-tcpip channel, what `ssh -W 127.0.0.1:<port>` opens): services bound to
+   * the host's loopback are reached without a listening port here and without a child process.
+   */
+  forwardToLoopback(port: number): Promise<Duplex> {
+    return this.ssh.forwardOut('127.0.0.1', 0, '127.0.0.1', port);
   }
 
   close(): void {

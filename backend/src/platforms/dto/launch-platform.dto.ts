@@ -6,6 +6,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNotIn,
   IsObject,
   IsOptional,
   IsString,
@@ -17,6 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsDnsLabel, TARGET_NAME_MAX } from '../../common/dns-label';
+import { RESERVED_DEVICE_NAME_MESSAGE, RESERVED_DEVICE_NAMES } from '../platform-devices';
 import { PLATFORM_DATABASES, PLATFORM_TARGETS } from '../platform.entity';
 
 const CLOUD_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
@@ -144,6 +146,7 @@ export class LaunchPlatformInput {
   @IsArray()
   @ArrayMaxSize(50)
   @IsDnsLabel({ each: true })
+  @IsNotIn(RESERVED_DEVICE_NAMES, { each: true, message: RESERVED_DEVICE_NAME_MESSAGE })
   deviceUsers?: string[];
 
   @ApiPropertyOptional({ type: PlatformPortsInput })

@@ -1,0 +1,349 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import {
+  ADMIN_USER,
+  deviceBrokerAccess,
+  type DeviceUser,
+  generateSecret,
+} from '@fieldstation/platform-stack';
+import { IsNull, Like, Not, Repository, type FindOptionsWhere } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AuditEventType } from '../audit/audit-event.entity';
+import { AuditLog } from '../audit/audit-log.service';
+import { SessionsService } from '../auth/sessions.service';
+import { ApiError } from '../common/api-error';
+import type { AuthContext } from '../common/auth-context';
+import { dnsLabelMessage, isDnsLabel } from '../common/dns-label';
+import type { RequestOrigin } from '../common/request-origin';
+import { isUniqueViolation } from '../common/unique-violation';
+import type { DataKey } from '../crypto/data-key';
+import type { PlatformKeyring } from '../platforms/platform-access';
+import { PlatformAccess } from '../platforms/platform-access';
+import {
+  type DeviceRegistryPort,
+  RESERVED_DEVICE_NAME_MESSAGE,
+  RESERVED_DEVICE_NAMES,
+} from '../platforms/platform-devices';
+import { PlatformRecords } from '../platforms/platform-records';
+import type { Platform } from '../platforms/platform.entity';
+import {
+  type BrokerApi,
+  BrokerManagement,
+  type BrokerManagementTarget,
+} from '../provision/broker-management';
+import type { CreateDeviceInput, ListDevicesQuery, UpdateDeviceInput } from './dto/device.dto';
+import { Device } from './device.entity';
+
+/** The sealed field of a device's password: the AAD platforms used for their launch devices. */
+const passwordField = (name: string) => `device:${name}`;
+
+export interface DeviceWithPassword {
+  device: Device;
+  /** Plain text, for the one answer that shows it. */
+  password: string;
+}
+
+/**
+ * A platform's fleet: the registry of its devices (the source of the device logins rendered at
+ * launch) and the changes a running platform's broker gets at once, through its management API.
+ * A broker change that fails leaves the registry as it was and answers 502.
+ */
+@Injectable()
+export class DeviceRegistry implements DeviceRegistryPort {
+  private readonly logger = new Logger(DeviceRegistry.name);
+
+  constructor(
+    @InjectRepository(Device) private readonly devices: Repository<Device>,
+    private readonly platforms: PlatformRecords,
+    private readonly access: PlatformAccess,
+    private readonly sessions: SessionsService,
+    private readonly broker: BrokerManagement,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async list(userId: string, platformId: string, query: ListDevicesQuery): Promise<Device[]> {
+    await this.platforms.getOwned(userId, platformId);
+    const where: FindOptionsWhere<Device> = { userId, platformId };
+    if (query.status) where.revokedAt = query.status === 'active' ? IsNull() : Not(IsNull());
+    // The prefix is validated to [a-z0-9-]: no LIKE wildcard can be in it.
+    if (query.prefix) where.name = Like(`${query.prefix}%`);
+    const found = await this.devices.find({ where, order: { name: 'ASC', createdAt: 'ASC' } });
+    if (!query.label) return found;
+    const split = query.label.indexOf(':');
+    const [key, value] = [query.label.slice(0, split), query.label.slice(split + 1)];
+    return found.filter((device) => device.labels[key] === value);
+  }
+
+  /** The active device of that name, else its latest revoked record. */
+  async get(userId: string, platformId: string, name: string): Promise<Device> {
+    await this.platforms.getOwned(userId, platformId);
+    const [device] = await this.devices.find({
+      where: { userId, platformId, name },
+      order: { revokedAt: { direction: 'DESC', nulls: 'FIRST' } },
+      take: 1,
+    });
+    if (!device) throw notFound(name);
+    return device;
+  }
+
+  async update(
+    userId: string,
+    platformId: string,
+    name: string,
+    input: UpdateDeviceInput,
+  ): Promise<Device> {
+    const device = await this.active(await this.platforms.getOwned(userId, platformId), name);
+    const changes: Partial<Device> = {};
+    if (input.labels !== undefined) changes.labels = input.labels;
+    if (input.metadata !== undefined) changes.metadata = input.metadata;
+    await this.devices.update({ id: device.id }, changes as QueryDeepPartialEntity<Device>);
+    return { ...device, ...changes };
+  }
+
+  /** Registers the device and creates its broker user at once; the password is answered once. */
+  async create(
+    auth: AuthContext,
+    platformId: string,
+    input: CreateDeviceInput,
+    origin: RequestOrigin,
+  ): Promise<DeviceWithPassword> {
+    const platform = await this.running(auth.userId, platformId);
+    const dataKey = await this.sessions.dataKey(auth.sessionId);
+    const target = await this.brokerTarget(platform, this.access.open(dataKey));
+    const created = this.newDevice(platform, input, dataKey);
+    // The unique index reserves the name before the broker hears of it (two creates race here).
+    await this.insert([created.device]);
+    const { device, password } = created;
+    try {
+      await this.broker.use(target, async (api) => {
+        try {
+          await api.putUser(device.name, password);
+          await api.grant(
+            device.name,
+            deviceBrokerAccess(device.name, { legacyFanout: device.legacyFanout }),
+          );
+        } catch (error) {
+          await api.deleteUser(device.name).catch(() => undefined);
+          throw error;
+        }
+      });
+    } catch (error) {
+      await this.devices.delete({ id: device.id });
+      throw brokerFailed('create', device.name, error);
+    }
+    await this.record(auth, origin, AuditEventType.DeviceCreated, platform, device.name);
+    return created;
+  }
+
+  /**
+   * A new password: the broker user gets it and the device's open connections close, so the old
+   * password stops working at once. The registry keeps the old one if the broker refuses.
+   */
+  async rotate(
+    auth: AuthContext,
+    platformId: string,
+    name: string,
+    origin: RequestOrigin,
+  ): Promise<DeviceWithPassword> {
+    const platform = await this.running(auth.userId, platformId);
+    const device = await this.active(platform, name);
+    const dataKey = await this.sessions.dataKey(auth.sessionId);
+    const target = await this.brokerTarget(platform, this.access.open(dataKey));
+    const password = generateSecret();
+    await this.applyToBroker('rotate', target, name, async (api) => {
+      await api.putUser(name, password);
+      await api.closeConnectionsOf(name);
+    });
+    const changes = {
+      password: dataKey.sealField(platform.id, passwordField(name), password),
+      rotatedAt: new Date(),
+    };
+    try {
+      await this.devices.update({ id: device.id }, changes);
+    } catch (error) {
+      // The registry could not take the new password: the broker goes back to the stored one.
+      const previous = dataKey.openField(platform.id, passwordField(name), device.password!);
+      await this.broker
+        .use(target, (api) => api.putUser(name, previous))
+        .catch((undo: Error) => this.logger.error(`rotate of ${name} not undone: ${undo.message}`));
+      throw error;
+    }
+    await this.record(auth, origin, AuditEventType.DeviceRotated, platform, name);
+    return { device: { ...device, ...changes }, password };
+  }
+
+  /** Deletes the broker user and closes its connections, then marks the device revoked. */
+  async revoke(
+    auth: AuthContext,
+    platformId: string,
+    name: string,
+    origin: RequestOrigin,
+  ): Promise<Device> {
+    const platform = await this.running(auth.userId, platformId);
+    const device = await this.active(platform, name);
+    const dataKey = await this.sessions.dataKey(auth.sessionId);
+    const target = await this.brokerTarget(platform, this.access.open(dataKey));
+    await this.applyToBroker('revoke', target, name, async (api) => {
+      await api.deleteUser(name);
+      await api.closeConnectionsOf(name);
+    });
+    // The sealed password is no longer needed; the name is free for a new device.
+    const changes = { revokedAt: new Date(), activeName: null, password: null };
+    await this.devices.update({ id: device.id }, changes);
+    await this.record(auth, origin, AuditEventType.DeviceRevoked, platform, name);
+    return { ...device, ...changes };
+  }
+
+  /** Launch: the names given become registry entries by the same path as a created device. */
+  async enrollAtLaunch(platform: Platform, names: string[], dataKey: DataKey): Promise<void> {
+    await this.insert(
+      [...new Set(names)].map((name) => this.newDevice(platform, { name }, dataKey).device),
+    );
+  }
+
+  async activeDeviceUsers(platform: Platform, dataKey: DataKey): Promise<DeviceUser[]> {
+    const active = await this.devices.find({
+      where: { platformId: platform.id, revokedAt: IsNull() },
+      order: { name: 'ASC' },
+    });
+    return active.map((device) => ({
+      name: device.name,
+      password: dataKey.openField(platform.id, passwordField(device.name), device.password!),
+      legacyFanout: device.legacyFanout,
+    }));
+  }
+
+  private newDevice(
+    platform: Platform,
+    input: CreateDeviceInput,
+    dataKey: DataKey,
+  ): DeviceWithPassword {
+    // The DTOs check the same; launch and API both come through here.
+    if (!isDnsLabel(input.name)) throw badName(`name ${dnsLabelMessage()}`);
+    if (RESERVED_DEVICE_NAMES.includes(input.name)) throw badName(RESERVED_DEVICE_NAME_MESSAGE);
+    const password = generateSecret();
+    const device = this.devices.create({
+      id: randomUUID(),
+      userId: platform.userId,
+      platformId: platform.id,
+      name: input.name,
+      activeName: `${platform.id}:${input.name}`,
+      labels: input.labels ?? {},
+      metadata: input.metadata ?? {},
+      authKind: input.authKind ?? 'password',
+      legacyFanout: input.legacyFanout ?? false,
+      password: dataKey.sealField(platform.id, passwordField(input.name), password),
+      createdAt: new Date(),
+      rotatedAt: null,
+      revokedAt: null,
+    });
+    return { device, password };
+  }
+
+  private async insert(devices: Device[]): Promise<void> {
+    if (devices.length === 0) return;
+    try {
+      // Free metadata is JSON, which TypeORM's deep-partial type cannot follow.
+      await this.devices.insert(devices as QueryDeepPartialEntity<Device>[]);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'DEVICE_NAME_TAKEN',
+        devices.length === 1
+          ? `The platform already has a device named "${devices[0]!.name}"`
+          : 'The platform already has a device of one of these names',
+        [{ field: 'name', problems: ['taken'] }],
+      );
+    }
+  }
+
+  private async active(platform: Platform, name: string): Promise<Device> {
+    const device = await this.devices.findOneBy({ activeName: `${platform.id}:${name}` });
+    if (device) return device;
+    const revoked = await this.devices.existsBy({ platformId: platform.id, name });
+    if (!revoked) throw notFound(name);
+    throw new ApiError(HttpStatus.CONFLICT, 'DEVICE_REVOKED', `Device "${name}" is revoked`);
+  }
+
+  private async running(userId: string, platformId: string): Promise<Platform> {
+    const platform = await this.platforms.getOwned(userId, platformId);
+    if (platform.status !== 'running') {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'PLATFORM_NOT_RUNNING',
+        `The platform is ${platform.status.replace('_', ' ')}, not running: devices change ` +
+          'on a running platform (a launch renders the registry)',
+      );
+    }
+    return platform;
+  }
+
+  private async brokerTarget(
+    platform: Platform,
+    keyring: PlatformKeyring,
+  ): Promise<BrokerManagementTarget> {
+    const port = platform.ports.rabbitmqManagement;
+    if (port === null) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'BROKER_MANAGEMENT_UNAVAILABLE',
+        "The platform's broker management API is not published on its host",
+      );
+    }
+    return {
+      ssh: await keyring.sshTarget(platform),
+      port,
+      username: ADMIN_USER,
+      password: keyring.secrets(platform).required('brokerAdminPassword'),
+    };
+  }
+
+  private async applyToBroker(
+    action: string,
+    target: BrokerManagementTarget,
+    name: string,
+    work: (api: BrokerApi) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await this.broker.use(target, work);
+    } catch (error) {
+      throw brokerFailed(action, name, error);
+    }
+  }
+
+  private record(
+    auth: AuthContext,
+    origin: RequestOrigin,
+    type: AuditEventType,
+    platform: Platform,
+    device: string,
+  ): Promise<void> {
+    return this.audit.record(auth.userId, type, origin, {
+      platformId: platform.id,
+      platformName: platform.name,
+      device,
+    });
+  }
+}
+
+function notFound(name: string): ApiError {
+  return new ApiError(HttpStatus.NOT_FOUND, 'DEVICE_NOT_FOUND', `No device named "${name}"`);
+}
+
+function badName(message: string): ApiError {
+  return new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, [
+    { field: 'name', problems: [message] },
+  ]);
+}
+
+/** The broker's words (no secret: management errors carry call, status and reason only). */
+function brokerFailed(action: string, name: string, error: unknown): ApiError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new ApiError(
+    HttpStatus.BAD_GATEWAY,
+    'BROKER_CHANGE_FAILED',
+    `The platform's broker did not take the ${action} of "${name}"; nothing was changed: ${message}`,
+  );
+}

@@ -1,0 +1,113 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Auth, type AuthContext } from '../common/auth-context';
+import { Origin, type RequestOrigin } from '../common/request-origin';
+import { DeviceRegistry } from './device-registry';
+import {
+  CreateDeviceInput,
+  DeviceDto,
+  DeviceWithPasswordDto,
+  ListDevicesQuery,
+  toDeviceDto,
+  UpdateDeviceInput,
+} from './dto/device.dto';
+
+@ApiTags('devices')
+@ApiBearerAuth()
+@Controller('platforms/:id/devices')
+export class DevicesController {
+  constructor(private readonly registry: DeviceRegistry) {}
+
+  @Get()
+  @ApiOkResponse({ type: [DeviceDto], description: 'Filters combine: status, label, name prefix' })
+  async listDevices(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: ListDevicesQuery,
+  ): Promise<DeviceDto[]> {
+    return (await this.registry.list(auth.userId, id, query)).map(toDeviceDto);
+  }
+
+  @Post()
+  @ApiCreatedResponse({
+    type: DeviceWithPasswordDto,
+    description:
+      'On the running broker at once; the password is shown only here. 409 DEVICE_NAME_TAKEN, ' +
+      '409 PLATFORM_NOT_RUNNING, 502 BROKER_CHANGE_FAILED (nothing registered)',
+  })
+  async createDevice(
+    @Auth() auth: AuthContext,
+    @Origin() origin: RequestOrigin,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() input: CreateDeviceInput,
+  ): Promise<DeviceWithPasswordDto> {
+    const { device, password } = await this.registry.create(auth, id, input, origin);
+    return { device: toDeviceDto(device), password };
+  }
+
+  @Get(':name')
+  @ApiOkResponse({
+    type: DeviceDto,
+    description: 'The active device, else its latest revoked record',
+  })
+  async getDevice(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('name') name: string,
+  ): Promise<DeviceDto> {
+    return toDeviceDto(await this.registry.get(auth.userId, id, name));
+  }
+
+  @Patch(':name')
+  @ApiOkResponse({
+    type: DeviceDto,
+    description: 'Labels and metadata; the broker is not involved',
+  })
+  async updateDevice(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('name') name: string,
+    @Body() input: UpdateDeviceInput,
+  ): Promise<DeviceDto> {
+    return toDeviceDto(await this.registry.update(auth.userId, id, name, input));
+  }
+
+  @Delete(':name')
+  @ApiOkResponse({
+    type: DeviceDto,
+    description: 'Revokes: the broker user is deleted and its open connections closed at once',
+  })
+  async revokeDevice(
+    @Auth() auth: AuthContext,
+    @Origin() origin: RequestOrigin,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('name') name: string,
+  ): Promise<DeviceDto> {
+    return toDeviceDto(await this.registry.revoke(auth, id, name, origin));
+  }
+
+  @Post(':name/rotate')
+  @ApiCreatedResponse({
+    type: DeviceWithPasswordDto,
+    description: 'A new password, shown only here; the old one and its connections end at once',
+  })
+  async rotateDevice(
+    @Auth() auth: AuthContext,
+    @Origin() origin: RequestOrigin,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('name') name: string,
+  ): Promise<DeviceWithPasswordDto> {
+    const { device, password } = await this.registry.rotate(auth, id, name, origin);
+    return { device: toDeviceDto(device), password };
+  }
+}

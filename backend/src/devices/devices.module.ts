@@ -1,0 +1,33 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { PlatformDevices } from '../platforms/platform-devices';
+import { PlatformsModule } from '../platforms/platforms.module';
+import { ProvisionModule } from '../provision/provision.module';
+import { DeviceRegistry } from './device-registry';
+import { Device } from './device.entity';
+import { DevicesController } from './devices.controller';
+
+/** Device fleets of platforms (issue 14); registers itself as the platforms' device registry. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([Device]),
+    AuditModule,
+    AuthModule,
+    PlatformsModule,
+    ProvisionModule,
+  ],
+  controllers: [DevicesController],
+  providers: [DeviceRegistry],
+})
+export class DevicesModule implements OnModuleInit {
+  constructor(
+    private readonly platformDevices: PlatformDevices,
+    private readonly registry: DeviceRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.platformDevices.register(this.registry);
+  }
+}

@@ -1,0 +1,185 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsBoolean,
+  IsIn,
+  IsNotIn,
+  IsObject,
+  IsOptional,
+  Matches,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+import { IsDnsLabel } from '../../common/dns-label';
+import {
+  RESERVED_DEVICE_NAME_MESSAGE,
+  RESERVED_DEVICE_NAMES,
+} from '../../platforms/platform-devices';
+import {
+  DEVICE_AUTH_KINDS,
+  DEVICE_STATUSES,
+  type Device,
+  type DeviceAuthKind,
+  type DeviceStatus,
+} from '../device.entity';
+
+export const MAX_LABELS = 32;
+const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE_MAX = 255;
+export const METADATA_MAX_BYTES = 8 * 1024;
+
+function isLabels(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  return (
+    entries.length <= MAX_LABELS &&
+    entries.every(
+      ([key, label]) =>
+        LABEL_KEY.test(key) && typeof label === 'string' && label.length <= LABEL_VALUE_MAX,
+    )
+  );
+}
+
+/** Key/value labels: keys like `site` or `example.com/role`, string values. */
+function IsLabels(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isLabels',
+      validator: {
+        validate: isLabels,
+        defaultMessage: () =>
+          `$property must be an object of at most ${MAX_LABELS} labels: keys of letters, ` +
+          `digits and "._/-" (up to 63), string values up to ${LABEL_VALUE_MAX} characters`,
+      },
+    },
+    options,
+  );
+}
+
+/** A JSON object of at most {@link METADATA_MAX_BYTES} (the body's nesting is capped already). */
+function IsMetadata(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isMetadata',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES,
+        defaultMessage: () =>
+          `$property must be a JSON object of at most ${METADATA_MAX_BYTES} bytes`,
+      },
+    },
+    options,
+  );
+}
+
+const LABELS_SCHEMA = {
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  example: { site: 'greenhouse-2', model: 'pi-zero' },
+} as const;
+const METADATA_SCHEMA = {
+  type: 'object',
+  additionalProperties: true,
+  example: { hardware: 'Raspberry Pi Zero 2 W', firmware: '1.4.2', location: 'row 3' },
+} as const;
+
+export class CreateDeviceInput {
+  @ApiProperty({
+    example: 'pi-0042',
+    description: 'DNS label: the broker login and MQTT client id',
+  })
+  @IsDnsLabel()
+  @IsNotIn(RESERVED_DEVICE_NAMES, { message: RESERVED_DEVICE_NAME_MESSAGE })
+  name!: string;
+
+  @ApiPropertyOptional(LABELS_SCHEMA)
+  @IsOptional()
+  @IsLabels()
+  labels?: Record<string, string>;
+
+  @ApiPropertyOptional(METADATA_SCHEMA)
+  @IsOptional()
+  @IsObject()
+  @IsMetadata()
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ enum: DEVICE_AUTH_KINDS, default: 'password' })
+  @IsOptional()
+  @IsIn(DEVICE_AUTH_KINDS)
+  authKind?: DeviceAuthKind;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: "May also publish to MyT's fanout exchange `data`, which no routing key restricts",
+  })
+  @IsOptional()
+  @IsBoolean()
+  legacyFanout?: boolean;
+}
+
+/** Labels and metadata are replaced as a whole when given. */
+export class UpdateDeviceInput {
+  @ApiPropertyOptional(LABELS_SCHEMA)
+  @IsOptional()
+  @IsLabels()
+  labels?: Record<string, string>;
+
+  @ApiPropertyOptional(METADATA_SCHEMA)
+  @IsOptional()
+  @IsObject()
+  @IsMetadata()
+  metadata?: Record<string, unknown>;
+}
+
+export class ListDevicesQuery {
+  @ApiPropertyOptional({ enum: DEVICE_STATUSES })
+  @IsOptional()
+  @IsIn(DEVICE_STATUSES)
+  status?: DeviceStatus;
+
+  @ApiPropertyOptional({ example: 'site:greenhouse-2', description: '`key:value`' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?:.{0,255}$/, {
+    message: 'label must be key:value',
+  })
+  label?: string;
+
+  @ApiPropertyOptional({ example: 'pi-00', description: 'names starting with this' })
+  @IsOptional()
+  @Matches(/^[a-z0-9-]{1,63}$/, { message: 'prefix must be lowercase letters, digits or "-"' })
+  prefix?: string;
+}
+
+export class DeviceDto {
+  @ApiProperty() name!: string;
+  @ApiProperty(LABELS_SCHEMA) labels!: Record<string, string>;
+  @ApiProperty(METADATA_SCHEMA) metadata!: Record<string, unknown>;
+  @ApiProperty({ enum: DEVICE_AUTH_KINDS }) authKind!: DeviceAuthKind;
+  @ApiProperty() legacyFanout!: boolean;
+  @ApiProperty({ enum: DEVICE_STATUSES }) status!: DeviceStatus;
+  @ApiProperty() createdAt!: Date;
+  @ApiProperty({ type: Date, nullable: true }) rotatedAt!: Date | null;
+  @ApiProperty({ type: Date, nullable: true }) revokedAt!: Date | null;
+}
+
+/** The answer that carries a device's password: the only time it is shown. */
+export class DeviceWithPasswordDto {
+  @ApiProperty({ type: DeviceDto }) device!: DeviceDto;
+  @ApiProperty({ description: 'Shown once: store it on the device now' }) password!: string;
+}
+
+export function toDeviceDto(device: Device): DeviceDto {
+  return {
+    name: device.name,
+    labels: device.labels,
+    metadata: device.metadata,
+    authKind: device.authKind,
+    legacyFanout: device.legacyFanout,
+    status: device.revokedAt ? 'revoked' : 'active',
+    createdAt: device.createdAt,
+    rotatedAt: device.rotatedAt,
+    revokedAt: device.revokedAt,
+  };
+}

@@ -1,0 +1,161 @@
+import { request as httpRequest } from 'node:http';
+import { Injectable } from '@nestjs/common';
+import type { DeviceBrokerAccess } from '@fieldstation/platform-stack';
+import { SshClient, type SshSession, type SshTarget } from './ssh-client';
+
+/** Where a platform's broker management API is and who may use it. */
+export interface BrokerManagementTarget {
+  /** The platform's host; the API is reached through this SSH connection. */
+  ssh: SshTarget;
+  /** The management API's port on the host's loopback (the compose file publishes it there). */
+  port: number;
+  /** The broker's administrator; the password travels only in the Authorization header. */
+  username: string;
+  password: string;
+}
+
+/** The management API refused or failed a call; the message names the call, never a secret. */
+export class BrokerManagementError extends Error {
+  override readonly name = 'BrokerManagementError';
+
+  constructor(
+    readonly call: string,
+    readonly status: number | null,
+    detail: string,
+  ) {
+    super(`broker management ${call} failed: ${detail}`);
+  }
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const VHOST = '%2F';
+
+/** Calls on one platform's RabbitMQ management HTTP API, over one SSH connection. */
+export class BrokerApi {
+  constructor(
+    private readonly session: SshSession,
+    private readonly target: BrokerManagementTarget,
+  ) {}
+
+  /** Creates the user or replaces its password (and tags); existing connections stay open. */
+  async putUser(name: string, password: string): Promise<void> {
+    await this.call('PUT', `/api/users/${encodeURIComponent(name)}`, { password, tags: '' });
+  }
+
+  /** The user's permission on the vhost and its topic permission on amq.topic. */
+  async grant(name: string, access: DeviceBrokerAccess): Promise<void> {
+    const user = encodeURIComponent(name);
+    await this.call('PUT', `/api/permissions/${VHOST}/${user}`, access.permission);
+    await this.call('PUT', `/api/topic-permissions/${VHOST}/${user}`, access.topicPermission);
+  }
+
+  /** Deletes the user (absent is fine); later logins fail. */
+  async deleteUser(name: string): Promise<void> {
+    await this.call('DELETE', `/api/users/${encodeURIComponent(name)}`, undefined, [404]);
+  }
+
+  /** Closes every open connection of the user (AMQP and MQTT). */
+  async closeConnectionsOf(name: string): Promise<void> {
+    await this.call(
+      'DELETE',
+      `/api/connections/username/${encodeURIComponent(name)}`,
+      undefined,
+      [404],
+    );
+  }
+
+  /**
+   * One HTTP request over its own direct-tcpip channel of the SSH connection. `path` is built
+   * from fixed segments and URI-encoded names; bodies are JSON.
+   */
+  private async call(
+    method: 'GET' | 'PUT' | 'DELETE',
+    path: string,
+    body?: unknown,
+    alsoFine: number[] = [],
+  ): Promise<string> {
+    const callName = `${method} ${path.replace(/\/api\/(\w[\w-]*)\/.*/, '/api/$1/…')}`;
+    const channel = await this.session.forwardToLoopback(this.target.port).catch((error: Error) => {
+      throw new BrokerManagementError(callName, null, `no tunnel to the API: ${error.message}`);
+    });
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const credentials = Buffer.from(`${this.target.username}:${this.target.password}`);
+    return new Promise<string>((resolve, reject) => {
+      const request = httpRequest(
+        {
+          method,
+          path,
+          host: '127.0.0.1',
+          port: this.target.port,
+          createConnection: () => channel as never,
+          headers: {
+            authorization: `Basic ${credentials.toString('base64')}`,
+            'content-type': 'application/json',
+            ...(payload ? { 'content-length': payload.length } : {}),
+          },
+          timeout: REQUEST_TIMEOUT_MS,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            channel.destroy();
+            const status = response.statusCode ?? 0;
+            const text = Buffer.concat(chunks).toString('utf8');
+            if ((status >= 200 && status < 300) || alsoFine.includes(status)) resolve(text);
+            else reject(new BrokerManagementError(callName, status, brokerReason(status, text)));
+          });
+        },
+      );
+      request.on('timeout', () =>
+        request.destroy(
+          new BrokerManagementError(callName, null, `no answer in ${REQUEST_TIMEOUT_MS / 1000} s`),
+        ),
+      );
+      request.on('error', (error) => {
+        channel.destroy();
+        reject(
+          error instanceof BrokerManagementError
+            ? error
+            : new BrokerManagementError(callName, null, error.message),
+        );
+      });
+      request.end(payload);
+    });
+  }
+}
+
+/** RabbitMQ answers errors as `{"error": "...", "reason": "..."}`; keep only those words. */
+function brokerReason(status: number, text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; reason?: unknown };
+    const reason = [parsed.error, parsed.reason].filter((part) => typeof part === 'string');
+    if (reason.length > 0) return `HTTP ${status}: ${reason.join(': ').slice(0, 300)}`;
+  } catch {
+    // not JSON: the status alone
+  }
+  return `HTTP ${status}`;
+}
+
+/**
+ * Changes a running platform's broker through its management API, bound to the host's loopback
+ * and reached through the platform's SSH connection (pinned host key, key in memory): no port
+ * opens here, no child process starts, and no secret is on any command line.
+ */
+@Injectable()
+export class BrokerManagement {
+  constructor(private readonly ssh: SshClient) {}
+
+  /** Opens one SSH connection for `work`'s calls and closes it afterwards. */
+  async use<T>(target: BrokerManagementTarget, work: (api: BrokerApi) => Promise<T>): Promise<T> {
+    const session = await this.ssh.connect(target.ssh).catch((error: Error) => {
+      throw new BrokerManagementError('connect', null, `SSH to the host: ${error.message}`);
+    });
+    try {
+      return await work(new BrokerApi(session, target));
+    } finally {
+      session.close();
+    }
+  }
+}
