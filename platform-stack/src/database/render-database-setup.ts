@@ -160,7 +160,7 @@ const admin = connect(
   \`mongodb://${MONGO_ROOT_USER}:\${encodeURIComponent(rootPassword)}@database:27017/admin\`,
 );
 const telemetry = admin.getSiblingDB('${DATABASE_NAME}');
-if (telemetry.getCollectionInfos({ name: 'readings' }, { nameOnly: true }).length === 0) {
+if (telemetry.getCollectionInfos({ name: 'readings' }).length === 0) {
   telemetry.createCollection('readings', {
     timeseries: { timeField: 'time', metaField: 'meta', granularity: 'seconds' },
   });
