@@ -72,10 +72,10 @@ export async function assertPortsFreeOnHost(
   records: PlatformRecords,
   credentials: CredentialsService,
   userId: string,
-  credential: CredentialDto,
-  launch: Pick<Platform, 'name' | 'ports'>,
+  launch: Pick<Platform, 'name' | 'ports' | 'target' | 'credentialId'>,
 ): Promise<void> {
-  if (credential.type !== 'ssh-host') return;
+  if (launch.target !== 'ssh-host') return;
+  const credential = await credentials.get(userId, launch.credentialId);
   const held = await portsHeldOnHost(records, credentials, userId, credential, launch.name);
   for (const [name, port] of published(launch.ports)) {
     const holder = held.find((entry) => entry.port === port);
