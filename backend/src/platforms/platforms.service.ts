@@ -125,13 +125,7 @@ export class PlatformsService {
       ports: { ...(tls ? DEFAULT_TLS_PORTS : DEFAULT_PORTS), ...definedFields(input.ports) },
       options: definedFields(input.options),
     assertDistinctPorts(platform.ports);
-    await assertPortsFreeOnHost(
-      this.platforms,
-      this.credentials,
-      auth.userId,
-      credential,
-      platform,
-    );
+    await assertPortsFreeOnHost(this.platforms, this.credentials, auth.userId, platform);
       status: 'queued',
       failedStep: null,
       address: null,
