@@ -124,8 +124,6 @@ export class PlatformsService {
       tls,
       ports: { ...(tls ? DEFAULT_TLS_PORTS : DEFAULT_PORTS), ...definedFields(input.ports) },
       options: definedFields(input.options),
-    assertDistinctPorts(platform.ports);
-    await assertPortsFreeOnHost(this.platforms, this.credentials, auth.userId, platform);
       status: 'queued',
       failedStep: null,
       address: null,
@@ -142,6 +140,8 @@ export class PlatformsService {
       dumpPath: null,
       dumpCreatedAt: null,
     });
+    assertDistinctPorts(platform.ports);
+    await assertPortsFreeOnHost(this.platforms, this.credentials, auth.userId, platform);
     // Cloud options are checked now by the infra seam's schema: a typo is a 400, not a failed job.
     await this.infrastructure.validate(platform);
     await this.platforms.insert(platform);
