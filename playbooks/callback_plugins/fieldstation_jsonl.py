@@ -32,7 +32,21 @@ def _message(result):
         parts.append(stderr)
     if "rc" in result and result.get("rc") not in (0, None):
         parts.append("rc=%s" % result["rc"])
-    return " | ".join(parts)[-MESSAGE_LIMIT:]
+    return _tail(" | ".join(parts))
+
+
+def _tail(text):
+    """The end of a long message (where the error is), cut at a line or word boundary with a
+    leading ellipsis, so the user never reads a fragment that begins mid-word."""
+    if len(text) <= MESSAGE_LIMIT:
+        return text
+    tail = text[-MESSAGE_LIMIT:]
+    for boundary in ("\n", " "):
+        cut = tail.find(boundary)
+        # A line boundary only if it keeps most of the tail; else the first word boundary.
+        if 0 <= cut < MESSAGE_LIMIT // 2:
+            return "… " + tail[cut + 1 :].lstrip()
+    return "… " + tail
 
 
 class CallbackModule(CallbackBase):

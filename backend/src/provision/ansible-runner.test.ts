@@ -112,6 +112,18 @@ describe('AnsibleRunner with real Ansible against the private sshd', () => {
     expect(lines.join('\n')).not.toContain(secret);
   }, 120_000);
 
+  it('cuts a long failure message at a word boundary, never mid-word', async () => {
+    const attempt = runner.run({ playbook: 'tests/long-error.yml', target, vars: {} });
+    await expect(attempt).rejects.toBeInstanceOf(AnsibleRunError);
+    const { detail } = (await attempt.catch((error: unknown) => error)) as AnsibleRunError;
+    // The end of the message is kept (where the error is), starting with a whole word.
+    expect(detail).toMatch(
+      /^… (network|fieldstation-\d+_default|declared|as|external,|but|could|not|be|found) /,
+    );
+    expect(detail).toMatch(/could not be found \| rc=3$/);
+    expect(detail.length).toBeLessThanOrEqual(2002);
+  }, 120_000);
+
   it('refuses a host whose key changed before Ansible starts', async () => {
     await expect(
       runner.run({
