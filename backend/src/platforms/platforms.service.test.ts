@@ -128,7 +128,9 @@ describe('PlatformsService (in-memory)', () => {
     // The launch's devices go to the device registry, sealed there; the session's key opens them.
     expect(enrolled.get(platform.id)?.map(({ name }) => name)).toEqual(['device-1']);
     const connection = await service.connection(auth, platform.id);
-    expect(connection.devices).toEqual([{ username: 'device-1', password: 'password-of-device-1' }]);
+    expect(connection.devices).toEqual([
+      { username: 'device-1', password: 'password-of-device-1' },
+    ]);
     expect(Object.keys(stored.secrets).filter((field) => field.startsWith('device:'))).toEqual([]);
   });
 
