@@ -74,6 +74,8 @@ describe('Launch ports (running API, SQLite, Redis)', () => {
 
     const first = await launch({ name: 'first', credentialId });
     expect(first.status).toBe(202);
+    // An SSH host has no data volume of Fieldstation's making: no size to show.
+    expect(first.body.platform).toMatchObject({ dataVolumeGb: null });
 
     const second = await launch({ name: 'second', credentialId: sameHostId });
     expect(second.status).toBe(409);

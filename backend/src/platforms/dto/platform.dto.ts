@@ -29,7 +29,12 @@ export class PlatformDto {
   @ApiProperty() credentialId!: string;
   @ApiProperty({ type: String, nullable: true }) spaceId!: string | null;
   @ApiProperty({ enum: PLATFORM_DATABASES }) database!: string;
-  @ApiProperty() dataVolumeGb!: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Size of the cloud data volume; null for ssh-host platforms, which have none',
+  })
+  dataVolumeGb!: number | null;
   @ApiProperty() tls!: boolean;
   @ApiProperty({ type: PlatformPortsDto }) ports!: PlatformPortsDto;
   @ApiProperty({ type: 'object', additionalProperties: true }) options!: Record<string, unknown>;
@@ -57,7 +62,7 @@ export function toPlatformDto(platform: Platform): PlatformDto {
     credentialId: platform.credentialId,
     spaceId: platform.spaceId,
     database: platform.database,
-    dataVolumeGb: platform.dataVolumeGb,
+    dataVolumeGb: platform.target === 'ssh-host' ? null : platform.dataVolumeGb,
     tls: platform.tls,
     ports: platform.ports,
     options: platform.options,
