@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultLaunchForm, plainPortsWarning, toLaunchInput } from './launch-form';
+import {
+  defaultLaunchForm,
+  plainPortsWarning,
+  portsHeldOnHost,
+  proposeFreePorts,
+  toLaunchInput,
+} from './launch-form';
 
 describe('the launch form', () => {
   it('starts with TLS for devices on, and warns only once it is turned off', () => {
@@ -60,5 +66,47 @@ describe('toLaunchInput', () => {
       deviceUsers: ['device-1'],
       options: { flavorName: 'm1.small', imageName: '' },
     });
+  });
+});
+
+describe('free ports for a host that already runs platforms', () => {
+  const credentials = [
+    { id: 'pi', host: 'Pi.local', port: 22 },
+    { id: 'pi-again', host: 'pi.local', port: undefined },
+    { id: 'other', host: 'pi.local', port: 2222 },
+  ];
+  const tlsPorts = {
+    amqp: null,
+    amqps: 5671,
+    mqtt: null,
+    mqtts: 8883,
+    rabbitmqManagement: 15672,
+    grafana: 3000,
+  };
+  const platforms = [
+    { target: 'ssh-host' as const, credentialId: 'pi', ports: tlsPorts },
+    { target: 'ssh-host' as const, credentialId: 'other', ports: { ...tlsPorts, grafana: 3001 } },
+  ];
+
+  it('counts the platforms behind any credential for the same host and SSH port', () => {
+    expect([...portsHeldOnHost('pi-again', credentials, platforms)].sort()).toEqual(
+      [15672, 3000, 5671, 8883].sort(),
+    );
+    expect(portsHeldOnHost('other', credentials, platforms).has(3001)).toBe(true);
+    expect(portsHeldOnHost(undefined, credentials, platforms).size).toBe(0);
+  });
+
+  it('proposes the next free port for each taken one and leaves free ones blank', () => {
+    expect(proposeFreePorts(true, new Set([5671, 8883, 15672, 3000, 5681]))).toEqual({
+      amqps: '5691',
+      mqtts: '8893',
+      rabbitmqManagement: '15682',
+      grafana: '3010',
+    });
+    expect(proposeFreePorts(false, new Set([5671, 8883, 15672, 3000]))).toEqual({
+      rabbitmqManagement: '15682',
+      grafana: '3010',
+    });
+    expect(proposeFreePorts(true, new Set())).toEqual({});
   });
 });

@@ -175,3 +175,51 @@ export function toLaunchInput(form: LaunchForm): LaunchInput {
   }
   return input;
 }
+
+type HostPlatform = Pick<Schemas['PlatformDto'], 'target' | 'credentialId' | 'ports'>;
+type HostCredential = Pick<Schemas['CredentialDto'], 'id' | 'host' | 'port'>;
+
+/**
+ * The host ports the user's platforms already publish on the SSH host `credentialId` reaches
+ * (through any credential for the same host and SSH port), so the form can propose others.
+ */
+export function portsHeldOnHost(
+  credentialId: string | undefined,
+  credentials: readonly HostCredential[],
+  platforms: readonly HostPlatform[],
+): Set<number> {
+  const target = (c: HostCredential) => `${(c.host ?? '').toLowerCase()}:${c.port ?? 22}`;
+  const chosen = credentials.find((c) => c.id === credentialId);
+  if (!chosen) return new Set();
+  const sameHost = new Set(
+    credentials.filter((c) => target(c) === target(chosen)).map((c) => c.id),
+  );
+  return new Set(
+    platforms
+      .filter((p) => p.target === 'ssh-host' && sameHost.has(p.credentialId))
+      .flatMap((p) => Object.values(p.ports).filter((port): port is number => port !== null)),
+  );
+}
+
+/**
+ * Free ports for a platform on a host that already runs some: each taken standard port moves
+ * up in steps of 10 (5671 → 5681) until free. Free standard ports stay blank (the API default).
+ */
+export function proposeFreePorts(
+  tls: boolean,
+  held: ReadonlySet<number>,
+): Partial<Record<PortKey, string>> {
+  const taken = new Set(held);
+  const proposal: Partial<Record<PortKey, string>> = {};
+  for (const { key } of portFields(tls)) {
+    let port = DEFAULT_PORTS[key];
+    if (!taken.has(port)) {
+      taken.add(port);
+      continue;
+    }
+    while (taken.has(port)) port += 10;
+    taken.add(port);
+    proposal[key] = String(port);
+  }
+  return proposal;
+}
