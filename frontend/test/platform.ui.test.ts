@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessibilityAudit } from './accessibility';
 import {
   freePort,
   launchChromium,
@@ -54,6 +55,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
   let context: BrowserContext;
   let page: Page;
   let consoleProblems: string[];
+  const audit = new AccessibilityAudit('platform');
   /** Set once launched, cleared once destroyed: what afterAll must clean up. */
   let leftover: string | undefined;
 
@@ -85,15 +87,18 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await page.waitForURL(/\/platforms$/);
       await page.getByText('No platforms yet').waitFor();
       await screenshot(page, '10-platforms-empty');
+      await audit.check(page, 'platforms (none)');
 
       // Spaces: the page says which platforms need none, and the API's errors sit by the field.
       await page.getByRole('link', { name: 'Spaces' }).click();
       await page.getByText('need no space').waitFor();
+      await audit.check(page, 'spaces');
       await page.getByRole('button', { name: 'Create space' }).click();
       await page.getByLabel('Name', { exact: true }).fill('lab');
       await page.getByRole('dialog').getByRole('button', { name: 'Create space' }).click();
       await page.locator('.field-error').first().waitFor();
       await screenshot(page, '11-spaces-create-error');
+      await audit.check(page, 'create space dialog with an error');
       await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
 
       // An SSH-host credential signing in with the test host's uploaded key.
@@ -129,11 +134,13 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       }
       const mqttPort = await page.getByLabel('MQTT port', { exact: true }).inputValue();
       await screenshot(page, '12-launch-form');
+      await audit.check(page, 'launch form');
       await page.getByRole('button', { name: 'Launch', exact: true }).click();
       await page.waitForURL(/\/platforms\/[0-9a-f-]{36}$/);
       leftover = page.url().split('/').at(-1);
       await page.getByTestId('deployment-log').locator('.line').first().waitFor();
       await screenshot(page, '13-platform-launching');
+      await audit.check(page, 'platform: deployment log (launching)');
 
       // The streamed log reaches running (the real Ansible run on the test host).
       await deploymentOutcome(page, 'Launch', 15 * MINUTE);
@@ -142,6 +149,12 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await expect(timeline.locator('li.done').last().innerText()).resolves.toContain('Running');
       await expect(timeline.locator('li.failed').count()).resolves.toBe(0);
       await screenshot(page, '14-platform-running');
+      await audit.check(page, 'platform: deployment log (running)');
+      await page.getByRole('link', { name: 'Platforms', exact: true }).first().click();
+      await page.getByRole('link', { name: 'greenhouse' }).waitFor();
+      await audit.check(page, 'platforms (one)');
+      await page.getByRole('link', { name: 'greenhouse' }).click();
+      await page.getByTestId('platform-status').filter({ hasText: 'Running' }).waitFor();
 
       // Connection details; the paho-mqtt snippet is copied with this platform's login.
       await page.getByRole('tab', { name: 'Connect devices' }).click();
@@ -159,10 +172,13 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await page.getByRole('button', { name: 'Reveal the admin password (once)' }).click();
       await page.getByTestId('grafana-password').waitFor();
       await screenshot(page, '15-platform-connect');
+      await audit.check(page, 'platform: connect devices');
 
       // Edit the processing script; the update runs as its own deployment.
       await page.getByRole('tab', { name: 'Processing script' }).click();
       const editor = page.locator('.cm-content');
+      await editor.waitFor();
+      await audit.check(page, 'platform: processing script');
       await editor.click();
       await page.keyboard.press('ControlOrMeta+A');
       await page.keyboard.insertText(EDITED_SCRIPT);
@@ -181,6 +197,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       expect(download.suggestedFilename()).toMatch(/^greenhouse-/);
       expect(statSync(await download.path()).size).toBeGreaterThan(0);
       await screenshot(page, '17-platform-data');
+      await audit.check(page, 'platform: data');
 
       // Restore the dump just downloaded (replaces the database's data with the same data).
       await page.getByLabel('Dump file to restore').setInputFiles(await download.path());
@@ -198,6 +215,19 @@ describe('a platform on the local test SSH host, in a real browser', () => {
 
       await page.setViewportSize({ width: 360, height: 740 });
       await page.getByRole('tab', { name: 'Connect devices' }).click();
+      // The selected tab is in full view, not under the strip's arrow buttons.
+      await expect
+        .poll(() =>
+          page.evaluate(() => {
+            const tab = document.querySelector('[role="tab"][aria-selected="true"]')!;
+            const { left, right } = tab.getBoundingClientRect();
+            return [...document.querySelectorAll('.p-tablist-nav-button')]
+              .map((button) => button.getBoundingClientRect())
+              .filter((button) => button.width > 0 && button.left < right && button.right > left)
+              .length;
+          }),
+        )
+        .toBe(0);
       await screenshot(page, '18-platform-360');
       await expect(
         page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
@@ -209,6 +239,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       const dialog = page.getByRole('dialog');
       const confirm = dialog.getByRole('button', { name: 'Destroy' });
       await expect(confirm.isDisabled()).resolves.toBe(true);
+      await audit.check(page, 'destroy dialog');
       await dialog.getByLabel('Type greenhouse to confirm').fill('greenhouse');
       await dialog.getByLabel('Also delete the data and dumps on the host').check();
       await confirm.click();
@@ -227,6 +258,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await expect(
         page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
       ).resolves.toBe(true);
+      expect(audit.problems()).toEqual([]);
       expect(consoleProblems).toEqual([]);
     },
     40 * MINUTE,
