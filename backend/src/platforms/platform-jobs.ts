@@ -9,7 +9,7 @@ import { dataDevicePath } from '../infra';
 import type { Deployment } from '../deployments/deployment.entity';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName, type DeploymentJobData } from '../jobs/job-names';
-import { PlatformHost } from '../provision/platform-host';
+import { PlatformHost, ProcessorScriptRefusedError } from '../provision/platform-host';
 import { SshClient } from '../provision/ssh-client';
 import { PlatformAccess, type PlatformKeyring } from './platform-access';
 import { PlatformInfrastructure } from './platform-infrastructure';
@@ -120,12 +120,23 @@ export class PlatformJobs {
       job,
       async (run) => {
         const platform = await this.platforms.moveTo(run.deployment.targetId, 'updating');
-        await run.step('updating', STEP_TIMEOUT_MS.updating, async (signal) =>
-          this.host.updateProcessor({
-            ...(await this.operation(run, platform, signal)),
-            spec: await run.keyring.stackSpec(platform),
-          }),
-        );
+        try {
+          await run.step('updating', STEP_TIMEOUT_MS.updating, async (signal) =>
+            this.host.updateProcessor({
+              ...(await this.operation(run, platform, signal)),
+              spec: await run.keyring.stackSpec(platform),
+            }),
+          );
+        } catch (error) {
+          // The host kept the running processor: so does the record, and the platform runs on.
+          if (error instanceof ProcessorScriptRefusedError) {
+            await this.platforms.moveTo(platform.id, 'running', {
+              processorScript: platform.previousProcessorScript ?? platform.processorScript,
+              processorPackages: platform.previousProcessorPackages ?? platform.processorPackages,
+            });
+          }
+          throw error;
+        }
         await this.platforms.moveTo(platform.id, 'running');
       },
       (deployment) => this.markFailed(deployment),

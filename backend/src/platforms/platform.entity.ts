@@ -79,6 +79,13 @@ export class Platform extends UserOwned {
   @Column({ type: 'varchar', length: 24 })
   status!: PlatformStatus;
 
+  /** What ran before the last update: put back when the update's new script does not load. */
+  @Column({ type: 'text', nullable: true })
+  previousProcessorScript!: string | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  previousProcessorPackages!: Record<string, string> | null;
+
   @Column({ type: 'varchar', length: 24, nullable: true })
   failedStep!: PlatformStep | null;
 

@@ -19,8 +19,9 @@ import type {
   UpdateProcessorInput,
 } from './dto/launch-platform.dto';
 import type { ConnectionDto } from './dto/platform.dto';
-import { NpmRegistry } from './npm-registry';
 import { assertDistinctPorts, assertPortsFreeOnHost } from './launch-ports';
+import { NpmRegistry } from './npm-registry';
+import { assertValidScript } from './processor-script';
 import { PlatformAccess } from './platform-access';
 import { PlatformDevices } from './platform-devices';
 import {
@@ -61,6 +62,7 @@ export class PlatformsService {
     private readonly sessions: SessionsService,
     private readonly starter: DeploymentStarter,
     private readonly npm: NpmRegistry,
+    assertValidScript(input.processor?.script);
     private readonly infrastructure: PlatformInfrastructure,
     private readonly access: PlatformAccess,
     private readonly host: PlatformHost,
@@ -112,6 +114,8 @@ export class PlatformsService {
     const id = randomUUID();
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const platform = this.platforms.create({
+      previousProcessorScript: null,
+      previousProcessorPackages: null,
       id,
       userId: auth.userId,
       name: input.name,
@@ -151,6 +155,7 @@ export class PlatformsService {
     return { platform, deploymentId, warnings };
   }
 
+    assertValidScript(input.script);
   async destroy(auth: AuthContext, id: string, input: DestroyPlatformInput) {
     const platform = await this.get(auth.userId, id);
     this.assertCan(platform, 'destroying');
@@ -182,7 +187,12 @@ export class PlatformsService {
       JobName.PlatformUpdateProcessor,
     );
     // Stored once the deployment is recorded, so a 409 leaves the running script's record intact.
-    await this.platforms.save(id, { processorScript: input.script, processorPackages: packages });
+    await this.platforms.save(id, {
+      processorScript: input.script,
+      processorPackages: packages,
+      previousProcessorScript: platform.processorScript,
+      previousProcessorPackages: platform.processorPackages,
+    });
     return { deploymentId, warnings };
   }
 

@@ -23,7 +23,7 @@ import { freeLoopbackPort } from '../common/free-port';
 import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
 import { AnsibleRunner } from './ansible-runner';
 import type { ImageSupply } from '../config/app-config';
-import { PlatformHost } from './platform-host';
+import { PlatformHost, ProcessorScriptRefusedError } from './platform-host';
 import { SshClient } from './ssh-client';
 import { HostKeyMismatchError } from './ssh-errors';
 import {
@@ -243,9 +243,10 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
     const publishing = (async () => {
       // Until the update is done, then a few more that only the new script can see.
       for (let after = 0; updating || after < 20; after += updating ? 0 : 1) {
-        await publisher.publish('telemetry.room.sensor-2', {
-          measurement: 'room',
-          device: 'sensor-2',
+        // A device may publish only under its own name: the update's readings have their own measurement.
+        await publisher.publish('telemetry.update.sensor-1', {
+          measurement: 'update',
+          device: 'sensor-1',
           data: { raw: 1000, seq: published },
         });
         published += 1;
@@ -268,8 +269,8 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
       await publisher.close();
     }
     const rows = await waitFor(
-      `${published} readings of sensor-2`,
-      () => postgres.probe.readings('postgres').filter((row) => row.device === 'sensor-2'),
+      `${published} readings published during the update`,
+      () => postgres.probe.readings('postgres').filter((row) => row.measurement === 'update'),
       (found) => new Set(found.map((row) => row.data.seq)).size >= published,
     );
     const seqs = new Set(rows.map((row) => row.data.seq));
@@ -282,6 +283,49 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
         `(${rows.filter((row) => row.data.script === 'v1').length} by v1, ` +
         `${rows.filter((row) => row.data.script === 'v2').length} by v2)`,
     );
+  }, 600_000);
+
+  it('refuses a new script that does not load, within seconds, and the running processor keeps consuming', async () => {
+    const started = Date.now();
+    const refused = await host
+      .updateProcessor({
+        platformId: postgres.id,
+        target,
+        spec: {
+          ...postgres.spec,
+          processor: {
+            ...postgres.spec.processor,
+            scriptSource: `throw new Error('broken on purpose');\n${scriptV1}`,
+            packages: {},
+          },
+        },
+      })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    const seconds = (Date.now() - started) / 1000;
+    expect(refused).toBeInstanceOf(ProcessorScriptRefusedError);
+    expect((refused as Error).message).toBe(
+      'The script does not load: broken on purpose. The previous script keeps running; fix it and update again.',
+    );
+    expect(seconds).toBeLessThan(120);
+
+    // The processor that ran before (script v2, from the previous test) still stores readings.
+    const publisher = await amqpPublisher(postgres.device);
+    await publisher.publish('telemetry.refused.sensor-1', {
+      measurement: 'refused',
+      device: 'sensor-1',
+      data: { raw: 1234 },
+    });
+    await publisher.close();
+    const [row] = await waitFor(
+      'a reading after the refused update',
+      () => postgres.probe.readings('postgres').filter((found) => found.measurement === 'refused'),
+      (found) => found.length === 1,
+    );
+    expect(row!.data).toMatchObject({ raw: 1234, script: 'v2' });
+    console.log(`refused processor update: ${seconds.toFixed(1)} s from request to refusal`);
   }, 600_000);
 
   it('dumps each database, downloads the dump over SSH and restores it into a fresh platform', async () => {

@@ -12,7 +12,7 @@ import {
 } from '@fieldstation/platform-stack';
 import type { ImageSupply } from '../config/app-config';
 import type { AnsibleLogEntry } from './ansible-events';
-import { AnsibleInputError } from './ansible-errors';
+import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
 import { type AnsibleRunResult, AnsibleRunner } from './ansible-runner';
 import { SshClient, type SshTarget } from './ssh-client';
 
@@ -91,6 +91,8 @@ export interface PlatformLayout {
   composeProject: string;
   /** The processor image built on the host for this platform alone. */
   processorImage: string;
+  /** Where update-processor keeps the running image while it checks a new script. */
+  processorRollbackImage: string;
 }
 
 /** Run inside the processor container: prints its status endpoint's JSON. */
@@ -98,6 +100,19 @@ const PROCESSOR_STATUS_SCRIPT =
   "fetch('http://127.0.0.1:8080/status').then((r) => r.text()).then((t) => process.stdout.write(t))";
 
 const PLATFORM_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The name of update-processor.yml's task that refuses a script that does not load. */
+const SCRIPT_REFUSED_TASK = 'Refuse the new script (the previous one keeps running)';
+
+/** A processor update whose new script does not load: the running processor was kept. */
+export class ProcessorScriptRefusedError extends Error {
+  override readonly name = 'ProcessorScriptRefusedError';
+  constructor(detail: string) {
+    super(
+      `${detail.replace(/\.?$/, '.')} The previous script keeps running; fix it and update again.`,
+    );
+  }
+}
 const DUMP_EXTENSIONS: Record<DatabaseChoice, string> = {
   postgres: 'pgdump',
   timescaledb: 'pgdump',
@@ -136,6 +151,7 @@ export class PlatformHost {
       dumpsDir: `${platformDir}/dumps`,
       composeProject: `fieldstation-${platformId}`,
       processorImage: `fieldstation-processor/${platformId}:current`,
+      processorRollbackImage: `fieldstation-processor/${platformId}:previous`,
     };
   }
 
@@ -172,11 +188,20 @@ export class PlatformHost {
   }
 
   /** Replaces the script and packages, rebuilds the processor image and restarts only it. */
+  /** Throws ProcessorScriptRefusedError when the new script does not load (nothing replaced). */
   async updateProcessor(request: UpdateProcessorRequest): Promise<PlatformRunResult> {
     const spec = this.placeSpec(request.platformId, request.spec);
-    return this.withRenderedStack(spec, (source) =>
-      this.run('update-processor.yml', request, this.stackVars(request.platformId, spec, source)),
-    );
+    try {
+      return await this.withRenderedStack(spec, (source) =>
+        this.run('update-processor.yml', request, this.stackVars(request.platformId, spec, source)),
+      );
+    } catch (error) {
+      // Ansible names a role's task "<role> : <name>".
+      if (error instanceof AnsibleRunError && error.task?.endsWith(SCRIPT_REFUSED_TASK)) {
+        throw new ProcessorScriptRefusedError(error.detail);
+      }
+      throw error;
+    }
   }
 
   /** Writes a consistent dump of the platform's database into one file on the host. */
@@ -319,6 +344,7 @@ export class PlatformHost {
       fieldstation_stack_data_path: layout.dataPath,
       fieldstation_stack_project: layout.composeProject,
       fieldstation_stack_processor_image: layout.processorImage,
+      fieldstation_stack_processor_rollback_image: layout.processorRollbackImage,
     };
   }
 

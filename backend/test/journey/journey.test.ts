@@ -249,9 +249,9 @@ describe('The user journey through the API (real Redis, SQLite, SSH host, Ansibl
       expect(connection.mqttUrl).toBe(`mqtt://127.0.0.1:${mqtt}`);
       const device = { port: mqtt, ...connection.devices[0]! };
       const probe = new PlatformProbe(testDockerHost(), `fieldstation-${platformId}`);
-      await publishMqtt(device, 'telemetry/room/pi1', {
+      await publishMqtt(device, 'telemetry/room/sensor-1', {
         measurement: 'room',
-        device: 'pi1',
+        device: 'sensor-1',
         data: { raw: 2150, seq: 1 },
       });
       const stored = await waitUntil(
@@ -259,7 +259,10 @@ describe('The user journey through the API (real Redis, SQLite, SSH host, Ansibl
         () => probe.readings('postgres'),
         (rows) => rows.length === 1,
       );
-      expect(stored[0]).toMatchObject({ device: 'pi1', data: { celsius: 21.5, script: 'v1' } });
+      expect(stored[0]).toMatchObject({
+        device: 'sensor-1',
+        data: { celsius: 21.5, script: 'v1' },
+      });
 
       // Update the script; later readings are processed by the new one.
       const update = await api.post<{ deploymentId: string }>(
@@ -270,9 +273,9 @@ describe('The user journey through the API (real Redis, SQLite, SSH host, Ansibl
       );
       expect(update.status).toBe(202);
       expect(finalStatus(await follow(api, update.body.deploymentId))).toBe('succeeded');
-      await publishMqtt(device, 'telemetry/room/pi1', {
+      await publishMqtt(device, 'telemetry/room/sensor-1', {
         measurement: 'room',
-        device: 'pi1',
+        device: 'sensor-1',
         data: { raw: 2200, seq: 2 },
       });
       const both = await waitUntil(
@@ -281,6 +284,24 @@ describe('The user journey through the API (real Redis, SQLite, SSH host, Ansibl
         (rows) => rows.length === 2,
       );
       expect(both[1]).toMatchObject({ data: { celsius: 22, script: 'v2' } });
+
+      // A script that parses but throws while loading is refused on the host in seconds: the
+      // platform keeps running v2, and so does its record (the editor shows what runs).
+      const broken = await api.post<{ deploymentId: string }>(
+        `/platforms/${platformId}/processor`,
+        {
+          script: `throw new Error('broken on purpose');\n${scriptV2}`,
+        },
+      );
+      expect(broken.status).toBe(202);
+      expect(finalStatus(await follow(api, broken.body.deploymentId))).toBe('failed');
+      const refused = (await api.get<Deployment>(`/deployments/${broken.body.deploymentId}`)).body;
+      expect(refused.error).toMatch(
+        /^The script does not load: broken on purpose\. The previous script keeps running/,
+      );
+      expect((await api.get<Platform>(`/platforms/${platformId}`)).body.status).toBe('running');
+      const kept = (await api.get<{ script: string }>(`/platforms/${platformId}/processor`)).body;
+      expect(kept.script).toBe(scriptV2);
 
       // The periodic health check looks at the host too while the user has a session.
       const health = await waitFor(

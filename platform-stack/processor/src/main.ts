@@ -19,6 +19,9 @@ import type { ReadingWriter } from './writers/reading-writer';
 
 const QUEUE_DEPTH_SAMPLE_MS = 10_000;
 const SHUTDOWN_GRACE_MS = 10_000;
+/** `main.cjs --check-script`: load the script once in the sandbox, report, exit (0 loads, 1 not). */
+const CHECK_SCRIPT_FLAG = '--check-script';
+const CHECK_SCRIPT_DEADLINE_MS = 60_000;
 
 async function main(): Promise<void> {
   let config: ProcessorConfig;
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = new Logger(config.logLevel, { component: 'processor' });
+  if (process.argv.includes(CHECK_SCRIPT_FLAG)) return checkScript(config);
   const metrics = new ProcessorMetrics();
   let shuttingDown = false;
   const fatal = (error: unknown) => {
@@ -162,6 +166,35 @@ async function prepareDatabase(writer: ReadingWriter, logger: Logger): Promise<v
         error: describeError(error),
       }),
   );
+}
+
+/**
+ * Run before a new script replaces the running one (update-processor): a script that cannot load
+ * is refused in seconds, with its error, while the old processor keeps consuming.
+ */
+async function checkScript(config: ProcessorConfig): Promise<void> {
+  const fail = (message: string) => {
+    process.stderr.write(`The script does not load: ${message}\n`);
+    process.exit(1);
+  };
+  if (!config.scriptPath) return;
+  setTimeout(
+    () => fail(`it did not finish loading within ${CHECK_SCRIPT_DEADLINE_MS / 1000} s`),
+    CHECK_SCRIPT_DEADLINE_MS,
+  ).unref();
+  try {
+    const sandbox = await ScriptSandbox.start({
+      scriptPath: config.scriptPath,
+      timeoutMs: config.scriptTimeoutMs,
+      batchTimeoutMs: config.scriptBatchTimeoutMs,
+      logger: new Logger('error', { component: 'script-check' }),
+    });
+    await sandbox.close();
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  process.stdout.write('The script loads.\n');
+  process.exit(0);
 }
 
 /** A script that does not load keeps the processor waiting (not consuming) until the file is fixed. */

@@ -3,6 +3,7 @@ import { Accounts1764000000000 } from './1764000000000-accounts';
 import { Deployments1764000100000 } from './1764000100000-deployments';
 import { SpacesPlatforms1764000200000 } from './1764000200000-spaces-platforms';
 import { SessionPreviousRefreshToken1764000310000 } from './1764000310000-session-previous-refresh-token';
+import { PlatformPreviousProcessor1764000400000 } from './1764000400000-platform-previous-processor';
 import { Devices1764000500000 } from './1764000500000-devices';
 
 /**
@@ -14,5 +15,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Deployments1764000100000,
   SpacesPlatforms1764000200000,
   SessionPreviousRefreshToken1764000310000,
+  PlatformPreviousProcessor1764000400000,
   Devices1764000500000,
 ];

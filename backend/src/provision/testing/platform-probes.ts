@@ -44,8 +44,11 @@ export class PlatformProbe {
     return id;
   }
 
-  /** Stored readings as `{device, data}`, oldest first (PostgreSQL `readings` or InfluxDB measurement `room`). */
-  readings(database: 'postgres' | 'influxdb'): { device: string; data: Record<string, unknown> }[] {
+  /**
+   * Stored readings as `{device, data}`, oldest first (PostgreSQL `readings`, with `measurement`,
+   * or InfluxDB measurement `room`).
+   */
+  readings(database: 'postgres' | 'influxdb'): StoredReading[] {
     const container = this.databaseContainer();
     if (database === 'postgres') {
       const out = this.docker(
@@ -57,12 +60,12 @@ export class PlatformProbe {
         '--tuples-only',
         '--no-align',
         '--command',
-        "SELECT json_build_object('device', device, 'data', data) FROM readings ORDER BY time, data->>'seq'",
+        "SELECT json_build_object('measurement', measurement, 'device', device, 'data', data) FROM readings ORDER BY time, data->>'seq'",
       );
       return out
         .split('\n')
         .filter(Boolean)
-        .map((line) => JSON.parse(line) as { device: string; data: Record<string, unknown> });
+        .map((line) => JSON.parse(line) as StoredReading);
     }
     // The admin password stays inside the container (its environment), as in the health check.
     const out = this.docker(
@@ -88,6 +91,12 @@ export class PlatformProbe {
       return { device, data };
     });
   }
+}
+
+export interface StoredReading {
+  measurement?: string;
+  device: string;
+  data: Record<string, unknown>;
 }
 
 export interface DeviceLogin {
