@@ -62,7 +62,20 @@ export class Devices1764000500000 implements MigrationInterface {
       new TableIndex({ columnNames: ['platformId', 'name'] }),
     );
 
-    const column = (name: string) => queryRunner.connection.driver.escape(name);
+    // Plain SQL with bound values: the query builder would apply today's entities' column
+    // transformers (simple-json) to these tables, which a migration must not depend on.
+    const driver = queryRunner.connection.driver;
+    const isPostgres = queryRunner.connection.options.type === 'postgres';
+    const column = (name: string) => driver.escape(name);
+    const parameter = (index: number) => driver.createParameter(`p${index}`, index);
+    const insert = (table: string, row: Record<string, unknown>) => {
+      const names = Object.keys(row);
+      return queryRunner.query(
+        `INSERT INTO ${column(table)} (${names.map(column).join(', ')}) ` +
+          `VALUES (${names.map((_, index) => parameter(index)).join(', ')})`,
+        Object.values(row),
+      );
+    };
     const platforms = (await queryRunner.manager
       .createQueryBuilder()
       .select(column('id'), 'id')
@@ -77,31 +90,24 @@ export class Devices1764000500000 implements MigrationInterface {
       for (const name of JSON.parse(platform.deviceUsers) as string[]) {
         const sealed = secrets[`device:${name}`];
         if (sealed === undefined) continue;
-        await queryRunner.manager
-          .createQueryBuilder()
-          .insert()
-          .into('devices')
-          .values({
-            id: randomUUID(),
-            userId: platform.userId,
-            platformId: platform.id,
-            name,
-            activeName: `${platform.id}:${name}`,
-            labels: '{}',
-            metadata: '{}',
-            authKind: 'password',
-            legacyFanout: false,
-            password: sealed,
-          })
-          .execute();
+        await insert('devices', {
+          id: randomUUID(),
+          userId: platform.userId,
+          platformId: platform.id,
+          name,
+          activeName: `${platform.id}:${name}`,
+          labels: '{}',
+          metadata: '{}',
+          authKind: 'password',
+          legacyFanout: isPostgres ? false : 0,
+          password: sealed,
+        });
         delete secrets[`device:${name}`];
       }
-      await queryRunner.manager
-        .createQueryBuilder()
-        .update('platforms')
-        .set({ secrets: JSON.stringify(secrets) })
-        .where(`${column('id')} = :id`, { id: platform.id })
-        .execute();
+      await queryRunner.query(
+        `UPDATE ${column('platforms')} SET ${column('secrets')} = ${parameter(0)} WHERE ${column('id')} = ${parameter(1)}`,
+        [JSON.stringify(secrets), platform.id],
+      );
     }
   }
 
