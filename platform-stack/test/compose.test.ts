@@ -266,7 +266,7 @@ describe('the compose definition', () => {
 
   // MongoDB cannot run here: the script runs against a recording stand-in for mongosh's `connect`
   // (a test double at a boundary that cannot exist here), on a fresh server and on a set-up one.
-  it('the MongoDB setup creates the collection, role and users once and updates them on every later start (against a recording stand-in for mongosh)', () => {
+  it('the MongoDB setup waits for the database, creates the collection, role and users once and updates them on every later start (against a recording stand-in for mongosh)', () => {
     const spec = createStackSpec({
       address: 'iot.example.org',
       database: 'mongodb',
@@ -279,8 +279,9 @@ describe('the compose definition', () => {
       FIELDSTATION_PROCESSOR_DATABASE_PASSWORD: spec.secrets.processorDatabasePassword,
       FIELDSTATION_GRAFANA_DATABASE_PASSWORD: spec.secrets.grafanaDatabasePassword,
     };
-    const runAgainst = (existing: boolean) => {
+    const runAgainst = (existing: boolean, refusedConnections = 0) => {
       const calls: unknown[][] = [];
+      let refusals = refusedConnections;
       const telemetry = {
         getCollectionInfos: () => (existing ? [{ name: 'readings' }] : []),
         createCollection: (...args: unknown[]) => calls.push(['createCollection', ...args]),
@@ -293,9 +294,14 @@ describe('the compose definition', () => {
       };
       const connect = (url: string) => {
         calls.push(['connect', url]);
-        return { getSiblingDB: (name: string) => (name === 'telemetry' ? telemetry : undefined) };
+        if (refusals-- > 0) throw new Error('connect ECONNREFUSED');
+        return {
+          runCommand: (command: unknown) => calls.push(['runCommand', command]),
+          getSiblingDB: (name: string) => (name === 'telemetry' ? telemetry : undefined),
+        };
       };
-      new Function('connect', 'process', setup)(connect, { env });
+      const sleep = (ms: number) => calls.push(['sleep', ms]);
+      new Function('connect', 'sleep', 'process', setup)(connect, sleep, { env });
       return calls;
     };
     const role = {
@@ -308,8 +314,12 @@ describe('the compose definition', () => {
     const processorRoles = [{ role: 'fieldstation_insert_readings', db: 'telemetry' }];
     const grafanaRoles = [{ role: 'read', db: 'telemetry' }];
     const root = `mongodb://fieldstation:${env.FIELDSTATION_DATABASE_PASSWORD}@database:27017/admin`;
-    expect(runAgainst(false)).toEqual([
+    const connected = [
       ['connect', root],
+      ['runCommand', { ping: 1 }],
+    ];
+    expect(runAgainst(false)).toEqual([
+      ...connected,
       [
         'createCollection',
         'readings',
@@ -334,7 +344,7 @@ describe('the compose definition', () => {
       ],
     ]);
     expect(runAgainst(true)).toEqual([
-      ['connect', root],
+      ...connected,
       ['updateRole', 'fieldstation_insert_readings', role],
       [
         'updateUser',
@@ -346,6 +356,14 @@ describe('the compose definition', () => {
         'fieldstation_grafana',
         { pwd: env.FIELDSTATION_GRAFANA_DATABASE_PASSWORD, roles: grafanaRoles },
       ],
+    ]);
+    // A database still initialising on loopback refuses connections: the setup waits for it.
+    expect(runAgainst(true, 2).slice(0, 6)).toEqual([
+      ['connect', root],
+      ['sleep', 1000],
+      ['connect', root],
+      ['sleep', 1000],
+      ...connected,
     ]);
   });
 

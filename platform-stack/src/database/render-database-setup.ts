@@ -127,6 +127,17 @@ ensure_user() {
     printf "CREATE USER $1 WITH PASSWORD '%s'" "$2" | influxql
   fi
 }
+# On its first start the database may pass its health check while its initialisation still runs
+# on loopback only: wait until it answers on the network (at most about two minutes).
+attempts=0
+until answer="$(printf 'SHOW DATABASES' | influxql 2>&1)"; do
+  attempts=$((attempts + 1))
+  if [ "$attempts" -ge 120 ]; then
+    echo "InfluxDB at database:8086 did not answer: $answer" >&2
+    exit 1
+  fi
+  sleep 1
+done
 printf 'CREATE DATABASE ${DATABASE_NAME}' | influxql
 users="$(printf 'SHOW USERS' | influxql)"
 ensure_user ${processor} "$${variables.processor}"
@@ -156,9 +167,21 @@ export function renderMongoSetup(): string {
   const variables = DATABASE_SETUP_PASSWORD_VARIABLES;
   return `// Fieldstation MongoDB setup (rendered; applied by the database-setup service on every start).
 const rootPassword = process.env.${MONGO_ROOT_PASSWORD_VARIABLE};
-const admin = connect(
-  \`mongodb://${MONGO_ROOT_USER}:\${encodeURIComponent(rootPassword)}@database:27017/admin\`,
-);
+const rootUrl = \`mongodb://${MONGO_ROOT_USER}:\${encodeURIComponent(rootPassword)}@database:27017/admin\`;
+// On its first start the database may pass its health check while its initialisation still runs
+// on loopback only: retry until it answers on the network (at most about two minutes).
+const deadline = Date.now() + 120000;
+let admin;
+for (;;) {
+  try {
+    admin = connect(rootUrl);
+    admin.runCommand({ ping: 1 });
+    break;
+  } catch (error) {
+    if (Date.now() > deadline) throw error;
+    sleep(1000);
+  }
+}
 const telemetry = admin.getSiblingDB('${DATABASE_NAME}');
 if (telemetry.getCollectionInfos({ name: 'readings' }).length === 0) {
   telemetry.createCollection('readings', {
