@@ -307,8 +307,10 @@ describe('Tenant isolation over every operation of openapi.json', () => {
               (!answer.text.startsWith('[') && !answer.text.startsWith('{'))
             )
               continue;
-            // A list's ids belong to its collection; a record's id to the collection it was read from.
-            if (!call.template.includes('{')) found(collection, recordIds(answer.text));
+            // A list's ids belong to its collection (also a nested one, e.g. a platform's
+            // devices); a record's id to the collection it was read from.
+            if (!call.template.includes('{') || answer.text.startsWith('['))
+              found(collection, recordIds(answer.text));
             else if (segments.at(-1)!.startsWith('{'))
               found(segments.at(-2)!, recordIds(answer.text));
           }

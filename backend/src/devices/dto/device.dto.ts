@@ -153,6 +153,8 @@ export class ListDevicesQuery {
 }
 
 export class DeviceDto {
+  @ApiProperty({ format: 'uuid', description: 'This record (a re-created name gets a new one)' })
+  id!: string;
   @ApiProperty() name!: string;
   @ApiProperty(LABELS_SCHEMA) labels!: Record<string, string>;
   @ApiProperty(METADATA_SCHEMA) metadata!: Record<string, unknown>;
@@ -172,6 +174,7 @@ export class DeviceWithPasswordDto {
 
 export function toDeviceDto(device: Device): DeviceDto {
   return {
+    id: device.id,
     name: device.name,
     labels: device.labels,
     metadata: device.metadata,
