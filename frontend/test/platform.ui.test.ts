@@ -179,6 +179,18 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       const editor = page.locator('.cm-content');
       await editor.waitFor();
       await audit.check(page, 'platform: processing script');
+      // A typo is refused before anything is queued, and the editor marks its line.
+      await editor.click();
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.insertText(
+        'export default function process(reading) {\n  const oops = ;\n}\n',
+      );
+      await page.getByRole('button', { name: 'Update processor' }).click();
+      await expect(page.getByTestId('processor-error').innerText()).resolves.toContain(
+        'line 2, column 16: Unexpected token',
+      );
+      await page.locator('.cm-problem-line').filter({ hasText: 'const oops' }).waitFor();
+
       await editor.click();
       await page.keyboard.press('ControlOrMeta+A');
       await page.keyboard.insertText(EDITED_SCRIPT);
