@@ -30,6 +30,17 @@ export const FieldstationPreset = definePreset(Aura, {
         light: { root: { color: '{surface.600}' }, icon: { color: '{surface.600}' } },
       },
     },
+    // Message text: Aura's 600s are 2.9–4.4:1 on their tinted backgrounds (warn, success, error).
+    message: {
+      colorScheme: {
+        light: {
+          info: { color: '{blue.700}' },
+          success: { color: '{green.800}' },
+          warn: { color: '{yellow.800}' },
+          error: { color: '{red.700}' },
+        },
+      },
+    },
     button: {
       colorScheme: {
         light: {

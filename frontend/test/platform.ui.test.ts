@@ -235,8 +235,9 @@ describe('a platform on the local test SSH host, in a real browser', () => {
             const { left, right } = tab.getBoundingClientRect();
             return [...document.querySelectorAll('.p-tablist-nav-button')]
               .map((button) => button.getBoundingClientRect())
-              .filter((button) => button.width > 0 && button.left < right && button.right > left)
-              .length;
+              .filter(
+                (button) => button.width > 0 && button.left < right - 1 && button.right > left + 1,
+              ).length;
           }),
         )
         .toBe(0);
