@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { waitFor } from './test-env';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -87,6 +88,28 @@ export class ApiClient {
     if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
     return { email, password, userId: registered.body.user.id };
   }
+}
+
+export interface DeploymentState {
+  id: string;
+  status: string;
+  step: string | null;
+  error: string | null;
+}
+
+/** Waits until a deployment has succeeded, failed or been cancelled, and answers its record. */
+export function finishedDeployment(
+  api: ApiClient,
+  deploymentId: string,
+  timeoutMs = 120_000,
+): Promise<DeploymentState> {
+  return waitFor(
+    async () => {
+      const { body } = await api.get<DeploymentState>(`/deployments/${deploymentId}`);
+      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: `deployment ${deploymentId} to finish` },
+  );
 }
 
 /** The value of the `fieldstation_refresh` cookie an answer sets, if any. */

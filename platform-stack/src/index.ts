@@ -32,6 +32,8 @@ export type {
   ProcessorSpec,
   DatabaseChoice,
 } from './spec/stack-spec';
+export { STANDARD_PORTS, defaultStackPorts } from './spec/ports';
+export type { StackPortName } from './spec/ports';
 export { DEFAULT_IMAGES } from './spec/images';
 export type { StackImages } from './spec/images';
 export {

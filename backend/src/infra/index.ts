@@ -38,6 +38,7 @@ export {
   type TerraformRunnerOptions,
   type TerraformRunOptions,
 } from './runner/terraform-runner';
+export { stackRequest } from './stack-request';
 export {
   StackSynthesizer,
   stackWorkDir,

@@ -1,11 +1,15 @@
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server } from 'node:net';
-import { createCertificateAuthority, issueServerCertificate } from '@fieldstation/platform-stack';
+import {
+  createCertificateAuthority,
+  issueServerCertificate,
+  type StackPorts,
+} from '@fieldstation/platform-stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../common/free-port';
 import { checkPlatform, judgeHostStatus } from './platform-health';
-import type { Platform, PlatformPorts } from './platform.entity';
+import type { Platform } from './platform.entity';
 
 const listening: Server[] = [];
 const openPort = () => listen(createServer((socket) => socket.end()));
@@ -20,7 +24,7 @@ const grafanaHealthy = (_request: unknown, response: ServerResponse) =>
   response.end('{"database":"ok"}');
 
 const platform = (
-  ports: Partial<PlatformPorts>,
+  ports: Partial<StackPorts>,
   address: string | null = '127.0.0.1',
   caCertificatePem: string | null = null,
 ) =>

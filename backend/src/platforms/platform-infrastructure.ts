@@ -1,14 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { schemaFailed } from '../common/validation.pipe';
 import { cloudCredentialsOf } from '../credentials/cloud-credentials';
 import { CredentialsService } from '../credentials/credentials.service';
 import {
-  awsPlatformInputSchema,
   CloudStacks,
-  gcpPlatformInputSchema,
-  openstackPlatformInputSchema,
   PLATFORM_OUTPUTS,
   readOutputs,
+  stackRequest,
   type InfraLogSink,
   type PlatformOutputs,
   type StackRequest,
@@ -78,7 +75,7 @@ export class PlatformInfrastructure {
       case 'aws': {
         const space = await this.spaces.getById(platform.spaceId!);
         const outputs = space.outputs ?? {};
-        const parsed = awsPlatformInputSchema.safeParse({
+        return stackRequest('aws', 'platform', {
           region: space.options.region,
           ...base,
           space: {
@@ -88,19 +85,15 @@ export class PlatformInfrastructure {
             keyName: outputs.keyName,
           },
         });
-        if (!parsed.success) throw schemaFailed(parsed.error.issues, 'options');
-        return { target: 'aws', kind: 'platform', input: parsed.data };
       }
       case 'gcp': {
         const credential = await this.credentials.get(platform.userId, platform.credentialId);
-        const parsed = gcpPlatformInputSchema.safeParse({ project: credential.project, ...base });
-        if (!parsed.success) throw schemaFailed(parsed.error.issues, 'options');
-        return { target: 'gcp', kind: 'platform', input: parsed.data };
+        return stackRequest('gcp', 'platform', { project: credential.project, ...base });
       }
       case 'openstack': {
         const space = await this.spaces.getById(platform.spaceId!);
         const outputs = space.outputs ?? {};
-        const parsed = openstackPlatformInputSchema.safeParse({
+        return stackRequest('openstack', 'platform', {
           region: space.options.region,
           flavorName: space.options.flavorName,
           imageName: space.options.imageName,
@@ -111,8 +104,6 @@ export class PlatformInfrastructure {
             externalPool: outputs.externalPool,
           },
         });
-        if (!parsed.success) throw schemaFailed(parsed.error.issues, 'options');
-        return { target: 'openstack', kind: 'platform', input: parsed.data };
       }
       case 'ssh-host':
         throw new Error('ssh-host platforms have no infrastructure stack');

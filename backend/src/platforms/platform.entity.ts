@@ -1,17 +1,10 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { UserOwned } from '../users/user-owned';
+import type { DatabaseChoice, StackPorts } from '@fieldstation/platform-stack';
+import { Column, Entity, Index } from 'typeorm';
+import { UserOwnedTarget } from '../users/user-owned-target';
 import type { PlatformStatus, PlatformStep } from './platform-lifecycle';
 
 export type PlatformTarget = 'aws' | 'gcp' | 'openstack' | 'ssh-host';
 export const PLATFORM_TARGETS: readonly PlatformTarget[] = ['aws', 'gcp', 'openstack', 'ssh-host'];
-
-export type PlatformDatabase = 'influxdb' | 'postgres' | 'timescaledb' | 'mongodb';
-export const PLATFORM_DATABASES: readonly PlatformDatabase[] = [
-  'influxdb',
-  'postgres',
-  'timescaledb',
-  'mongodb',
-];
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unreachable';
 
@@ -25,44 +18,17 @@ export interface PlatformHealth {
   lastReadingAt?: string | null;
 }
 
-/** Host ports of the broker and Grafana; `null` leaves a port unpublished. */
-export interface PlatformPorts {
-  amqp: number | null;
-  amqps: number | null;
-  mqtt: number | null;
-  mqtts: number | null;
-  rabbitmqManagement: number | null;
-  grafana: number | null;
-}
-
 /** Target-specific, non-secret launch options (instance type, zone, data device…). */
 export type PlatformOptions = Record<string, string | number>;
 
 @Entity('platforms')
-export class Platform extends UserOwned {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
-  id!: string;
-
-  @Column({ type: 'varchar', length: 63 })
-  name!: string;
-
-  /** `<userId>:<name>` until the platform is destroyed; its unique index keeps live names unique. */
-  @Index({ unique: true })
-  @Column({ type: 'varchar', length: 128, nullable: true })
-  activeName!: string | null;
-
-  @Column({ type: 'varchar', length: 16 })
-  target!: PlatformTarget;
-
-  @Column({ type: 'varchar', length: 36 })
-  credentialId!: string;
-
+export class Platform extends UserOwnedTarget<PlatformTarget> {
   @Index()
   @Column({ type: 'varchar', length: 36, nullable: true })
   spaceId!: string | null;
 
   @Column({ type: 'varchar', length: 16 })
-  database!: PlatformDatabase;
+  database!: DatabaseChoice;
 
   @Column({ type: 'integer' })
   dataVolumeGb!: number;
@@ -71,7 +37,8 @@ export class Platform extends UserOwned {
   tls!: boolean;
 
   @Column({ type: 'simple-json' })
-  ports!: PlatformPorts;
+  /** Host ports of the broker and Grafana. */
+  ports!: StackPorts;
 
   @Column({ type: 'simple-json' })
   options!: PlatformOptions;
@@ -135,10 +102,4 @@ export class Platform extends UserOwned {
 
   @Column({ type: Date, nullable: true })
   dumpCreatedAt!: Date | null;
-
-  @CreateDateColumn()
-  createdAt!: Date;
-
-  @UpdateDateColumn()
-  updatedAt!: Date;
 }

@@ -23,7 +23,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { readScriptTemplate } from '@fieldstation/platform-stack';
+import { defaultStackPorts, readScriptTemplate } from '@fieldstation/platform-stack';
 import { Auth, type AuthContext } from '../common/auth-context';
 import {
   DestroyPlatformInput,
@@ -34,6 +34,7 @@ import {
   ConnectionDto,
   DeploymentAcceptedDto,
   GrafanaPasswordDto,
+  LaunchDefaultsDto,
   PlatformAcceptedDto,
   PlatformDto,
   ProcessorDto,
@@ -65,6 +66,12 @@ export class PlatformsController {
   ): Promise<PlatformAcceptedDto> {
     const { platform, deploymentId, warnings } = await this.platforms.launch(auth, input);
     return { platform: toPlatformDto(platform), deploymentId, warnings };
+  }
+
+  @Get('launch-defaults')
+  @ApiOkResponse({ type: LaunchDefaultsDto })
+  launchDefaults(): LaunchDefaultsDto {
+    return { portsWithTls: defaultStackPorts(true), portsWithoutTls: defaultStackPorts(false) };
   }
 
   @Get('script-template')

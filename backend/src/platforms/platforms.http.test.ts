@@ -2,10 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type ErrorBody } from '../../test/api-client';
+import {
+  ApiClient,
+  finishedDeployment,
+  type DeploymentState,
+  type ErrorBody,
+} from '../../test/api-client';
 import { FAKE_AWS_ACCESS_KEY_ID, fakePemPrivateKey } from '../../test/fixtures/fake-credentials';
 import { startTestApp } from '../../test/http-app';
-import { waitFor } from '../../test/test-env';
 import { freeLoopbackPort } from '../common/free-port';
 import type { AppConfig } from '../config/app-config';
 import { NpmRegistry } from './npm-registry';
@@ -16,23 +20,13 @@ type Platform = {
   status: string;
   failedStep: string | null;
   address: string | null;
+  ports: Record<string, number | null>;
 };
-type Deployment = { id: string; status: string; step: string | null; error: string | null };
 type Accepted = { platform: Platform; deploymentId: string; warnings: string[] };
 
 const AWS_SECRET = 'aws-secret-MARKER-5d1e0a9b77c3';
 const GCP_SECRET = 'gcp-private-MARKER-a81c2e93f0';
 const OPENSTACK_SECRET = 'openstack-MARKER-pw-3c9e71d2';
-
-async function finished(api: ApiClient, deploymentId: string): Promise<Deployment> {
-  return waitFor(
-    async () => {
-      const { body } = await api.get<Deployment>(`/deployments/${deploymentId}`);
-      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 250, what: `deployment ${deploymentId} to finish` },
-  );
-}
 
 async function logText(api: ApiClient, deploymentId: string): Promise<string> {
   const response = await fetch(`${api.baseUrl}/api/v1/deployments/${deploymentId}/events`, {
@@ -119,6 +113,21 @@ describe('Platforms API', () => {
       ports: { amqp: null, amqps: 5671, mqtt: null, mqtts: 8883 },
     });
     expect(accepted.body.warnings).toEqual([]);
+    // The web UI's placeholders: the ports a launch stores when the request names none.
+    const defaults = await api.get<{ portsWithTls: object; portsWithoutTls: object }>(
+      '/platforms/launch-defaults',
+    );
+    expect(defaults.body).toEqual({
+      portsWithTls: accepted.body.platform.ports,
+      portsWithoutTls: {
+        amqp: 5672,
+        amqps: null,
+        mqtt: 1883,
+        mqtts: null,
+        rabbitmqManagement: 15672,
+        grafana: 3000,
+      },
+    });
     expect(JSON.stringify(accepted.body)).not.toMatch(/password|secret/i);
 
     const again = await launch(base);
@@ -137,7 +146,7 @@ describe('Platforms API', () => {
     }
     expect((await other.delete<ErrorBody>(`/platforms/${id}`)).status).toBe(404);
     expect((await other.get<Platform[]>('/platforms')).body).toEqual([]);
-    await finished(api, accepted.body.deploymentId);
+    await finishedDeployment(api, accepted.body.deploymentId);
     const connection = await api.get<{ grafanaUrl: string; mqttUrl: string }>(
       `/platforms/${id}/connection`,
     );
@@ -165,7 +174,7 @@ describe('Platforms API', () => {
       target: 'ssh-host',
       credentialId,
     });
-    const failed = await finished(api, launched.body.deploymentId);
+    const failed = await finishedDeployment(api, launched.body.deploymentId);
     expect(failed.status).toBe('failed');
     expect(failed.step).toBe('waiting_for_host');
     expect(failed.error).toMatch(
@@ -186,7 +195,7 @@ describe('Platforms API', () => {
     );
     const retried = await api.post<{ deploymentId: string }>(`/platforms/${platform.id}/retry`);
     expect(retried.status).toBe(202);
-    const second = await finished(api, retried.body.deploymentId);
+    const second = await finishedDeployment(api, retried.body.deploymentId);
     expect(second).toMatchObject({ status: 'failed', step: 'waiting_for_host' });
     expect(await logText(api, retried.body.deploymentId)).not.toContain('Step configuring');
 
@@ -197,7 +206,7 @@ describe('Platforms API', () => {
 
     const destroyed = await api.delete<{ deploymentId: string }>(`/platforms/${platform.id}`);
     expect(destroyed.status).toBe(202);
-    expect((await finished(api, destroyed.body.deploymentId)).status).toBe('succeeded');
+    expect((await finishedDeployment(api, destroyed.body.deploymentId)).status).toBe('succeeded');
     expect((await api.get<Platform>(`/platforms/${platform.id}`)).body.status).toBe('destroyed');
     expect((await api.get<Platform[]>('/platforms')).body).toEqual([]);
     // The name is free again once destroyed.
@@ -207,9 +216,11 @@ describe('Platforms API', () => {
       credentialId,
     });
     expect(relaunch.status).toBe(202);
-    const cancel = await api.post<Deployment>(`/deployments/${relaunch.body.deploymentId}/cancel`);
+    const cancel = await api.post<DeploymentState>(
+      `/deployments/${relaunch.body.deploymentId}/cancel`,
+    );
     expect(cancel.status).toBe(202);
-    expect((await finished(api, relaunch.body.deploymentId)).status).toBe('cancelled');
+    expect((await finishedDeployment(api, relaunch.body.deploymentId)).status).toBe('cancelled');
   });
 
   it('runs AWS and GCP launches up to the host with a TEST DOUBLE of the cloud step', async () => {
@@ -238,7 +249,7 @@ describe('Platforms API', () => {
       options: { region: 'eu-west-1' },
     });
     expect(space.status).toBe(202);
-    expect((await finished(api, space.body.deploymentId)).status).toBe('succeeded');
+    expect((await finishedDeployment(api, space.body.deploymentId)).status).toBe('succeeded');
     const ready = await api.get<{ status: string; outputs: Record<string, string> }>(
       `/spaces/${space.body.space.id}`,
     );
@@ -252,7 +263,7 @@ describe('Platforms API', () => {
       options: { instanceType: 't3.micro' },
     });
     expect(launched.body).toMatchObject({ platform: { status: 'queued' } });
-    const failed = await finished(api, launched.body.deploymentId);
+    const failed = await finishedDeployment(api, launched.body.deploymentId);
     // The double "created" the VM at 127.0.0.1, where no SSH server answers on port 22.
     expect(failed).toMatchObject({ status: 'failed', step: 'waiting_for_host' });
     expect(failed.error).toMatch(/127\.0\.0\.1:22 unreachable/);
@@ -278,10 +289,10 @@ describe('Platforms API', () => {
     const destroyed = await api.delete<{ deploymentId: string }>(
       `/platforms/${launched.body.platform.id}`,
     );
-    expect((await finished(api, destroyed.body.deploymentId)).status).toBe('succeeded');
+    expect((await finishedDeployment(api, destroyed.body.deploymentId)).status).toBe('succeeded');
     expect(await logText(api, destroyed.body.deploymentId)).toContain('aws_instance.');
     const deleted = await api.delete<{ deploymentId: string }>(`/spaces/${space.body.space.id}`);
-    expect((await finished(api, deleted.body.deploymentId)).status).toBe('succeeded');
+    expect((await finishedDeployment(api, deleted.body.deploymentId)).status).toBe('succeeded');
     expect((await api.get<{ status: string }>(`/spaces/${space.body.space.id}`)).body.status).toBe(
       'deleted',
     );
@@ -304,7 +315,7 @@ describe('Platforms API', () => {
       options: { region: 'europe-west1' },
     });
     expect(gcpLaunch.status).toBe(202);
-    const gcpFailed = await finished(api, gcpLaunch.body.deploymentId);
+    const gcpFailed = await finishedDeployment(api, gcpLaunch.body.deploymentId);
     expect(gcpFailed).toMatchObject({ status: 'failed', step: 'waiting_for_host' });
     const gcpDir = join(dataDir, 'stacks', userId, 'platform', gcpLaunch.body.platform.id);
     expect(readFileSync(join(gcpDir, 'cdk.tf.json'), 'utf8')).not.toContain(GCP_SECRET);
@@ -335,7 +346,7 @@ describe('Platforms API', () => {
         securityGroupName: 'iot-sg',
       },
     });
-    expect((await finished(api, space.body.deploymentId)).status).toBe('succeeded');
+    expect((await finishedDeployment(api, space.body.deploymentId)).status).toBe('succeeded');
     const missing = await api.post<ErrorBody>('/platforms', {
       name: 'lab',
       target: 'openstack',
@@ -360,7 +371,7 @@ describe('Platforms API', () => {
       spaceId: space.body.space.id,
       options: { flavorName: 'm1.small', imageName: 'Ubuntu 24.04' },
     });
-    expect(await finished(api, launched.body.deploymentId)).toMatchObject({
+    expect(await finishedDeployment(api, launched.body.deploymentId)).toMatchObject({
       status: 'failed',
       step: 'waiting_for_host',
     });
@@ -379,10 +390,10 @@ describe('Platforms API', () => {
     const destroyed = await api.delete<{ deploymentId: string }>(
       `/platforms/${launched.body.platform.id}`,
     );
-    expect((await finished(api, destroyed.body.deploymentId)).status).toBe('succeeded');
+    expect((await finishedDeployment(api, destroyed.body.deploymentId)).status).toBe('succeeded');
     expect(await credentialInUse()).toEqual({ spaces: ['campus'] });
     const deleted = await api.delete<{ deploymentId: string }>(`/spaces/${space.body.space.id}`);
-    expect((await finished(api, deleted.body.deploymentId)).status).toBe('succeeded');
+    expect((await finishedDeployment(api, deleted.body.deploymentId)).status).toBe('succeeded');
     expect((await api.delete(`/credentials/${openstack.body.id}`)).status).toBe(204);
   });
 });

@@ -3,10 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { readScriptTemplate } from '@fieldstation/platform-stack';
+import { defaultStackPorts, readScriptTemplate } from '@fieldstation/platform-stack';
 import type { AuthContext } from '../common/auth-context';
 import { SessionsService } from '../auth/sessions.service';
 import { ApiError } from '../common/api-error';
+import { assertCredentialFor } from '../credentials/cloud-credentials';
 import { CredentialsService } from '../credentials/credentials.service';
 import { DeploymentStarter } from '../deployments/deployment-starter';
 import type { DeploymentAction } from '../deployments/deployment.entity';
@@ -33,24 +34,8 @@ import {
 import { PlatformInfrastructure } from './platform-infrastructure';
 import { PlatformRecords } from './platform-records';
 import { generatePlatformSecrets, sealSecrets } from './platform-secrets';
-import type { Platform, PlatformPorts } from './platform.entity';
+import type { Platform } from './platform.entity';
 import { RestoreUploads } from './platform-uploads';
-
-const DEFAULT_PORTS: PlatformPorts = {
-  amqp: 5672,
-  amqps: null,
-  mqtt: 1883,
-  mqtts: null,
-  rabbitmqManagement: 15672,
-  grafana: 3000,
-};
-const DEFAULT_TLS_PORTS: PlatformPorts = {
-  ...DEFAULT_PORTS,
-  amqp: null,
-  amqps: 5671,
-  mqtt: null,
-  mqtts: 8883,
-};
 
 /** Every API request about platforms (the records live in PlatformRecords; jobs do the work). */
 @Injectable()
@@ -62,7 +47,6 @@ export class PlatformsService {
     private readonly sessions: SessionsService,
     private readonly starter: DeploymentStarter,
     private readonly npm: NpmRegistry,
-    assertValidScript(input.processor?.script);
     private readonly infrastructure: PlatformInfrastructure,
     private readonly access: PlatformAccess,
     private readonly host: PlatformHost,
@@ -79,14 +63,9 @@ export class PlatformsService {
   }
 
   async launch(auth: AuthContext, input: LaunchPlatformInput) {
+    assertValidScript(input.processor?.script);
     const credential = await this.credentials.get(auth.userId, input.credentialId);
-    if (credential.type !== input.target) {
-      throw badField(
-        'credentialId',
-        'CREDENTIAL_TARGET_MISMATCH',
-        `Credential "${credential.name}" is for ${credential.type}, not ${input.target}`,
-      );
-    }
+    assertCredentialFor(credential, input.target);
     const needsSpace = input.target === 'aws' || input.target === 'openstack';
     if (needsSpace && !input.spaceId) {
       throw badField('spaceId', 'SPACE_REQUIRED', `A ${input.target} platform needs a space`);
@@ -126,7 +105,7 @@ export class PlatformsService {
       database: input.database ?? 'postgres',
       dataVolumeGb: input.dataVolumeGb ?? 20,
       tls,
-      ports: { ...(tls ? DEFAULT_TLS_PORTS : DEFAULT_PORTS), ...definedFields(input.ports) },
+      ports: { ...defaultStackPorts(tls), ...definedFields(input.ports) },
       options: definedFields(input.options),
       status: 'queued',
       failedStep: null,
@@ -155,7 +134,6 @@ export class PlatformsService {
     return { platform, deploymentId, warnings };
   }
 
-    assertValidScript(input.script);
   async destroy(auth: AuthContext, id: string, input: DestroyPlatformInput) {
     const platform = await this.get(auth.userId, id);
     this.assertCan(platform, 'destroying');
@@ -178,6 +156,7 @@ export class PlatformsService {
   async updateProcessor(auth: AuthContext, id: string, input: UpdateProcessorInput) {
     const platform = await this.get(auth.userId, id);
     this.assertCan(platform, 'updating');
+    assertValidScript(input.script);
     const packages = input.packages ?? {};
     const warnings = await this.npm.check(packages);
     const deploymentId = await this.start(

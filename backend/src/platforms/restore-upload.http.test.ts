@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../../test/api-client';
+import { ApiClient, finishedDeployment } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
 import { waitFor } from '../../test/test-env';
 import { freeLoopbackPort } from '../common/free-port';
@@ -91,16 +91,6 @@ describe('Restore uploads', () => {
     return existsSync(folder) ? readdirSync(folder) : [];
   };
 
-  async function finished(api: ApiClient, deploymentId: string) {
-    return waitFor(
-      async () => {
-        const { body } = await api.get<{ status: string }>(`/deployments/${deploymentId}`);
-        return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 100, what: `deployment ${deploymentId} to finish` },
-    );
-  }
-
   /**
    * A platform whose host went away: launched against a closed SSH port (it fails there), then
    * marked running directly in the database, since a real launch is not what this test is about.
@@ -119,7 +109,7 @@ describe('Restore uploads', () => {
       // No TLS: the launch never got to issuing certificates, which a TLS restore would need.
       { name, target: 'ssh-host', credentialId: credential.body.id, tls: false },
     );
-    expect((await finished(api, launched.body.deploymentId)).status).toBe('failed');
+    expect((await finishedDeployment(api, launched.body.deploymentId)).status).toBe('failed');
     const id = launched.body.platform.id;
     await app.get(DataSource).getRepository(Platform).update({ id }, { status: 'running' });
     return id;
@@ -173,7 +163,7 @@ describe('Restore uploads', () => {
     });
     const cancelAt = Date.now();
     expect((await api.post(`/deployments/${deploymentId}/cancel`)).status).toBe(202);
-    expect((await finished(api, deploymentId)).status).toBe('cancelled');
+    expect((await finishedDeployment(api, deploymentId)).status).toBe('cancelled');
     expect(Date.now() - cancelAt).toBeLessThan(5_000);
     await waitFor(() => (uploads(userId).length === 0 ? true : undefined), {
       what: 'the upload to be removed',
@@ -183,6 +173,8 @@ describe('Restore uploads', () => {
     const afterCancel = await upload(baseUrl, token, second, { send: 700 * 1024 });
     expect(afterCancel.status).toBe(202);
     await api.post(`/deployments/${afterCancel.body.deploymentId}/cancel`);
-    expect((await finished(api, afterCancel.body.deploymentId!)).status).toBe('cancelled');
+    expect((await finishedDeployment(api, afterCancel.body.deploymentId!)).status).toBe(
+      'cancelled',
+    );
   });
 });

@@ -1,5 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { UserOwned } from '../users/user-owned';
+import { Column, Entity } from 'typeorm';
+import { UserOwnedTarget } from '../users/user-owned-target';
 
 /** Clouds whose platforms live in a Space; GCP and ssh-host platforms need none (DESIGN §2). */
 export type SpaceTarget = 'aws' | 'openstack';
@@ -8,24 +8,7 @@ export const SPACE_TARGETS: readonly SpaceTarget[] = ['aws', 'openstack'];
 export type SpaceStatus = 'creating' | 'ready' | 'failed' | 'deleting' | 'deleted';
 
 @Entity('spaces')
-export class Space extends UserOwned {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
-  id!: string;
-
-  @Column({ type: 'varchar', length: 63 })
-  name!: string;
-
-  /** `<userId>:<name>` until the space is deleted; its unique index keeps live names unique. */
-  @Index({ unique: true })
-  @Column({ type: 'varchar', length: 128, nullable: true })
-  activeName!: string | null;
-
-  @Column({ type: 'varchar', length: 16 })
-  target!: SpaceTarget;
-
-  @Column({ type: 'varchar', length: 36 })
-  credentialId!: string;
-
+export class Space extends UserOwnedTarget<SpaceTarget> {
   /** The cloud-specific, non-secret input (region, CIDRs, OpenStack network choice…). */
   @Column({ type: 'simple-json' })
   options!: Record<string, string | number | boolean | string[]>;
@@ -39,10 +22,4 @@ export class Space extends UserOwned {
 
   @Column({ type: 'text', nullable: true })
   error!: string | null;
-
-  @CreateDateColumn()
-  createdAt!: Date;
-
-  @UpdateDateColumn()
-  updatedAt!: Date;
 }

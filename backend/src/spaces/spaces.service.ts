@@ -4,11 +4,11 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Not, Repository } from 'typeorm';
 import type { AuthContext } from '../common/auth-context';
 import { ApiError } from '../common/api-error';
-import { schemaFailed } from '../common/validation.pipe';
+import { assertCredentialFor } from '../credentials/cloud-credentials';
 import { CredentialsService } from '../credentials/credentials.service';
 import { DeploymentStarter } from '../deployments/deployment-starter';
 import { JobName } from '../jobs/job-names';
-import { awsSpaceInputSchema, openstackSpaceInputSchema, type StackRequest } from '../infra';
+import { stackRequest, type StackRequest } from '../infra';
 import { UsersService } from '../users/users.service';
 import type { CreateSpaceInput } from './dto/space.dto';
 import { Space, type SpaceStatus } from './space.entity';
@@ -60,15 +60,7 @@ export class SpacesService {
     auth: AuthContext,
     input: CreateSpaceInput,
   ): Promise<{ space: Space; deploymentId: string }> {
-    const credential = await this.credentials.get(auth.userId, input.credentialId);
-    if (credential.type !== input.target) {
-      throw new ApiError(
-        HttpStatus.BAD_REQUEST,
-        'CREDENTIAL_TARGET_MISMATCH',
-        `Credential "${credential.name}" is for ${credential.type}, not ${input.target}`,
-        [{ field: 'credentialId', problems: ['must be a credential of the same cloud'] }],
-      );
-    }
+    assertCredentialFor(await this.credentials.get(auth.userId, input.credentialId), input.target);
     const space = this.spaces.create({
       id: randomUUID(),
       userId: auth.userId,
@@ -128,15 +120,13 @@ export class SpacesService {
 
   /** The infra request of a space: its stored options plus what Fieldstation fills in. */
   stackRequest(space: Space, sshPublicKey: string): StackRequest {
-    const base = { ...space.options, spaceId: space.id, name: space.name };
-    if (space.target === 'aws') {
-      const parsed = awsSpaceInputSchema.safeParse({ ...base, sshPublicKey });
-      if (!parsed.success) throw schemaFailed(parsed.error.issues, 'options');
-      return { target: 'aws', kind: 'space', input: parsed.data };
-    }
-    const parsed = openstackSpaceInputSchema.safeParse(base);
-    if (!parsed.success) throw schemaFailed(parsed.error.issues, 'options');
-    return { target: 'openstack', kind: 'space', input: parsed.data };
+    return stackRequest(space.target, 'space', {
+      ...space.options,
+      spaceId: space.id,
+      name: space.name,
+      // OpenStack spaces take no key pair (the platform's instance gets it).
+      ...(space.target === 'aws' ? { sshPublicKey } : {}),
+    });
   }
 
   async setStatus(

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_IMAGES, type StackImages } from './images';
+import { defaultStackPorts, type StackPorts } from './ports';
 import { readScriptTemplate } from './script-template';
+
+export type { StackPorts } from './ports';
 
 export type DatabaseChoice = 'influxdb' | 'postgres' | 'timescaledb' | 'mongodb';
 export const DATABASE_CHOICES: readonly DatabaseChoice[] = [
@@ -9,16 +12,6 @@ export const DATABASE_CHOICES: readonly DatabaseChoice[] = [
   'timescaledb',
   'mongodb',
 ];
-
-/** Host ports; `null` leaves a service unpublished (reachable only inside the stack's network). */
-export interface StackPorts {
-  amqp: number | null;
-  amqps: number | null;
-  mqtt: number | null;
-  mqtts: number | null;
-  rabbitmqManagement: number | null;
-  grafana: number | null;
-}
 
 export interface DeviceUser {
   /** Broker username a device logs in with (AMQP or MQTT). */
@@ -97,15 +90,7 @@ export function createStackSpec(input: StackSpecInput): StackSpec {
     database: input.database,
     dataPath: input.dataPath ?? '/srv/fieldstation/data',
     tls: input.tls,
-    ports: {
-      amqp: tlsOn ? null : 5672,
-      amqps: tlsOn ? 5671 : null,
-      mqtt: tlsOn ? null : 1883,
-      mqtts: tlsOn ? 8883 : null,
-      rabbitmqManagement: 15672,
-      grafana: 3000,
-      ...input.ports,
-    },
+    ports: { ...defaultStackPorts(tlsOn), ...input.ports },
     images: { ...DEFAULT_IMAGES, ...input.images },
     secrets: input.secrets,
     deviceUsers: input.deviceUsers ?? [],

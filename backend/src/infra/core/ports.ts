@@ -1,11 +1,12 @@
-/** Ports the platform exposes; SSH is separate because its source CIDRs can be narrower. */
-export const PLATFORM_PORTS = [
-  { name: 'amqp', port: 5672 },
-  { name: 'amqps', port: 5671 },
-  { name: 'mqtt', port: 1883 },
-  { name: 'mqtts', port: 8883 },
-  { name: 'grafana', port: 3000 },
-] as const;
+import { STANDARD_PORTS } from '@fieldstation/platform-stack';
+
+/**
+ * Ports the platform exposes (cloud platforms keep the standard ones); SSH is separate because
+ * its source CIDRs can be narrower. The RabbitMQ management API stays on the host's loopback.
+ */
+export const PLATFORM_PORTS = (['amqp', 'amqps', 'mqtt', 'mqtts', 'grafana'] as const).map(
+  (name) => ({ name, port: STANDARD_PORTS[name] }),
+);
 
 export const SSH_PORT = 22;
 

@@ -19,7 +19,8 @@ import {
 } from 'class-validator';
 import { IsDnsLabel, TARGET_NAME_MAX } from '../../common/dns-label';
 import { RESERVED_DEVICE_NAME_MESSAGE, RESERVED_DEVICE_NAMES } from '../platform-devices';
-import { PLATFORM_DATABASES, PLATFORM_TARGETS } from '../platform.entity';
+import { DATABASE_CHOICES, type DatabaseChoice } from '@fieldstation/platform-stack';
+import { PLATFORM_TARGETS } from '../platform.entity';
 
 const CLOUD_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
@@ -121,10 +122,10 @@ export class LaunchPlatformInput {
   @IsUUID()
   spaceId?: string;
 
-  @ApiPropertyOptional({ enum: PLATFORM_DATABASES, default: 'postgres' })
+  @ApiPropertyOptional({ enum: DATABASE_CHOICES, default: 'postgres' })
   @IsOptional()
-  @IsIn(PLATFORM_DATABASES)
-  database?: (typeof PLATFORM_DATABASES)[number];
+  @IsIn(DATABASE_CHOICES)
+  database?: DatabaseChoice;
 
   @ApiPropertyOptional({ default: 20, minimum: 10, maximum: 2000 })
   @IsOptional()

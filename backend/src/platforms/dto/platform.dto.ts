@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PLATFORM_STATUSES } from '../platform-lifecycle';
-import { PLATFORM_DATABASES, PLATFORM_TARGETS, type Platform } from '../platform.entity';
+import { DATABASE_CHOICES } from '@fieldstation/platform-stack';
+import { PLATFORM_TARGETS, type Platform } from '../platform.entity';
 
 export class PlatformHealthDto {
   @ApiProperty({ enum: ['healthy', 'degraded', 'unreachable'] }) status!: string;
@@ -21,6 +22,20 @@ export class PlatformPortsDto {
   @ApiProperty({ type: Number, nullable: true }) grafana!: number | null;
 }
 
+/** What a launch fills in where its request leaves a field out. */
+export class LaunchDefaultsDto {
+  @ApiProperty({
+    type: PlatformPortsDto,
+    description: 'Host ports with TLS on: the plaintext broker listeners are unpublished',
+  })
+  portsWithTls!: PlatformPortsDto;
+  @ApiProperty({
+    type: PlatformPortsDto,
+    description: 'Host ports with TLS off: the TLS broker listeners are unpublished',
+  })
+  portsWithoutTls!: PlatformPortsDto;
+}
+
 /** A platform as the API shows it: no secret, no script body (see /processor). */
 export class PlatformDto {
   @ApiProperty() id!: string;
@@ -28,7 +43,7 @@ export class PlatformDto {
   @ApiProperty({ enum: PLATFORM_TARGETS }) target!: string;
   @ApiProperty() credentialId!: string;
   @ApiProperty({ type: String, nullable: true }) spaceId!: string | null;
-  @ApiProperty({ enum: PLATFORM_DATABASES }) database!: string;
+  @ApiProperty({ enum: DATABASE_CHOICES }) database!: string;
   @ApiProperty({
     type: Number,
     nullable: true,
