@@ -1,19 +1,67 @@
 import { describe, expect, it } from 'vitest';
 import {
   defaultLaunchForm,
+  defaultPorts,
   plainPortsWarning,
+  portFields,
   portsHeldOnHost,
   proposeFreePorts,
   toLaunchInput,
+  type LaunchDefaults,
 } from './launch-form';
+
+/** What GET /platforms/launch-defaults answers. */
+const DEFAULTS: LaunchDefaults = {
+  portsWithTls: {
+    amqp: null,
+    amqps: 5671,
+    mqtt: null,
+    mqtts: 8883,
+    rabbitmqManagement: 15672,
+    grafana: 3000,
+  },
+  portsWithoutTls: {
+    amqp: 5672,
+    amqps: null,
+    mqtt: 1883,
+    mqtts: null,
+    rabbitmqManagement: 15672,
+    grafana: 3000,
+  },
+};
 
 describe('the launch form', () => {
   it('starts with TLS for devices on, and warns only once it is turned off', () => {
     const form = defaultLaunchForm();
     expect(form.tls).toBe(true);
-    expect(toLaunchInput({ ...form, credentialId: 'c1' }).tls).toBe(true);
+    expect(toLaunchInput({ ...form, credentialId: 'c1' }, defaultPorts(DEFAULTS, true)).tls).toBe(
+      true,
+    );
     expect(plainPortsWarning(form.tls)).toBeNull();
     expect(plainPortsWarning(false)).toMatch(/plain text/);
+  });
+});
+
+describe('the port fields', () => {
+  it('are the ports the API publishes by default for the TLS choice, defaults as placeholders', () => {
+    expect(portFields(defaultPorts(DEFAULTS, true))).toEqual([
+      { key: 'amqps', label: 'AMQPS', placeholder: '5671', standard: 5671 },
+      { key: 'mqtts', label: 'MQTTS', placeholder: '8883', standard: 8883 },
+      { key: 'grafana', label: 'Grafana', placeholder: '3000', standard: 3000 },
+      {
+        key: 'rabbitmqManagement',
+        label: 'RabbitMQ management',
+        placeholder: '15672',
+        standard: 15672,
+      },
+    ]);
+    expect(portFields(defaultPorts(DEFAULTS, false)).map(({ key }) => key)).toEqual([
+      'amqp',
+      'mqtt',
+      'grafana',
+      'rabbitmqManagement',
+    ]);
+    expect(portFields(defaultPorts(undefined, true))).toEqual([]);
   });
 });
 
@@ -30,7 +78,7 @@ describe('toLaunchInput', () => {
       ports: { mqtt: '11883', amqp: '', mqtts: '8884' },
       options: { dataDevice: '', instanceType: 't3.large' },
     };
-    expect(toLaunchInput(form)).toEqual({
+    expect(toLaunchInput(form, defaultPorts(DEFAULTS, false))).toEqual({
       name: 'greenhouse',
       target: 'ssh-host',
       credentialId: 'c1',
@@ -55,7 +103,7 @@ describe('toLaunchInput', () => {
       ports: { mqtt: '1' },
       options: { flavorName: 'm1.small' },
     };
-    expect(toLaunchInput(form)).toEqual({
+    expect(toLaunchInput(form, defaultPorts(DEFAULTS, true))).toEqual({
       name: 'lab',
       target: 'openstack',
       credentialId: 'c2',
@@ -97,16 +145,20 @@ describe('free ports for a host that already runs platforms', () => {
   });
 
   it('proposes the next free port for each taken one and leaves free ones blank', () => {
-    expect(proposeFreePorts(true, new Set([5671, 8883, 15672, 3000, 5681]))).toEqual({
+    expect(
+      proposeFreePorts(defaultPorts(DEFAULTS, true), new Set([5671, 8883, 15672, 3000, 5681])),
+    ).toEqual({
       amqps: '5691',
       mqtts: '8893',
       rabbitmqManagement: '15682',
       grafana: '3010',
     });
-    expect(proposeFreePorts(false, new Set([5671, 8883, 15672, 3000]))).toEqual({
+    expect(
+      proposeFreePorts(defaultPorts(DEFAULTS, false), new Set([5671, 8883, 15672, 3000])),
+    ).toEqual({
       rabbitmqManagement: '15682',
       grafana: '3010',
     });
-    expect(proposeFreePorts(true, new Set())).toEqual({});
+    expect(proposeFreePorts(defaultPorts(DEFAULTS, true), new Set())).toEqual({});
   });
 });

@@ -3,6 +3,9 @@ import type { Database, Target } from './platform-status';
 
 type LaunchInput = Schemas['LaunchPlatformInput'];
 type PortKey = keyof Schemas['PlatformPortsInput'];
+type Ports = Schemas['PlatformPortsDto'];
+/** The API's default host ports with and without TLS (GET /platforms/launch-defaults). */
+export type LaunchDefaults = Schemas['LaunchDefaultsDto'];
 type OptionKey = keyof Schemas['PlatformOptionsInput'];
 
 export interface LaunchForm {
@@ -89,25 +92,27 @@ export const PORT_LABELS: Record<PortKey, string> = {
   grafana: 'Grafana',
 };
 
-const DEFAULT_PORTS: Record<PortKey, number> = {
-  amqp: 5672,
-  amqps: 5671,
-  mqtt: 1883,
-  mqtts: 8883,
-  rabbitmqManagement: 15672,
-  grafana: 3000,
-};
+/** The order the port fields are shown in. */
+const PORT_ORDER: PortKey[] = ['amqp', 'amqps', 'mqtt', 'mqtts', 'grafana', 'rabbitmqManagement'];
 
-/** The ports a platform listens on: the TLS pair or the plain pair, plus the web UIs. */
-export function portFields(tls: boolean): { key: PortKey; label: string; placeholder: string }[] {
-  const keys: PortKey[] = tls
-    ? ['amqps', 'mqtts', 'grafana', 'rabbitmqManagement']
-    : ['amqp', 'mqtt', 'grafana', 'rabbitmqManagement'];
-  return keys.map((key) => ({
-    key,
-    label: PORT_LABELS[key],
-    placeholder: String(DEFAULT_PORTS[key]),
-  }));
+/** The default host ports for the TLS choice; none until the defaults are loaded. */
+export function defaultPorts(defaults: LaunchDefaults | undefined, tls: boolean): Partial<Ports> {
+  if (!defaults) return {};
+  return tls ? defaults.portsWithTls : defaults.portsWithoutTls;
+}
+
+/**
+ * The ports a platform listens on (the TLS pair or the plain pair, plus the web UIs): those the
+ * API publishes by default, with the default as placeholder.
+ */
+export function portFields(
+  ports: Partial<Ports>,
+): { key: PortKey; label: string; placeholder: string; standard: number }[] {
+  return PORT_ORDER.flatMap((key) => {
+    const standard = ports[key];
+    if (standard === null || standard === undefined) return [];
+    return [{ key, label: PORT_LABELS[key], placeholder: String(standard), standard }];
+  });
 }
 
 /** Shown next to the TLS switch while it is off. */
@@ -144,7 +149,7 @@ export function defaultLaunchForm(): LaunchForm {
 }
 
 /** POST /platforms body: only what matters for the target, blanks left to the API's defaults. */
-export function toLaunchInput(form: LaunchForm): LaunchInput {
+export function toLaunchInput(form: LaunchForm, ports: Partial<Ports>): LaunchInput {
   const input: LaunchInput = {
     name: form.name.trim(),
     target: form.target,
@@ -166,12 +171,12 @@ export function toLaunchInput(form: LaunchForm): LaunchInput {
   }
   if (Object.keys(options).length > 0) input.options = options;
   if (form.target === 'ssh-host') {
-    const ports: Schemas['PlatformPortsInput'] = {};
-    for (const { key } of portFields(form.tls)) {
+    const chosen: Schemas['PlatformPortsInput'] = {};
+    for (const { key } of portFields(ports)) {
       const value = form.ports[key]?.trim();
-      if (value) ports[key] = Number(value);
+      if (value) chosen[key] = Number(value);
     }
-    if (Object.keys(ports).length > 0) input.ports = ports;
+    if (Object.keys(chosen).length > 0) input.ports = chosen;
   }
   return input;
 }
@@ -206,13 +211,13 @@ export function portsHeldOnHost(
  * up in steps of 10 (5671 → 5681) until free. Free standard ports stay blank (the API default).
  */
 export function proposeFreePorts(
-  tls: boolean,
+  ports: Partial<Ports>,
   held: ReadonlySet<number>,
 ): Partial<Record<PortKey, string>> {
   const taken = new Set(held);
   const proposal: Partial<Record<PortKey, string>> = {};
-  for (const { key } of portFields(tls)) {
-    let port = DEFAULT_PORTS[key];
+  for (const { key, standard } of portFields(ports)) {
+    let port = standard;
     if (!taken.has(port)) {
       taken.add(port);
       continue;
