@@ -123,14 +123,7 @@ describe('free ports for a host that already runs platforms', () => {
     { id: 'pi-again', host: 'pi.local', port: undefined },
     { id: 'other', host: 'pi.local', port: 2222 },
   ];
-  const tlsPorts = {
-    amqp: null,
-    amqps: 5671,
-    mqtt: null,
-    mqtts: 8883,
-    rabbitmqManagement: 15672,
-    grafana: 3000,
-  };
+  const tlsPorts = DEFAULTS.portsWithTls;
   const platforms = [
     { target: 'ssh-host' as const, credentialId: 'pi', ports: tlsPorts },
     { target: 'ssh-host' as const, credentialId: 'other', ports: { ...tlsPorts, grafana: 3001 } },
