@@ -59,6 +59,22 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
   const asRabbitmq = (command: string, args: string[]) =>
     run('runuser', ['-u', 'rabbitmq', '--', path.join(RABBITMQ_BIN, command), ...args], { env });
 
+  /** Starts the node on the same directory (its database survives a restart, as on a VM). */
+  const startBroker = async () => {
+    const server = spawn(
+      'runuser',
+      ['-u', 'rabbitmq', '--', path.join(RABBITMQ_BIN, 'rabbitmq-server')],
+      {
+        env,
+        cwd: dir,
+        detached: true,
+        stdio: 'ignore',
+      },
+    );
+    server.unref();
+    await asRabbitmq('rabbitmqctl', ['-q', 'wait', '--timeout', '120', env.RABBITMQ_PID_FILE]);
+  };
+
   beforeAll(async () => {
     const ca = await createCertificateAuthority('boot-test');
     const serverCertificate = await issueServerCertificate(ca, '127.0.0.1');
@@ -68,7 +84,10 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
       address: '127.0.0.1',
       database: 'postgres',
       secrets: generateStackSecrets(),
-      deviceUsers: [{ name: 'pi1', password: 'device-password-1' }],
+      deviceUsers: [
+        { name: 'pi1', password: 'device-password-1' },
+        { name: 'pi9', password: 'device-password-9' },
+      ],
       processor: { scriptSource: 'export default (reading) => reading;' },
       tls: {
         caCertificatePem: ca.certificatePem,
@@ -110,18 +129,7 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
     // As on the VM, where the playbook hands the key (mode 0600) to the broker's user.
     await run('chown', ['-R', 'rabbitmq:rabbitmq', dir]);
 
-    const server = spawn(
-      'runuser',
-      ['-u', 'rabbitmq', '--', path.join(RABBITMQ_BIN, 'rabbitmq-server')],
-      {
-        env,
-        cwd: dir,
-        detached: true,
-        stdio: 'ignore',
-      },
-    );
-    server.unref();
-    await asRabbitmq('rabbitmqctl', ['-q', 'wait', '--timeout', '120', env.RABBITMQ_PID_FILE]);
+    await startBroker();
   }, 150_000);
 
   afterAll(async () => {
@@ -137,6 +145,7 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
       'fieldstation-admin',
       'fieldstation-processor',
       'pi1',
+      'pi9',
     ]);
     const bindings = (
       await asRabbitmq('rabbitmqctl', [
@@ -201,4 +210,35 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
       amqp.connect(`amqps://pi1:device-password-1@127.0.0.1:${PORTS.amqps}`),
     ).rejects.toThrow(/self[- ]signed|unable to (verify|get local issuer)/i);
   });
+
+  it('keeps devices rotated or revoked at runtime across a restart: the unchanged definitions file is not imported again', async () => {
+    const management = (method: string, resource: string, body?: object) =>
+      fetch(`http://127.0.0.1:${PORTS.management}/api/${resource}`, {
+        method,
+        headers: {
+          authorization: `Basic ${Buffer.from(`fieldstation-admin:${spec.secrets.brokerAdminPassword}`).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    const logsIn = (user: string, password: string) =>
+      amqp.connect(`amqp://${user}:${password}@127.0.0.1:${PORTS.amqp}`).then(
+        async (connection) => {
+          await connection.close();
+          return true;
+        },
+        () => false,
+      );
+    expect(
+      (await management('PUT', 'users/pi1', { password: 'device-password-2', tags: '' })).ok,
+    ).toBe(true);
+    expect((await management('DELETE', 'users/pi9')).status).toBe(204);
+
+    await asRabbitmq('rabbitmqctl', ['-q', 'stop', env.RABBITMQ_PID_FILE]);
+    await startBroker();
+
+    expect(await logsIn('pi1', 'device-password-2')).toBe(true);
+    expect(await logsIn('pi1', 'device-password-1')).toBe(false);
+    expect(await logsIn('pi9', 'device-password-9')).toBe(false);
+  }, 180_000);
 });

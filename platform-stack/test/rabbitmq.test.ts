@@ -50,7 +50,8 @@ describe('rabbitmq configuration', () => {
       secrets: generateStackSecrets(),
     });
     const conf = renderRabbitmqConf(spec);
-    expect(conf).toContain('load_definitions = /etc/rabbitmq/definitions.json');
+    expect(conf).toContain('definitions.local.path = /etc/rabbitmq/definitions.json');
+    expect(conf).toContain('definitions.skip_if_unchanged = true');
     expect(conf).not.toContain('listeners.ssl');
     expect(conf).not.toMatch(/default_user|guest/);
     const definitions = renderRabbitmqDefinitions(spec) as { users: { name: string }[] };

@@ -177,7 +177,13 @@ export function renderRabbitmqDefinitions(spec: StackSpec, vhost = '/'): Record<
  */
 export function renderRabbitmqConf(spec: StackSpec): string {
   const entries: [string, string | number | boolean][] = [
-    ['load_definitions', RABBITMQ_CONTAINER_PATHS.definitions],
+    ['definitions.import_backend', 'local_filesystem'],
+    ['definitions.local.path', RABBITMQ_CONTAINER_PATHS.definitions],
+    // Imported on the first boot and whenever Fieldstation renders a changed file; a restart with
+    // the same file keeps what was changed at runtime (devices added, rotated or revoked through
+    // the management API), which a re-import would otherwise undo.
+    ['definitions.skip_if_unchanged', true],
+    ['definitions.hashing.algorithm', 'sha256'],
     ['listeners.tcp.default', 5672],
     ['mqtt.listeners.tcp.default', 1883],
     ['mqtt.allow_anonymous', false],
