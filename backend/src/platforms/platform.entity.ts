@@ -46,13 +46,6 @@ export class Platform extends UserOwnedTarget<PlatformTarget> {
   @Column({ type: 'varchar', length: 24 })
   status!: PlatformStatus;
 
-  /** What ran before the last update: put back when the update's new script does not load. */
-  @Column({ type: 'text', nullable: true })
-  previousProcessorScript!: string | null;
-
-  @Column({ type: 'simple-json', nullable: true })
-  previousProcessorPackages!: Record<string, string> | null;
-
   @Column({ type: 'varchar', length: 24, nullable: true })
   failedStep!: PlatformStep | null;
 
@@ -85,6 +78,13 @@ export class Platform extends UserOwnedTarget<PlatformTarget> {
 
   @Column({ type: 'simple-json' })
   processorPackages!: Record<string, string>;
+
+  /** What ran before the last update: put back when the update's new script does not load. */
+  @Column({ type: 'text', nullable: true })
+  previousProcessorScript!: string | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  previousProcessorPackages!: Record<string, string> | null;
 
   @Column({ type: 'boolean' })
   grafanaPasswordRevealed!: boolean;

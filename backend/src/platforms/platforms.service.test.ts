@@ -44,8 +44,9 @@ async function rejection(promise: Promise<unknown>): Promise<{ status: number; c
 describe('PlatformsService (in-memory)', () => {
   const auth = { userId: randomUUID(), sessionId: randomUUID() };
   const dataKey = DataKey.generate();
-  const credentials: Record<string, { id: string; type: string; name: string }> = {
-    'cred-ssh': { id: 'cred-ssh', type: 'ssh-host', name: 'my host' },
+  const credentials: Record<string, { id: string; type: string; name: string; host?: string }> = {
+    'cred-ssh': { id: 'cred-ssh', type: 'ssh-host', name: 'my host', host: '203.0.113.7' },
+    'cred-ssh-2': { id: 'cred-ssh-2', type: 'ssh-host', name: 'other host', host: '203.0.113.8' },
     'cred-aws': { id: 'cred-aws', type: 'aws', name: 'my aws' },
   };
   let records: InMemoryPlatformRecords;
@@ -79,6 +80,12 @@ describe('PlatformsService (in-memory)', () => {
         if (!credential) throw new ApiError(HttpStatus.NOT_FOUND, 'CREDENTIAL_NOT_FOUND', 'No');
         return credential;
       },
+      list: async (_userId: string, type?: string) =>
+        Object.values(credentials).filter((credential) => !type || credential.type === type),
+      resolve: async () => ({
+        fields: { host: '203.0.113.7', port: 2222, username: 'pi', auth: 'generated-key' },
+        secrets: {},
+      }),
     });
     const starter = as<DeploymentStarter>({
       assertIdle: async () => undefined,
@@ -100,7 +107,12 @@ describe('PlatformsService (in-memory)', () => {
       starter,
       as<NpmRegistry>({ check: async () => ['Could not check left-pad@1.3.0: ETIMEDOUT'] }),
       as<PlatformInfrastructure>({ validate: async () => undefined }),
-      new PlatformAccess(credentialsService, as<UsersService>({}), devices, as<AppConfig>({})),
+      new PlatformAccess(
+        credentialsService,
+        as<UsersService>({ findById: async () => ({}), sshPrivateKey: () => 'key' }),
+        devices,
+        as<AppConfig>({}),
+      ),
       as<PlatformHost>({}),
       as<RestoreUploads>({}),
       devices,
@@ -190,5 +202,24 @@ describe('PlatformsService (in-memory)', () => {
     expect(password.length).toBeGreaterThanOrEqual(20);
     const error = await rejection(service.revealGrafanaPassword(auth, platform.id));
     expect(error.code).toBe('ALREADY_REVEALED');
+  });
+
+  it('offers Grafana over HTTPS with TLS, and through an SSH tunnel to the loopback without', async () => {
+    const grafanaOf = async (tls: boolean, name: string) => {
+      // Another host for the second: both publish Grafana on 3000.
+      const credentialId = tls ? 'cred-ssh' : 'cred-ssh-2';
+      const { platform } = await service.launch(auth, { ...sshHost(name), credentialId, tls });
+      await records.save(platform.id, { address: '203.0.113.7' });
+      const { grafanaUrl, grafanaTunnel } = await service.connection(auth, platform.id);
+      return { grafanaUrl, grafanaTunnel };
+    };
+    expect(await grafanaOf(true, 'secure')).toEqual({
+      grafanaUrl: 'https://203.0.113.7:3000',
+      grafanaTunnel: null,
+    });
+    expect(await grafanaOf(false, 'plain')).toEqual({
+      grafanaUrl: 'http://127.0.0.1:3000',
+      grafanaTunnel: 'ssh -N -L 3000:127.0.0.1:3000 -p 2222 pi@203.0.113.7',
+    });
   });
 });

@@ -23,7 +23,7 @@ import type { ConnectionDto } from './dto/platform.dto';
 import { assertDistinctPorts, assertPortsFreeOnHost } from './launch-ports';
 import { NpmRegistry } from './npm-registry';
 import { assertValidScript } from './processor-script';
-import { PlatformAccess } from './platform-access';
+import { PlatformAccess, type PlatformKeyring } from './platform-access';
 import { PlatformDevices } from './platform-devices';
 import {
   canTransition,
@@ -93,8 +93,6 @@ export class PlatformsService {
     const id = randomUUID();
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const platform = this.platforms.create({
-      previousProcessorScript: null,
-      previousProcessorPackages: null,
       id,
       userId: auth.userId,
       name: input.name,
@@ -117,6 +115,8 @@ export class PlatformsService {
       caCertificatePem: null,
       processorScript: input.processor?.script ?? readScriptTemplate(),
       processorPackages: packages,
+      previousProcessorScript: null,
+      previousProcessorPackages: null,
       grafanaPasswordRevealed: false,
       removeDataOnDestroy: false,
       health: null,
@@ -241,9 +241,30 @@ export class PlatformsService {
       mqttTopic: 'telemetry/<measurement>/<device>',
       amqpExchange: 'amq.topic',
       amqpRoutingKey: 'telemetry.<measurement>.<device>',
-      grafanaUrl: url(platform.tls ? 'https' : 'http', ports.grafana),
+      ...(await this.grafanaAccess(platform, keyring)),
       grafanaUsername: 'admin',
       grafanaPasswordRevealed: platform.grafanaPasswordRevealed,
+    };
+  }
+
+  /**
+   * With TLS, Grafana is public over HTTPS. Without it, Grafana is published on the host's
+   * loopback only (its login would cross the network in the clear): the user opens an SSH port
+   * forward, built here from the validated SSH target, and browses to it locally.
+   */
+  private async grafanaAccess(
+    platform: Platform,
+    keyring: PlatformKeyring,
+  ): Promise<{ grafanaUrl: string | null; grafanaTunnel: string | null }> {
+    const port = platform.ports.grafana;
+    if (port === null || !platform.address) return { grafanaUrl: null, grafanaTunnel: null };
+    if (platform.tls) {
+      return { grafanaUrl: `https://${platform.address}:${port}`, grafanaTunnel: null };
+    }
+    const ssh = await keyring.sshTarget(platform);
+    return {
+      grafanaUrl: `http://127.0.0.1:${port}`,
+      grafanaTunnel: `ssh -N -L ${port}:127.0.0.1:${port} -p ${ssh.port} ${ssh.username}@${ssh.host}`,
     };
   }
 

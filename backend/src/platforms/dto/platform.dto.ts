@@ -129,7 +129,19 @@ export class ConnectionDto {
   @ApiProperty({ example: 'telemetry/<measurement>/<device>' }) mqttTopic!: string;
   @ApiProperty({ example: 'amq.topic' }) amqpExchange!: string;
   @ApiProperty({ example: 'telemetry.<measurement>.<device>' }) amqpRoutingKey!: string;
-  @ApiProperty({ type: String, nullable: true }) grafanaUrl!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Without TLS, Grafana listens on the host loopback: open grafanaTunnel first',
+  })
+  grafanaUrl!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'ssh -N -L 3000:127.0.0.1:3000 -p 22 fieldstation@203.0.113.10',
+    description: 'The SSH port forward that reaches a plain-HTTP Grafana; null with TLS',
+  })
+  grafanaTunnel!: string | null;
   @ApiProperty({ example: 'admin' }) grafanaUsername!: string;
   @ApiProperty({ description: 'false until the one-time password was revealed' })
   grafanaPasswordRevealed!: boolean;

@@ -20,7 +20,8 @@ const connection: Schemas['ConnectionDto'] = {
   mqttTopic: 'telemetry/<measurement>/<device>',
   amqpExchange: 'amq.topic',
   amqpRoutingKey: 'telemetry.<measurement>.<device>',
-  grafanaUrl: 'http://203.0.113.10:3000',
+  grafanaUrl: 'http://127.0.0.1:3000',
+  grafanaTunnel: 'ssh -N -L 3000:127.0.0.1:3000 -p 22 pi@203.0.113.10',
   grafanaUsername: 'admin',
   grafanaPasswordRevealed: false,
 };
