@@ -1,4 +1,6 @@
 import { scrypt, type ScryptOptions } from 'node:crypto';
+import { HttpStatus } from '@nestjs/common';
+import { ApiError } from '../common/api-error';
 
 /** DESIGN §4: N=2^17, r=8, p=1, maxmem 256 MiB; async so hashing never blocks the event loop. */
 export const SCRYPT_PARAMS = { N: 2 ** 17, r: 8, p: 1, maxmem: 256 * 1024 * 1024 } as const;
@@ -11,6 +13,13 @@ const KEY_LENGTH = 32;
  */
 export const MAX_CONCURRENT_DERIVATIONS = 2;
 
+/**
+ * Derivations that may wait for a slot. Beyond this a burst (many addresses guessing at once)
+ * would make every real sign-in wait minutes; refusing at once keeps the wait short for those
+ * already queued, and the client simply tries again.
+ */
+export const MAX_WAITING_DERIVATIONS = 32;
+
 let running = 0;
 const waiting: (() => void)[] = [];
 
@@ -18,6 +27,13 @@ async function acquire(): Promise<void> {
   if (running < MAX_CONCURRENT_DERIVATIONS) {
     running++;
     return;
+  }
+  if (waiting.length >= MAX_WAITING_DERIVATIONS) {
+    throw new ApiError(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'TOO_BUSY',
+      'Too many sign-ins are being checked at once; try again in a few seconds.',
+    );
   }
   // The slot is handed over by release(), so `running` never drops while someone waits.
   await new Promise<void>((resolve) => waiting.push(resolve));

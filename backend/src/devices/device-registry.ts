@@ -151,9 +151,27 @@ export class DeviceRegistry implements DeviceRegistryPort {
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const target = await this.brokerTarget(platform, this.access.open(dataKey));
     const password = generateSecret();
+    const previous = dataKey.openField(platform.id, passwordField(name), device.password!);
+    // Whatever fails after the broker took the new password puts the stored one back, so the
+    // broker and the registry never disagree on which password opens the device.
+    const undo = () =>
+      this.broker
+        .use(target, (api) => api.putUser(name, previous))
+        .catch((error: Error) =>
+          this.logger.error(`rotate of ${name} not undone: ${error.message}`),
+        );
     await this.applyToBroker('rotate', target, name, async (api) => {
       await api.putUser(name, password);
-      await api.closeConnectionsOf(name);
+      try {
+        await api.closeConnectionsOf(name);
+      } catch (error) {
+        await api
+          .putUser(name, previous)
+          .catch((undone: Error) =>
+            this.logger.error(`rotate of ${name} not undone: ${undone.message}`),
+          );
+        throw error;
+      }
     });
     const changes = {
       password: dataKey.sealField(platform.id, passwordField(name), password),
@@ -162,11 +180,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
     try {
       await this.devices.update({ id: device.id }, changes);
     } catch (error) {
-      // The registry could not take the new password: the broker goes back to the stored one.
-      const previous = dataKey.openField(platform.id, passwordField(name), device.password!);
-      await this.broker
-        .use(target, (api) => api.putUser(name, previous))
-        .catch((undo: Error) => this.logger.error(`rotate of ${name} not undone: ${undo.message}`));
+      await undo();
       throw error;
     }
     await this.record(auth, origin, AuditEventType.DeviceRotated, platform, name);
@@ -184,10 +198,13 @@ export class DeviceRegistry implements DeviceRegistryPort {
     const device = await this.active(platform, name);
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const target = await this.brokerTarget(platform, this.access.open(dataKey));
-    await this.applyToBroker('revoke', target, name, async (api) => {
-      await api.deleteUser(name);
-      await api.closeConnectionsOf(name);
-    });
+    await this.applyToBroker('revoke', target, name, (api) => api.deleteUser(name));
+    // Deleting the user already ends its connections on the broker; this only makes sure.
+    await this.broker
+      .use(target, (api) => api.closeConnectionsOf(name))
+      .catch((error: Error) =>
+        this.logger.warn(`connections of revoked ${name} not closed: ${error.message}`),
+      );
     // The sealed password is no longer needed; the name is free for a new device.
     const changes = { revokedAt: new Date(), activeName: null, password: null };
     await this.devices.update({ id: device.id }, changes);
@@ -290,6 +307,14 @@ export class DeviceRegistry implements DeviceRegistryPort {
         HttpStatus.CONFLICT,
         'BROKER_MANAGEMENT_UNAVAILABLE',
         "The platform's broker management API is not published on its host",
+      );
+    }
+    // Passwords travel over this connection: only to a host whose key was recorded at launch.
+    if (!platform.hostKeyFingerprint) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'HOST_KEY_UNKNOWN',
+        "The platform's host key is not recorded yet; device changes need a launched platform",
       );
     }
     return {
