@@ -73,10 +73,8 @@ describe('Restore uploads', () => {
   let app: INestApplication;
   let baseUrl: string;
   let dataDir: string;
-  let closedPort: number;
 
   beforeAll(async () => {
-    closedPort = await freeLoopbackPort();
     ({ app, baseUrl, dataDir } = await startTestApp({
       env: { SSH_WAIT_SECONDS: '1', RESTORE_UPLOAD_MAX_MB: '1', RESTORE_UPLOAD_QUOTA_MB: '1' },
     }));
@@ -100,7 +98,8 @@ describe('Restore uploads', () => {
       type: 'ssh-host',
       name,
       host: '127.0.0.1',
-      port: closedPort,
+      // Each platform on a host of its own: two on one host would hold the same default ports.
+      port: await freeLoopbackPort(),
       username: 'pi',
       auth: 'generated-key',
     });
