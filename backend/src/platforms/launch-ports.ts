@@ -72,10 +72,10 @@ export async function assertPortsFreeOnHost(
   records: PlatformRecords,
   credentials: CredentialsService,
   userId: string,
-  launch: Pick<Platform, 'name' | 'ports' | 'target' | 'credentialId'>,
+  launch: Pick<Platform, 'name' | 'ports' | 'target'>,
+  credential: CredentialDto,
 ): Promise<void> {
   if (launch.target !== 'ssh-host') return;
-  const credential = await credentials.get(userId, launch.credentialId);
   const held = await portsHeldOnHost(records, credentials, userId, credential, launch.name);
   for (const [name, port] of published(launch.ports)) {
     const holder = held.find((entry) => entry.port === port);

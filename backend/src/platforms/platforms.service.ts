@@ -124,7 +124,13 @@ export class PlatformsService {
       dumpCreatedAt: null,
     });
     assertDistinctPorts(platform.ports);
-    await assertPortsFreeOnHost(this.platforms, this.credentials, auth.userId, platform);
+    await assertPortsFreeOnHost(
+      this.platforms,
+      this.credentials,
+      auth.userId,
+      platform,
+      credential,
+    );
     // Cloud options are checked now by the infra seam's schema: a typo is a 400, not a failed job.
     await this.infrastructure.validate(platform);
     await this.platforms.insert(platform);
