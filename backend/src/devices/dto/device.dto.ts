@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsIn,
@@ -120,18 +120,7 @@ export class CreateDeviceInput {
 }
 
 /** Labels and metadata are replaced as a whole when given. */
-export class UpdateDeviceInput {
-  @ApiPropertyOptional(LABELS_SCHEMA)
-  @IsOptional()
-  @IsLabels()
-  labels?: Record<string, string>;
-
-  @ApiPropertyOptional(METADATA_SCHEMA)
-  @IsOptional()
-  @IsObject()
-  @IsMetadata()
-  metadata?: Record<string, unknown>;
-}
+export class UpdateDeviceInput extends PickType(CreateDeviceInput, ['labels', 'metadata']) {}
 
 export class ListDevicesQuery {
   @ApiPropertyOptional({ enum: DEVICE_STATUSES })
