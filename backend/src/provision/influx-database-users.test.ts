@@ -1,44 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import {
   createStackSpec,
   generateSecret,
   generateStackSecrets,
   GRAFANA_DATABASE_ROLE,
-  PROCESSOR_BUILD_FILES,
   PROCESSOR_DATABASE_ROLE,
   type StackSpec,
 } from '@fieldstation/platform-stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../common/free-port';
-import { AnsibleRunner } from './ansible-runner';
-import { PlatformHost } from './platform-host';
-import { SshClient } from './ssh-client';
 import { amqpPublisher, PlatformProbe, waitFor } from './testing/platform-probes';
+import { testPlatformHost } from './testing/test-platform-host';
 import { testDockerHost, testImages, testSshTarget } from './testing/test-ssh-host';
 
-const processorSource = resolve(__dirname, '../../../platform-stack/processor');
-const processorPackageDir = mkdtempSync(join(tmpdir(), 'fs-processor-build-'));
-for (const file of PROCESSOR_BUILD_FILES) {
-  if (!existsSync(join(processorSource, file))) {
-    throw new Error(`${file} is missing: npm run build -w @fieldstation/processor`);
-  }
-  mkdirSync(dirname(join(processorPackageDir, file)), { recursive: true });
-  copyFileSync(join(processorSource, file), join(processorPackageDir, file));
-}
-const ssh = new SshClient();
-const host = new PlatformHost(
-  new AnsibleRunner(ssh, { playbooksDir: resolve(__dirname, '../../../playbooks') }),
-  ssh,
-  {
-    processorPackageDir,
-    dockerHost: testDockerHost(),
-    manageDockerService: false,
-    healthTimeoutSeconds: 240,
-  },
-);
+const { host, removeSnapshot } = testPlatformHost();
 const target = testSshTarget();
 
 /**
@@ -151,7 +126,7 @@ describe('the InfluxDB platform’s least-privileged users (real playbooks, Dock
     await host
       .teardown({ platformId, target, removeData: true })
       .catch((error: unknown) => console.error(`teardown of ${platformId} failed:`, error));
-    rmSync(processorPackageDir, { recursive: true, force: true });
+    removeSnapshot();
   }, 600_000);
 
   it('the processor stores readings as its WRITE-only user, which cannot read, drop or administer', async () => {

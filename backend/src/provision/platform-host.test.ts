@@ -1,19 +1,10 @@
-import {
-  copyFileSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   createStackSpec,
   type DatabaseChoice,
-  PROCESSOR_BUILD_FILES,
   generateSecret,
   generateStackSecrets,
   type StackSpec,
@@ -21,10 +12,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../common/free-port';
 import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
-import { AnsibleRunner } from './ansible-runner';
 import type { ImageSupply } from '../config/app-config';
-import { PlatformHost, ProcessorScriptRefusedError } from './platform-host';
-import { SshClient } from './ssh-client';
+import { ProcessorScriptRefusedError } from './platform-host';
 import { HostKeyMismatchError } from './ssh-errors';
 import {
   amqpPublisher,
@@ -33,33 +22,10 @@ import {
   publishMqtt,
   waitFor,
 } from './testing/platform-probes';
+import { testPlatformHost } from './testing/test-platform-host';
 import { testDockerHost, testImages, testSshTarget } from './testing/test-ssh-host';
 
-const processorSource = resolve(__dirname, '../../../platform-stack/processor');
-/**
- * A snapshot of the processor's build files: other work may rebuild dist/ while this suite
- * runs, and a re-launch must see the same build context to change nothing.
- */
-const processorPackageDir = mkdtempSync(join(tmpdir(), 'fs-processor-build-'));
-for (const file of PROCESSOR_BUILD_FILES) {
-  if (!existsSync(join(processorSource, file))) {
-    throw new Error(`${file} is missing: npm run build -w @fieldstation/processor`);
-  }
-  mkdirSync(dirname(join(processorPackageDir, file)), { recursive: true });
-  copyFileSync(join(processorSource, file), join(processorPackageDir, file));
-}
-const ssh = new SshClient();
-const host = new PlatformHost(
-  new AnsibleRunner(ssh, { playbooksDir: resolve(__dirname, '../../../playbooks') }),
-  ssh,
-  {
-    processorPackageDir,
-    dockerHost: testDockerHost(),
-    // The test dockerd is not the host's docker service.
-    manageDockerService: false,
-    healthTimeoutSeconds: 240,
-  },
-);
+const { host, removeSnapshot } = testPlatformHost();
 const target = testSshTarget();
 const run = `t${Date.now().toString(36)}`;
 
@@ -166,7 +132,7 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
       ),
     );
     rmSync(scratch, { recursive: true, force: true });
-    rmSync(processorPackageDir, { recursive: true, force: true });
+    removeSnapshot();
   }, 600_000);
 
   it('launches a PostgreSQL and an InfluxDB platform; MQTT and AMQP readings arrive transformed', async () => {
