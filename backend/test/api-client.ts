@@ -112,6 +112,26 @@ export function finishedDeployment(
   );
 }
 
+/** An ssh-host credential for 127.0.0.1:`port` (a closed port where nothing may connect); its id. */
+export async function sshHostCredential(
+  api: ApiClient,
+  port: number,
+  name = 'pi',
+): Promise<string> {
+  const created = await api.post<{ id: string }>('/credentials', {
+    type: 'ssh-host',
+    name,
+    host: '127.0.0.1',
+    port,
+    username: 'pi',
+    auth: 'generated-key',
+  });
+  if (created.status !== 201) {
+    throw new Error(`credential ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+  }
+  return created.body.id;
+}
+
 /** The value of the `fieldstation_refresh` cookie an answer sets, if any. */
 export function refreshCookieOf(headers: Headers): string | undefined {
   for (const cookie of headers.getSetCookie()) {

@@ -1,6 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, finishedDeployment, type ErrorBody } from '../../test/api-client';
+import {
+  ApiClient,
+  finishedDeployment,
+  sshHostCredential,
+  type ErrorBody,
+} from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
 import { freeLoopbackPort } from '../common/free-port';
 
@@ -24,23 +29,10 @@ describe('Launch ports (running API, SQLite, Redis)', () => {
     await app?.close();
   });
 
-  async function sshHostCredential(api: ApiClient, name: string, port: number) {
-    const created = await api.post<{ id: string }>('/credentials', {
-      type: 'ssh-host',
-      name,
-      host: '127.0.0.1',
-      port,
-      username: 'pi',
-      auth: 'generated-key',
-    });
-    expect(created.status).toBe(201);
-    return created.body.id;
-  }
-
   it('answers 400 naming both fields when two services of a launch share a port', async () => {
     const api = new ApiClient(baseUrl);
     await api.signUp('same-port');
-    const credentialId = await sshHostCredential(api, 'pi', closedPort);
+    const credentialId = await sshHostCredential(api, closedPort);
     const launch = (body: object) =>
       api.post<ErrorBody>('/platforms', { target: 'ssh-host', credentialId, tls: false, ...body });
 
@@ -66,9 +58,9 @@ describe('Launch ports (running API, SQLite, Redis)', () => {
   it('answers 409 naming the port and the platform that holds it on the same SSH host', async () => {
     const api = new ApiClient(baseUrl);
     await api.signUp('one-host');
-    const credentialId = await sshHostCredential(api, 'pi', closedPort);
+    const credentialId = await sshHostCredential(api, closedPort);
     // Another credential for the same login target: still the same host.
-    const sameHostId = await sshHostCredential(api, 'pi-again', closedPort);
+    const sameHostId = await sshHostCredential(api, closedPort, 'pi-again');
     const launch = (body: object) =>
       api.post<ErrorBody & Accepted>('/platforms', { target: 'ssh-host', ...body });
 
@@ -110,7 +102,7 @@ describe('Launch ports (running API, SQLite, Redis)', () => {
     // Another SSH target (another port of this address is another machine's sshd here).
     const elsewhere = await launch({
       name: 'third',
-      credentialId: await sshHostCredential(api, 'elsewhere', await freeLoopbackPort()),
+      credentialId: await sshHostCredential(api, await freeLoopbackPort(), 'elsewhere'),
     });
     expect(elsewhere.status).toBe(202);
     for (const { body } of [first, accepted, elsewhere]) {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ApiClient,
   finishedDeployment,
+  sshHostCredential,
   type DeploymentState,
   type ErrorBody,
 } from '../../test/api-client';
@@ -53,19 +54,6 @@ describe('Platforms API', () => {
   afterAll(async () => {
     await app?.close();
   });
-
-  async function sshHostCredential(api: ApiClient, port: number) {
-    const created = await api.post<{ id: string }>('/credentials', {
-      type: 'ssh-host',
-      name: 'pi',
-      host: '127.0.0.1',
-      port,
-      username: 'pi',
-      auth: 'generated-key',
-    });
-    expect(created.status).toBe(201);
-    return created.body.id;
-  }
 
   it('checks a launch at the edge: fields, credential type, npm packages, names, owners', async () => {
     const api = new ApiClient(baseUrl);
