@@ -66,9 +66,14 @@ export class StackSynthesizer {
 
   private backendFor(request: StackRequest): StateBackend {
     if (this.stateBackend === 'local') return { type: 'local' };
-    const id = 'platformId' in request.input ? request.input.platformId : request.input.spaceId;
-    return { type: 'pg', schemaName: `fieldstation_${request.kind}_${id.replace(/-/g, '_')}` };
+    return { type: 'pg', schemaName: stackStateSchema(request) };
   }
+}
+
+/** The PostgreSQL schema holding a stack's state when state lives in PostgreSQL. */
+export function stackStateSchema(request: StackRequest): string {
+  const id = 'platformId' in request.input ? request.input.platformId : request.input.spaceId;
+  return `fieldstation_${request.kind}_${ownerId.parse(id).replace(/-/g, '_')}`;
 }
 
 /**

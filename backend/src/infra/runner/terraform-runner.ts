@@ -27,6 +27,11 @@ export interface TerraformRunOptions {
   signal?: AbortSignal;
 }
 
+export interface TerraformInitOptions extends TerraformRunOptions {
+  /** Copy the state of the backend the working dir used before into the configured one. */
+  migrateState?: boolean;
+}
+
 export interface TerraformOutput {
   value: unknown;
   sensitive: boolean;
@@ -64,11 +69,12 @@ export class TerraformRunner {
    * `init` has no JSON mode in OpenTofu 1.6, so its plain lines are streamed as they come.
    * Inits run one at a time: the shared plugin cache is not safe for concurrent writers.
    */
-  async init(run: TerraformRunOptions): Promise<void> {
+  async init(run: TerraformInitOptions): Promise<void> {
+    const migrate = run.migrateState ? ['-migrate-state', '-force-copy'] : [];
     const result = this.initQueue.then(() =>
       this.execute(run, {
         command: 'init',
-        args: ['init', '-input=false', '-no-color'],
+        args: ['init', '-input=false', '-no-color', ...migrate],
         mode: 'text',
       }),
     );
