@@ -1,7 +1,12 @@
 import type { Schemas } from '../../api/client';
 
 type Connection = Schemas['ConnectionDto'];
-type Device = Schemas['DeviceCredentialDto'];
+
+/** One device's broker login (shown once: at creation, rotation, or a launch device's reveal). */
+export interface DeviceLogin {
+  username: string;
+  password: string;
+}
 
 export interface Snippet {
   id: string;
@@ -25,7 +30,7 @@ const sh = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
  * credentials and topic (DESIGN §8: JSON readings to `telemetry/<measurement>/<device>`, or to
  * `amq.topic` with routing key `telemetry.<measurement>.<device>`).
  */
-export function deviceSnippets(connection: Connection, device: Device): Snippet[] {
+export function deviceSnippets(connection: Connection, device: DeviceLogin): Snippet[] {
   const { host, tls, ports } = connection;
   const mqttPort = (tls ? ports.mqtts : ports.mqtt) ?? (tls ? 8883 : 1883);
   const amqpPort = (tls ? ports.amqps : ports.amqp) ?? (tls ? 5671 : 5672);

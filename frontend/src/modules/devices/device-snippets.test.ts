@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Schemas } from '../../api/client';
 import { deviceSnippets } from './device-snippets';
 
+const login = { username: 'pi-1', password: "pa'ss" };
+
 const connection: Schemas['ConnectionDto'] = {
   host: '203.0.113.10',
   mqttUrl: 'mqtt://203.0.113.10:11883',
@@ -26,11 +28,11 @@ const connection: Schemas['ConnectionDto'] = {
   grafanaPasswordRevealed: false,
 };
 const code = (id: string, conn = connection) =>
-  deviceSnippets(conn, conn.devices[0]!).find((snippet) => snippet.id === id)!.code;
+  deviceSnippets(conn, login).find((snippet) => snippet.id === id)!.code;
 
 describe('deviceSnippets', () => {
   it('fills every snippet with the host, port, login and topic', () => {
-    const snippets = deviceSnippets(connection, connection.devices[0]!);
+    const snippets = deviceSnippets(connection, login);
     expect(snippets.map((snippet) => snippet.label)).toEqual([
       'Python paho-mqtt',
       'Python pika',
