@@ -5,6 +5,7 @@ import { DeploymentLogEntry } from './deployments/deployment-log-entry.entity';
 import { Deployment } from './deployments/deployment.entity';
 import { Device } from './devices/device.entity';
 import { DeploymentGrant } from './grants/deployment-grant.entity';
+import { StandingGrant } from './grants/standing-grant.entity';
 import { Platform } from './platforms/platform.entity';
 import { Space } from './spaces/space.entity';
 import { User } from './users/user.entity';
@@ -18,6 +19,7 @@ export const ENTITIES: (new () => object)[] = [
   User,
   Session,
   DeploymentGrant,
+  StandingGrant,
   AuditEvent,
   Credential,
   Deployment,
