@@ -16,6 +16,7 @@ export enum AuditEventType {
   DeviceCreated = 'device_created',
   DeviceRotated = 'device_rotated',
   DeviceRevoked = 'device_revoked',
+  DevicePasswordRevealed = 'device_password_revealed',
 }
 
 @Entity('audit_events')

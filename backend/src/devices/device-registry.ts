@@ -21,6 +21,7 @@ import type { DataKey } from '../crypto/data-key';
 import type { PlatformKeyring } from '../platforms/platform-access';
 import { PlatformAccess } from '../platforms/platform-access';
 import {
+  type DeviceLogin,
   type DeviceRegistryPort,
   RESERVED_DEVICE_NAME_MESSAGE,
   RESERVED_DEVICE_NAMES,
@@ -112,6 +113,8 @@ export class DeviceRegistry implements DeviceRegistryPort {
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const target = await this.brokerTarget(platform, this.access.open(dataKey));
     const created = this.newDevice(platform, input, dataKey);
+    // Shown in this answer: no later reveal.
+    created.device.passwordRevealedAt = created.device.createdAt;
     // The unique index reserves the name before the broker hears of it (two creates race here).
     await this.insert([created.device]);
     const { device, password } = created;
@@ -173,9 +176,12 @@ export class DeviceRegistry implements DeviceRegistryPort {
         throw error;
       }
     });
+    const rotatedAt = new Date();
     const changes = {
       password: dataKey.sealField(platform.id, passwordField(name), password),
-      rotatedAt: new Date(),
+      rotatedAt,
+      // Shown in this answer: no later reveal.
+      passwordRevealedAt: rotatedAt,
     };
     try {
       await this.devices.update({ id: device.id }, changes);
@@ -212,11 +218,55 @@ export class DeviceRegistry implements DeviceRegistryPort {
     return { ...device, ...changes };
   }
 
+  /**
+   * The password of a device enrolled at launch, answered once (audited); a created or rotated
+   * device's password was shown in that answer. A second reveal is refused: rotate instead.
+   */
+  async revealPassword(
+    auth: AuthContext,
+    platformId: string,
+    name: string,
+    origin: RequestOrigin,
+  ): Promise<DeviceWithPassword> {
+    const platform = await this.platforms.getOwned(auth.userId, platformId);
+    const device = await this.active(platform, name);
+    const dataKey = await this.sessions.dataKey(auth.sessionId);
+    const passwordRevealedAt = new Date();
+    // Compare-and-set: of two reveals at once, one answers the password.
+    const { affected } = await this.devices.update(
+      { id: device.id, passwordRevealedAt: IsNull() },
+      { passwordRevealedAt },
+    );
+    if (!affected) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'PASSWORD_ALREADY_REVEALED',
+        `The password of "${name}" was already shown once; rotate the device for a new one`,
+      );
+    }
+    await this.record(auth, origin, AuditEventType.DevicePasswordRevealed, platform, name);
+    return {
+      device: { ...device, passwordRevealedAt },
+      password: dataKey.openField(platform.id, passwordField(name), device.password!),
+    };
+  }
+
   /** Launch: the names given become registry entries by the same path as a created device. */
   async enrollAtLaunch(platform: Platform, names: string[], dataKey: DataKey): Promise<void> {
     await this.insert(
       [...new Set(names)].map((name) => this.newDevice(platform, { name }, dataKey).device),
     );
+  }
+
+  async activeDeviceLogins(platform: Platform): Promise<DeviceLogin[]> {
+    const active = await this.devices.find({
+      where: { platformId: platform.id, revokedAt: IsNull() },
+      order: { name: 'ASC' },
+    });
+    return active.map((device) => ({
+      name: device.name,
+      passwordRevealed: device.passwordRevealedAt !== null,
+    }));
   }
 
   async activeDeviceUsers(platform: Platform, dataKey: DataKey): Promise<DeviceUser[]> {
@@ -254,6 +304,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
       createdAt: new Date(),
       rotatedAt: null,
       revokedAt: null,
+      passwordRevealedAt: null,
     });
     return { device, password };
   }

@@ -60,6 +60,13 @@ export class Device extends UserOwned {
   @Column({ type: 'text', nullable: true })
   password!: string | null;
 
+  /**
+   * When the current password was last shown: at creation and rotation (in their answers), or by
+   * the one reveal of a launch device's password. Null: a launch password nobody has seen yet.
+   */
+  @Column({ type: Date, nullable: true })
+  passwordRevealedAt!: Date | null;
+
   @CreateDateColumn()
   createdAt!: Date;
 

@@ -65,6 +65,7 @@ describe('Devices on a running platform (real broker over SSH)', () => {
   let probe: PlatformProbe;
   let mqttPort: number;
   let amqpPort: number;
+  let keeperPassword: string;
   const latencies: Record<string, number> = {};
 
   beforeAll(async () => {
@@ -118,6 +119,10 @@ describe('Devices on a running platform (real broker over SSH)', () => {
       { timeoutMs: 900_000, intervalMs: 1_000, what: 'the platform launch' },
     );
     expect(deployment).toMatchObject({ status: 'succeeded' });
+    // The launch device's password: revealed once (the connection answer names devices only).
+    const revealed = await api.post<DeviceWithPassword>(`${devices}/keeper/reveal-password`);
+    expect(revealed.status).toBe(200);
+    keeperPassword = revealed.body.password;
   }, 960_000);
 
   afterAll(async () => {
@@ -216,11 +221,6 @@ describe('Devices on a running platform (real broker over SSH)', () => {
   });
 
   it('revokes a connected device within 5 s while another device keeps publishing', async () => {
-    const keeperPassword = (
-      await api.get<{ devices: { username: string; password: string }[] }>(
-        `/platforms/${platformId}/connection`,
-      )
-    ).body.devices.find((device) => device.username === 'keeper')!.password;
     const created = await api.post<DeviceWithPassword>(devices, { name: 'pi-revoke' });
     expect(created.status).toBe(201);
     const doomed = login('pi-revoke', created.body.password);
@@ -302,11 +302,6 @@ describe('Devices on a running platform (real broker over SSH)', () => {
       await platforms.update(platformId, { ports: platform.ports });
     }
     // The keeper's password did not change: it still logs in.
-    const keeperPassword = (
-      await api.get<{ devices: { username: string; password: string }[] }>(
-        `/platforms/${platformId}/connection`,
-      )
-    ).body.devices.find((device) => device.username === 'keeper')!.password;
     const { client } = await firstMqttLogin(login('keeper', keeperPassword), Date.now() + 2_000);
     await client.endAsync();
   });

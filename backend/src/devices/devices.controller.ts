@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  HttpCode,
   Param,
   ParseUUIDPipe,
   Patch,
@@ -94,6 +95,24 @@ export class DevicesController {
     @Param('name') name: string,
   ): Promise<DeviceDto> {
     return toDeviceDto(await this.registry.revoke(auth, id, name, origin));
+  }
+
+  @Post(':name/reveal-password')
+  @HttpCode(200)
+  @ApiOkResponse({
+    type: DeviceWithPasswordDto,
+    description:
+      'The password of a device enrolled at launch, shown once (audited). 409 ' +
+      'PASSWORD_ALREADY_REVEALED after that, or for a created or rotated device: rotate instead',
+  })
+  async revealDevicePassword(
+    @Auth() auth: AuthContext,
+    @Origin() origin: RequestOrigin,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('name') name: string,
+  ): Promise<DeviceWithPasswordDto> {
+    const { device, password } = await this.registry.revealPassword(auth, id, name, origin);
+    return { device: toDeviceDto(device), password };
   }
 
   @Post(':name/rotate')

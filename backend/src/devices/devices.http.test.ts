@@ -81,6 +81,63 @@ describe('Devices API: bad input', () => {
     expect((await api.get<Device[]>(`${devices}?label=site:south`)).body).toEqual([]);
   });
 
+  it('never answers a password in the connection; a launch password is revealed once, audited', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('reveal');
+    const launched = await queuedPlatform(api, ['pi-1', 'pi-2']);
+    const platform = `/platforms/${launched.body.platform.id}`;
+    const keysOf = (value: unknown): string[] =>
+      typeof value === 'object' && value !== null
+        ? Object.entries(value).flatMap(([key, inner]) => [key, ...keysOf(inner)])
+        : [];
+
+    const before = await api.get<{ devices: unknown[] }>(`${platform}/connection`);
+    expect(before.status).toBe(200);
+    expect(keysOf(before.body)).not.toContain('password');
+    expect(before.body.devices).toEqual([
+      { username: 'pi-1', passwordRevealed: false },
+      { username: 'pi-2', passwordRevealed: false },
+    ]);
+
+    const revealed = await api.post<{ device: Device; password: string }>(
+      `${platform}/devices/pi-1/reveal-password`,
+    );
+    expect(revealed.status).toBe(200);
+    expect(revealed.body.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(revealed.body.device).toMatchObject({ name: 'pi-1', passwordRevealed: true });
+    const after = await api.get<{ devices: unknown[] }>(`${platform}/connection`);
+    expect(JSON.stringify(after.body)).not.toContain(revealed.body.password);
+    expect(after.body.devices).toEqual([
+      { username: 'pi-1', passwordRevealed: true },
+      { username: 'pi-2', passwordRevealed: false },
+    ]);
+    expect(JSON.stringify((await api.get(`${platform}/devices`)).body)).not.toContain(
+      revealed.body.password,
+    );
+
+    const again = await api.post<ErrorBody>(`${platform}/devices/pi-1/reveal-password`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('PASSWORD_ALREADY_REVEALED');
+    expect(again.body.error.message).toMatch(/rotate/);
+    expect(JSON.stringify(again.body)).not.toContain(revealed.body.password);
+    const other = await api.post<{ password: string }>(`${platform}/devices/pi-2/reveal-password`);
+    expect(other.status).toBe(200);
+    expect(other.body.password).not.toBe(revealed.body.password);
+    expect((await api.post<ErrorBody>(`${platform}/devices/nope/reveal-password`)).status).toBe(
+      404,
+    );
+    const rival = new ApiClient(baseUrl);
+    await rival.signUp('rival-reveal');
+    expect((await rival.post(`${platform}/devices/pi-2/reveal-password`)).status).toBe(404);
+
+    const audit =
+      await api.get<{ type: string; details: Record<string, string> }[]>('/audit-events');
+    const reveals = audit.body.filter(({ type }) => type === 'device_password_revealed');
+    expect(reveals.map(({ details }) => details.device).sort()).toEqual(['pi-1', 'pi-2']);
+    expect(JSON.stringify(audit.body)).not.toContain(revealed.body.password);
+    expect(JSON.stringify(audit.body)).not.toContain(other.body.password);
+  });
+
   it('answers 400 for names that are not DNS labels or are reserved, here and at launch', async () => {
     const api = new ApiClient(baseUrl);
     await api.signUp('names');

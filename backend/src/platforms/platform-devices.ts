@@ -7,12 +7,21 @@ import type { Platform } from './platform.entity';
 export const RESERVED_DEVICE_NAMES: readonly string[] = [ADMIN_USER, PROCESSOR_USER];
 export const RESERVED_DEVICE_NAME_MESSAGE = `${ADMIN_USER} and ${PROCESSOR_USER} are the platform's own broker logins`;
 
+/** A device's login as the connection answer lists it: never its password. */
+export interface DeviceLogin {
+  name: string;
+  /** Its current password was shown once already (created, rotated or revealed). */
+  passwordRevealed: boolean;
+}
+
 /** What platforms need from the device registry (`devices/`), which sits above them. */
 export interface DeviceRegistryPort {
   /** Registers the names given at launch, with generated passwords, before the first render. */
   enrollAtLaunch(platform: Platform, names: string[], dataKey: DataKey): Promise<void>;
   /** The platform's active devices with their passwords: what a (re)launch renders. */
   activeDeviceUsers(platform: Platform, dataKey: DataKey): Promise<DeviceUser[]>;
+  /** The platform's active devices without secrets: what the connection answer lists. */
+  activeDeviceLogins(platform: Platform): Promise<DeviceLogin[]>;
 }
 
 /**
@@ -34,6 +43,10 @@ export class PlatformDevices implements DeviceRegistryPort {
 
   activeDeviceUsers(platform: Platform, dataKey: DataKey): Promise<DeviceUser[]> {
     return this.required().activeDeviceUsers(platform, dataKey);
+  }
+
+  activeDeviceLogins(platform: Platform): Promise<DeviceLogin[]> {
+    return this.required().activeDeviceLogins(platform);
   }
 
   private required(): DeviceRegistryPort {

@@ -73,6 +73,8 @@ describe('PlatformsService (in-memory)', () => {
           name,
           password: key.openField(platform.id, `device:${name}`, sealed),
         })),
+      activeDeviceLogins: async (platform) =>
+        (enrolled.get(platform.id) ?? []).map(({ name }) => ({ name, passwordRevealed: false })),
     });
     const credentialsService = as<CredentialsService>({
       get: async (_userId: string, id: string) => {
@@ -137,12 +139,11 @@ describe('PlatformsService (in-memory)', () => {
     const stored = await records.getOwned(auth.userId, platform.id);
     expect(stored).toMatchObject({ status: 'queued', tls: true, deviceUsers: ['device-1'] });
     expect(stored.ports).toMatchObject({ mqtt: null, mqtts: 8883, amqp: null, amqps: 5671 });
-    // The launch's devices go to the device registry, sealed there; the session's key opens them.
+    // The launch's devices go to the device registry, sealed there; the connection answer names
+    // them without a password (the registry reveals a launch password once).
     expect(enrolled.get(platform.id)?.map(({ name }) => name)).toEqual(['device-1']);
     const connection = await service.connection(auth, platform.id);
-    expect(connection.devices).toEqual([
-      { username: 'device-1', password: 'password-of-device-1' },
-    ]);
+    expect(connection.devices).toEqual([{ username: 'device-1', passwordRevealed: false }]);
     expect(Object.keys(stored.secrets).filter((field) => field.startsWith('device:'))).toEqual([]);
   });
 

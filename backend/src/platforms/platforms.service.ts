@@ -240,10 +240,10 @@ export class PlatformsService {
       ports,
       tls: platform.tls,
       caCertificatePem: platform.caCertificatePem,
-      devices: (await keyring.activeDevices(platform)).map(({ name, password }) => ({
-        username: name,
-        password,
-      })),
+      // Never a password here: a launch device's is revealed once through the device registry.
+      devices: (await this.devices.activeDeviceLogins(platform)).map(
+        ({ name, passwordRevealed }) => ({ username: name, passwordRevealed }),
+      ),
       mqttTopic: 'telemetry/<measurement>/<device>',
       amqpExchange: 'amq.topic',
       amqpRoutingKey: 'telemetry.<measurement>.<device>',

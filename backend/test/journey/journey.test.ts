@@ -30,7 +30,7 @@ type Deployment = { id: string; status: string; step: string | null; error: stri
 type Accepted = { platform: Platform; deploymentId: string };
 type Connection = {
   mqttUrl: string;
-  devices: { username: string; password: string }[];
+  devices: { username: string }[];
 };
 
 /** A Fieldstation process as `npm start` runs it; its own process group, so a kill takes Ansible too. */
@@ -247,7 +247,12 @@ describe('The user journey through the API (real Redis, SQLite, SSH host, Ansibl
       // A device publishes with the generated credentials; the script's output lands in PostgreSQL.
       const connection = (await api.get<Connection>(`/platforms/${platformId}/connection`)).body;
       expect(connection.mqttUrl).toBe(`mqtt://127.0.0.1:${mqtt}`);
-      const device = { port: mqtt, ...connection.devices[0]! };
+      // The connection answer names the devices; a launch device's password is revealed once.
+      const { username } = connection.devices[0]!;
+      const revealed = await api.post<{ password: string }>(
+        `/platforms/${platformId}/devices/${username}/reveal-password`,
+      );
+      const device = { port: mqtt, username, password: revealed.body.password };
       const probe = new PlatformProbe(testDockerHost(), `fieldstation-${platformId}`);
       await publishMqtt(device, 'telemetry/room/sensor-1', {
         measurement: 'room',

@@ -5,6 +5,7 @@ import { SpacesPlatforms1764000200000 } from './1764000200000-spaces-platforms';
 import { SessionPreviousRefreshToken1764000310000 } from './1764000310000-session-previous-refresh-token';
 import { PlatformPreviousProcessor1764000400000 } from './1764000400000-platform-previous-processor';
 import { Devices1764000500000 } from './1764000500000-devices';
+import { DevicePasswordRevealed1764000510000 } from './1764000510000-device-password-revealed';
 import { StandingGrants1764001800000 } from './1764001800000-standing-grants';
 
 /**
@@ -18,5 +19,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionPreviousRefreshToken1764000310000,
   PlatformPreviousProcessor1764000400000,
   Devices1764000500000,
+  DevicePasswordRevealed1764000510000,
   StandingGrants1764001800000,
 ];

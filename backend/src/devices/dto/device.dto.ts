@@ -153,6 +153,12 @@ export class DeviceDto {
   @ApiProperty() createdAt!: Date;
   @ApiProperty({ type: Date, nullable: true }) rotatedAt!: Date | null;
   @ApiProperty({ type: Date, nullable: true }) revokedAt!: Date | null;
+  @ApiProperty({
+    description:
+      'The current password was shown once (creation, rotation or reveal); false: a launch ' +
+      'device whose password POST …/reveal-password shows once',
+  })
+  passwordRevealed!: boolean;
 }
 
 /** The answer that carries a device's password: the only time it is shown. */
@@ -173,5 +179,6 @@ export function toDeviceDto(device: Device): DeviceDto {
     createdAt: device.createdAt,
     rotatedAt: device.rotatedAt,
     revokedAt: device.revokedAt,
+    passwordRevealed: device.passwordRevealedAt !== null,
   };
 }

@@ -109,9 +109,15 @@ export class ProcessorDto {
   packages!: Record<string, string>;
 }
 
-export class DeviceCredentialDto {
+/** A device's login without its password (POST …/devices/:name/reveal-password shows it once). */
+export class DeviceLoginDto {
   @ApiProperty() username!: string;
-  @ApiProperty() password!: string;
+  @ApiProperty({
+    description:
+      'The current password was shown once already (at creation, rotation or reveal); ' +
+      'false: a launch device whose password can be revealed once',
+  })
+  passwordRevealed!: boolean;
 }
 
 /** Everything a device or a person needs to reach the platform. */
@@ -125,7 +131,8 @@ export class ConnectionDto {
   @ApiProperty() tls!: boolean;
   @ApiProperty({ type: String, nullable: true, description: 'PEM, when TLS is on' })
   caCertificatePem!: string | null;
-  @ApiProperty({ type: [DeviceCredentialDto] }) devices!: DeviceCredentialDto[];
+  @ApiProperty({ type: [DeviceLoginDto], description: 'Active devices; never a password' })
+  devices!: DeviceLoginDto[];
   @ApiProperty({ example: 'telemetry/<measurement>/<device>' }) mqttTopic!: string;
   @ApiProperty({ example: 'amq.topic' }) amqpExchange!: string;
   @ApiProperty({ example: 'telemetry.<measurement>.<device>' }) amqpRoutingKey!: string;
