@@ -76,4 +76,37 @@ describe('loadConfig', () => {
     expect(set.restoreUploadMaxBytes).toBe(512 * 1024 ** 2);
     expect(set.restoreUploadQuotaBytes).toBe(2048 * 1024 ** 2);
   });
+
+  it('keeps files in the data dir by default, or in the S3 bucket FILE_STORE_S3_* name', () => {
+    expect(loadConfig({}).fileStore).toEqual({ type: 'local' });
+    const s3 = {
+      FILE_STORE: 's3',
+      FILE_STORE_S3_ENDPOINT: 'https://s3.example.net',
+      FILE_STORE_S3_BUCKET: 'fs-files',
+      FILE_STORE_S3_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      FILE_STORE_S3_SECRET_ACCESS_KEY: 'file-store-secret-value',
+    };
+    expect(loadConfig({ ...s3, FILE_STORE_S3_PATH_STYLE: 'true' }).fileStore).toEqual({
+      type: 's3',
+      endpoint: 'https://s3.example.net',
+      region: 'us-east-1',
+      bucket: 'fs-files',
+      prefix: '',
+      accessKeyId: 'AKIAEXAMPLE',
+      secretAccessKey: 'file-store-secret-value',
+      forcePathStyle: true,
+    });
+    expect(() => loadConfig({ ...s3, FILE_STORE_S3_BUCKET: '' })).toThrow(
+      /^Invalid configuration: FILE_STORE_S3_BUCKET is required when FILE_STORE is s3$/,
+    );
+    expect(() => loadConfig({ ...s3, FILE_STORE_S3_ENDPOINT: 'ftp://x' })).toThrow(
+      /FILE_STORE_S3_ENDPOINT must be an http\(s\) URL/,
+    );
+    expect(() => loadConfig({ ...s3, FILE_STORE_S3_PREFIX: '../x' })).toThrow(
+      /FILE_STORE_S3_PREFIX/,
+    );
+    expect(() => loadConfig({ ...s3, FILE_STORE_S3_SECRET_ACCESS_KEY: '' })).toThrow(
+      /FILE_STORE_S3_SECRET_ACCESS_KEY is required/,
+    );
+  });
 });

@@ -50,7 +50,25 @@ export interface AppConfig {
    * Secure cookies).
    */
   trustProxy: false | number | string[];
+  /** Where uploads, dumps and backups are kept (DESIGN §11 "File store"). */
+  fileStore: FileStoreConfig;
 }
+
+/** The local data dir (one machine), or an S3-compatible bucket that every process reaches. */
+export type FileStoreConfig =
+  | { type: 'local' }
+  | {
+      type: 's3';
+      endpoint: string;
+      region: string;
+      bucket: string;
+      /** Keys are stored under this prefix, so one bucket can serve other things too. */
+      prefix: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      /** `true` for MinIO, Ceph and most self-hosted services; AWS uses virtual hosts. */
+      forcePathStyle: boolean;
+    };
 
 export class ConfigError extends Error {}
 
@@ -153,7 +171,28 @@ const schema = z.object({
   // The default platform data volume is 20 GB: a dump of a full one is at most about as large.
   RESTORE_UPLOAD_MAX_MB: megabytes.default(20 * 1024),
   RESTORE_UPLOAD_QUOTA_MB: megabytes.default(20 * 1024),
+  FILE_STORE: z.enum(['local', 's3'], { error: 'must be local or s3' }).default('local'),
+  FILE_STORE_S3_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .optional(),
+  FILE_STORE_S3_REGION: z.string().min(1).default('us-east-1'),
+  FILE_STORE_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+    .optional(),
+  FILE_STORE_S3_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be empty or folder names each ending in "/"')
+    .default(''),
+  FILE_STORE_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  FILE_STORE_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  FILE_STORE_S3_PATH_STYLE: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false'),
 });
+
+/** Variables whose value an error message must not repeat. */
+const SECRET_VARIABLES = new Set(['FIELDSTATION_SECRET', 'FILE_STORE_S3_SECRET_ACCESS_KEY']);
 
 /** Reads and validates the environment; throws a ConfigError whose message names the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConfig {
@@ -166,7 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    const shown = name === 'FIELDSTATION_SECRET' ? '' : ` (got "${String(present[name])}")`;
+    const shown = SECRET_VARIABLES.has(name) ? '' : ` (got "${String(present[name])}")`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
   const values = parsed.data;
@@ -205,6 +244,31 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     restoreUploadQuotaBytes: values.RESTORE_UPLOAD_QUOTA_MB * MB,
     imageSupply:
       values.IMAGE_SUPPLY === 'offline' ? { source: 'offline', archives } : { source: 'registry' },
+    fileStore: fileStoreConfig(values),
+  };
+}
+
+function fileStoreConfig(values: z.infer<typeof schema>): FileStoreConfig {
+  if (values.FILE_STORE === 'local') return { type: 'local' };
+  const required = [
+    'FILE_STORE_S3_ENDPOINT',
+    'FILE_STORE_S3_BUCKET',
+    'FILE_STORE_S3_ACCESS_KEY_ID',
+    'FILE_STORE_S3_SECRET_ACCESS_KEY',
+  ] as const;
+  const missing = required.find((name) => values[name] === undefined);
+  if (missing) {
+    throw new ConfigError(`Invalid configuration: ${missing} is required when FILE_STORE is s3`);
+  }
+  return {
+    type: 's3',
+    endpoint: values.FILE_STORE_S3_ENDPOINT!,
+    region: values.FILE_STORE_S3_REGION,
+    bucket: values.FILE_STORE_S3_BUCKET!,
+    prefix: values.FILE_STORE_S3_PREFIX,
+    accessKeyId: values.FILE_STORE_S3_ACCESS_KEY_ID!,
+    secretAccessKey: values.FILE_STORE_S3_SECRET_ACCESS_KEY!,
+    forcePathStyle: values.FILE_STORE_S3_PATH_STYLE === 'true',
   };
 }
 

@@ -33,5 +33,15 @@ export interface StoredFile {
   bytes: number;
 }
 
+const SAFE_KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/** Keys are checked by every backend, so no key reaches outside its root (no `..`, no `/x`). */
+export function checkedKey(key: string): string {
+  if (!SAFE_KEY.test(key) || key.split('/').some((part) => part === '..' || part === '.')) {
+    throw new Error(`invalid file store key "${key}"`);
+  }
+  return key;
+}
+
 /** The Nest injection token of the configured FileStore. */
 export const FILE_STORE = Symbol('FILE_STORE');

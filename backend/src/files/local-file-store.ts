@@ -3,9 +3,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FileStore, StoredFile } from './file-store';
-
-const SAFE_KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+import { checkedKey, type FileStore, type StoredFile } from './file-store';
 
 /**
  * The default FileStore: a folder on this machine (under the data dir), folders mode 0700 and
@@ -72,11 +70,7 @@ export class LocalFileStore implements FileStore {
     return work(this.path(key));
   }
 
-  /** Keys are checked, so no key reaches outside the root (no `..`, no absolute path). */
   private path(key: string): string {
-    if (!SAFE_KEY.test(key) || key.split('/').some((part) => part === '..' || part === '.')) {
-      throw new Error(`invalid file store key "${key}"`);
-    }
-    return join(this.root, ...key.split('/'));
+    return join(this.root, ...checkedKey(key).split('/'));
   }
 }
