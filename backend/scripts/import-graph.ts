@@ -19,6 +19,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['spaces'],
   ['platforms'],
   ['devices'],
+  ['metrics'],
+  ['alerts'],
   ['openapi'],
   ['(root)'],
 ];

@@ -15,6 +15,7 @@ import { GrantsModule } from './grants/grants.module';
 import { HealthModule } from './health/health.module';
 import type { ProcessRole } from './jobs/job.types';
 import { JobsModule } from './jobs/jobs.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PlatformsModule } from './platforms/platforms.module';
 import { SpacesModule } from './spaces/spaces.module';
 
@@ -41,6 +42,7 @@ export class AppModule {
       SpacesModule,
       PlatformsModule,
       DevicesModule,
+      MetricsModule,
     ];
     // In production the API also serves the built web UI, so one port serves both.
     if (role !== 'worker' && existsSync(config.frontendDir)) {

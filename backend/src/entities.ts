@@ -5,6 +5,7 @@ import { DeploymentLogEntry } from './deployments/deployment-log-entry.entity';
 import { Deployment } from './deployments/deployment.entity';
 import { Device } from './devices/device.entity';
 import { DeploymentGrant } from './grants/deployment-grant.entity';
+import { PlatformMetricSample } from './metrics/platform-metric-sample.entity';
 import { StandingGrant } from './grants/standing-grant.entity';
 import { Platform } from './platforms/platform.entity';
 import { Space } from './spaces/space.entity';
@@ -27,4 +28,5 @@ export const ENTITIES: (new () => object)[] = [
   Space,
   Platform,
   Device,
+  PlatformMetricSample,
 ];

@@ -6,6 +6,7 @@ import { JobQueue } from '../jobs/job-queue.service';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName } from '../jobs/job-names';
 import { PlatformHost, type PlatformHostStatus } from '../provision/platform-host';
+import { PlatformHealthObservers } from './health-observers';
 import { PlatformAccess } from './platform-access';
 import { brokerPorts, probeTcp } from './port-probe';
 import { PlatformRecords } from './platform-records';
@@ -32,6 +33,7 @@ export class PlatformHealthChecks implements OnApplicationBootstrap {
     private readonly sessions: SessionsService,
     private readonly access: PlatformAccess,
     private readonly host: PlatformHost,
+    private readonly observers: PlatformHealthObservers,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -42,30 +44,33 @@ export class PlatformHealthChecks implements OnApplicationBootstrap {
   async checkAll(): Promise<void> {
     for (const platform of await this.platforms.running()) {
       const outside = await checkPlatform(platform);
-      const health =
-        outside.status === 'unreachable' ? outside : await this.checkOnHost(platform, outside);
+      const { health, processor } =
+        outside.status === 'unreachable'
+          ? { health: outside, processor: null }
+          : await this.checkOnHost(platform, outside);
       await this.platforms.save(platform.id, { health });
       if (health.status !== 'healthy') {
         this.logger.warn(`platform ${platform.id} is ${health.status}: ${health.reason}`);
       }
+      await this.observers.notify({ platform, health, processor, observedAt: new Date() });
     }
   }
 
-  private async checkOnHost(platform: Platform, outside: PlatformHealth): Promise<PlatformHealth> {
+  private async checkOnHost(
+    platform: Platform,
+    outside: PlatformHealth,
+  ): Promise<{ health: PlatformHealth; processor: Record<string, unknown> | null }> {
     const dataKey = await this.sessions.latestDataKey(platform.userId);
-    if (!dataKey) return outside;
+    if (!dataKey) return { health: outside, processor: null };
     try {
       const status = await this.host.status({
         platformId: platform.id,
         target: await this.access.open(dataKey).sshTarget(platform),
       });
-      return judgeHostStatus(status, outside);
+      return { health: judgeHostStatus(status, outside), processor: status.processor };
     } catch (error) {
-      return {
-        ...outside,
-        status: 'degraded',
-        reason: `Host check failed: ${(error as Error).message}`,
-      };
+      const reason = `Host check failed: ${(error as Error).message}`;
+      return { health: { ...outside, status: 'degraded', reason }, processor: null };
     }
   }
 }

@@ -12,6 +12,7 @@ import { SpaceUsage } from '../spaces/space-usage';
 import { SpacesModule } from '../spaces/spaces.module';
 import { UsersModule } from '../users/users.module';
 import { NpmRegistry } from './npm-registry';
+import { PlatformHealthObservers } from './health-observers';
 import { PlatformAccess } from './platform-access';
 import { PlatformDevices } from './platform-devices';
 import { PlatformHealthChecks } from './platform-health';
@@ -44,11 +45,13 @@ import { PlatformsService } from './platforms.service';
     PlatformInfrastructure,
     PlatformJobs,
     PlatformHealthChecks,
+    PlatformHealthObservers,
     NpmRegistry,
     RestoreUploads,
   ],
   // For the device registry (devices/), which manages fleets of these platforms.
-  exports: [PlatformRecords, PlatformAccess, PlatformDevices],
+  // The health observers: for the metrics history and alerts (metrics/, alerts/).
+  exports: [PlatformRecords, PlatformAccess, PlatformDevices, PlatformHealthObservers],
 })
 export class PlatformsModule implements OnModuleInit {
   constructor(

@@ -1,0 +1,46 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { METRICS_RANGES, type MetricsRange } from '../metric-series';
+
+export class MetricsQuery {
+  @ApiPropertyOptional({ enum: METRICS_RANGES, default: '1h' })
+  @IsOptional()
+  @IsIn(METRICS_RANGES)
+  range?: MetricsRange;
+}
+
+export class MetricPointDto {
+  @ApiProperty() at!: Date;
+  @ApiProperty({ enum: ['healthy', 'degraded', 'unreachable'] }) status!: string;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Messages the processor took from the queue, per second since the sample before',
+  })
+  readingsInPerSecond!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Readings the database confirmed' })
+  readingsStoredPerSecond!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Messages dead-lettered' })
+  failedPerSecond!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) queueDepth!: number | null;
+  @ApiProperty({ type: Date, nullable: true }) lastReadingAt!: Date | null;
+  @ApiProperty({ type: Number, nullable: true }) batchLatencyP50Ms!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) batchLatencyP99Ms!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) endToEndLatencyP50Ms!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) endToEndLatencyP99Ms!: number | null;
+}
+
+export class MetricsSeriesDto {
+  @ApiProperty({ enum: METRICS_RANGES }) range!: MetricsRange;
+  @ApiProperty() from!: Date;
+  @ApiProperty() to!: Date;
+  @ApiProperty({ description: 'Seconds between samples (the health check runs each minute)' })
+  intervalSeconds!: number;
+  @ApiProperty({
+    type: [MetricPointDto],
+    description:
+      'Oldest first. Host figures (rates, queue, latency) are null while nobody who owns the ' +
+      'platform is signed in: the health check reads the host only with a live session.',
+  })
+  points!: MetricPointDto[];
+}

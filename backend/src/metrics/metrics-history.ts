@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import type { PlatformHealthObservation } from '../platforms/health-observers';
+import { PlatformRecords } from '../platforms/platform-records';
+import {
+  KEEP_MS,
+  RANGE_MS,
+  SAMPLE_INTERVAL_MS,
+  sampleOf,
+  toSeries,
+  type MetricPoint,
+  type MetricsRange,
+} from './metric-series';
+import { PlatformMetricSample } from './platform-metric-sample.entity';
+
+/**
+ * The metrics history in Fieldstation's own database: written by the worker's health check
+ * (one sample per running platform and minute), read by the API's charts and by alert rules.
+ */
+@Injectable()
+export class MetricsHistory {
+  constructor(
+    @InjectRepository(PlatformMetricSample)
+    private readonly samples: Repository<PlatformMetricSample>,
+    private readonly platforms: PlatformRecords,
+  ) {}
+
+  /** Stores the check's sample and drops every sample older than the kept time. */
+  async record(observation: PlatformHealthObservation): Promise<void> {
+    await this.samples.insert(sampleOf(observation));
+    await this.prune(observation.observedAt);
+  }
+
+  async prune(now: Date): Promise<void> {
+    await this.samples.delete({ sampledAt: LessThan(new Date(now.getTime() - KEEP_MS)) });
+  }
+
+  /** A platform's samples from `from` on, oldest first (for alert rules). */
+  since(platformId: string, from: Date): Promise<PlatformMetricSample[]> {
+    return this.samples.find({
+      where: { platformId, sampledAt: MoreThanOrEqual(from) },
+      order: { sampledAt: 'ASC' },
+    });
+  }
+
+  /** The user's platform's series over the range ending now; 404 for another user's platform. */
+  async series(
+    userId: string,
+    platformId: string,
+    range: MetricsRange,
+    now: Date,
+  ): Promise<{ from: Date; to: Date; points: MetricPoint[] }> {
+    await this.platforms.getOwned(userId, platformId);
+    const from = new Date(now.getTime() - RANGE_MS[range]);
+    // Two intervals earlier: the sample before the range gives the first point its rates.
+    const samples = await this.since(platformId, new Date(from.getTime() - 2 * SAMPLE_INTERVAL_MS));
+    return { from, to: now, points: toSeries(samples, from) };
+  }
+}

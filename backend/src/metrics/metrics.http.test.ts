@@ -1,0 +1,154 @@
+import { createServer, type Server } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, type ErrorBody } from '../../test/api-client';
+import { startTestApp } from '../../test/http-app';
+import { freeLoopbackPort } from '../common/free-port';
+import { PlatformHealthChecks } from '../platforms/platform-health';
+import { Platform } from '../platforms/platform.entity';
+import type { MetricsSeriesDto } from './dto/metrics.dto';
+import { MetricsHistory } from './metrics-history';
+import { PlatformMetricSample } from './platform-metric-sample.entity';
+
+const MINUTE = 60_000;
+
+/**
+ * The metrics history over HTTP against the real app (SQLite, Redis): the health check's samples
+ * land in the database, GET …/metrics answers the series, old samples are pruned.
+ */
+describe('Metrics API', () => {
+  let app: INestApplication;
+  let baseUrl: string;
+  let broker: Server;
+  let brokerPort: number;
+
+  beforeAll(async () => {
+    ({ app, baseUrl } = await startTestApp({ role: 'api' }));
+    // Stands where a platform's broker port would be, so the outside check finds it open.
+    broker = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => broker.listen(0, '127.0.0.1', resolve));
+    brokerPort = (broker.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    broker?.close();
+    await app?.close();
+  });
+
+  /** A platform the worker would check: running, at an address with an open broker port. */
+  async function runningPlatform(api: ApiClient): Promise<string> {
+    const credential = await api.post<{ id: string }>('/credentials', {
+      type: 'ssh-host',
+      name: 'pi',
+      host: '127.0.0.1',
+      port: await freeLoopbackPort(),
+      username: 'pi',
+      auth: 'generated-key',
+    });
+    const launched = await api.post<{ platform: { id: string; ports: Platform['ports'] } }>(
+      '/platforms',
+      { name: `m${Date.now().toString(36)}`, target: 'ssh-host', credentialId: credential.body.id },
+    );
+    const { id, ports } = launched.body.platform;
+    const onlyMqtt = Object.fromEntries(Object.keys(ports).map((name) => [name, null]));
+    await app
+      .get(DataSource)
+      .getRepository(Platform)
+      .update(
+        { id },
+        {
+          status: 'running',
+          address: '127.0.0.1',
+          ports: { ...onlyMqtt, mqtt: brokerPort } as Platform['ports'],
+        },
+      );
+    return id;
+  }
+
+  const samples = (platformId: string) =>
+    app
+      .get(DataSource)
+      .getRepository(PlatformMetricSample)
+      .find({ where: { platformId }, order: { sampledAt: 'ASC' } });
+
+  it("stores each health check's sample of a running platform", async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('sampled');
+    const id = await runningPlatform(api);
+    expect(await samples(id)).toEqual([]);
+
+    await app.get(PlatformHealthChecks).checkAll();
+
+    const stored = await samples(id);
+    expect(stored).toHaveLength(1);
+    // The broker port answers; the host (SSH on a closed port) does not: degraded, no figures.
+    expect(stored[0]).toMatchObject({ status: 'degraded', messagesIn: null, queueDepth: null });
+    const series = await api.get<MetricsSeriesDto>(`/platforms/${id}/metrics`);
+    expect(series.status).toBe(200);
+    expect(series.body.points.map((point) => point.status)).toEqual(['degraded']);
+  });
+
+  it('answers the series of the range with rates, and prunes samples older than 7 days', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('charted');
+    const id = await runningPlatform(api);
+    const platform = await app.get(DataSource).getRepository(Platform).findOneByOrFail({ id });
+    const history = app.get(MetricsHistory);
+    const now = Date.now();
+    const startedAt = new Date(now - 10 * 24 * 60 * MINUTE).toISOString();
+    const record = (minutesAgo: number, messagesIn: number, messagesFailed = 0) =>
+      history.record({
+        platform,
+        health: { status: 'healthy', reason: null, checkedAt: new Date().toISOString() },
+        processor: {
+          startedAt,
+          messagesIn,
+          readingsOut: messagesIn - messagesFailed,
+          messagesFailed,
+          queueDepth: 7,
+          batchLatencyMs: { p50: 30, p99: 80 },
+        },
+        observedAt: new Date(now - minutesAgo * MINUTE),
+      });
+    await record(8 * 24 * 60, 0); // beyond the kept 7 days: pruned by the next record
+    await record(3 * 60, 1_000); // in the last day, not the last hour
+    await record(61, 5_000);
+    await record(30, 6_800, 60);
+    await record(29, 8_000, 120);
+
+    expect((await samples(id)).map((sample) => sample.messagesIn)).toEqual([
+      1_000, 5_000, 6_800, 8_000,
+    ]);
+
+    const hour = await api.get<MetricsSeriesDto>(`/platforms/${id}/metrics?range=1h`);
+    expect(hour.status).toBe(200);
+    expect(hour.body).toMatchObject({ range: '1h', intervalSeconds: 60 });
+    // 31 minutes between the 61- and 30-minute samples: 1,800 messages in, 60 failed.
+    expect(
+      hour.body.points.map((p) => [p.readingsInPerSecond, p.failedPerSecond, p.queueDepth]),
+    ).toEqual([
+      [1_800 / (31 * 60), 60 / (31 * 60), 7],
+      [20, 1, 7],
+    ]);
+    expect(hour.body.points[0]!.batchLatencyP99Ms).toBe(80);
+
+    const day = await api.get<MetricsSeriesDto>(`/platforms/${id}/metrics?range=24h`);
+    expect(day.body.points).toHaveLength(4);
+    expect(day.body.points[0]!.readingsInPerSecond).toBeNull();
+  });
+
+  it("answers 400 for an unknown range and 404 for another user's platform", async () => {
+    const owner = new ApiClient(baseUrl);
+    await owner.signUp('owner');
+    const id = await runningPlatform(owner);
+    const badRange = await owner.get<ErrorBody>(`/platforms/${id}/metrics?range=7d`);
+    expect(badRange.status).toBe(400);
+    expect(JSON.stringify(badRange.body.error.details)).toContain('range');
+
+    const other = new ApiClient(baseUrl);
+    await other.signUp('other');
+    const foreign = await other.get<ErrorBody>(`/platforms/${id}/metrics`);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.error.code).toBe('PLATFORM_NOT_FOUND');
+  });
+});

@@ -1,0 +1,25 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PlatformHealthObservers } from '../platforms/health-observers';
+import { PlatformsModule } from '../platforms/platforms.module';
+import { MetricsController } from './metrics.controller';
+import { MetricsHistory } from './metrics-history';
+import { PlatformMetricSample } from './platform-metric-sample.entity';
+
+/** The metrics history (issue 17): each health check's sample, kept 7 days, as series. */
+@Module({
+  imports: [TypeOrmModule.forFeature([PlatformMetricSample]), PlatformsModule],
+  controllers: [MetricsController],
+  providers: [MetricsHistory],
+  exports: [MetricsHistory],
+})
+export class MetricsModule implements OnModuleInit {
+  constructor(
+    private readonly observers: PlatformHealthObservers,
+    private readonly history: MetricsHistory,
+  ) {}
+
+  onModuleInit(): void {
+    this.observers.register('metrics history', (observation) => this.history.record(observation));
+  }
+}

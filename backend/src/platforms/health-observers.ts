@@ -1,0 +1,40 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Platform, PlatformHealth } from './platform.entity';
+
+/** What one health check of one running platform saw. */
+export interface PlatformHealthObservation {
+  platform: Platform;
+  health: PlatformHealth;
+  /** The processor's `/status` answer (counters, latencies); null when the host was not read. */
+  processor: Record<string, unknown> | null;
+  observedAt: Date;
+}
+
+export type PlatformHealthObserver = (observation: PlatformHealthObservation) => Promise<void>;
+
+/**
+ * Where features above platforms (metrics history, alerts) register to hear each health check,
+ * so the check reads a platform once a minute for all of them. An observer that fails is logged
+ * and does not stop the others or the check.
+ */
+@Injectable()
+export class PlatformHealthObservers {
+  private readonly logger = new Logger(PlatformHealthObservers.name);
+  private readonly observers: { name: string; observe: PlatformHealthObserver }[] = [];
+
+  register(name: string, observe: PlatformHealthObserver): void {
+    this.observers.push({ name, observe });
+  }
+
+  async notify(observation: PlatformHealthObservation): Promise<void> {
+    for (const { name, observe } of this.observers) {
+      try {
+        await observe(observation);
+      } catch (error) {
+        this.logger.error(
+          `${name} failed on platform ${observation.platform.id}: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+}
