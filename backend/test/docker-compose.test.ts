@@ -21,6 +21,64 @@ describe('docker-compose.yml for running Fieldstation itself', () => {
   });
 });
 
+describe('docker-compose.multi.yml for Fieldstation on several processes', () => {
+  const settings = {
+    FIELDSTATION_SECRET: 'multi-secret-0123456789abcdef0123456789',
+    POSTGRES_PASSWORD: 'multi-db-password',
+    FILE_STORE_S3_ENDPOINT: 'https://s3.example.net',
+    FILE_STORE_S3_BUCKET: 'fs-files',
+    FILE_STORE_S3_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+    FILE_STORE_S3_SECRET_ACCESS_KEY: 'multi-s3-secret',
+  };
+  const render = (env: Record<string, string>) =>
+    execFileSync('docker-compose', ['-f', 'docker-compose.multi.yml', 'config'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  /** One service's block of the rendered file (docker-compose 1.29 prints YAML only). */
+  const service = (rendered: string, name: string) =>
+    new RegExp(`^  ${name}:\\n((?:    .*\\n|  - .*\\n)*)`, 'm').exec(rendered)?.[1] ?? '';
+  const setting = (block: string, name: string) =>
+    new RegExp(`^      ${name}: (.*)$`, 'm').exec(block)?.[1];
+
+  it('runs one API and two workers on the same database, Redis, secret and file store', () => {
+    const rendered = render(settings);
+    const processes = ['api', 'worker-1', 'worker-2'].map((name) => service(rendered, name));
+    expect(processes.map((block) => /- --role\n\s+- (\w+)/.exec(block)?.[1])).toEqual([
+      'api',
+      'worker',
+      'worker',
+    ]);
+    const shared = [
+      'DATABASE_URL',
+      'REDIS_URL',
+      'FIELDSTATION_SECRET',
+      'FILE_STORE',
+      'FILE_STORE_S3_BUCKET',
+      'FILE_STORE_S3_SECRET_ACCESS_KEY',
+    ];
+    for (const name of shared) {
+      const values = processes.map((block) => setting(block, name));
+      expect(values[0], name).toBeDefined();
+      expect(new Set(values).size, name).toBe(1);
+    }
+    expect(setting(processes[0]!, 'DATABASE_URL')).toBe(
+      'postgres://fieldstation:multi-db-password@postgres:5432/fieldstation',
+    );
+    expect(setting(processes[0]!, 'FILE_STORE')).toBe('s3');
+    // No disk is shared: each process has a data volume of its own.
+    const volumes = processes.map((block) => /- (\S+):\/data:rw/.exec(block)?.[1]);
+    expect(volumes).toEqual(['api-data', 'worker-1-data', 'worker-2-data']);
+  });
+
+  it('refuses to render without the settings every process must share', () => {
+    const { FIELDSTATION_SECRET: _secret, ...withoutSecret } = settings;
+    expect(() => render(withoutSecret)).toThrow(/FIELDSTATION_SECRET/);
+  });
+});
+
 describe('the Fieldstation image (Dockerfile)', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   // The image that runs is the last stage.
