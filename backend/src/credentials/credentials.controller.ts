@@ -25,8 +25,10 @@ import { Auth, type AuthContext } from '../common/auth-context';
 import { Origin, type RequestOrigin } from '../common/request-origin';
 import { ApiError } from '../common/api-error';
 import { isCredentialType } from './credential-types';
+import { CredentialHostCheck } from './credential-host-check';
 import { CredentialsService } from './credentials.service';
 import { CredentialDto } from './dto/credential.dto';
+import { HostCheckReportDto } from './dto/host-check.dto';
 import {
   AwsCredentialInput,
   AwsCredentialUpdate,
@@ -57,7 +59,10 @@ const UPDATES = [
 @ApiExtraModels(...INPUTS, ...UPDATES)
 @Controller('credentials')
 export class CredentialsController {
-  constructor(private readonly credentials: CredentialsService) {}
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly hostCheck: CredentialHostCheck,
+  ) {}
 
   @Get()
   @ApiQuery({ name: 'type', required: false, enum: ['aws', 'gcp', 'openstack', 'ssh-host'] })
@@ -106,6 +111,20 @@ export class CredentialsController {
     @Origin() origin: RequestOrigin,
   ): Promise<CredentialDto> {
     return this.credentials.update(auth, id, body, origin);
+  }
+
+  @Post(':id/test')
+  @HttpCode(200)
+  @ApiOkResponse({
+    type: HostCheckReportDto,
+    description:
+      'SSH-host credentials: logs in with the key and checks sudo without a password, the OS, Python, Docker and free disk (400 NOT_AN_SSH_HOST otherwise)',
+  })
+  testCredential(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<HostCheckReportDto> {
+    return this.hostCheck.check(auth, id);
   }
 
   @Delete(':id')

@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
+import { ProvisionModule } from '../provision/provision.module';
+import { UsersModule } from '../users/users.module';
+import { CredentialHostCheck } from './credential-host-check';
 import { Credential } from './credential.entity';
 import { CredentialUsage } from './credential-usage';
 import { TargetAddresses } from './target-address';
@@ -9,9 +12,15 @@ import { CredentialsController } from './credentials.controller';
 import { CredentialsService } from './credentials.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Credential]), AuthModule, AuditModule],
+  imports: [
+    TypeOrmModule.forFeature([Credential]),
+    AuthModule,
+    AuditModule,
+    ProvisionModule,
+    UsersModule,
+  ],
   controllers: [CredentialsController],
-  providers: [CredentialsService, CredentialUsage, TargetAddresses],
+  providers: [CredentialsService, CredentialUsage, CredentialHostCheck, TargetAddresses],
   exports: [CredentialsService, CredentialUsage],
 })
 export class CredentialsModule {}

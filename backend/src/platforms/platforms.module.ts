@@ -12,12 +12,13 @@ import { SpaceUsage } from '../spaces/space-usage';
 import { SpacesModule } from '../spaces/spaces.module';
 import { UsersModule } from '../users/users.module';
 import { NpmRegistry } from './npm-registry';
-import { PlatformHealthObservers } from './health-observers';
 import { PlatformAccess } from './platform-access';
 import { PlatformDevices } from './platform-devices';
 import { PlatformHealthChecks } from './platform-health';
 import { PlatformInfrastructure } from './platform-infrastructure';
 import { PlatformJobs } from './platform-jobs';
+import { PlatformReadings } from './platform-readings';
+import { PlatformReadingsController } from './platform-readings.controller';
 import { PlatformRecords } from './platform-records';
 import { RestoreUploads } from './platform-uploads';
 import { Platform } from './platform.entity';
@@ -36,22 +37,21 @@ import { PlatformsService } from './platforms.service';
     SpacesModule,
     UsersModule,
   ],
-  controllers: [PlatformsController],
+  controllers: [PlatformsController, PlatformReadingsController],
   providers: [
     PlatformsService,
+    PlatformReadings,
     PlatformRecords,
     PlatformAccess,
     PlatformDevices,
     PlatformInfrastructure,
     PlatformJobs,
     PlatformHealthChecks,
-    PlatformHealthObservers,
     NpmRegistry,
     RestoreUploads,
   ],
   // For the device registry (devices/), which manages fleets of these platforms.
-  // The health observers: for the metrics history and alerts (metrics/, alerts/).
-  exports: [PlatformRecords, PlatformAccess, PlatformDevices, PlatformHealthObservers],
+  exports: [PlatformRecords, PlatformAccess, PlatformDevices],
 })
 export class PlatformsModule implements OnModuleInit {
   constructor(

@@ -186,6 +186,28 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
     );
   }, 900_000);
 
+  it('reads the newest readings over SSH with the fixed query of each database', async () => {
+    for (const [platform, database] of [
+      [postgres, 'postgres'],
+      [influx, 'influxdb'],
+    ] as const) {
+      const request = { platformId: platform.id, target, database };
+      const rows = await host.readings({ ...request, limit: 20 });
+      expect(rows.map((row) => row.data.via).sort()).toEqual(['amqp', 'mqtt']);
+      for (const row of rows) {
+        expect(row).toMatchObject({ measurement: 'room', device: 'sensor-1' });
+        expect(row.data).toMatchObject({ raw: 2150, celsius: 21.5, script: 'v1' });
+        expect(Date.parse(row.time)).toBeGreaterThan(Date.now() - 3_600_000);
+      }
+      const [newest] = await host.readings({ ...request, limit: 1 });
+      expect(newest).toEqual(rows[0]);
+      expect(rows[0]!.time >= rows[1]!.time).toBe(true);
+      await expect(host.readings({ ...request, limit: 101 })).rejects.toBeInstanceOf(
+        AnsibleInputError,
+      );
+    }
+  }, 120_000);
+
   it('changes nothing when launch.yml runs again with the same stack', async () => {
     const changedTasks: string[] = [];
     const again = await host.launch({

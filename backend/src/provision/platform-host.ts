@@ -15,6 +15,12 @@ import type { AnsibleLogEntry } from './ansible-events';
 import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
 import { type AnsibleRunResult, AnsibleRunner } from './ansible-runner';
 import { SshClient, type SshTarget } from './ssh-client';
+import {
+  parseStoredReadings,
+  STORED_READINGS_MAX,
+  type StoredReading,
+  storedReadingsCommand,
+} from './stored-readings';
 
 export const PLATFORM_HOST_OPTIONS = Symbol('PLATFORM_HOST_OPTIONS');
 
@@ -62,6 +68,12 @@ export interface RestoreRequest extends PlatformOperation {
   spec: StackSpec;
   /** A dump file on this machine, made by {@link PlatformHost.dump} of the same database type. */
   dumpFile: string;
+}
+
+export interface ReadingsRequest extends PlatformOperation {
+  database: DatabaseChoice;
+  /** 1..{@link STORED_READINGS_MAX}: how many of the newest readings to return. */
+  limit: number;
 }
 
 export interface TeardownRequest extends PlatformOperation {
@@ -293,6 +305,55 @@ export class PlatformHost {
         services: containers.map(({ service, state, health }) => ({ service, state, health })),
         processor: status,
       };
+    } finally {
+      session.close();
+    }
+  }
+
+  /**
+   * The newest readings, read over SSH by a fixed query per database kind that the database's own
+   * CLI runs inside its container (`docker exec`): no database port is published for it, and
+   * nothing from the request reaches the command (the query always reads the newest
+   * {@link STORED_READINGS_MAX}; `limit` cuts the answer here).
+   */
+  async readings(request: ReadingsRequest): Promise<StoredReading[]> {
+    if (
+      !Number.isInteger(request.limit) ||
+      request.limit < 1 ||
+      request.limit > STORED_READINGS_MAX
+    ) {
+      throw new AnsibleInputError(`invalid readings limit ${request.limit}`);
+    }
+    const { composeProject } = this.layout(request.platformId);
+    const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
+    const session = await this.ssh.connect(request.target);
+    try {
+      const containers: string[] = [];
+      await session.run(
+        [
+          ...docker,
+          'ps',
+          '--quiet',
+          '--filter',
+          `label=com.docker.compose.project=${composeProject}`,
+          '--filter',
+          'label=com.docker.compose.service=database',
+        ],
+        ({ stream, line }) => {
+          if (stream === 'stdout' && line.trim()) containers.push(line.trim());
+        },
+      );
+      if (containers.length !== 1) {
+        throw new Error(`The platform's database is not running (${containers.length} containers)`);
+      }
+      const stdout: string[] = [];
+      await session.run(
+        [...docker, 'exec', containers[0]!, ...storedReadingsCommand(request.database)],
+        ({ stream, line }) => {
+          if (stream === 'stdout') stdout.push(line);
+        },
+      );
+      return parseStoredReadings(request.database, stdout, request.limit);
     } finally {
       session.close();
     }

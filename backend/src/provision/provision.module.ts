@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ANSIBLE_RUNNER_OPTIONS, AnsibleRunner, type AnsibleRunnerOptions } from './ansible-runner';
 import { BrokerManagement } from './broker-management';
+import { HostChecks } from './host-checks';
 import { PLATFORM_HOST_OPTIONS, PlatformHost, type PlatformHostOptions } from './platform-host';
 import { SshClient } from './ssh-client';
 
@@ -16,6 +17,7 @@ const PLAYBOOKS_DIR = resolve(__dirname, '../../../playbooks');
     SshClient,
     AnsibleRunner,
     BrokerManagement,
+    HostChecks,
     PlatformHost,
     {
       provide: ANSIBLE_RUNNER_OPTIONS,
@@ -31,6 +33,6 @@ const PLAYBOOKS_DIR = resolve(__dirname, '../../../playbooks');
       }),
     },
   ],
-  exports: [SshClient, PlatformHost, BrokerManagement],
+  exports: [SshClient, PlatformHost, BrokerManagement, HostChecks],
 })
 export class ProvisionModule {}
