@@ -34,6 +34,7 @@ import {
   type BrokerManagementTarget,
 } from '../provision/broker-management';
 import type { CreateDeviceInput, ListDevicesQuery, UpdateDeviceInput } from './dto/device.dto';
+import { DeviceLocks } from './device-locks';
 import { Device } from './device.entity';
 
 /** The sealed field of a device's password: the AAD platforms used for their launch devices. */
@@ -61,6 +62,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
     private readonly sessions: SessionsService,
     private readonly broker: BrokerManagement,
     private readonly audit: AuditLog,
+    private readonly locks: DeviceLocks,
   ) {}
 
   async list(userId: string, platformId: string, query: ListDevicesQuery): Promise<Device[]> {
@@ -110,6 +112,17 @@ export class DeviceRegistry implements DeviceRegistryPort {
     origin: RequestOrigin,
   ): Promise<DeviceWithPassword> {
     const platform = await this.running(auth.userId, platformId);
+    return this.locks.hold(platform.id, input.name, () =>
+      this.createLocked(auth, platform, input, origin),
+    );
+  }
+
+  private async createLocked(
+    auth: AuthContext,
+    platform: Platform,
+    input: CreateDeviceInput,
+    origin: RequestOrigin,
+  ): Promise<DeviceWithPassword> {
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const target = await this.brokerTarget(platform, this.access.open(dataKey));
     const created = this.newDevice(platform, input, dataKey);
@@ -150,6 +163,17 @@ export class DeviceRegistry implements DeviceRegistryPort {
     origin: RequestOrigin,
   ): Promise<DeviceWithPassword> {
     const platform = await this.running(auth.userId, platformId);
+    return this.locks.hold(platform.id, name, () =>
+      this.rotateLocked(auth, platform, name, origin),
+    );
+  }
+
+  private async rotateLocked(
+    auth: AuthContext,
+    platform: Platform,
+    name: string,
+    origin: RequestOrigin,
+  ): Promise<DeviceWithPassword> {
     const device = await this.active(platform, name);
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const target = await this.brokerTarget(platform, this.access.open(dataKey));
@@ -201,6 +225,17 @@ export class DeviceRegistry implements DeviceRegistryPort {
     origin: RequestOrigin,
   ): Promise<Device> {
     const platform = await this.running(auth.userId, platformId);
+    return this.locks.hold(platform.id, name, () =>
+      this.revokeLocked(auth, platform, name, origin),
+    );
+  }
+
+  private async revokeLocked(
+    auth: AuthContext,
+    platform: Platform,
+    name: string,
+    origin: RequestOrigin,
+  ): Promise<Device> {
     const device = await this.active(platform, name);
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const target = await this.brokerTarget(platform, this.access.open(dataKey));

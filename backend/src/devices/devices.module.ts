@@ -5,6 +5,7 @@ import { AuthModule } from '../auth/auth.module';
 import { PlatformDevices } from '../platforms/platform-devices';
 import { PlatformsModule } from '../platforms/platforms.module';
 import { ProvisionModule } from '../provision/provision.module';
+import { DeviceLocks } from './device-locks';
 import { DeviceRegistry } from './device-registry';
 import { Device } from './device.entity';
 import { DevicesController } from './devices.controller';
@@ -19,7 +20,7 @@ import { DevicesController } from './devices.controller';
     ProvisionModule,
   ],
   controllers: [DevicesController],
-  providers: [DeviceRegistry],
+  providers: [DeviceRegistry, DeviceLocks],
 })
 export class DevicesModule implements OnModuleInit {
   constructor(
