@@ -164,6 +164,18 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       expect(copied).toContain(`client.connect("127.0.0.1", ${mqttPort})`);
       expect(copied).toContain('client.username_pw_set("sensor-1", "');
       expect(copied).toContain('client.publish("telemetry/room/sensor-1"');
+      // A launch device's password is not listed: it is revealed once, then the snippet has it.
+      await page.getByRole('button', { name: 'Reveal the password of sensor-1 (once)' }).click();
+      const launchPassword = await page.getByTestId('device-password-sensor-1').innerText();
+      expect(launchPassword.length).toBeGreaterThanOrEqual(16);
+      await page.getByText('shown only this once').first().waitFor();
+      await expect(
+        page.getByRole('button', { name: 'Reveal the password of sensor-1 (once)' }).count(),
+      ).resolves.toBe(0);
+      await page
+        .getByTestId('snippet')
+        .filter({ hasText: `client.username_pw_set("sensor-1", "${launchPassword}")` })
+        .waitFor();
       await page.getByRole('button', { name: 'mosquitto_pub' }).click();
       await page
         .getByTestId('snippet')
@@ -173,6 +185,92 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await page.getByTestId('grafana-password').waitFor();
       await screenshot(page, '15-platform-connect');
       await audit.check(page, 'platform: connect devices');
+
+      // Devices: the launch device is in the registry; a new one's password is shown once.
+      await page.getByRole('tab', { name: 'Devices' }).click();
+      const devicesPanel = page.getByRole('region', { name: 'Devices' });
+      await devicesPanel.getByRole('cell', { name: 'sensor-1' }).waitFor();
+      await audit.check(page, 'platform: devices');
+      await devicesPanel.getByRole('button', { name: 'Add device' }).click();
+      const addDialog = page.getByRole('dialog', { name: 'Add a device' });
+      const deviceName = addDialog.getByLabel('Name', { exact: true });
+      await deviceName.fill('Sensor_2');
+      await addDialog.getByRole('button', { name: 'Add device' }).click();
+      await addDialog.locator('.field-error').filter({ hasText: 'not a DNS label' }).waitFor();
+      // The API's refusal (a name taken) sits by the field too.
+      await deviceName.fill('sensor-1');
+      await addDialog.getByRole('button', { name: 'Add device' }).click();
+      await addDialog.locator('.field-error').filter({ hasText: 'sensor-1' }).waitFor();
+      await audit.check(page, 'add device dialog with an error');
+      await deviceName.fill('pi-0001');
+      await addDialog.getByLabel('Labels').fill('site=greenhouse-2; model=pi-zero');
+      await addDialog.getByRole('button', { name: 'Add device' }).click();
+      const secretDialog = page.getByRole('dialog', { name: 'pi-0001 is added' });
+      const devicePassword = await secretDialog.getByTestId('device-password').innerText();
+      expect(devicePassword.length).toBeGreaterThanOrEqual(16);
+      await secretDialog.getByText('you will not see it again').waitFor();
+      await secretDialog.getByRole('button', { name: 'Copy the Python paho-mqtt snippet' }).click();
+      await expect
+        .poll(() => page.evaluate(() => navigator.clipboard.readText()))
+        .toContain(`client.username_pw_set("pi-0001", "${devicePassword}")`);
+      await screenshot(page, '15a-device-added');
+      await audit.check(page, 'device password shown once');
+      await secretDialog.getByRole('button', { name: 'Done' }).click();
+      await secretDialog.waitFor({ state: 'detached' });
+      // Once: the password is nowhere on the page any more.
+      await expect(page.getByText(devicePassword).count()).resolves.toBe(0);
+      const newRow = devicesPanel.getByRole('row').filter({ hasText: 'pi-0001' });
+      await newRow.getByText('site=greenhouse-2').waitFor();
+
+      // A CSV import is checked row by row before anything is created.
+      await devicesPanel.getByRole('button', { name: 'Import CSV' }).click();
+      const importDialog = page.getByRole('dialog', { name: 'Import devices from CSV' });
+      await importDialog
+        .getByLabel('Devices (CSV)')
+        .fill('name,labels\npi-0002,site=row-1\nPi 3,site=row-2\npi-0001,\n');
+      await importDialog.getByRole('button', { name: 'Check' }).click();
+      await expect(importDialog.getByTestId('import-problems').innerText()).resolves.toMatch(
+        /Line 3: "Pi 3" is not a DNS label[\s\S]*Line 4: "pi-0001" is already a device/,
+      );
+      await audit.check(page, 'import devices with problems');
+      await importDialog
+        .getByLabel('Devices (CSV)')
+        .fill('name,labels\npi-0002,site=row-1\npi-0003,"site=row-2;model=esp32"\n');
+      await importDialog.getByRole('button', { name: 'Check' }).click();
+      await importDialog.getByRole('button', { name: 'Add 2 devices' }).click();
+      await importDialog
+        .getByTestId('import-progress')
+        .filter({ hasText: 'Added 2 of 2' })
+        .waitFor();
+      const [passwords] = await Promise.all([
+        page.waitForEvent('download'),
+        importDialog.getByRole('button', { name: 'Download passwords (CSV, once)' }).click(),
+      ]);
+      expect(passwords.suggestedFilename()).toBe('greenhouse-device-passwords.csv');
+      expect(readFileSync(await passwords.path(), 'utf8')).toMatch(
+        /^name,password\r\npi-0002,\S{16,}\r\npi-0003,\S{16,}\r\n$/,
+      );
+      await importDialog.getByTestId('import-downloaded').waitFor();
+      await importDialog.getByRole('button', { name: 'Close' }).click();
+      await devicesPanel.getByRole('cell', { name: 'pi-0003' }).waitFor();
+
+      // Revoke asks first, naming the device and what happens to its connections.
+      await newRow.getByRole('button', { name: 'Revoke pi-0001' }).click();
+      const revokeDialog = page.getByRole('alertdialog');
+      await expect(revokeDialog.innerText()).resolves.toContain('Revoke pi-0001?');
+      await expect(revokeDialog.innerText()).resolves.toContain('open connections close at once');
+      await audit.check(page, 'revoke device confirmation');
+      await revokeDialog.getByRole('button', { name: 'Revoke pi-0001' }).click();
+      await newRow.waitFor({ state: 'detached' });
+      await page.getByLabel('Status', { exact: true }).click();
+      await page.getByRole('option', { name: 'Revoked' }).click();
+      await devicesPanel
+        .getByRole('row')
+        .filter({ hasText: 'pi-0001' })
+        .getByText('revoked')
+        .first()
+        .waitFor();
+      await screenshot(page, '15b-devices');
 
       // Edit the processing script; the update runs as its own deployment.
       await page.getByRole('tab', { name: 'Processing script' }).click();

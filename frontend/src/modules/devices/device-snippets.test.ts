@@ -18,7 +18,7 @@ const connection: Schemas['ConnectionDto'] = {
   },
   tls: false,
   caCertificatePem: null,
-  devices: [{ username: 'pi-1', password: "pa'ss" }],
+  devices: [{ username: 'pi-1', passwordRevealed: false }],
   mqttTopic: 'telemetry/<measurement>/<device>',
   amqpExchange: 'amq.topic',
   amqpRoutingKey: 'telemetry.<measurement>.<device>',
