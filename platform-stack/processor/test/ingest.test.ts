@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestVhost, openPublisher, type TestVhost } from './support/broker';
+import { uniqueName } from './support/environment';
 import { ProcessorProcess } from './support/processor-process';
 import { createReadingStore, type ReadingStore } from './support/reading-store';
 import { waitFor } from './support/wait';
@@ -9,9 +10,12 @@ describe.each(['postgres', 'influxdb'] as const)('ingest into %s', (kind) => {
   let vhost: TestVhost;
   let store: ReadingStore;
   let processor: ProcessorProcess;
+  const mytDevice = uniqueName('pi-myt');
+  let myt: { amqpUrl: string; delete(): Promise<void> };
 
   beforeAll(async () => {
     vhost = await createTestVhost();
+    myt = await vhost.addUser(mytDevice);
     store = await createReadingStore(kind);
     processor = await ProcessorProcess.start({
       AMQP_URL: vhost.amqpUrl,
@@ -23,6 +27,7 @@ describe.each(['postgres', 'influxdb'] as const)('ingest into %s', (kind) => {
   afterAll(async () => {
     await processor?.stop();
     await store?.drop();
+    await myt?.delete();
     await vhost?.delete();
   });
 
@@ -48,14 +53,22 @@ describe.each(['postgres', 'influxdb'] as const)('ingest into %s', (kind) => {
         ts: 1714564800456,
         data: { temp: 22 },
       });
-      publisher.publishJson('data', '', {
-        measurement: 'room',
-        sensor: 'pi-myt',
-        data: { temp: 23.25 },
-      });
       await publisher.confirmed();
     } finally {
       await publisher.close();
+    }
+    // A MyT device on the fanout names itself in user_id, which the broker checks is its login.
+    const mytPublisher = await openPublisher(myt.amqpUrl);
+    try {
+      mytPublisher.publishJson(
+        'data',
+        '',
+        { measurement: 'room', sensor: mytDevice, data: { temp: 23.25 } },
+        mytDevice,
+      );
+      await mytPublisher.confirmed();
+    } finally {
+      await mytPublisher.close();
     }
 
     const rows = await waitFor('three readings in the database', async () => {
@@ -63,15 +76,15 @@ describe.each(['postgres', 'influxdb'] as const)('ingest into %s', (kind) => {
       return found.length >= 3 && found;
     });
     const byDevice = Object.fromEntries(rows.map((row) => [row.device, row]));
-    expect(Object.keys(byDevice).sort()).toEqual(['pi-amqp', 'pi-mqtt', 'pi-myt']);
+    expect(Object.keys(byDevice).sort()).toEqual(['pi-amqp', 'pi-mqtt', mytDevice].sort());
     expect(byDevice['pi-mqtt']).toMatchObject({
       time: Date.parse('2024-05-01T12:00:00.123Z'),
       value: 21.5,
     });
     expect(byDevice['pi-amqp']).toMatchObject({ time: 1714564800456, value: 22 });
     // Without a device timestamp the time of arrival is used.
-    expect(byDevice['pi-myt'].value).toBe(23.25);
-    expect(Math.abs(byDevice['pi-myt'].time - Date.now())).toBeLessThan(60_000);
+    expect(byDevice[mytDevice].value).toBe(23.25);
+    expect(Math.abs(byDevice[mytDevice].time - Date.now())).toBeLessThan(60_000);
 
     const status = await processor.status();
     expect(status).toMatchObject({ messagesIn: 3, readingsOut: 3, messagesFailed: 0 });

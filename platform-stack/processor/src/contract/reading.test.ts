@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { InvalidMessageError, parseTelemetryMessage, validateReading } from './reading';
 
 const RECEIVED_AT = 1_700_000_000_000;
-const parse = (body: unknown, routingKey = 'telemetry.room.pi1', exchange = 'amq.topic') =>
+const parse = (
+  body: unknown,
+  routingKey = 'telemetry.room.pi1',
+  exchange = 'amq.topic',
+  userId?: string,
+) =>
   parseTelemetryMessage(
     Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
-    { exchange, routingKey },
+    { exchange, routingKey, userId },
     RECEIVED_AT,
   );
 
@@ -47,14 +52,24 @@ describe('parseTelemetryMessage', () => {
     },
   );
 
-  it('takes MyT\'s fanout messages by their body ("sensor"), never by their routing key', () => {
+  it("takes MyT's fanout messages' device from the broker-checked user_id, never from the routing key or the body alone", () => {
     expect(
-      parse({ measurement: 'sensorData', sensor: 'myt', data: {} }, 'telemetry.room.pi1', 'data'),
+      parse({ measurement: 'sensorData', sensor: 'myt', data: {} }, '', 'data', 'myt'),
     ).toMatchObject({ measurement: 'sensorData', device: 'myt' });
     // On the fanout exchange the publisher chooses the routing key freely: it names no one.
-    expect(() => parse({ measurement: 'm', data: {} }, 'telemetry.room.pi1', 'data')).toThrow(
-      new InvalidMessageError('message has no device'),
+    expect(
+      parse({ measurement: 'm', data: {} }, 'telemetry.room.pi1', 'data', 'myt'),
+    ).toMatchObject({ device: 'myt' });
+    expect(() => parse({ measurement: 'm', sensor: 'pi1', data: {} }, '', 'data', 'myt')).toThrow(
+      new InvalidMessageError(
+        '"sensor" in the body ("pi1") is not the device that published it ("myt", from the user_id property)',
+      ),
     );
+    for (const userId of [undefined, '']) {
+      expect(() =>
+        parse({ measurement: 'm', sensor: 'myt', data: {} }, '', 'data', userId),
+      ).toThrow(/fanout exchange "data" must carry the AMQP user_id property/);
+    }
   });
 
   it("takes the body's device on keys that no device may publish (the platform's own users)", () => {

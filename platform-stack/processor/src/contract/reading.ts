@@ -1,4 +1,4 @@
-import { TELEMETRY_EXCHANGE } from './topology';
+import { MYT_FANOUT_EXCHANGE, TELEMETRY_EXCHANGE } from './topology';
 
 /**
  * The message contract of DESIGN §8. Devices publish JSON
@@ -14,9 +14,15 @@ import { TELEMETRY_EXCHANGE } from './topology';
  * `"device" in the body ("B") is not the device that published it ("A")`) rather than stored
  * under either name: nothing is written as another device, readings of several sensors are not
  * silently merged into one series, and the message is kept for whoever fixes the sender.
- * Messages that did not come through `amq.topic` with such a key (MyT's fanout `data`, whose
- * routing key the publisher chooses freely, or a key of another shape that only the platform's
- * own users can publish) carry no authenticated name: their body names the device.
+ *
+ * MyT's fanout `data` (allowed only to devices created with `legacyFanout`) cannot be restricted
+ * by routing key: there the device is the AMQP `user_id` property, which RabbitMQ refuses unless
+ * it equals the publisher's login. A fanout message without `user_id` is dead-lettered, and so is
+ * one whose body's `device`/`sensor` names another device. So a MyT device must set `user_id` to
+ * its own login (amqplib: `publish('data', '', body, { userId: '<name>' })`).
+ *
+ * Messages on `amq.topic` with a key of another shape (only the platform's own users may publish
+ * those) carry no authenticated name: their body names the device.
  */
 export interface Reading {
   measurement: string;
@@ -26,10 +32,12 @@ export interface Reading {
   data: Record<string, unknown>;
 }
 
-/** Where a message came from: amqplib's `message.fields` fits. */
+/** Where a message came from: amqplib's `message.fields`, and `properties.userId`. */
 export interface MessageSource {
   exchange: string;
   routingKey: string;
+  /** The AMQP `user_id` property: when present, the broker checked it is the publisher's login. */
+  userId?: string;
 }
 
 export class InvalidMessageError extends Error {
@@ -57,12 +65,13 @@ export function parseTelemetryMessage(
   const measurement = nameField(body.measurement, 'measurement') ?? fromKey?.measurement;
   const deviceField = body.device === undefined || body.device === null ? 'sensor' : 'device';
   const claimed = nameField(body[deviceField], deviceField);
-  if (fromKey && claimed !== undefined && claimed !== fromKey.device) {
+  const authenticated = authenticatedDevice(source, fromKey);
+  if (authenticated && claimed !== undefined && claimed !== authenticated.device) {
     throw new InvalidMessageError(
-      `"${deviceField}" in the body (${JSON.stringify(claimed)}) is not the device that published it (${JSON.stringify(fromKey.device)}, from the routing key)`,
+      `"${deviceField}" in the body (${JSON.stringify(claimed)}) is not the device that published it (${JSON.stringify(authenticated.device)}, from the ${authenticated.from})`,
     );
   }
-  const device = fromKey?.device ?? claimed;
+  const device = authenticated?.device ?? claimed;
   if (!measurement) throw new InvalidMessageError('message has no measurement');
   if (!device) throw new InvalidMessageError('message has no device');
   if (!isPlainObject(body.data)) throw new InvalidMessageError('message has no "data" object');
@@ -100,6 +109,22 @@ export function parseTimestamp(value: unknown, fallback: number): number {
     throw new InvalidMessageError('"ts" is not a valid timestamp');
   }
   return Math.trunc(time);
+}
+
+/** The device the broker vouches for: the routing key on `amq.topic`, `user_id` on the fanout. */
+function authenticatedDevice(
+  source: MessageSource,
+  fromKey: { device: string } | undefined,
+): { device: string; from: string } | undefined {
+  if (fromKey) return { device: fromKey.device, from: 'routing key' };
+  if (source.exchange !== MYT_FANOUT_EXCHANGE) return undefined;
+  if (!source.userId) {
+    throw new InvalidMessageError(
+      `a message on the fanout exchange "${MYT_FANOUT_EXCHANGE}" must carry the AMQP user_id ` +
+        "property (the publisher's login, checked by the broker): the device is taken from it",
+    );
+  }
+  return { device: source.userId, from: 'user_id property' };
 }
 
 function namesFromRoutingKey(

@@ -35,12 +35,16 @@ class GatedWriter implements ReadingWriter {
 function message(
   tag: number,
   body: Record<string, unknown> = { device: 'pi1' },
-  { exchange = 'amq.topic', routingKey = 'telemetry.room.pi1' } = {},
+  {
+    exchange = 'amq.topic',
+    routingKey = 'telemetry.room.pi1',
+    userId,
+  }: { exchange?: string; routingKey?: string; userId?: string } = {},
 ): ConsumeMessage {
   return {
     content: Buffer.from(JSON.stringify({ ...body, ts: 1_700_000_000_000 + tag, data: { tag } })),
     fields: { deliveryTag: tag, redelivered: false, exchange, routingKey, consumerTag: 'test' },
-    properties: { headers: {} },
+    properties: { headers: {}, userId },
   } as unknown as ConsumeMessage;
 }
 
@@ -111,13 +115,17 @@ describe('BatchPipeline', () => {
     expect(acks.map((ack) => ack.tag)).toEqual([3, 6, 9, 10]);
   });
 
-  it('stores a reading under the device of its routing key and dead-letters one whose body names another', async () => {
+  it('stores a reading under the device of its routing key (or fanout user_id) and dead-letters one whose body names another', async () => {
     const writer = new GatedWriter();
     const { pipeline, acks, letters } = pipelineWith(writer, 3, 60_000);
     pipeline.accept(message(1, {}));
     pipeline.accept(message(2, { device: 'pi2' }));
     pipeline.accept(
-      message(3, { measurement: 'room', sensor: 'myt' }, { exchange: 'data', routingKey: '' }),
+      message(
+        3,
+        { measurement: 'room', sensor: 'myt' },
+        { exchange: 'data', routingKey: '', userId: 'myt' },
+      ),
     );
     await settle();
     await settle();

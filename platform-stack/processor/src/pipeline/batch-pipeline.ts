@@ -97,7 +97,11 @@ export class BatchPipeline {
       try {
         parsed.push({
           owner,
-          reading: parseTelemetryMessage(message.content, message.fields, receivedAt),
+          reading: parseTelemetryMessage(
+            message.content,
+            { ...message.fields, userId: message.properties.userId as string | undefined },
+            receivedAt,
+          ),
         });
       } catch (error) {
         if (!(error instanceof InvalidMessageError)) throw error;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import amqp, { type ConfirmChannel, type GetMessage } from 'amqplib';
 import { requireEnv, uniqueName } from './environment';
 
@@ -8,6 +9,8 @@ export interface TestVhost {
   /** RabbitMQ's MQTT plugin selects the vhost from a `vhost:user` username. */
   mqttUsername: string;
   mqttPassword: string;
+  /** A login of its own with full rights on this vhost (a device, as far as the broker knows). */
+  addUser(name: string): Promise<{ amqpUrl: string; delete(): Promise<void> }>;
   delete(): Promise<void>;
 }
 
@@ -46,12 +49,29 @@ export async function createTestVhost(): Promise<TestVhost> {
     mqttUrl,
     mqttUsername: `${name}:${user}`,
     mqttPassword: password,
+    addUser: async (login) => {
+      const secret = randomBytes(12).toString('hex');
+      await api('PUT', `/users/${encodeURIComponent(login)}`, { password: secret, tags: '' });
+      await api('PUT', `/permissions/${encodeURIComponent(name)}/${encodeURIComponent(login)}`, {
+        configure: '.*',
+        write: '.*',
+        read: '.*',
+      });
+      const userUrl = new URL(vhostUrl.href);
+      userUrl.username = encodeURIComponent(login);
+      userUrl.password = secret;
+      return {
+        amqpUrl: userUrl.href,
+        delete: () => api('DELETE', `/users/${encodeURIComponent(login)}`),
+      };
+    },
     delete: () => api('DELETE', `/vhosts/${encodeURIComponent(name)}`),
   };
 }
 
 export interface Publisher {
-  publishJson(exchange: string, routingKey: string, body: unknown): void;
+  /** `userId`: the AMQP user_id property (the broker refuses it unless it is the login). */
+  publishJson(exchange: string, routingKey: string, body: unknown, userId?: string): void;
   publishRaw(exchange: string, routingKey: string, content: Buffer): void;
   /** Resolves once the broker confirmed everything published so far. */
   confirmed(): Promise<void>;
@@ -62,9 +82,10 @@ export async function openPublisher(amqpUrl: string): Promise<Publisher> {
   const connection = await amqp.connect(amqpUrl);
   const channel: ConfirmChannel = await connection.createConfirmChannel();
   return {
-    publishJson: (exchange, routingKey, body) =>
+    publishJson: (exchange, routingKey, body, userId) =>
       channel.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), {
         persistent: true,
+        ...(userId === undefined ? {} : { userId }),
       }),
     publishRaw: (exchange, routingKey, content) =>
       channel.publish(exchange, routingKey, content, { persistent: true }),
