@@ -1,5 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
+import { mapWithConcurrency } from '../common/map-with-concurrency';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 
@@ -87,22 +88,4 @@ function invalidPackage(name: string, message: string): ApiError {
   return new ApiError(HttpStatus.BAD_REQUEST, 'INVALID_PACKAGE', message, {
     package: name,
   });
-}
-
-/** `Promise.all(items.map(work))` with at most `limit` calls of `work` running at once. */
-async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }
