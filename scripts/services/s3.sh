@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A private S3-compatible server for the tests on 127.0.0.1:59000: s3rver (an npm devDependency
 # of the backend; Debian has no MinIO and only npm and Debian packages are installable here).
-# It speaks the S3 REST API with SigV4 signatures, multipart upload included; it does not
-# implement AbortMultipartUpload (405), so tests cannot prove an abort, only that an unfinished
-# upload never appears as an object. Its one key pair is fixed (S3RVER / S3RVER).
+# It speaks the S3 REST API, multipart upload included. Known gaps: it does not implement
+# AbortMultipartUpload (405), so tests cannot prove an abort, only that an unfinished upload never
+# appears as an object; it checks the access key id but not SigV4 signatures, so a wrong secret
+# key passes. Its one key pair is fixed (S3RVER / S3RVER).
 #   start: prints `export` lines once it answers:
 #     FS_TEST_S3_ENDPOINT   http://127.0.0.1:59000 (path-style)
 #     FS_TEST_S3_REGION, FS_TEST_S3_ACCESS_KEY, FS_TEST_S3_SECRET_KEY

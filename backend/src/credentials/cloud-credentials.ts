@@ -43,10 +43,11 @@ export function cloudCredentialsOf(credential: ResolvedCredential): CloudCredent
         ...(fields.region ? { region: String(fields.region) } : {}),
       };
     case 'ssh-host':
+    case 's3':
       throw new ApiError(
         HttpStatus.BAD_REQUEST,
         'NOT_A_CLOUD_CREDENTIAL',
-        `Credential "${credential.name}" is an ssh-host credential`,
+        `Credential "${credential.name}" is an ${credential.type} credential`,
       );
   }
 }

@@ -9,11 +9,13 @@ import {
   GcpCredentialUpdate,
   OpenstackCredentialInput,
   OpenstackCredentialUpdate,
+  S3CredentialInput,
+  S3CredentialUpdate,
   SshHostCredentialInput,
   SshHostCredentialUpdate,
 } from './dto/credential-input.dto';
 
-export type PublicFields = Record<string, string | number>;
+export type PublicFields = Record<string, string | number | boolean>;
 
 /** What a type-specific check sees: merged public fields, new secrets, which are stored. */
 export interface RefineInput {
@@ -151,7 +153,27 @@ export const CREDENTIAL_TYPES: Record<CredentialType, CredentialTypeSpec> = {
       return { fields: merged };
     },
   },
+  s3: {
+    input: S3CredentialInput,
+    update: S3CredentialUpdate,
+    secretFields: ['accessKeyId', 'secretAccessKey'],
+    targetAddress: {
+      field: 'endpoint',
+      code: 'ENDPOINT_NOT_ALLOWED',
+      host: (endpoint) => new URL(endpoint).hostname,
+    },
+    refine: ({ fields, newSecrets }) => ({
+      fields: {
+        pathStyle: true,
+        ...fields,
+        ...(newSecrets.accessKeyId ? { accessKeyIdHint: newSecrets.accessKeyId.slice(-4) } : {}),
+      },
+    }),
+  },
 };
+
+/** The types a user can store, for messages and the OpenAPI enum. */
+export const CREDENTIAL_TYPE_NAMES = Object.keys(CREDENTIAL_TYPES) as CredentialType[];
 
 export function isCredentialType(value: unknown): value is CredentialType {
   return typeof value === 'string' && Object.hasOwn(CREDENTIAL_TYPES, value);

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, Unique, UpdateDateColumn } from 'typeorm';
 import { UserOwned } from '../users/user-owned';
 
-export type CredentialType = 'aws' | 'gcp' | 'openstack' | 'ssh-host';
+export type CredentialType = 'aws' | 'gcp' | 'openstack' | 'ssh-host' | 's3';
 
 @Entity('credentials')
 @Unique(['userId', 'name'])
@@ -17,7 +17,7 @@ export class Credential extends UserOwned {
 
   /** Non-secret fields of the type (region, host, project…), returned to the user. */
   @Column({ type: 'simple-json' })
-  fields!: Record<string, string | number>;
+  fields!: Record<string, string | number | boolean>;
 
   /** Secret fields, each sealed under the user's data key with AAD = id + field name. */
   @Column({ type: 'simple-json' })

@@ -24,9 +24,11 @@ import {
 import { Auth, type AuthContext } from '../common/auth-context';
 import { Origin, type RequestOrigin } from '../common/request-origin';
 import { ApiError } from '../common/api-error';
-import { isCredentialType } from './credential-types';
+import { CREDENTIAL_TYPE_NAMES, isCredentialType } from './credential-types';
+import { CredentialConnectionTests } from './credential-connection-tests';
 import { CredentialHostCheck } from './credential-host-check';
 import { CredentialsService } from './credentials.service';
+import { StorageTestReportDto } from './dto/connection-test.dto';
 import { CredentialDto } from './dto/credential.dto';
 import { HostCheckReportDto } from './dto/host-check.dto';
 import {
@@ -36,6 +38,8 @@ import {
   GcpCredentialUpdate,
   OpenstackCredentialInput,
   OpenstackCredentialUpdate,
+  S3CredentialInput,
+  S3CredentialUpdate,
   SshHostCredentialInput,
   SshHostCredentialUpdate,
 } from './dto/credential-input.dto';
@@ -45,12 +49,14 @@ const INPUTS = [
   GcpCredentialInput,
   OpenstackCredentialInput,
   SshHostCredentialInput,
+  S3CredentialInput,
 ];
 const UPDATES = [
   AwsCredentialUpdate,
   GcpCredentialUpdate,
   OpenstackCredentialUpdate,
   SshHostCredentialUpdate,
+  S3CredentialUpdate,
 ];
 
 // Bodies are a union chosen by `type`, so the service validates them against the type's class.
@@ -61,11 +67,14 @@ const UPDATES = [
 export class CredentialsController {
   constructor(
     private readonly credentials: CredentialsService,
-    private readonly hostCheck: CredentialHostCheck,
-  ) {}
+    hostCheck: CredentialHostCheck,
+    private readonly connectionTests: CredentialConnectionTests,
+  ) {
+    connectionTests.register('ssh-host', (auth, id) => hostCheck.check(auth, id));
+  }
 
   @Get()
-  @ApiQuery({ name: 'type', required: false, enum: ['aws', 'gcp', 'openstack', 'ssh-host'] })
+  @ApiQuery({ name: 'type', required: false, enum: CREDENTIAL_TYPE_NAMES })
   @ApiOkResponse({ type: [CredentialDto] })
   listCredentials(
     @Auth() auth: AuthContext,
@@ -75,7 +84,7 @@ export class CredentialsController {
       throw new ApiError(
         400,
         'VALIDATION_FAILED',
-        'type must be one of aws, gcp, openstack, ssh-host',
+        `type must be one of ${CREDENTIAL_TYPE_NAMES.join(', ')}`,
       );
     }
     return this.credentials.list(auth.userId, type);
@@ -115,16 +124,22 @@ export class CredentialsController {
 
   @Post(':id/test')
   @HttpCode(200)
+  @ApiExtraModels(HostCheckReportDto, StorageTestReportDto)
   @ApiOkResponse({
-    type: HostCheckReportDto,
     description:
-      'SSH-host credentials: logs in with the key and checks sudo without a password, the OS, Python, Docker and free disk (400 NOT_AN_SSH_HOST otherwise)',
+      "Tries the credential against what it points at. ssh-host: logs in with the key and checks sudo without a password, the OS, Python, Docker and free disk. s3: writes, reads back and deletes a small object; ok false with the service's own message when that fails",
+    schema: {
+      oneOf: [
+        { $ref: getSchemaPath(HostCheckReportDto) },
+        { $ref: getSchemaPath(StorageTestReportDto) },
+      ],
+    },
   })
   testCredential(
     @Auth() auth: AuthContext,
     @Param('id', ParseUUIDPipe) id: string,
-  ): Promise<HostCheckReportDto> {
-    return this.hostCheck.check(auth, id);
+  ): Promise<object> {
+    return this.connectionTests.test(auth, id);
   }
 
   @Delete(':id')

@@ -135,7 +135,7 @@ describe('credentials (running API, SQLite, Redis)', () => {
     const post = (body: unknown) => api.post<ErrorBody>('/credentials', body);
 
     expect((await post({ ...samples.aws, type: 'azure' })).body.error.message).toBe(
-      'type must be one of aws, gcp, openstack, ssh-host',
+      'type must be one of aws, gcp, openstack, ssh-host, s3',
     );
     expect((await post({ ...samples.aws, name: 'Not A DNS Name' })).body.error.message).toMatch(
       /^name: name must be a DNS label/,

@@ -7,6 +7,8 @@ import { UsersModule } from '../users/users.module';
 import { CredentialHostCheck } from './credential-host-check';
 import { Credential } from './credential.entity';
 import { CredentialUsage } from './credential-usage';
+import { CredentialConnectionTests } from './credential-connection-tests';
+import { S3ConnectionTest } from './s3-connection-test';
 import { TargetAddresses } from './target-address';
 import { CredentialsController } from './credentials.controller';
 import { CredentialsService } from './credentials.service';
@@ -20,7 +22,14 @@ import { CredentialsService } from './credentials.service';
     UsersModule,
   ],
   controllers: [CredentialsController],
-  providers: [CredentialsService, CredentialUsage, CredentialHostCheck, TargetAddresses],
+  providers: [
+    CredentialsService,
+    CredentialUsage,
+    CredentialHostCheck,
+    CredentialConnectionTests,
+    S3ConnectionTest,
+    TargetAddresses,
+  ],
   exports: [CredentialsService, CredentialUsage],
 })
 export class CredentialsModule {}

@@ -14,7 +14,12 @@ import type { DataKey } from '../crypto/data-key';
 import { Credential, type CredentialType } from './credential.entity';
 import { CredentialUsage } from './credential-usage';
 import { TargetAddresses } from './target-address';
-import { CREDENTIAL_TYPES, isCredentialType, type PublicFields } from './credential-types';
+import {
+  CREDENTIAL_TYPE_NAMES,
+  CREDENTIAL_TYPES,
+  isCredentialType,
+  type PublicFields,
+} from './credential-types';
 import type { CredentialDto } from './dto/credential.dto';
 import { isUniqueViolation } from '../common/unique-violation';
 
@@ -60,12 +65,10 @@ export class CredentialsService {
   async create(auth: AuthContext, body: unknown, origin: RequestOrigin): Promise<CredentialDto> {
     const type = (body as { type?: unknown } | null)?.type;
     if (!isCredentialType(type)) {
-      throw new ApiError(
-        HttpStatus.BAD_REQUEST,
-        'VALIDATION_FAILED',
-        'type must be one of aws, gcp, openstack, ssh-host',
-        [{ field: 'type', problems: ['type must be one of aws, gcp, openstack, ssh-host'] }],
-      );
+      const message = `type must be one of ${CREDENTIAL_TYPE_NAMES.join(', ')}`;
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, [
+        { field: 'type', problems: [message] },
+      ]);
     }
     const spec = CREDENTIAL_TYPES[type];
     const input = await validated(spec.input, body);
@@ -231,7 +234,7 @@ function split(type: CredentialType, input: Record<string, unknown>) {
   for (const [field, value] of Object.entries(input)) {
     if (field === 'type' || field === 'name' || value === undefined) continue;
     if (secretFields.includes(field)) newSecrets[field] = String(value);
-    else publicFields[field] = value as string | number;
+    else publicFields[field] = value as string | number | boolean;
   }
   return { name: input.name as string | undefined, publicFields, newSecrets };
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   Equals,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -136,8 +137,61 @@ export class SshHostCredentialInput extends CredentialInput {
   privateKey?: string;
 }
 
+/** Object storage for backups: any S3-compatible service (AWS S3, MinIO, B2, Wasabi, Ceph RGW). */
+export class S3CredentialInput extends CredentialInput {
+  @ApiProperty({ enum: ['s3'] })
+  @Equals('s3')
+  type!: 's3';
+
+  @ApiProperty({ example: 'https://s3.eu-central-1.amazonaws.com' })
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  @MaxLength(512)
+  endpoint!: string;
+
+  @ApiProperty({ example: 'eu-central-1', description: 'us-east-1 for services without regions' })
+  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    message: 'region must be a region name such as eu-central-1',
+  })
+  region!: string;
+
+  @ApiProperty({ example: 'fieldstation-backups' })
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    message: 'bucket must be a bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+  })
+  bucket!: string;
+
+  @ApiPropertyOptional({ example: 'backups/', description: 'Key prefix inside the bucket' })
+  @IsOptional()
+  @Matches(/^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/, {
+    message: 'prefix must be a key prefix such as backups/ (letters, digits, . _ - and /)',
+  })
+  @MaxLength(256)
+  prefix?: string;
+
+  @ApiProperty({ writeOnly: true })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(128)
+  accessKeyId!: string;
+
+  @ApiProperty({ writeOnly: true })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(256)
+  secretAccessKey!: string;
+
+  @ApiPropertyOptional({
+    default: true,
+    description: 'Bucket in the path (MinIO, Ceph) rather than in the host name (AWS)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  pathStyle?: boolean;
+}
+
 /** Updates: every field optional; the type never changes; a secret given here replaces the old. */
 export class AwsCredentialUpdate extends PartialType(AwsCredentialInput) {}
 export class GcpCredentialUpdate extends PartialType(GcpCredentialInput) {}
 export class OpenstackCredentialUpdate extends PartialType(OpenstackCredentialInput) {}
 export class SshHostCredentialUpdate extends PartialType(SshHostCredentialInput) {}
+export class S3CredentialUpdate extends PartialType(S3CredentialInput) {}
