@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timelineSteps } from './platform-status';
+import { timelineSteps, updateBlockedReason } from './platform-status';
 
 const states = (...args: Parameters<typeof timelineSteps>) =>
   timelineSteps(...args).map((step) => `${step.label}:${step.state}`);
@@ -40,5 +40,21 @@ describe('timelineSteps', () => {
       'Destroying:done',
       'Destroyed:done',
     ]);
+  });
+});
+
+describe('updateBlockedReason', () => {
+  it('lets a running platform and one that failed at updating be updated', () => {
+    expect(updateBlockedReason({ status: 'running', failedStep: null })).toBe('');
+    expect(updateBlockedReason({ status: 'failed', failedStep: 'updating' })).toBe('');
+  });
+
+  it('says the real reason otherwise', () => {
+    expect(updateBlockedReason({ status: 'failed', failedStep: 'configuring' })).toBe(
+      'The launch failed at configuring: retry it (or destroy the platform) before updating the processor.',
+    );
+    expect(updateBlockedReason({ status: 'updating', failedStep: null })).toMatch(/wait for it/);
+    expect(updateBlockedReason({ status: 'destroyed', failedStep: null })).toMatch(/destroyed/);
+    expect(updateBlockedReason({ status: 'verifying', failedStep: null })).toMatch(/launching/);
   });
 });

@@ -96,3 +96,22 @@ export function timelineSteps(
     return { key: `${index}-${key}`, label: STATUS_LABELS[key], state };
   });
 }
+
+/**
+ * Why a processor update cannot start now, in the user's terms; '' when it can (running, or failed
+ * at updating: a fixed script may be sent again). Mirrors the API's transition table.
+ */
+export function updateBlockedReason(platform: Pick<Platform, 'status' | 'failedStep'>): string {
+  const { status, failedStep } = platform;
+  if (status === 'running') return '';
+  if (status === 'failed') {
+    return failedStep === 'updating'
+      ? ''
+      : `The launch failed at ${STATUS_LABELS[failedStep as PlatformStatus]?.toLowerCase() ?? 'a step'}: retry it (or destroy the platform) before updating the processor.`;
+  }
+  if (status === 'updating') return 'An update is running: wait for it to finish.';
+  if (status === 'destroying' || status === 'destroyed') {
+    return 'The platform is destroyed (or being destroyed): nothing runs to update.';
+  }
+  return 'The platform is still launching: updates are possible once it runs.';
+}
