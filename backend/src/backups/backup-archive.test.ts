@@ -1,0 +1,180 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceUrl } from '../../test/test-env';
+import { testS3, testS3Client } from '../../test/test-s3';
+import { DataKey } from '../crypto/data-key';
+import {
+  type BackupTarget,
+  BackupVerificationError,
+  listKeys,
+  platformBackupPrefix,
+  pruneBackups,
+  writeBackup,
+} from './backup-archive';
+
+const MARKER = `reading-marker-${randomBytes(4).toString('hex')}`;
+
+/** `pg_dump -Fc` of a database, streamed from its stdout as the host's dump would be. */
+function pgDump(url: string): Readable {
+  const child = spawn('pg_dump', ['--format=custom', '--dbname', url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return child.stdout;
+}
+
+describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
+  const admin = new Client({ connectionString: serviceUrl('FS_TEST_POSTGRES_URL') });
+  const database = `fs_backup_${randomBytes(4).toString('hex')}`;
+  let databaseUrl: string;
+  const dataKey = DataKey.generate();
+  const target = (prefix = `backups-${randomUUID()}/`, bucket = testS3().bucket): BackupTarget => ({
+    client: testS3Client(),
+    location: { bucket, prefix },
+  });
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = new URL(serviceUrl('FS_TEST_POSTGRES_URL'));
+    url.pathname = `/${database}`;
+    databaseUrl = url.toString();
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    await db.query('CREATE TABLE readings (at timestamptz, device text, value double precision)');
+    await db.query(
+      `INSERT INTO readings SELECT now() - i * interval '1 second', $1, i FROM generate_series(1, 20000) i`,
+      [MARKER],
+    );
+    await db.end();
+  });
+  afterAll(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    await admin.end();
+  });
+
+  it('streams a pg_dump encrypted into the bucket, verifies it read back, writes the manifest', async () => {
+    const to = target();
+    const lines: string[] = [];
+    const manifest = await writeBackup(to, pgDump(databaseUrl), {
+      platformId: 'p1',
+      dumpFormat: 'pgdump',
+      dataKey,
+      log: (line) => lines.push(line),
+    });
+    expect(manifest.plaintext.bytes).toBeGreaterThan(1000);
+    expect(manifest.object.bytes).toBe(manifest.plaintext.bytes + 16);
+    expect(lines.join('\n')).toMatch(/archive structure verified/);
+
+    const keys = await listKeys(to, platformBackupPrefix(to.location, 'p1'));
+    expect(keys.sort()).toEqual([manifest.object.key, `${manifest.object.key}.manifest.json`]);
+    const stored = await to.client.send(
+      new GetObjectCommand({ Bucket: to.location.bucket, Key: manifest.object.key }),
+    );
+    const bytes = Buffer.from(await stored.Body!.transformToByteArray());
+    expect(bytes.subarray(0, 5).toString()).not.toBe('PGDMP');
+    expect(bytes.includes(Buffer.from(MARKER))).toBe(false);
+    const manifestRead = await to.client.send(
+      new GetObjectCommand({
+        Bucket: to.location.bucket,
+        Key: `${manifest.object.key}.manifest.json`,
+      }),
+    );
+    const stored_manifest = JSON.parse(await manifestRead.Body!.transformToString());
+    expect(stored_manifest).toEqual(manifest);
+    // The per-backup key opens only with the owner's data key.
+    expect(
+      dataKey.openField(manifest.backupId, 'backup-key', manifest.encryption.sealedKey),
+    ).toHaveLength(44);
+    expect(() =>
+      DataKey.generate().openField(manifest.backupId, 'backup-key', manifest.encryption.sealedKey),
+    ).toThrow();
+  });
+
+  it('refuses an archive pg_restore cannot read and leaves nothing in the bucket', async () => {
+    const to = target();
+    await expect(
+      writeBackup(to, Readable.from([Buffer.from('not a dump at all')]), {
+        platformId: 'p2',
+        dumpFormat: 'pgdump',
+        dataKey,
+      }),
+    ).rejects.toThrow(BackupVerificationError);
+    expect(await listKeys(to, to.location.prefix)).toEqual([]);
+  });
+
+  it('fails on a storage error (missing bucket) and on a dump that breaks off', async () => {
+    await expect(
+      writeBackup(target(undefined, 'no-such-bucket'), pgDump(databaseUrl), {
+        platformId: 'p3',
+        dumpFormat: 'pgdump',
+        dataKey,
+      }),
+    ).rejects.toThrow(/bucket/i);
+
+    const to = target();
+    const broken = new Readable({ read() {} });
+    broken.push(randomBytes(1024));
+    setImmediate(() => broken.destroy(new Error('ssh stream closed')));
+    await expect(
+      writeBackup(to, broken, { platformId: 'p3', dumpFormat: 'raw', dataKey }),
+    ).rejects.toThrow(/ssh stream closed/);
+    expect(await listKeys(to, to.location.prefix)).toEqual([]);
+  });
+
+  it('keeps the newest N backups of a platform', async () => {
+    const to = target();
+    const made = [];
+    for (let day = 1; day <= 3; day += 1) {
+      made.push(
+        await writeBackup(to, Readable.from([randomBytes(100)]), {
+          platformId: 'p4',
+          dumpFormat: 'raw',
+          dataKey,
+          now: new Date(`2026-12-0${day}T03:00:00Z`),
+        }),
+      );
+    }
+    const pruned = await pruneBackups(to, 'p4', 2);
+    expect(pruned).toEqual([made[0]!.object.key]);
+    const left = await listKeys(to, to.location.prefix);
+    expect(left.filter((key) => !key.endsWith('.json')).sort()).toEqual(
+      [made[1]!.object.key, made[2]!.object.key].sort(),
+    );
+  });
+
+  it('streams 96 MB through with bounded memory (multipart)', async () => {
+    const to = target();
+    const total = 96 * 1024 * 1024;
+    let sent = 0;
+    const chunk = randomBytes(1024 * 1024);
+    const source = new Readable({
+      read() {
+        if (sent >= total) return this.push(null);
+        sent += chunk.length;
+        this.push(chunk);
+      },
+    });
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
+    const started = Date.now();
+    const manifest = await writeBackup(to, source, {
+      platformId: 'p5',
+      dumpFormat: 'raw',
+      dataKey,
+    });
+    clearInterval(sampler);
+    const seconds = (Date.now() - started) / 1000;
+    console.log(
+      `backup of ${total / 2 ** 20} MiB: ${(total / 2 ** 20 / seconds).toFixed(1)} MiB/s incl. read-back, rss +${((peak - before) / 2 ** 20).toFixed(1)} MiB`,
+    );
+    expect(manifest.plaintext.bytes).toBe(total);
+    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+  });
+});
