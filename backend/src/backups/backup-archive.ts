@@ -1,5 +1,12 @@
 import { spawn } from 'node:child_process';
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  type DecipherGCM,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto';
 import { PassThrough, type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -295,7 +302,7 @@ class HoldBackTail extends Transform {
 /** Decrypts; at the end sets the tag that HoldBackTail kept back, so final() authenticates. */
 class DecipherUntilTag extends Transform {
   constructor(
-    private readonly decipher: ReturnType<typeof createDecipheriv>,
+    private readonly decipher: DecipherGCM,
     private readonly source: HoldBackTail,
   ) {
     super();
