@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import { ADMIN_USER } from '@fieldstation/platform-stack';
 import { DataSource } from 'typeorm';
-import type { ApiClient } from '../../../test/api-client';
-import { Tokens } from '../../auth/tokens';
-import { SessionsService } from '../../auth/sessions.service';
-import { freeLoopbackPort } from '../../common/free-port';
-import { Platform } from '../../platforms/platform.entity';
-import { testSshTarget } from '../../provision/testing/test-ssh-host';
+import type { ApiClient } from './api-client';
+import { Tokens } from '../src/auth/tokens';
+import { SessionsService } from '../src/auth/sessions.service';
+import { freeLoopbackPort } from '../src/common/free-port';
+import { Platform } from '../src/platforms/platform.entity';
+import { testSshTarget } from '../src/provision/testing/test-ssh-host';
 
 /** The shared test broker of scripts/services/rabbitmq.sh (AMQP, MQTT and management ports). */
 export interface SharedBroker {
