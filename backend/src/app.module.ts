@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
 import type { AppConfig } from './config/app-config';
+import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
@@ -43,6 +44,7 @@ export class AppModule {
       PlatformsModule,
       DevicesModule,
       MetricsModule,
+      AlertsModule,
     ];
     // In production the API also serves the built web UI, so one port serves both.
     if (role !== 'worker' && existsSync(config.frontendDir)) {

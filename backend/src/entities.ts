@@ -1,3 +1,5 @@
+import { AlertEvent } from './alerts/alert-event.entity';
+import { AlertRule } from './alerts/alert-rule.entity';
 import { AuditEvent } from './audit/audit-event.entity';
 import { Session } from './auth/session.entity';
 import { Credential } from './credentials/credential.entity';
@@ -29,4 +31,6 @@ export const ENTITIES: (new () => object)[] = [
   Platform,
   Device,
   PlatformMetricSample,
+  AlertRule,
+  AlertEvent,
 ];

@@ -12,6 +12,8 @@ import { SpaceUsage } from '../spaces/space-usage';
 import { SpacesModule } from '../spaces/spaces.module';
 import { UsersModule } from '../users/users.module';
 import { NpmRegistry } from './npm-registry';
+import { PlatformHealthObservers } from './health-observers';
+import { PlatformLaunchHooks } from './launch-hooks';
 import { PlatformAccess } from './platform-access';
 import { PlatformDevices } from './platform-devices';
 import { PlatformHealthChecks } from './platform-health';
@@ -47,11 +49,20 @@ import { PlatformsService } from './platforms.service';
     PlatformInfrastructure,
     PlatformJobs,
     PlatformHealthChecks,
+    PlatformHealthObservers,
+    PlatformLaunchHooks,
     NpmRegistry,
     RestoreUploads,
   ],
   // For the device registry (devices/), which manages fleets of these platforms.
-  exports: [PlatformRecords, PlatformAccess, PlatformDevices],
+  // The health observers and launch hooks: for the metrics history and alerts (metrics/, alerts/).
+  exports: [
+    PlatformRecords,
+    PlatformAccess,
+    PlatformDevices,
+    PlatformHealthObservers,
+    PlatformLaunchHooks,
+  ],
 })
 export class PlatformsModule implements OnModuleInit {
   constructor(

@@ -16,6 +16,7 @@ import { InMemoryPlatformRecords } from './in-memory-platform-records';
 import type { NpmRegistry } from './npm-registry';
 import { PlatformAccess } from './platform-access';
 import { PlatformDevices } from './platform-devices';
+import { PlatformLaunchHooks } from './launch-hooks';
 import type { PlatformInfrastructure } from './platform-infrastructure';
 import type { PlatformRecords } from './platform-records';
 import type { RestoreUploads } from './platform-uploads';
@@ -118,6 +119,7 @@ describe('PlatformsService (in-memory)', () => {
       as<PlatformHost>({}),
       as<RestoreUploads>({}),
       devices,
+      new PlatformLaunchHooks(),
     );
   });
 

@@ -25,6 +25,7 @@ import { NpmRegistry } from './npm-registry';
 import { assertValidScript } from './processor-script';
 import { PlatformAccess, type PlatformKeyring } from './platform-access';
 import { PlatformDevices } from './platform-devices';
+import { PlatformLaunchHooks } from './launch-hooks';
 import {
   canTransition,
   IllegalTransitionError,
@@ -52,6 +53,7 @@ export class PlatformsService {
     private readonly host: PlatformHost,
     private readonly uploads: RestoreUploads,
     private readonly devices: PlatformDevices,
+    private readonly launchHooks: PlatformLaunchHooks,
   ) {}
 
   list(userId: string): Promise<Platform[]> {
@@ -136,6 +138,7 @@ export class PlatformsService {
     await this.platforms.insert(platform);
     // The device registry holds the fleet; the launch renders it (same path as adding a device).
     await this.devices.enrollAtLaunch(platform, deviceUsers, dataKey);
+    await this.launchHooks.run(platform);
     const deploymentId = await this.start(auth, platform, 'launch', JobName.PlatformLaunch);
     return { platform, deploymentId, warnings };
   }

@@ -8,6 +8,7 @@ import { Devices1764000500000 } from './1764000500000-devices';
 import { DevicePasswordRevealed1764000510000 } from './1764000510000-device-password-revealed';
 import { StandingGrants1764001800000 } from './1764001800000-standing-grants';
 import { PlatformMetricSamples1764001900000 } from './1764001900000-platform-metric-samples';
+import { Alerts1764001910000 } from './1764001910000-alerts';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -23,4 +24,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DevicePasswordRevealed1764000510000,
   StandingGrants1764001800000,
   PlatformMetricSamples1764001900000,
+  Alerts1764001910000,
 ];

@@ -1,0 +1,201 @@
+import type { PlatformMetricSample } from '../metrics/platform-metric-sample.entity';
+import { SAMPLE_INTERVAL_MS } from '../metrics/metric-series';
+import type { AlertEventKind } from './alert-event.entity';
+import type { AlertKind, AlertState } from './alert-rule.entity';
+
+const MINUTE_MS = 60_000;
+/** Samples older than this (the worker or the check stopped) say nothing about now. */
+const STALE_MS = 3 * SAMPLE_INTERVAL_MS;
+
+/** What evaluation needs of a rule: its condition and its state. */
+export interface RuleCondition {
+  kind: AlertKind;
+  minutes: number;
+  threshold: number | null;
+  device: string | null;
+  label: string | null;
+}
+
+export interface RuleState {
+  state: AlertState;
+  firingSince: Date | null;
+  lastNotifiedAt: Date | null;
+  reNotifyMinutes: number;
+  mutedUntil: Date | null;
+}
+
+/** A device as the registry knows it; `lastReadingAt` undefined: the registry does not know. */
+export interface DeviceActivity {
+  name: string;
+  labels: Record<string, string>;
+  createdAt: Date;
+  lastReadingAt?: Date | null;
+}
+
+/** firing null: nothing to judge by (no recent sample, no counters): the state stays. */
+export interface Evaluation {
+  firing: boolean | null;
+  /** Names and figures only. */
+  detail: string;
+}
+
+const noData = (detail: string): Evaluation => ({ firing: null, detail });
+
+/** True when the latest samples satisfy `holds` without a break since `minutes` ago. */
+function sustained(
+  samples: PlatformMetricSample[],
+  now: Date,
+  minutes: number,
+  holds: (sample: PlatformMetricSample) => boolean,
+): boolean | null {
+  const latest = samples.at(-1);
+  if (!latest || now.getTime() - latest.sampledAt.getTime() > STALE_MS) return null;
+  if (!holds(latest)) return false;
+  const since = now.getTime() - minutes * MINUTE_MS;
+  for (let index = samples.length - 1; index >= 0; index -= 1) {
+    const sample = samples[index]!;
+    if (!holds(sample)) return false;
+    if (sample.sampledAt.getTime() <= since) return true;
+  }
+  return minutes === 0;
+}
+
+/**
+ * Judges one rule at `now` from the platform's samples (oldest first, covering at least the
+ * rule's minutes) and its devices. Pure: the caller owns the clock.
+ */
+export function evaluateRule(
+  rule: RuleCondition,
+  samples: PlatformMetricSample[],
+  devices: DeviceActivity[],
+  now: Date,
+): Evaluation {
+  const latest = samples.at(-1);
+  switch (rule.kind) {
+    case 'platform-unhealthy': {
+      const firing = sustained(samples, now, rule.minutes, (s) => s.status !== 'healthy');
+      if (firing === null) return noData('No recent health check');
+      return {
+        firing,
+        detail: firing
+          ? `Platform ${latest!.status} for ${rule.minutes} min or more`
+          : `Platform ${latest!.status}`,
+      };
+    }
+    case 'queue-depth': {
+      const limit = rule.threshold ?? 0;
+      if (latest?.queueDepth === null || latest?.queueDepth === undefined) {
+        return noData('Queue depth unknown (the host is read while you are signed in)');
+      }
+      const firing = sustained(samples, now, rule.minutes, (s) => (s.queueDepth ?? 0) > limit);
+      if (firing === null) return noData('No recent health check');
+      return { firing, detail: `${latest.queueDepth} messages waiting (limit ${limit})` };
+    }
+    case 'dead-letter-rate': {
+      const perMinute = deadLettersPerMinute(samples, now, rule.minutes);
+      if (perMinute === null) return noData('Dead-letter count unknown');
+      const limit = rule.threshold ?? 0;
+      return {
+        firing: perMinute > limit,
+        detail: `${round(perMinute)} dead-lettered messages/min over ${rule.minutes} min (limit ${limit})`,
+      };
+    }
+    case 'device-silent':
+      return silentDevices(rule, devices, now);
+  }
+}
+
+/** Over the last `minutes`: the earliest and latest sample of one processor run. */
+export function deadLettersPerMinute(
+  samples: PlatformMetricSample[],
+  now: Date,
+  minutes: number,
+): number | null {
+  const latest = samples.at(-1);
+  if (!latest || latest.messagesFailed === null) return null;
+  if (now.getTime() - latest.sampledAt.getTime() > STALE_MS) return null;
+  const since = now.getTime() - Math.max(minutes, 1) * MINUTE_MS;
+  // The window starts at the last sample at or before `since` (else the earliest after it).
+  const first =
+    samples.findLast((s) => s.sampledAt.getTime() <= since && sameRun(s, latest)) ??
+    samples.find((s) => s.sampledAt.getTime() > since && sameRun(s, latest));
+  if (!first || first === latest || first.messagesFailed === null) return null;
+  const elapsedMinutes = (latest.sampledAt.getTime() - first.sampledAt.getTime()) / MINUTE_MS;
+  const failed = latest.messagesFailed - first.messagesFailed;
+  return failed < 0 ? null : failed / elapsedMinutes;
+}
+
+const sameRun = (a: PlatformMetricSample, b: PlatformMetricSample) =>
+  a.processorStartedAt?.getTime() === b.processorStartedAt?.getTime();
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+function silentDevices(rule: RuleCondition, devices: DeviceActivity[], now: Date): Evaluation {
+  const [labelKey, labelValue] = rule.label ? splitLabel(rule.label) : [null, null];
+  const watched = devices.filter(
+    (d) =>
+      (rule.device === null || d.name === rule.device) &&
+      (labelKey === null || d.labels[labelKey] === labelValue),
+  );
+  const known = watched.filter((d) => d.lastReadingAt !== undefined);
+  if (known.length === 0) return noData('No reading times known for these devices');
+  const since = now.getTime() - rule.minutes * MINUTE_MS;
+  const silent = known.filter((d) =>
+    d.lastReadingAt ? d.lastReadingAt.getTime() <= since : d.createdAt.getTime() <= since,
+  );
+  if (silent.length === 0) return { firing: false, detail: `${known.length} devices reporting` };
+  const names = silent.map((d) => d.name);
+  const shown =
+    names.slice(0, 5).join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
+  return { firing: true, detail: `Silent for ${rule.minutes} min or more: ${shown}` };
+}
+
+export function splitLabel(label: string): [string, string] {
+  const at = label.indexOf(':');
+  return [label.slice(0, at), label.slice(at + 1)];
+}
+
+/** The rule's next state, and the event to record (with whether to notify), if any. */
+export interface Transition {
+  state: RuleState;
+  event: { kind: AlertEventKind; notify: boolean } | null;
+}
+
+/**
+ * Firing/resolved with a re-notify interval and a mute: notifies on firing, again every
+ * `reNotifyMinutes` while firing, and on resolving if the firing was notified. While muted,
+ * events are recorded but not notified; a firing still on when the mute ends is notified then.
+ */
+export function nextState(current: RuleState, firing: boolean | null, now: Date): Transition {
+  const muted = current.mutedUntil !== null && current.mutedUntil > now;
+  if (firing === null) return { state: current, event: null };
+  if (firing && current.state === 'ok') {
+    return {
+      state: {
+        ...current,
+        state: 'firing',
+        firingSince: now,
+        lastNotifiedAt: muted ? null : now,
+      },
+      event: { kind: 'fired', notify: !muted },
+    };
+  }
+  if (firing) {
+    const due =
+      current.lastNotifiedAt === null ||
+      now.getTime() - current.lastNotifiedAt.getTime() >= current.reNotifyMinutes * MINUTE_MS;
+    if (muted || !due) return { state: current, event: null };
+    return {
+      state: { ...current, lastNotifiedAt: now },
+      event: { kind: 'renotified', notify: true },
+    };
+  }
+  if (current.state === 'firing') {
+    const notify = !muted && current.lastNotifiedAt !== null;
+    return {
+      state: { ...current, state: 'ok', firingSince: null, lastNotifiedAt: null },
+      event: { kind: 'resolved', notify },
+    };
+  }
+  return { state: current, event: null };
+}

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Not, Repository } from 'typeorm';
+import { ApiError } from '../common/api-error';
+import { Device } from '../devices/device.entity';
+import { PlatformRecords } from '../platforms/platform-records';
+import type { Platform } from '../platforms/platform.entity';
+import { splitLabel } from './alert-evaluation';
+import { AlertEvent } from './alert-event.entity';
+import { AlertRule, type AlertKind } from './alert-rule.entity';
+import type { CreateAlertRuleInput, UpdateAlertRuleInput } from './dto/alert-rule.dto';
+
+const EVENTS_SHOWN = 200;
+
+/**
+ * What a new platform starts with: told within about two minutes of a platform going down,
+ * of the first dead-lettered messages, or of a backlog held for five minutes.
+ */
+export const DEFAULT_RULES: Pick<AlertRule, 'kind' | 'minutes' | 'threshold'>[] = [
+  { kind: 'platform-unhealthy', minutes: 1, threshold: null },
+  { kind: 'dead-letter-rate', minutes: 5, threshold: 0 },
+  { kind: 'queue-depth', minutes: 5, threshold: 10_000 },
+];
+const DEFAULT_RENOTIFY_MINUTES = 60;
+
+const invalid = (field: string, problem: string) =>
+  new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', `${field} ${problem}`, [
+    { field, problems: [problem] },
+  ]);
+
+const ruleNotFound = () =>
+  new ApiError(HttpStatus.NOT_FOUND, 'ALERT_RULE_NOT_FOUND', 'No such alert rule');
+
+/** The user's alert rules of their platforms: checked input, names that exist. */
+@Injectable()
+export class AlertRules {
+  constructor(
+    @InjectRepository(AlertRule) private readonly rules: Repository<AlertRule>,
+    @InjectRepository(AlertEvent) private readonly events: Repository<AlertEvent>,
+    @InjectRepository(Device) private readonly devices: Repository<Device>,
+    private readonly platforms: PlatformRecords,
+  ) {}
+
+  async list(userId: string, platformId: string): Promise<AlertRule[]> {
+    await this.platforms.getOwned(userId, platformId);
+    return this.rules.find({ where: { userId, platformId }, order: { createdAt: 'ASC' } });
+  }
+
+  async create(
+    userId: string,
+    platformId: string,
+    input: CreateAlertRuleInput,
+  ): Promise<AlertRule> {
+    const platform = await this.platforms.getOwned(userId, platformId);
+    checkFields(input.kind, input);
+    if (input.device) await this.assertDeviceExists(platformId, input.device);
+    if (input.label) await this.assertLabelExists(platformId, input.label);
+    const rule = this.newRule(platform, {
+      kind: input.kind,
+      minutes: input.minutes,
+      threshold: input.threshold ?? null,
+      device: input.device ?? null,
+      label: input.label ?? null,
+      reNotifyMinutes: input.reNotifyMinutes ?? DEFAULT_RENOTIFY_MINUTES,
+    });
+    await this.rules.insert(rule);
+    return rule;
+  }
+
+  async update(
+    userId: string,
+    platformId: string,
+    ruleId: string,
+    input: UpdateAlertRuleInput,
+  ): Promise<AlertRule> {
+    const rule = await this.getOwned(userId, platformId, ruleId);
+    const changes: Partial<AlertRule> = {};
+    if (input.minutes !== undefined) changes.minutes = input.minutes;
+    if (input.reNotifyMinutes !== undefined) changes.reNotifyMinutes = input.reNotifyMinutes;
+    if (input.mutedUntil !== undefined) changes.mutedUntil = input.mutedUntil;
+    if (input.threshold !== undefined) {
+      checkFields(rule.kind, { threshold: input.threshold });
+      changes.threshold = input.threshold;
+    }
+    await this.rules.update({ id: rule.id }, changes);
+    return { ...rule, ...changes } as AlertRule;
+  }
+
+  async remove(userId: string, platformId: string, ruleId: string): Promise<void> {
+    const rule = await this.getOwned(userId, platformId, ruleId);
+    await this.rules.delete({ id: rule.id });
+  }
+
+  /** The rule's history, newest first. */
+  async history(userId: string, platformId: string, ruleId: string): Promise<AlertEvent[]> {
+    const rule = await this.getOwned(userId, platformId, ruleId);
+    return this.events.find({
+      where: { ruleId: rule.id },
+      order: { at: 'DESC' },
+      take: EVENTS_SHOWN,
+    });
+  }
+
+  /** A new platform's rules (the launch hook). */
+  async createDefaults(platform: Platform): Promise<void> {
+    await this.rules.insert(
+      DEFAULT_RULES.map((fields) =>
+        this.newRule(platform, {
+          ...fields,
+          device: null,
+          label: null,
+          reNotifyMinutes: DEFAULT_RENOTIFY_MINUTES,
+        }),
+      ),
+    );
+  }
+
+  private newRule(
+    platform: Platform,
+    fields: Pick<
+      AlertRule,
+      'kind' | 'minutes' | 'threshold' | 'device' | 'label' | 'reNotifyMinutes'
+    >,
+  ): AlertRule {
+    return this.rules.create({
+      id: randomUUID(),
+      userId: platform.userId,
+      platformId: platform.id,
+      ...fields,
+      mutedUntil: null,
+      state: 'ok',
+      firingSince: null,
+      lastNotifiedAt: null,
+      detail: null,
+    });
+  }
+
+  private async getOwned(userId: string, platformId: string, ruleId: string): Promise<AlertRule> {
+    await this.platforms.getOwned(userId, platformId);
+    const rule = await this.rules.findOneBy({ id: ruleId, userId, platformId });
+    if (!rule) throw ruleNotFound();
+    return rule;
+  }
+
+  private async assertDeviceExists(platformId: string, name: string): Promise<void> {
+    const found = await this.devices.existsBy({ platformId, name, activeName: Not(IsNull()) });
+    if (!found) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'UNKNOWN_DEVICE',
+        `No device "${name}" on this platform`,
+        [{ field: 'device', problems: [`no device "${name}" on this platform`] }],
+      );
+    }
+  }
+
+  private async assertLabelExists(platformId: string, label: string): Promise<void> {
+    const [key, value] = splitLabel(label);
+    const devices = await this.devices.find({
+      select: { labels: true },
+      where: { platformId, activeName: Not(IsNull()) },
+    });
+    if (!devices.some((device) => device.labels[key] === value)) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'UNKNOWN_LABEL',
+        `No device of this platform has the label "${label}"`,
+        [{ field: 'label', problems: [`no device has the label "${label}"`] }],
+      );
+    }
+  }
+}
+
+/** Which fields each kind takes: a threshold where one is compared, a device only when silent. */
+function checkFields(
+  kind: AlertKind,
+  input: { threshold?: number; device?: string; label?: string },
+): void {
+  const needsThreshold = kind === 'dead-letter-rate' || kind === 'queue-depth';
+  if (needsThreshold && input.threshold === undefined)
+    throw invalid('threshold', `is required for ${kind}`);
+  if (!needsThreshold && input.threshold !== undefined)
+    throw invalid('threshold', `is not used by ${kind}`);
+  if (kind !== 'device-silent') {
+    if (input.device !== undefined) throw invalid('device', `is not used by ${kind}`);
+    if (input.label !== undefined) throw invalid('label', `is not used by ${kind}`);
+  } else if (input.device !== undefined && input.label !== undefined) {
+    throw invalid('label', 'cannot be given with device (one device, or devices with a label)');
+  }
+}

@@ -1,0 +1,38 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Device } from '../devices/device.entity';
+import { MetricsModule } from '../metrics/metrics.module';
+import { PlatformHealthObservers } from '../platforms/health-observers';
+import { PlatformLaunchHooks } from '../platforms/launch-hooks';
+import { PlatformsModule } from '../platforms/platforms.module';
+import { AlertEvent } from './alert-event.entity';
+import { AlertMonitor } from './alert-monitor';
+import { AlertRule } from './alert-rule.entity';
+import { AlertRules } from './alert-rules.service';
+import { AlertsController } from './alerts.controller';
+
+/** Alert rules per platform (issue 17): defaults at launch, judged after each health check. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([AlertRule, AlertEvent, Device]),
+    MetricsModule,
+    PlatformsModule,
+  ],
+  controllers: [AlertsController],
+  providers: [AlertRules, AlertMonitor],
+})
+export class AlertsModule implements OnModuleInit {
+  constructor(
+    private readonly observers: PlatformHealthObservers,
+    private readonly launchHooks: PlatformLaunchHooks,
+    private readonly rules: AlertRules,
+    private readonly monitor: AlertMonitor,
+  ) {}
+
+  onModuleInit(): void {
+    this.launchHooks.register((platform) => this.rules.createDefaults(platform));
+    this.observers.register('alerts', async (observation) => {
+      await this.monitor.observe(observation);
+    });
+  }
+}

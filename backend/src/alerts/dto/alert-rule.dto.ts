@@ -1,0 +1,137 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsDate,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+import { IsDnsLabel } from '../../common/dns-label';
+import { ALERT_KINDS, type AlertKind, type AlertRule, type AlertState } from '../alert-rule.entity';
+import type { AlertEvent, AlertEventKind } from '../alert-event.entity';
+
+const DAY_MINUTES = 24 * 60;
+
+export class CreateAlertRuleInput {
+  @ApiProperty({ enum: ALERT_KINDS })
+  @IsIn(ALERT_KINDS)
+  kind!: AlertKind;
+
+  @ApiProperty({
+    minimum: 0,
+    maximum: DAY_MINUTES,
+    description:
+      'platform-unhealthy, queue-depth: how long the condition holds; device-silent: how long ' +
+      'a device may stay silent; dead-letter-rate: the window the rate is measured over',
+  })
+  @IsInt()
+  @Min(0)
+  @Max(DAY_MINUTES)
+  minutes!: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    description: 'dead-letter-rate: messages per minute; queue-depth: messages waiting',
+  })
+  @IsOptional()
+  @IsNumber({ allowInfinity: false, allowNaN: false })
+  @Min(0)
+  threshold?: number;
+
+  @ApiPropertyOptional({ description: 'device-silent: one device by name' })
+  @IsOptional()
+  @IsDnsLabel()
+  device?: string;
+
+  @ApiPropertyOptional({
+    example: 'site:north',
+    description: 'device-silent: devices with this label',
+  })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?:.{0,255}$/, {
+    message: 'label must be key:value',
+  })
+  label?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 7 * DAY_MINUTES, default: 60 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7 * DAY_MINUTES)
+  reNotifyMinutes?: number;
+}
+
+export class UpdateAlertRuleInput {
+  @ApiPropertyOptional({ minimum: 0, maximum: DAY_MINUTES })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(DAY_MINUTES)
+  minutes?: number;
+
+  @ApiPropertyOptional({ minimum: 0 })
+  @IsOptional()
+  @IsNumber({ allowInfinity: false, allowNaN: false })
+  @Min(0)
+  threshold?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 7 * DAY_MINUTES })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7 * DAY_MINUTES)
+  reNotifyMinutes?: number;
+
+  @ApiPropertyOptional({
+    type: Date,
+    nullable: true,
+    description: 'No notification before this time; null unmutes',
+  })
+  @ValidateIf((_, value) => value !== null)
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  mutedUntil?: Date | null;
+}
+
+export class AlertRuleDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) platformId!: string;
+  @ApiProperty({ enum: ALERT_KINDS }) kind!: AlertKind;
+  @ApiProperty() minutes!: number;
+  @ApiProperty({ type: Number, nullable: true }) threshold!: number | null;
+  @ApiProperty({ type: String, nullable: true }) device!: string | null;
+  @ApiProperty({ type: String, nullable: true }) label!: string | null;
+  @ApiProperty() reNotifyMinutes!: number;
+  @ApiProperty({ type: Date, nullable: true }) mutedUntil!: Date | null;
+  @ApiProperty({ enum: ['ok', 'firing'] }) state!: AlertState;
+  @ApiProperty({ type: Date, nullable: true }) firingSince!: Date | null;
+  @ApiProperty({ type: Date, nullable: true }) lastNotifiedAt!: Date | null;
+  @ApiProperty({ type: String, nullable: true, description: 'What the latest evaluation found' })
+  detail!: string | null;
+  @ApiProperty() createdAt!: Date;
+}
+
+export class AlertEventDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) ruleId!: string;
+  @ApiProperty() at!: Date;
+  @ApiProperty({ enum: ['fired', 'renotified', 'resolved'] }) kind!: AlertEventKind;
+  @ApiProperty() message!: string;
+  @ApiProperty({ description: 'Sent to the channels (false while muted)' }) notify!: boolean;
+}
+
+export function toAlertRuleDto(rule: AlertRule): AlertRuleDto {
+  const { user: _user, platform: _platform, userId: _userId, ...fields } = rule;
+  return fields;
+}
+
+export function toAlertEventDto(event: AlertEvent): AlertEventDto {
+  const { rule: _rule, ...fields } = event;
+  return fields;
+}
