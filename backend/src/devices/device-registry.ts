@@ -40,6 +40,12 @@ import { Device } from './device.entity';
 /** The sealed field of a device's password: the AAD platforms used for their launch devices. */
 const passwordField = (name: string) => `device:${name}`;
 
+/** A fleet status read waits at most this long for the broker; then `online` is null. */
+const STATUS_TIMEOUT_MS = 3_000;
+
+/** A device and its open broker connections now (null: the broker could not be asked). */
+export type DeviceWithStatus = Device & { connections: number | null };
+
 export interface DeviceWithPassword {
   device: Device;
   /** Plain text, for the one answer that shows it. */
@@ -65,8 +71,12 @@ export class DeviceRegistry implements DeviceRegistryPort {
     private readonly locks: DeviceLocks,
   ) {}
 
-  async list(userId: string, platformId: string, query: ListDevicesQuery): Promise<Device[]> {
-    await this.platforms.getOwned(userId, platformId);
+  /** The registry's devices matching the query (the caller checked the platform is theirs). */
+  private async list(
+    userId: string,
+    platformId: string,
+    query: ListDevicesQuery,
+  ): Promise<Device[]> {
     const where: FindOptionsWhere<Device> = { userId, platformId };
     if (query.status) where.revokedAt = query.status === 'active' ? IsNull() : Not(IsNull());
     // The prefix is validated to [a-z0-9-]: no LIKE wildcard can be in it.
@@ -76,6 +86,41 @@ export class DeviceRegistry implements DeviceRegistryPort {
     const split = query.label.indexOf(':');
     const [key, value] = [query.label.slice(0, split), query.label.slice(split + 1)];
     return found.filter((device) => device.labels[key] === value);
+  }
+
+  /**
+   * The fleet with each device's live state, read from the running broker in one management
+   * call (its connection list) with a short timeout. `online` is null for every device when the
+   * platform is not running or its broker cannot be asked now: unknown, not offline.
+   */
+  async listWithStatus(
+    auth: AuthContext,
+    platformId: string,
+    query: ListDevicesQuery,
+  ): Promise<DeviceWithStatus[]> {
+    const platform = await this.platforms.getOwned(auth.userId, platformId);
+    const [devices, connections] = await Promise.all([
+      this.list(auth.userId, platformId, query),
+      this.connectionsByUser(auth, platform),
+    ]);
+    const withStatus = devices.map((device) => withConnections(device, connections));
+    if (query.online === undefined) return withStatus;
+    // Asked for online or offline devices: unknown matches neither.
+    const wanted = query.online === 'true';
+    return withStatus.filter(
+      ({ connections: open }) => open !== null && (wanted ? open > 0 : open === 0),
+    );
+  }
+
+  /** One device with its live state (see listWithStatus). */
+  async getWithStatus(
+    auth: AuthContext,
+    platformId: string,
+    name: string,
+  ): Promise<DeviceWithStatus> {
+    const platform = await this.platforms.getOwned(auth.userId, platformId);
+    const device = await this.get(auth.userId, platformId, name);
+    return withConnections(device, await this.connectionsByUser(auth, platform));
   }
 
   /** The active device of that name, else its latest revoked record. */
@@ -362,6 +407,40 @@ export class DeviceRegistry implements DeviceRegistryPort {
     }
   }
 
+  /** Open connections per broker user, or null when the broker cannot tell us now. */
+  private async connectionsByUser(
+    auth: AuthContext,
+    platform: Platform,
+  ): Promise<Map<string, number> | null> {
+    if (
+      platform.status !== 'running' ||
+      platform.ports.rabbitmqManagement === null ||
+      !platform.hostKeyFingerprint
+    ) {
+      return null;
+    }
+    try {
+      const dataKey = await this.sessions.dataKey(auth.sessionId);
+      const target = await this.brokerTarget(platform, this.access.open(dataKey));
+      const asked = this.broker.use(target, (api) => api.connectionsByUser(), STATUS_TIMEOUT_MS);
+      asked.catch(() => undefined);
+      return await Promise.race([
+        asked,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`no answer in ${STATUS_TIMEOUT_MS} ms`)),
+            STATUS_TIMEOUT_MS,
+          ).unref(),
+        ),
+      ]);
+    } catch (error) {
+      this.logger.warn(
+        `live status of platform ${platform.id}'s devices unknown: ${(error as Error).message}`,
+      );
+      return null;
+    }
+  }
+
   private async active(platform: Platform, name: string): Promise<Device> {
     const device = await this.devices.findOneBy({ activeName: `${platform.id}:${name}` });
     if (device) return device;
@@ -437,6 +516,15 @@ export class DeviceRegistry implements DeviceRegistryPort {
       device,
     });
   }
+}
+
+/** A revoked device has no broker user, so no connection, whatever the broker lists. */
+function withConnections(
+  device: Device,
+  connections: Map<string, number> | null,
+): DeviceWithStatus {
+  if (!connections) return { ...device, connections: null };
+  return { ...device, connections: device.revokedAt ? 0 : (connections.get(device.name) ?? 0) };
 }
 
 function notFound(name: string): ApiError {

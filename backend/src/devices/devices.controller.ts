@@ -17,9 +17,11 @@ import { DeviceRegistry } from './device-registry';
 import {
   CreateDeviceInput,
   DeviceDto,
+  DeviceStatusDto,
   DeviceWithPasswordDto,
   ListDevicesQuery,
   toDeviceDto,
+  toDeviceStatusDto,
   UpdateDeviceInput,
 } from './dto/device.dto';
 
@@ -30,13 +32,18 @@ export class DevicesController {
   constructor(private readonly registry: DeviceRegistry) {}
 
   @Get()
-  @ApiOkResponse({ type: [DeviceDto], description: 'Filters combine: status, label, name prefix' })
+  @ApiOkResponse({
+    type: [DeviceStatusDto],
+    description:
+      'Filters combine: status, label, name prefix, online. Live state from one call to the ' +
+      "running broker's connection list (online null when it cannot be asked)",
+  })
   async listDevices(
     @Auth() auth: AuthContext,
     @Param('id', ParseUUIDPipe) id: string,
     @Query() query: ListDevicesQuery,
-  ): Promise<DeviceDto[]> {
-    return (await this.registry.list(auth.userId, id, query)).map(toDeviceDto);
+  ): Promise<DeviceStatusDto[]> {
+    return (await this.registry.listWithStatus(auth, id, query)).map(toDeviceStatusDto);
   }
 
   @Post()
@@ -58,15 +65,15 @@ export class DevicesController {
 
   @Get(':name')
   @ApiOkResponse({
-    type: DeviceDto,
-    description: 'The active device, else its latest revoked record',
+    type: DeviceStatusDto,
+    description: 'The active device, else its latest revoked record; with its live state',
   })
   async getDevice(
     @Auth() auth: AuthContext,
     @Param('id', ParseUUIDPipe) id: string,
     @Param('name') name: string,
-  ): Promise<DeviceDto> {
-    return toDeviceDto(await this.registry.get(auth.userId, id, name));
+  ): Promise<DeviceStatusDto> {
+    return toDeviceStatusDto(await this.registry.getWithStatus(auth, id, name));
   }
 
   @Patch(':name')

@@ -80,7 +80,14 @@ describe('Device changes on a real broker (shared test RabbitMQ over SSH)', () =
     const url = `amqp://${live.name}:${encodeURIComponent(live.password)}@127.0.0.1:${broker.amqpPort}`;
     const connection = await amqp.connect(url);
     try {
-      const now = await listed();
+      // The management API lists a connection once the broker emitted its statistics (5 s).
+      const now = await waitFor(
+        async () => {
+          const all = await listed();
+          return all[live.name]!.online ? all : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 250, what: `${live.name} online` },
+      );
       expect(now[live.name]).toMatchObject({ online: true, connections: 1 });
       expect(now[idle.name]).toMatchObject({ online: false, connections: 0 });
       expect(Object.keys(await listed('?online=true'))).toContain(live.name);

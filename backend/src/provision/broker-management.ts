@@ -64,6 +64,16 @@ export class BrokerApi {
     );
   }
 
+  /** How many open connections (AMQP and MQTT) each user has: one call for the whole broker. */
+  async connectionsByUser(): Promise<Map<string, number>> {
+    const text = await this.call('GET', '/api/connections?columns=user');
+    const counts = new Map<string, number>();
+    for (const { user } of JSON.parse(text) as { user?: unknown }[]) {
+      if (typeof user === 'string') counts.set(user, (counts.get(user) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /**
    * One HTTP request over its own direct-tcpip channel of the SSH connection. `path` is built
    * from fixed segments and URI-encoded names; bodies are JSON.
@@ -147,9 +157,16 @@ function brokerReason(status: number, text: string): string {
 export class BrokerManagement {
   constructor(private readonly ssh: SshClient) {}
 
-  /** Opens one SSH connection for `work`'s calls and closes it afterwards. */
-  async use<T>(target: BrokerManagementTarget, work: (api: BrokerApi) => Promise<T>): Promise<T> {
-    const session = await this.ssh.connect(target.ssh).catch((error: Error) => {
+  /**
+   * Opens one SSH connection for `work`'s calls and closes it afterwards. `connectTimeoutMs`
+   * bounds the SSH handshake (a status read wants a short one; changes keep the default).
+   */
+  async use<T>(
+    target: BrokerManagementTarget,
+    work: (api: BrokerApi) => Promise<T>,
+    connectTimeoutMs?: number,
+  ): Promise<T> {
+    const session = await this.ssh.connect(target.ssh, connectTimeoutMs).catch((error: Error) => {
       throw new BrokerManagementError('connect', null, `SSH to the host: ${error.message}`);
     });
     try {

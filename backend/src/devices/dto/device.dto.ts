@@ -135,6 +135,14 @@ export class ListDevicesQuery {
   })
   label?: string;
 
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'only devices connected (true) or not (false) now; none while status is unknown',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  online?: 'true' | 'false';
+
   @ApiPropertyOptional({ example: 'pi-00', description: 'names starting with this' })
   @IsOptional()
   @Matches(/^[a-z0-9-]{1,63}$/, { message: 'prefix must be lowercase letters, digits or "-"' })
@@ -161,10 +169,34 @@ export class DeviceDto {
   passwordRevealed!: boolean;
 }
 
+/** A device with its live state on the running broker. */
+export class DeviceStatusDto extends DeviceDto {
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description:
+      'Connected to the broker now (AMQP or MQTT); null when the platform is not running or ' +
+      'its broker did not answer within 3 s',
+  })
+  online!: boolean | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Its open broker connections now' })
+  connections!: number | null;
+}
+
 /** The answer that carries a device's password: the only time it is shown. */
 export class DeviceWithPasswordDto {
   @ApiProperty({ type: DeviceDto }) device!: DeviceDto;
   @ApiProperty({ description: 'Shown once: store it on the device now' }) password!: string;
+}
+
+export function toDeviceStatusDto(
+  device: Device & { connections: number | null },
+): DeviceStatusDto {
+  return {
+    ...toDeviceDto(device),
+    online: device.connections === null ? null : device.connections > 0,
+    connections: device.connections,
+  };
 }
 
 export function toDeviceDto(device: Device): DeviceDto {
