@@ -6,6 +6,7 @@ import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
+import { BackupsModule } from './backups/backups.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { DatabaseModule } from './database/database.module';
@@ -43,6 +44,7 @@ export class AppModule {
       SpacesModule,
       PlatformsModule,
       DevicesModule,
+      BackupsModule,
       MetricsModule,
       AlertsModule,
     ];

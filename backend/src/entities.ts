@@ -1,6 +1,7 @@
 import { AlertEvent } from './alerts/alert-event.entity';
 import { AlertRule } from './alerts/alert-rule.entity';
 import { AuditEvent } from './audit/audit-event.entity';
+import { BackupSchedule } from './backups/backup-schedule.entity';
 import { Session } from './auth/session.entity';
 import { Credential } from './credentials/credential.entity';
 import { DeploymentLogEntry } from './deployments/deployment-log-entry.entity';
@@ -30,6 +31,7 @@ export const ENTITIES: (new () => object)[] = [
   Space,
   Platform,
   Device,
+  BackupSchedule,
   PlatformMetricSample,
   AlertRule,
   AlertEvent,

@@ -7,6 +7,7 @@ import { PlatformPreviousProcessor1764000400000 } from './1764000400000-platform
 import { Devices1764000500000 } from './1764000500000-devices';
 import { DevicePasswordRevealed1764000510000 } from './1764000510000-device-password-revealed';
 import { StandingGrants1764001800000 } from './1764001800000-standing-grants';
+import { BackupSchedules1764001810000 } from './1764001810000-backup-schedules';
 import { PlatformMetricSamples1764001900000 } from './1764001900000-platform-metric-samples';
 import { Alerts1764001910000 } from './1764001910000-alerts';
 
@@ -23,6 +24,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Devices1764000500000,
   DevicePasswordRevealed1764000510000,
   StandingGrants1764001800000,
+  BackupSchedules1764001810000,
   PlatformMetricSamples1764001900000,
   Alerts1764001910000,
 ];

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, type ErrorBody } from '../../test/api-client';
+import { startTestApp } from '../../test/http-app';
+import { s3CredentialBody } from '../../test/test-s3';
+import { GrantUnavailableError } from '../grants/deployment-grants.service';
+import { StandingGrants } from '../grants/standing-grants.service';
+import { Platform } from '../platforms/platform.entity';
+
+type Schedule = {
+  id: string;
+  cron: string;
+  preset: string | null;
+  keepLast: number;
+  grantId: string;
+  nextRunAt: string;
+};
+
+describe('backup schedules (running API, SQLite)', () => {
+  let app: INestApplication;
+  let api: ApiClient;
+  let userId: string;
+
+  beforeAll(async () => {
+    let baseUrl: string;
+    ({ app, baseUrl } = await startTestApp());
+    api = new ApiClient(baseUrl);
+    ({ userId } = await api.signUp('backups'));
+  });
+  afterAll(async () => app?.close());
+
+  /** A running platform record (no host needed: schedules only store what to do). */
+  async function platformOf(owner: string, credentialId: string): Promise<string> {
+    const id = randomUUID();
+    await app.get<Repository<Platform>>(getRepositoryToken(Platform)).insert({
+      id,
+      userId: owner,
+      name: `plant-${id.slice(0, 8)}`,
+      activeName: null,
+      target: 'ssh-host',
+      credentialId,
+      spaceId: null,
+      database: 'postgres',
+      dataVolumeGb: 10,
+      tls: true,
+      ports: {} as Platform['ports'],
+      options: {} as Platform['options'],
+      status: 'running',
+      deviceUsers: [],
+      secrets: {},
+      processorScript: '',
+      processorPackages: {},
+      grafanaPasswordRevealed: false,
+      removeDataOnDestroy: false,
+    });
+    return id;
+  }
+
+  it('creates from a preset or cron with a standing grant, lists, deletes with its grant', async () => {
+    const bucket = await api.post<{ id: string }>('/credentials', s3CredentialBody('bucket', 'b/'));
+    expect(bucket.status, JSON.stringify(bucket.body)).toBe(201);
+    const platformId = await platformOf(userId, bucket.body.id);
+    const path = `/platforms/${platformId}/backup-schedules`;
+
+    const daily = await api.post<Schedule>(path, { credentialId: bucket.body.id, preset: 'daily' });
+    expect(daily.status, JSON.stringify(daily.body)).toBe(201);
+    expect(daily.body).toMatchObject({ cron: '0 3 * * *', preset: 'daily', keepLast: 7 });
+    expect(new Date(daily.body.nextRunAt).getUTCHours()).toBe(3);
+    const custom = await api.post<Schedule>(path, {
+      credentialId: bucket.body.id,
+      cron: '30 */6 * * *',
+      keepLast: 4,
+    });
+    expect(custom.status, JSON.stringify(custom.body)).toBe(201);
+    expect((await api.get<Schedule[]>(path)).body.map((s) => s.id).sort()).toEqual(
+      [daily.body.id, custom.body.id].sort(),
+    );
+
+    const grants = await api.get<{ id: string; purpose: string }[]>('/account/grants');
+    expect(grants.body.map((grant) => grant.purpose).sort()).toEqual(
+      [`backup-schedule:${daily.body.id}`, `backup-schedule:${custom.body.id}`].sort(),
+    );
+    const standing = app.get(StandingGrants);
+    expect((await standing.open(daily.body.grantId)).userId).toBe(userId);
+
+    // The bucket's credential cannot go while a schedule uses it.
+    const inUse = await api.delete<ErrorBody>(`/credentials/${bucket.body.id}`);
+    expect(inUse.status).toBe(409);
+
+    expect((await api.delete(`${path}/${daily.body.id}`)).status).toBe(204);
+    await expect(standing.open(daily.body.grantId)).rejects.toThrow(GrantUnavailableError);
+    expect((await api.get<Schedule[]>(path)).body.map((s) => s.id)).toEqual([custom.body.id]);
+  });
+
+  it('refuses a bad cron, both or neither timing, a non-s3 credential, another user', async () => {
+    const bucket = await api.post<{ id: string }>(
+      '/credentials',
+      s3CredentialBody('bucket-2', 'c/'),
+    );
+    const platformId = await platformOf(userId, bucket.body.id);
+    const path = `/platforms/${platformId}/backup-schedules`;
+    const refused = async (body: object, field: string, code?: string) => {
+      const answer = await api.post<ErrorBody>(path, body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(JSON.stringify(answer.body.error.details)).toContain(field);
+      if (code) expect(answer.body.error.code).toBe(code);
+    };
+    const credentialId = bucket.body.id;
+    const grantsBefore = (await api.get<unknown[]>('/account/grants')).body;
+    await refused({ credentialId, cron: '61 * * * *' }, 'cron', 'INVALID_CRON');
+    await refused({ credentialId, cron: 'every day' }, 'cron', 'INVALID_CRON');
+    await refused({ credentialId, cron: '* * * * *' }, 'cron', 'INVALID_CRON');
+    await refused({ credentialId, preset: 'daily', cron: '0 1 * * *' }, 'cron');
+    await refused({ credentialId }, 'cron');
+    await refused({ credentialId, preset: 'monthly' }, 'preset');
+    await refused({ credentialId, preset: 'daily', keepLast: 0 }, 'keepLast');
+    const aws = await api.post<{ id: string }>('/credentials', {
+      type: 'aws',
+      name: 'aws-x',
+      region: 'eu-central-1',
+      accessKeyId: 'AKIAABCDEFGHIJKLMNOP',
+      secretAccessKey: 'aws-secret-0123456789abcdef',
+    });
+    await refused(
+      { credentialId: aws.body.id, preset: 'daily' },
+      'credentialId',
+      'CREDENTIAL_NOT_S3',
+    );
+    expect((await api.get<Schedule[]>(path)).body).toEqual([]);
+    expect((await api.get<unknown[]>('/account/grants')).body).toEqual(grantsBefore);
+
+    const other = new ApiClient(api.baseUrl);
+    await other.signUp('backups-other');
+    expect((await other.get(path)).status).toBe(404);
+    expect((await other.post(path, { credentialId, preset: 'daily' })).status).toBe(404);
+  });
+});

@@ -1,0 +1,44 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import type { BackupPreset } from '../backup-schedule.entity';
+
+export class CreateBackupScheduleInput {
+  @ApiProperty({ description: 'An s3 credential: the bucket the backups go to' })
+  @IsUUID()
+  credentialId!: string;
+
+  @ApiPropertyOptional({
+    enum: ['hourly', 'daily', 'weekly'],
+    description: 'hourly at :00, daily 03:00 UTC, weekly Sunday 03:00 UTC; or give cron',
+  })
+  @IsOptional()
+  @IsIn(['hourly', 'daily', 'weekly'])
+  preset?: BackupPreset;
+
+  @ApiPropertyOptional({ example: '30 2 * * *', description: 'Five-field cron, UTC' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  cron?: string;
+
+  @ApiPropertyOptional({ default: 7, minimum: 1, maximum: 1000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  keepLast?: number;
+}
+
+export class BackupScheduleDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() platformId!: string;
+  @ApiProperty() credentialId!: string;
+  @ApiProperty({ example: '0 3 * * *' }) cron!: string;
+  @ApiProperty({ enum: ['hourly', 'daily', 'weekly'], nullable: true, type: String })
+  preset!: BackupPreset | null;
+  @ApiProperty() keepLast!: number;
+  @ApiProperty({ description: 'The standing grant its runs use (listed under /account/grants)' })
+  grantId!: string;
+  @ApiProperty() nextRunAt!: Date;
+  @ApiProperty() createdAt!: Date;
+}
