@@ -17,12 +17,24 @@ export class ServerProcess {
     );
   }
 
-  static start(env: NodeJS.ProcessEnv, args: string[] = []): ServerProcess {
+  /** `ownGroup`: in a process group of its own, so `kill()` also ends its Ansible and SSH. */
+  static start(
+    env: NodeJS.ProcessEnv,
+    args: string[] = [],
+    { ownGroup = false } = {},
+  ): ServerProcess {
     const child = spawn(process.execPath, [MAIN_JS, ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: ownGroup,
     });
     return new ServerProcess(child);
+  }
+
+  /** What a crash or a power cut does to a machine's process: no shutdown hook runs. */
+  async kill(): Promise<void> {
+    process.kill(-this.child.pid!, 'SIGKILL');
+    await this.exited;
   }
 
   async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<{ code: number | null }> {
