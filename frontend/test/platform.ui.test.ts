@@ -187,8 +187,8 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await audit.check(page, 'platform: connect devices');
 
       // Devices: the launch device is in the registry; a new one's password is shown once.
-      await page.getByRole('tab', { name: 'Devices' }).click();
-      const devicesPanel = page.getByRole('region', { name: 'Devices' });
+      await page.getByRole('tab', { name: 'Devices', exact: true }).click();
+      const devicesPanel = page.getByRole('region', { name: 'Devices', exact: true });
       await devicesPanel.getByRole('cell', { name: 'sensor-1' }).waitFor();
       await audit.check(page, 'platform: devices');
       await devicesPanel.getByRole('button', { name: 'Add device' }).click();
