@@ -99,6 +99,11 @@ export class DeploymentsService {
     });
   }
 
+  /** Forgets every finished deployment of a target (its log entries go with them, cascade). */
+  async removeForTarget(userId: string, targetId: string): Promise<void> {
+    await this.deployments.delete({ userId, targetId });
+  }
+
   /** 409 once finished; otherwise the worker is told (or finds out when it picks the job up). */
   async requestCancel(userId: string, id: string): Promise<Deployment> {
     const deployment = await this.get(userId, id);

@@ -37,6 +37,16 @@ export class InMemoryPlatformRecords implements Pick<PlatformRecords, keyof Plat
       .map((row) => structuredClone(row));
   }
 
+  async listAll(userId: string): Promise<Platform[]> {
+    return [...this.rows.values()]
+      .filter((row) => row.userId === userId)
+      .map((row) => structuredClone(row));
+  }
+
+  async remove(id: string): Promise<void> {
+    this.rows.delete(id);
+  }
+
   async getOwned(userId: string, id: string): Promise<Platform> {
     const row = this.rows.get(id);
     if (!row || row.userId !== userId) throw notFound();

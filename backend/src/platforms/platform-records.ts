@@ -45,6 +45,16 @@ export class PlatformRecords {
     });
   }
 
+  /** Every platform of the user, destroyed ones too (listed until removed), newest first. */
+  listAll(userId: string): Promise<Platform[]> {
+    return this.platforms.find({ where: { userId }, order: { createdAt: 'DESC' } });
+  }
+
+  /** Deletes a platform's record (what refers to it goes with it, cascade). */
+  async remove(id: string): Promise<void> {
+    await this.platforms.delete({ id });
+  }
+
   /** One of the user's platforms; 404 when it is someone else's or does not exist. */
   async getOwned(userId: string, id: string): Promise<Platform> {
     const platform = await this.platforms.findOneBy({ id, userId });

@@ -15,6 +15,7 @@ import {
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiNoContentResponse,
   ApiBody,
   ApiConsumes,
   ApiOkResponse,
@@ -40,18 +41,25 @@ import {
   ProcessorDto,
   toPlatformDto,
 } from './dto/platform.dto';
+import { PlatformRemoval } from './platform-removal';
 import { PlatformsService } from './platforms.service';
 
 @ApiTags('platforms')
 @ApiBearerAuth()
 @Controller('platforms')
 export class PlatformsController {
-  constructor(private readonly platforms: PlatformsService) {}
+  constructor(
+    private readonly platforms: PlatformsService,
+    private readonly removal: PlatformRemoval,
+  ) {}
 
   @Get()
-  @ApiOkResponse({ type: [PlatformDto], description: 'Every platform not yet destroyed' })
+  @ApiOkResponse({
+    type: [PlatformDto],
+    description: 'Every platform, destroyed ones too until removed (POST /platforms/:id/remove)',
+  })
   async listPlatforms(@Auth() auth: AuthContext): Promise<PlatformDto[]> {
-    return (await this.platforms.list(auth.userId)).map(toPlatformDto);
+    return (await this.removal.list(auth.userId)).map(toPlatformDto);
   }
 
   @Post()
@@ -101,6 +109,19 @@ export class PlatformsController {
     @Body() input: DestroyPlatformInput,
   ): Promise<DeploymentAcceptedDto> {
     return { deploymentId: await this.platforms.destroy(auth, id, input ?? {}), warnings: [] };
+  }
+
+  @Post(':id/remove')
+  @HttpCode(204)
+  @ApiNoContentResponse({
+    description:
+      'Forgets a destroyed platform and its deployment log (409 NOT_DESTROYED otherwise)',
+  })
+  async removePlatform(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<void> {
+    await this.removal.remove(auth.userId, id);
   }
 
   @Post(':id/retry')

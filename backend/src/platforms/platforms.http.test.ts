@@ -192,11 +192,25 @@ describe('Platforms API', () => {
     expect(leaving.status).toBe(409);
     expect(leaving.body.error.code).toBe('ACCOUNT_HAS_RESOURCES');
 
+    // Only a destroyed platform can be removed from the list.
+    const early = await api.post<ErrorBody>(`/platforms/${platform.id}/remove`);
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('NOT_DESTROYED');
     const destroyed = await api.delete<{ deploymentId: string }>(`/platforms/${platform.id}`);
     expect(destroyed.status).toBe(202);
     expect((await finishedDeployment(api, destroyed.body.deploymentId)).status).toBe('succeeded');
     expect((await api.get<Platform>(`/platforms/${platform.id}`)).body.status).toBe('destroyed');
+    // It stays listed, with its log, until removed; removing forgets it and its deployments.
+    const listed = (await api.get<Platform[]>('/platforms')).body;
+    expect(listed.map((item) => [item.id, item.status])).toEqual([[platform.id, 'destroyed']]);
+    const rival = new ApiClient(baseUrl);
+    await rival.signUp('rival');
+    expect((await rival.post<ErrorBody>(`/platforms/${platform.id}/remove`)).status).toBe(404);
+    expect((await api.post(`/platforms/${platform.id}/remove`)).status).toBe(204);
     expect((await api.get<Platform[]>('/platforms')).body).toEqual([]);
+    expect((await api.get(`/platforms/${platform.id}`)).status).toBe(404);
+    expect((await api.get(`/deployments/${destroyed.body.deploymentId}`)).status).toBe(404);
+    expect((await api.get(`/deployments/${launched.body.deploymentId}`)).status).toBe(404);
     // The name is free again once destroyed.
     const relaunch = await api.post<Accepted>('/platforms', {
       name: 'cellar',

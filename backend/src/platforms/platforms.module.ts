@@ -20,6 +20,7 @@ import { PlatformHealthChecks } from './platform-health';
 import { PlatformInfrastructure } from './platform-infrastructure';
 import { PlatformJobs } from './platform-jobs';
 import { PlatformReadings } from './platform-readings';
+import { PlatformRemoval } from './platform-removal';
 import { PlatformReadingsController } from './platform-readings.controller';
 import { PlatformRecords } from './platform-records';
 import { RestoreUploads } from './platform-uploads';
@@ -43,6 +44,7 @@ import { PlatformsService } from './platforms.service';
   providers: [
     PlatformsService,
     PlatformReadings,
+    PlatformRemoval,
     PlatformRecords,
     PlatformAccess,
     PlatformDevices,
