@@ -20,6 +20,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['platforms'],
   ['devices', 'backups'],
   ['metrics'],
+  ['notifications'],
   ['alerts'],
   ['openapi'],
   ['(root)'],

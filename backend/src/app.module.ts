@@ -18,6 +18,7 @@ import { HealthModule } from './health/health.module';
 import type { ProcessRole } from './jobs/job.types';
 import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { PlatformsModule } from './platforms/platforms.module';
 import { SpacesModule } from './spaces/spaces.module';
 
@@ -47,6 +48,7 @@ export class AppModule {
       BackupsModule,
       MetricsModule,
       AlertsModule,
+      NotificationsModule,
     ];
     // In production the API also serves the built web UI, so one port serves both.
     if (role !== 'worker' && existsSync(config.frontendDir)) {

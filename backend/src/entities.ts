@@ -10,6 +10,8 @@ import { Device } from './devices/device.entity';
 import { DeploymentGrant } from './grants/deployment-grant.entity';
 import { PlatformMetricSample } from './metrics/platform-metric-sample.entity';
 import { StandingGrant } from './grants/standing-grant.entity';
+import { NotificationChannel } from './notifications/notification-channel.entity';
+import { NotificationDelivery } from './notifications/notification-delivery.entity';
 import { Platform } from './platforms/platform.entity';
 import { Space } from './spaces/space.entity';
 import { User } from './users/user.entity';
@@ -35,4 +37,6 @@ export const ENTITIES: (new () => object)[] = [
   PlatformMetricSample,
   AlertRule,
   AlertEvent,
+  NotificationChannel,
+  NotificationDelivery,
 ];

@@ -5,6 +5,7 @@ import { IsNull, Not, Repository } from 'typeorm';
 import { Device } from '../devices/device.entity';
 import { sampleOf } from '../metrics/metric-series';
 import { MetricsHistory } from '../metrics/metrics-history';
+import { NotificationChannels } from '../notifications/notification-channels.service';
 import type { PlatformHealthObservation } from '../platforms/health-observers';
 import { evaluateRule, nextState, type DeviceActivity } from './alert-evaluation';
 import { AlertEvent } from './alert-event.entity';
@@ -16,7 +17,7 @@ const MARGIN_MS = 5 * 60_000;
 /**
  * The thin scheduler around the pure evaluation: after each health check of a platform (the
  * worker, once a minute, no user session needed) it judges the platform's rules on the stored
- * history and records what changed. Notifications go out for events marked `notify`.
+ * history and records what changed; events marked `notify` go to the owner's channels.
  */
 @Injectable()
 export class AlertMonitor {
@@ -25,6 +26,7 @@ export class AlertMonitor {
     @InjectRepository(AlertEvent) private readonly events: Repository<AlertEvent>,
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     private readonly history: MetricsHistory,
+    private readonly notifications: NotificationChannels,
   ) {}
 
   async observe(observation: PlatformHealthObservation): Promise<AlertEvent[]> {
@@ -65,6 +67,14 @@ export class AlertMonitor {
       });
       await this.events.insert(record);
       recorded.push(record);
+      if (event.notify) {
+        await this.notifications.notifyUser(rule.userId, {
+          type: `alert.${event.kind}`,
+          title: `${event.kind === 'resolved' ? 'Resolved' : 'Alert'}: ${rule.kind} on ${platform.name}`,
+          text: record.message,
+          platformId: platform.id,
+        });
+      }
     }
     return recorded;
   }

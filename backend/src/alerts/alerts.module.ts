@@ -2,6 +2,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Device } from '../devices/device.entity';
 import { MetricsModule } from '../metrics/metrics.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { PlatformHealthObservers } from '../platforms/health-observers';
 import { PlatformLaunchHooks } from '../platforms/launch-hooks';
 import { PlatformsModule } from '../platforms/platforms.module';
@@ -16,6 +17,7 @@ import { AlertsController } from './alerts.controller';
   imports: [
     TypeOrmModule.forFeature([AlertRule, AlertEvent, Device]),
     MetricsModule,
+    NotificationsModule,
     PlatformsModule,
   ],
   controllers: [AlertsController],

@@ -12,11 +12,17 @@ export enum JobName {
   PlatformsHealthCheck = 'platforms.health-check',
   SpaceCreate = 'space.create',
   SpaceDelete = 'space.delete',
+  NotificationDeliver = 'notification.deliver',
 }
 
 /** The payload of a job that runs a deployment: the deployment (= job) id. */
 export interface DeploymentJobData {
   deploymentId: string;
+}
+
+/** One notification to one channel (notifications/): the delivery record's id. */
+export interface DeliveryJobData {
+  deliveryId: string;
 }
 
 /** A scheduled job: BullMQ's scheduler queues it with an empty payload. */
@@ -31,6 +37,7 @@ export interface JobPayloads {
   [JobName.PlatformsHealthCheck]: ScheduledJobData;
   [JobName.SpaceCreate]: DeploymentJobData;
   [JobName.SpaceDelete]: DeploymentJobData;
+  [JobName.NotificationDeliver]: DeliveryJobData;
 }
 
 /** Names whose job runs a deployment (what `DeploymentStarter.start` may queue). */

@@ -10,6 +10,7 @@ import { StandingGrants1764001800000 } from './1764001800000-standing-grants';
 import { BackupSchedules1764001810000 } from './1764001810000-backup-schedules';
 import { PlatformMetricSamples1764001900000 } from './1764001900000-platform-metric-samples';
 import { Alerts1764001910000 } from './1764001910000-alerts';
+import { Notifications1764001920000 } from './1764001920000-notifications';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -27,4 +28,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   BackupSchedules1764001810000,
   PlatformMetricSamples1764001900000,
   Alerts1764001910000,
+  Notifications1764001920000,
 ];

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { SessionsService } from '../auth/sessions.service';
+import type { AuthContext } from '../common/auth-context';
+import { ApiError } from '../common/api-error';
+import { StandingGrants } from '../grants/standing-grants.service';
+import { JobQueue } from '../jobs/job-queue.service';
+import { JobName } from '../jobs/job-names';
+import { newWebhookSecret } from './channel-senders';
+import { NotificationChannel } from './notification-channel.entity';
+import { NotificationDelivery, type NotificationMessage } from './notification-delivery.entity';
+import type { CreateChannelInput } from './dto/notification-channel.dto';
+
+const DELIVERIES_SHOWN = 100;
+
+const notFound = () =>
+  new ApiError(HttpStatus.NOT_FOUND, 'CHANNEL_NOT_FOUND', 'No such notification channel');
+
+/** The standing grant's purpose for one channel (DESIGN §11). */
+export const channelGrantPurpose = (channelId: string) => `notification-channel:${channelId}`;
+
+/**
+ * A user's notification channels and their delivery logs. A webhook's signing secret is sealed
+ * under the user's data key; the standing grant created with the channel lets the worker open
+ * it when an alert fires and nobody is signed in. Deleting the channel revokes the grant.
+ */
+@Injectable()
+export class NotificationChannels {
+  constructor(
+    @InjectRepository(NotificationChannel)
+    private readonly channels: Repository<NotificationChannel>,
+    @InjectRepository(NotificationDelivery)
+    private readonly deliveries: Repository<NotificationDelivery>,
+    private readonly sessions: SessionsService,
+    private readonly grants: StandingGrants,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  list(userId: string): Promise<NotificationChannel[]> {
+    return this.channels.find({ where: { userId }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Answers the webhook's signing secret once, for the receiver to verify with. */
+  async create(
+    auth: AuthContext,
+    input: CreateChannelInput,
+  ): Promise<{ channel: NotificationChannel; signingSecret: string | null }> {
+    const id = randomUUID();
+    const signingSecret = input.kind === 'webhook' ? newWebhookSecret() : null;
+    let sealed: string | null = null;
+    let grantId: string | null = null;
+    if (signingSecret) {
+      const dataKey = await this.sessions.dataKey(auth.sessionId);
+      sealed = dataKey.sealField(id, 'secret', signingSecret);
+      grantId = await this.grants.issue(auth, channelGrantPurpose(id));
+    }
+    const channel = this.channels.create({
+      id,
+      userId: auth.userId,
+      name: input.name,
+      kind: input.kind,
+      url: input.url,
+      secret: sealed,
+      grantId,
+    });
+    await this.channels.insert(channel);
+    return { channel, signingSecret };
+  }
+
+  async remove(userId: string, id: string): Promise<void> {
+    const channel = await this.getOwned(userId, id);
+    await this.channels.delete({ id: channel.id });
+    await this.grants.revokeFor(userId, channelGrantPurpose(channel.id));
+  }
+
+  /** "Send test": one message through the same path as an alert's. */
+  async sendTest(userId: string, id: string): Promise<string> {
+    const channel = await this.getOwned(userId, id);
+    return this.queue(channel, {
+      type: 'channel.test',
+      title: 'Fieldstation test',
+      text: `A test message to the channel "${channel.name}".`,
+      platformId: null,
+    });
+  }
+
+  /** Every channel of the user gets the message (each delivery retried on its own). */
+  async notifyUser(userId: string, message: NotificationMessage): Promise<void> {
+    for (const channel of await this.list(userId)) await this.queue(channel, message);
+  }
+
+  async log(userId: string, id: string): Promise<NotificationDelivery[]> {
+    const channel = await this.getOwned(userId, id);
+    return this.deliveries.find({
+      where: { channelId: channel.id },
+      order: { createdAt: 'DESC' },
+      take: DELIVERIES_SHOWN,
+    });
+  }
+
+  private async queue(channel: NotificationChannel, message: NotificationMessage) {
+    const delivery = this.deliveries.create({
+      id: randomUUID(),
+      channelId: channel.id,
+      message,
+      status: 'pending',
+      attempts: [],
+    });
+    await this.deliveries.insert(delivery);
+    await this.jobs.queue({
+      name: JobName.NotificationDeliver,
+      data: { deliveryId: delivery.id },
+      jobId: delivery.id,
+    });
+    return delivery.id;
+  }
+
+  private async getOwned(userId: string, id: string): Promise<NotificationChannel> {
+    const channel = await this.channels.findOneBy({ id, userId });
+    if (!channel) throw notFound();
+    return channel;
+  }
+}
