@@ -218,6 +218,7 @@ describe('Tenant isolation over every operation of openapi.json', () => {
       aws: `aws-secret-ISOLATION-${suffix}-0123456789`,
       gcp: `gcp-key-ISOLATION-${suffix}`,
       openstack: `openstack-pw-ISOLATION-${suffix}`,
+      s3: `s3-secret-ISOLATION-${suffix}`,
     };
     const name = (kind: string) => `alice-${kind}-${suffix}`;
     const created = async (path: string, body: object) => {
@@ -264,10 +265,24 @@ describe('Tenant isolation over every operation of openapi.json', () => {
       credentialId: aws.id,
       options: { region: 'eu-west-1' },
     });
-    await created('/platforms', {
+    const platform = (await created('/platforms', {
       name: `alice-${suffix}`,
       target: 'ssh-host',
       credentialId: ssh.id,
+    })) as { platform: { id: string } };
+    const bucket = await created('/credentials', {
+      type: 's3',
+      name: name('s3'),
+      endpoint: 'https://s3.example.org',
+      region: 'us-east-1',
+      bucket: `alice-${suffix}`,
+      accessKeyId: `ALICE${suffix}`,
+      secretAccessKey: secrets.s3,
+    });
+    // A backup schedule also issues a standing grant (listed under /account/grants).
+    await created(`/platforms/${platform.platform.id}/backup-schedules`, {
+      credentialId: bucket.id,
+      preset: 'daily',
     });
 
     // A's ids, by collection: whatever A's list and read operations answer.
@@ -361,8 +376,10 @@ describe('Tenant isolation over every operation of openapi.json', () => {
     }
   });
 
-  it('found one of every resource of A: credentials of each type, a space, a platform, a deployment, a session', () => {
-    expect(aliceIds('credentials')).toHaveLength(4);
+  it('found one of every resource of A: credentials of each type, a space, a platform, a deployment, a session, a backup schedule and its grant', () => {
+    expect(aliceIds('credentials')).toHaveLength(5);
+    expect(aliceIds('backup-schedules')).toHaveLength(1);
+    expect(aliceIds('grants').length).toBeGreaterThanOrEqual(1);
     expect(aliceIds('spaces')).toHaveLength(1);
     expect(aliceIds('platforms')).toHaveLength(1);
     expect(aliceIds('deployments').length).toBeGreaterThanOrEqual(2);

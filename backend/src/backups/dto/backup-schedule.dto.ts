@@ -3,7 +3,7 @@ import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from '
 import type { BackupPreset } from '../backup-schedule.entity';
 
 export class CreateBackupScheduleInput {
-  @ApiProperty({ description: 'An s3 credential: the bucket the backups go to' })
+  @ApiProperty({ format: 'uuid', description: 'An s3 credential: the bucket the backups go to' })
   @IsUUID()
   credentialId!: string;
 
