@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessibilityAudit } from './accessibility';
 import {
@@ -113,7 +114,20 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await page
         .getByLabel('Private key (OpenSSH, unencrypted)')
         .fill(readFileSync(process.env.FS_TEST_SSH_KEY_FILE!, 'utf8'));
+      await page.getByTestId('ssh-host-needs').getByText('sudo').first().waitFor();
       await page.getByRole('button', { name: 'Save' }).click();
+      // Saved: the dialog offers Test connection, which logs in and reports each check.
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      const report = page.getByTestId('host-check-report');
+      await report.getByText('The host is ready for a launch.').waitFor();
+      for (const check of ['connection', 'sudo', 'os', 'python', 'docker', 'disk']) {
+        await expect(report.getByTestId(`check-${check}`).innerText()).resolves.not.toContain(
+          '(fail)',
+        );
+      }
+      await screenshot(page, '11a-credential-tested');
+      await audit.check(page, 'credential saved and tested');
+      await page.getByRole('button', { name: 'Done' }).click();
       await page.getByRole('cell', { name: 'test-host', exact: true }).waitFor();
 
       // Launch: SSH host is the default target; free loopback ports avoid the test services.
@@ -148,6 +162,8 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       const timeline = page.getByTestId('step-timeline');
       await expect(timeline.locator('li.done').last().innerText()).resolves.toContain('Running');
       await expect(timeline.locator('li.failed').count()).resolves.toBe(0);
+      // Running: the page says what is next.
+      await page.getByTestId('next-step').getByText('Next: connect your devices').waitFor();
       await screenshot(page, '14-platform-running');
       await audit.check(page, 'platform: deployment log (running)');
       await page.getByRole('link', { name: 'Platforms', exact: true }).first().click();
@@ -181,6 +197,22 @@ describe('a platform on the local test SSH host, in a real browser', () => {
         .getByTestId('snippet')
         .filter({ hasText: `-p ${mqttPort}` })
         .waitFor();
+      // Nothing published yet: the panel waits; a published reading turns up in its place.
+      await page.getByTestId('first-reading-waiting').waitFor();
+      const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+        username: 'sensor-1',
+        password: launchPassword,
+        reconnectPeriod: 0,
+      });
+      await device.publishAsync(
+        'telemetry/room/sensor-1',
+        JSON.stringify({ measurement: 'room', device: 'sensor-1', data: { celsius: 21.5 } }),
+        { qos: 1 },
+      );
+      await device.endAsync();
+      const firstReading = page.getByTestId('first-reading-value');
+      await firstReading.waitFor({ timeout: MINUTE });
+      await expect(firstReading.innerText()).resolves.toMatch(/room[\s\S]*sensor-1[\s\S]*21\.5/);
       await page.getByRole('button', { name: 'Reveal the admin password (once)' }).click();
       await page.getByTestId('grafana-password').waitFor();
       await screenshot(page, '15-platform-connect');
@@ -189,7 +221,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       // Devices: the launch device is in the registry; a new one's password is shown once.
       await page.getByRole('tab', { name: 'Devices', exact: true }).click();
       const devicesPanel = page.getByRole('region', { name: 'Devices', exact: true });
-      await devicesPanel.getByRole('cell', { name: 'sensor-1', exact: true }).waitFor();
+      await devicesPanel.getByRole('cell', { name: 'sensor-1' }).waitFor();
       await audit.check(page, 'platform: devices');
       await devicesPanel.getByRole('button', { name: 'Add device' }).click();
       const addDialog = page.getByRole('dialog', { name: 'Add a device' });
@@ -252,7 +284,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       );
       await importDialog.getByTestId('import-downloaded').waitFor();
       await importDialog.getByRole('button', { name: 'Close' }).click();
-      await devicesPanel.getByRole('cell', { name: 'pi-0003', exact: true }).waitFor();
+      await devicesPanel.getByRole('cell', { name: 'pi-0003' }).waitFor();
 
       // Revoke asks first, naming the device and what happens to its connections.
       await newRow.getByRole('button', { name: 'Revoke pi-0001' }).click();
@@ -297,8 +329,18 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await deploymentOutcome(page.getByRole('tabpanel'), 'Processor update', 10 * MINUTE);
       await screenshot(page, '16-platform-processing');
 
-      // Make a dump on the host, then download it.
+      // The Data tab lists the newest readings, read over SSH; then a dump is made and downloaded.
       await page.getByRole('tab', { name: 'Data' }).click();
+      await page
+        .getByTestId('readings-table')
+        .getByRole('row')
+        .filter({ hasText: 'sensor-1' })
+        .filter({ hasText: '"celsius":21.5' })
+        .first()
+        .waitFor();
+      await expect(page.getByTestId('download-blocked').innerText()).resolves.toContain(
+        'No dump yet',
+      );
       await page.getByRole('button', { name: 'Make a dump' }).click();
       await deploymentOutcome(page.getByRole('tabpanel'), 'Dump', 10 * MINUTE);
       const downloadButton = page.getByRole('button', { name: 'Download dump' });
@@ -359,7 +401,9 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       await screenshot(page, '19-platform-destroyed');
       leftover = undefined;
 
+      // Destroyed, it stays listed (greyed, its log kept) until removed.
       await page.getByRole('link', { name: 'Platforms', exact: true }).first().click();
+      await page.getByRole('button', { name: 'Remove greenhouse from the list' }).click();
       await page.getByText('No platforms yet').waitFor();
 
       await page.setViewportSize({ width: 360, height: 740 });
