@@ -1,4 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { createTransport } from 'nodemailer';
+import type { SmtpSettings } from './notification-channel.entity';
 import type { NotificationMessage } from './notification-delivery.entity';
 
 const SEND_TIMEOUT_MS = 10_000;
@@ -77,4 +79,41 @@ export function sendNtfy(url: string, message: NotificationMessage): Promise<str
     },
     message.text,
   );
+}
+
+/** Over SMTP with the channel's server; the answer is the server's final reply. */
+export async function sendEmail(
+  smtp: SmtpSettings,
+  password: string | null,
+  message: NotificationMessage,
+): Promise<string> {
+  const transport = createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.tls,
+    auth: smtp.username ? { user: smtp.username, pass: password ?? '' } : undefined,
+    connectionTimeout: SEND_TIMEOUT_MS,
+    greetingTimeout: SEND_TIMEOUT_MS,
+    socketTimeout: SEND_TIMEOUT_MS,
+  });
+  try {
+    const info = await transport.sendMail({
+      from: smtp.from,
+      to: smtp.to,
+      subject: message.title,
+      text: message.text,
+    });
+    return String(info.response).slice(0, ANSWER_CHARS);
+  } catch (error) {
+    const {
+      response,
+      code,
+      message: text,
+    } = error as { response?: string; code?: string; message: string };
+    throw new DeliveryRefusedError(
+      (response ?? `${code ?? 'Error'}: ${text}`).slice(0, ANSWER_CHARS),
+    );
+  } finally {
+    transport.close();
+  }
 }

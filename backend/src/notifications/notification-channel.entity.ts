@@ -1,10 +1,21 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 import { UserOwned } from '../users/user-owned';
 
-export const CHANNEL_KINDS = ['webhook', 'ntfy'] as const;
+export const CHANNEL_KINDS = ['webhook', 'ntfy', 'email'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
-/** Where a user's alerts go (issue 17): a signed webhook or an ntfy-style topic. */
+/** An email channel's SMTP server and addresses (the password is sealed in `secret`). */
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  /** TLS from the first byte (465); otherwise STARTTLS when the server offers it. */
+  tls: boolean;
+  username: string | null;
+  from: string;
+  to: string;
+}
+
+/** Where a user's alerts go (issue 17): a signed webhook, an ntfy-style topic or email. */
 @Entity('notification_channels')
 export class NotificationChannel extends UserOwned {
   @PrimaryColumn({ type: 'varchar', length: 36 })
@@ -16,11 +27,18 @@ export class NotificationChannel extends UserOwned {
   @Column({ type: 'varchar', length: 16 })
   kind!: ChannelKind;
 
-  /** The webhook's URL, or the ntfy topic's URL (`https://ntfy.sh/<topic>`). */
+  /** The webhook's URL, the ntfy topic's URL (`https://ntfy.sh/<topic>`), or `mailto:<to>`. */
   @Column({ type: 'text' })
   url!: string;
 
-  /** webhook: the Standard Webhooks signing secret, sealed under the owner's data key. */
+  /** email: the SMTP server and addresses. */
+  @Column({ type: 'simple-json', nullable: true })
+  smtp!: SmtpSettings | null;
+
+  /**
+   * webhook: the Standard Webhooks signing secret; email: the SMTP password. Sealed under the
+   * owner's data key.
+   */
   @Column({ type: 'text', nullable: true })
   secret!: string | null;
 

@@ -15,6 +15,11 @@ import type { CreateChannelInput } from './dto/notification-channel.dto';
 
 const DELIVERIES_SHOWN = 100;
 
+const invalid = (field: string, problem: string) =>
+  new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', `${field} ${problem}`, [
+    { field, problems: [problem] },
+  ]);
+
 const notFound = () =>
   new ApiError(HttpStatus.NOT_FOUND, 'CHANNEL_NOT_FOUND', 'No such notification channel');
 
@@ -22,7 +27,8 @@ const notFound = () =>
 export const channelGrantPurpose = (channelId: string) => `notification-channel:${channelId}`;
 
 /**
- * A user's notification channels and their delivery logs. A webhook's signing secret is sealed
+ * A user's notification channels and their delivery logs. A webhook's signing secret (an email
+ * channel's SMTP password) is sealed
  * under the user's data key; the standing grant created with the channel lets the worker open
  * it when an alert fires and nobody is signed in. Deleting the channel revokes the grant.
  */
@@ -48,12 +54,15 @@ export class NotificationChannels {
     input: CreateChannelInput,
   ): Promise<{ channel: NotificationChannel; signingSecret: string | null }> {
     const id = randomUUID();
+    const { smtp } = input;
+    if (input.kind !== 'email' && smtp) throw invalid('smtp', `is not used by ${input.kind}`);
     const signingSecret = input.kind === 'webhook' ? newWebhookSecret() : null;
+    const secret = signingSecret ?? smtp?.password ?? null;
     let sealed: string | null = null;
     let grantId: string | null = null;
-    if (signingSecret) {
+    if (secret) {
       const dataKey = await this.sessions.dataKey(auth.sessionId);
-      sealed = dataKey.sealField(id, 'secret', signingSecret);
+      sealed = dataKey.sealField(id, 'secret', secret);
       grantId = await this.grants.issue(auth, channelGrantPurpose(id));
     }
     const channel = this.channels.create({
@@ -61,7 +70,17 @@ export class NotificationChannels {
       userId: auth.userId,
       name: input.name,
       kind: input.kind,
-      url: input.url,
+      url: smtp ? `mailto:${smtp.to}` : input.url!,
+      smtp: smtp
+        ? {
+            host: smtp.host,
+            port: smtp.port,
+            tls: smtp.tls,
+            username: smtp.username ?? null,
+            from: smtp.from,
+            to: smtp.to,
+          }
+        : null,
       secret: sealed,
       grantId,
     });

@@ -4,7 +4,7 @@ import { Repository } from 'typeorm';
 import { StandingGrants } from '../grants/standing-grants.service';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName, type DeliveryJobData } from '../jobs/job-names';
-import { DeliveryRefusedError, sendNtfy, sendWebhook } from './channel-senders';
+import { DeliveryRefusedError, sendEmail, sendNtfy, sendWebhook } from './channel-senders';
 import { NotificationChannel } from './notification-channel.entity';
 import { NotificationDelivery } from './notification-delivery.entity';
 
@@ -51,6 +51,10 @@ export class NotificationJobs {
 
   private async send(channel: NotificationChannel, delivery: NotificationDelivery, now: Date) {
     if (channel.kind === 'ntfy') return sendNtfy(channel.url, delivery.message);
+    if (channel.kind === 'email') {
+      const password = channel.secret ? await this.secret(channel) : null;
+      return sendEmail(channel.smtp!, password, delivery.message);
+    }
     return sendWebhook(channel.url, await this.secret(channel), delivery.id, delivery.message, now);
   }
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
@@ -177,6 +178,81 @@ describe('Notification channels', () => {
     );
     expect(push.headers.title).toBe(`Alert: platform-unhealthy on ${platform.name}`);
     expect(push.body).toBe(`${platform.name}: Platform unreachable for 1 min or more`);
+  });
+
+  it('sends email over SMTP with the sealed password, and logs the server refusing a wrong one', async () => {
+    const mails: { from: string; to: string; data: string }[] = [];
+    const smtp = new SMTPServer({
+      secure: false,
+      disabledCommands: ['STARTTLS'],
+      allowInsecureAuth: true,
+      authMethods: ['PLAIN', 'LOGIN'],
+      onAuth(auth, _session, callback) {
+        if (auth.username === 'alerts' && auth.password === 'smtp pass 123') {
+          callback(null, { user: auth.username });
+        } else callback(new Error('Invalid username or password'));
+      },
+      onData(stream, session, callback) {
+        let data = '';
+        stream.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+        stream.on('end', () => {
+          mails.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((rcpt) => rcpt.address).join(','),
+            data,
+          });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    const port = (smtp.server.address() as { port: number }).port;
+    try {
+      const api = new ApiClient(baseUrl);
+      await api.signUp('mailer');
+      const channel = (password: string) =>
+        api.post<CreatedChannelDto>('/notification-channels', {
+          name: `mail ${password.length}`,
+          kind: 'email',
+          smtp: {
+            host: '127.0.0.1',
+            port,
+            tls: false,
+            username: 'alerts',
+            password,
+            from: 'fieldstation@example.org',
+            to: 'me@example.org',
+          },
+        });
+      const good = await channel('smtp pass 123');
+      expect(good.status).toBe(201);
+      expect(good.body.channel).toMatchObject({ kind: 'email', url: 'mailto:me@example.org' });
+      expect(JSON.stringify(good.body)).not.toContain('smtp pass 123');
+      const wrong = await channel('not the password');
+      await api.post(`/notification-channels/${good.body.channel.id}/test`);
+      await api.post(`/notification-channels/${wrong.body.channel.id}/test`);
+
+      const mail = await waitFor(() => mails[0], { timeoutMs: 30_000, what: 'the email' });
+      expect(mail).toMatchObject({ from: 'fieldstation@example.org', to: 'me@example.org' });
+      expect(mail.data).toContain('Subject: Fieldstation test');
+      expect(mail.data).toContain('A test message to the channel "mail 13".');
+      const [delivered] = await waitFor(async () => {
+        const log = await deliveries(api, good.body.channel.id);
+        return log[0]?.status === 'delivered' ? log : undefined;
+      });
+      expect(delivered!.attempts[0]!.answer).toMatch(/^250 /);
+      const [refused] = await waitFor(async () => {
+        const log = await deliveries(api, wrong.body.channel.id);
+        return log[0]?.attempts.length ? log : undefined;
+      });
+      expect(refused!.attempts[0]).toMatchObject({
+        ok: false,
+        answer: '535 Invalid username or password',
+      });
+      expect(mails).toHaveLength(1);
+    } finally {
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
   });
 
   it("answers 400 for a URL that is not http(s) and 404 for another user's channel", async () => {

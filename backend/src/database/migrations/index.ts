@@ -11,6 +11,7 @@ import { BackupSchedules1764001810000 } from './1764001810000-backup-schedules';
 import { PlatformMetricSamples1764001900000 } from './1764001900000-platform-metric-samples';
 import { Alerts1764001910000 } from './1764001910000-alerts';
 import { Notifications1764001920000 } from './1764001920000-notifications';
+import { EmailChannels1764001930000 } from './1764001930000-email-channels';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -29,4 +30,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   PlatformMetricSamples1764001900000,
   Alerts1764001910000,
   Notifications1764001920000,
+  EmailChannels1764001930000,
 ];

@@ -1,5 +1,19 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsString, IsUrl, Length } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import {
   CHANNEL_KINDS,
   type ChannelKind,
@@ -11,6 +25,43 @@ import type {
   NotificationDelivery,
 } from '../notification-delivery.entity';
 
+export class SmtpInput {
+  @ApiProperty({ example: 'smtp.example.org' })
+  @IsString()
+  @Length(1, 253)
+  host!: string;
+
+  @ApiProperty({ example: 587 })
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  port!: number;
+
+  @ApiProperty({ description: 'TLS from the first byte (465); false: STARTTLS when offered' })
+  @IsBoolean()
+  tls!: boolean;
+
+  @ApiPropertyOptional({ description: 'Login; leave out for a server without authentication' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 254)
+  username?: string;
+
+  @ApiPropertyOptional({ description: 'Sealed; never shown again' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  password?: string;
+
+  @ApiProperty({ example: 'fieldstation@example.org' })
+  @IsEmail()
+  from!: string;
+
+  @ApiProperty({ example: 'me@example.org' })
+  @IsEmail()
+  to!: string;
+}
+
 export class CreateChannelInput {
   @ApiProperty({ example: 'ops webhook' })
   @IsString()
@@ -21,9 +72,19 @@ export class CreateChannelInput {
   @IsIn(CHANNEL_KINDS)
   kind!: ChannelKind;
 
-  @ApiProperty({ example: 'https://ntfy.sh/my-greenhouse', description: 'http(s) only' })
+  @ApiPropertyOptional({
+    example: 'https://ntfy.sh/my-greenhouse',
+    description: 'webhook, ntfy: http(s) only',
+  })
+  @ValidateIf((input: CreateChannelInput) => input.kind !== 'email')
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
-  url!: string;
+  url?: string;
+
+  @ApiPropertyOptional({ type: SmtpInput, description: 'email only' })
+  @ValidateIf((input: CreateChannelInput) => input.kind === 'email')
+  @ValidateNested()
+  @Type(() => SmtpInput)
+  smtp?: SmtpInput;
 }
 
 export class NotificationChannelDto {
