@@ -283,7 +283,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
         /^name,password\r\npi-0002,\S{16,}\r\npi-0003,\S{16,}\r\n$/,
       );
       await importDialog.getByTestId('import-downloaded').waitFor();
-      await importDialog.getByRole('button', { name: 'Close' }).click();
+      await importDialog.getByRole('button', { name: 'Done' }).click();
       await devicesPanel.getByRole('cell', { name: 'pi-0003' }).waitFor();
 
       // Revoke asks first, naming the device and what happens to its connections.
