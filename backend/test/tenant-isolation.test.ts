@@ -284,6 +284,12 @@ describe('Tenant isolation over every operation of openapi.json', () => {
       credentialId: bucket.id,
       preset: 'daily',
     });
+    // A notification channel (its launch-created alert rules come with the platform).
+    await created('/notification-channels', {
+      name: name('webhook'),
+      kind: 'webhook',
+      url: 'https://hooks.example.org/alice',
+    });
 
     // A's ids, by collection: whatever A's list and read operations answer.
     const found = (collection: string, ids: unknown[]) => {
@@ -376,9 +382,11 @@ describe('Tenant isolation over every operation of openapi.json', () => {
     }
   });
 
-  it('found one of every resource of A: credentials of each type, a space, a platform, a deployment, a session, a backup schedule and its grant', () => {
+  it('found one of every resource of A: credentials of each type, a space, a platform, a deployment, a session, a backup schedule and its grant, a notification channel, alert rules', () => {
     expect(aliceIds('credentials')).toHaveLength(5);
     expect(aliceIds('backup-schedules')).toHaveLength(1);
+    expect(aliceIds('notification-channels')).toHaveLength(1);
+    expect(aliceIds('alert-rules').length).toBeGreaterThanOrEqual(1);
     expect(aliceIds('grants').length).toBeGreaterThanOrEqual(1);
     expect(aliceIds('spaces')).toHaveLength(1);
     expect(aliceIds('platforms')).toHaveLength(1);
