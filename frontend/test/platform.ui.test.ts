@@ -221,7 +221,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       // Devices: the launch device is in the registry; a new one's password is shown once.
       await page.getByRole('tab', { name: 'Devices', exact: true }).click();
       const devicesPanel = page.getByRole('region', { name: 'Devices', exact: true });
-      await devicesPanel.getByRole('cell', { name: 'sensor-1' }).waitFor();
+      await devicesPanel.getByRole('cell', { name: 'sensor-1', exact: true }).waitFor();
       await audit.check(page, 'platform: devices');
       await devicesPanel.getByRole('button', { name: 'Add device' }).click();
       const addDialog = page.getByRole('dialog', { name: 'Add a device' });
@@ -284,7 +284,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       );
       await importDialog.getByTestId('import-downloaded').waitFor();
       await importDialog.getByRole('button', { name: 'Done' }).click();
-      await devicesPanel.getByRole('cell', { name: 'pi-0003' }).waitFor();
+      await devicesPanel.getByRole('cell', { name: 'pi-0003', exact: true }).waitFor();
 
       // Revoke asks first, naming the device and what happens to its connections.
       await newRow.getByRole('button', { name: 'Revoke pi-0001' }).click();
