@@ -9,8 +9,19 @@ export class DeploymentDto {
     enum: ['launch', 'destroy', 'update-processor', 'dump', 'restore', 'health-check'],
   })
   action!: string;
-  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }) status!: string;
-  @ApiProperty({ type: String, nullable: true }) step!: string | null;
+  @ApiProperty({
+    enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'],
+    description:
+      "The deployment's own state (the job), not its target's: a launch is `running` from the first step to the last",
+  })
+  status!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      "The target's lifecycle state this deployment is at (the platform's or space's status while it runs, e.g. `waiting_for_host`, `configuring`)",
+  })
+  step!: string | null;
   @ApiProperty({ type: String, nullable: true }) error!: string | null;
   @ApiProperty() createdAt!: Date;
   @ApiProperty({ type: Date, nullable: true }) startedAt!: Date | null;
