@@ -5,6 +5,7 @@ import { Repository } from 'typeorm';
 import { SessionsService } from '../auth/sessions.service';
 import type { AuthContext } from '../common/auth-context';
 import { ApiError } from '../common/api-error';
+import { TargetAddresses } from '../credentials/target-address';
 import { StandingGrants } from '../grants/standing-grants.service';
 import { JobQueue } from '../jobs/job-queue.service';
 import { JobName } from '../jobs/job-names';
@@ -42,6 +43,7 @@ export class NotificationChannels {
     private readonly sessions: SessionsService,
     private readonly grants: StandingGrants,
     private readonly jobs: JobQueue,
+    private readonly targets: TargetAddresses,
   ) {}
 
   list(userId: string): Promise<NotificationChannel[]> {
@@ -56,6 +58,7 @@ export class NotificationChannels {
     const id = randomUUID();
     const { smtp } = input;
     if (input.kind !== 'email' && smtp) throw invalid('smtp', `is not used by ${input.kind}`);
+    await assertChannelAddress(this.targets, input);
     const signingSecret = input.kind === 'webhook' ? newWebhookSecret() : null;
     const secret = signingSecret ?? smtp?.password ?? null;
     let sealed: string | null = null;
@@ -140,5 +143,22 @@ export class NotificationChannels {
     const channel = await this.channels.findOneBy({ id, userId });
     if (!channel) throw notFound();
     return channel;
+  }
+}
+
+/**
+ * A channel's receiver must not be this server's own surroundings (cloud metadata, loopback
+ * unless allowed): the same rules as every host Fieldstation connects to for a user, checked
+ * when the channel is created and again before every delivery (a name may resolve anew).
+ */
+export async function assertChannelAddress(
+  targets: TargetAddresses,
+  channel: { kind: string; url?: string | null; smtp?: { host: string } | null },
+): Promise<void> {
+  if (channel.kind === 'email') {
+    await targets.assertAllowed('smtp.host', 'CHANNEL_ADDRESS_NOT_ALLOWED', channel.smtp!.host);
+  } else {
+    const { hostname } = new URL(channel.url!);
+    await targets.assertAllowed('url', 'CHANNEL_ADDRESS_NOT_ALLOWED', hostname);
   }
 }

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { TargetAddresses } from '../credentials/target-address';
 import { StandingGrants } from '../grants/standing-grants.service';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName, type DeliveryJobData } from '../jobs/job-names';
 import { DeliveryRefusedError, sendEmail, sendNtfy, sendWebhook } from './channel-senders';
+import { assertChannelAddress } from './notification-channels.service';
 import { NotificationChannel } from './notification-channel.entity';
 import { NotificationDelivery } from './notification-delivery.entity';
 
@@ -23,6 +25,7 @@ export class NotificationJobs {
     @InjectRepository(NotificationChannel)
     private readonly channels: Repository<NotificationChannel>,
     private readonly grants: StandingGrants,
+    private readonly targets: TargetAddresses,
   ) {}
 
   @OnJob(JobName.NotificationDeliver)
@@ -50,6 +53,11 @@ export class NotificationJobs {
   }
 
   private async send(channel: NotificationChannel, delivery: NotificationDelivery, now: Date) {
+    try {
+      await assertChannelAddress(this.targets, channel);
+    } catch (error) {
+      throw new DeliveryRefusedError(`Not sent: ${(error as Error).message}`);
+    }
     if (channel.kind === 'ntfy') return sendNtfy(channel.url, delivery.message);
     if (channel.kind === 'email') {
       const password = channel.secret ? await this.secret(channel) : null;

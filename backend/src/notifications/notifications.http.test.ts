@@ -255,7 +255,7 @@ describe('Notification channels', () => {
     }
   });
 
-  it("answers 400 for a URL that is not http(s) and 404 for another user's channel", async () => {
+  it("answers 400 for a URL that is not http(s) or points at the server's surroundings, 404 for another user's channel", async () => {
     const api = new ApiClient(baseUrl);
     await api.signUp('owner');
     for (const url of ['ftp://example.org/x', 'not a url', 'javascript:alert(1)']) {
@@ -265,6 +265,19 @@ describe('Notification channels', () => {
         url,
       });
       expect(answer.status, url).toBe(400);
+    }
+    // The server's own surroundings are refused as receivers (cloud metadata, even by name).
+    for (const body of [
+      { kind: 'webhook', url: 'http://169.254.169.254/latest/meta-data/' },
+      { kind: 'ntfy', url: 'http://[fd00:ec2::254]/topic' },
+      {
+        kind: 'email',
+        smtp: { host: '169.254.169.254', port: 25, tls: false, from: 'a@b.org', to: 'c@d.org' },
+      },
+    ]) {
+      const answer = await api.post<ErrorBody>('/notification-channels', { name: 'x', ...body });
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error.code).toBe('CHANNEL_ADDRESS_NOT_ALLOWED');
     }
     const mine = await api.post<CreatedChannelDto>('/notification-channels', {
       name: 'mine',

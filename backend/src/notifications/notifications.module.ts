@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
+import { TargetAddresses } from '../credentials/target-address';
 import { GrantsModule } from '../grants/grants.module';
 import { NotificationChannel } from './notification-channel.entity';
 import { NotificationChannels } from './notification-channels.service';
@@ -16,7 +17,7 @@ import { NotificationsController } from './notifications.controller';
     GrantsModule,
   ],
   controllers: [NotificationsController],
-  providers: [NotificationChannels, NotificationJobs],
+  providers: [NotificationChannels, NotificationJobs, TargetAddresses],
   exports: [NotificationChannels],
 })
 export class NotificationsModule {}
