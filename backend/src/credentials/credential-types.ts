@@ -30,7 +30,12 @@ interface CredentialTypeSpec {
   /** Fields sealed under the data key and never returned. */
   secretFields: readonly string[];
   /** The field naming a host Fieldstation connects to, checked by TargetAddresses. */
-  targetAddress?: { field: string; code: string; host: (value: string) => string };
+  /** The host a use of the credential connects to, from `field` (and the other public fields). */
+  targetAddress?: {
+    field: string;
+    code: string;
+    host: (value: string, fields: Record<string, unknown>) => string;
+  };
   /** Cross-field checks, defaults and derived public fields; may drop stored secrets. */
   refine?: (input: RefineInput) => { fields: PublicFields; dropSecrets?: string[] };
 }
@@ -160,7 +165,12 @@ export const CREDENTIAL_TYPES: Record<CredentialType, CredentialTypeSpec> = {
     targetAddress: {
       field: 'endpoint',
       code: 'ENDPOINT_NOT_ALLOWED',
-      host: (endpoint) => new URL(endpoint).hostname,
+      // Without path-style addressing the SDK connects to `<bucket>.<endpoint host>`: a bucket
+      // name such as `x-127-0-0-1` under a wildcard-DNS domain would reach another address.
+      host: (endpoint, fields) => {
+        const host = new URL(endpoint).hostname;
+        return fields.pathStyle === false ? `${String(fields.bucket)}.${host}` : host;
+      },
     },
     refine: ({ fields, newSecrets }) => ({
       fields: {

@@ -131,7 +131,8 @@ export class CredentialsService {
     const spec = CREDENTIAL_TYPES[credential.type];
     const input = await validated(spec.update, body);
     const { name, publicFields, newSecrets } = split(credential.type, input);
-    await this.assertTargetAllowed(credential.type, publicFields);
+    // Checked with the stored fields too: a bucket or addressing change moves the host.
+    await this.assertTargetAllowed(credential.type, { ...credential.fields, ...publicFields });
     const refined = spec.refine?.({
       fields: { ...credential.fields, ...publicFields },
       newSecrets,
@@ -188,7 +189,11 @@ export class CredentialsService {
     const target = CREDENTIAL_TYPES[type].targetAddress;
     const value = target && fields[target.field];
     if (target && value !== undefined) {
-      await this.targets.assertAllowed(target.field, target.code, target.host(String(value)));
+      await this.targets.assertAllowed(
+        target.field,
+        target.code,
+        target.host(String(value), fields),
+      );
     }
   }
 
