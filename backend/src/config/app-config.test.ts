@@ -37,6 +37,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('never echoes a password in a URL it refuses', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://fs:S3cretPw@db/x' })).toThrow(
+      'DATABASE_URL must be sqlite:<file> or postgres://… (got "mysql://fs:***@db/x")',
+    );
+    expect(() => loadConfig({ REDIS_URL: 'http://u:S3cretPw@r:6379' })).not.toThrow(/S3cretPw/);
+  });
+
   it('never echoes the server secret in its error', () => {
     expect(() => loadConfig({ FIELDSTATION_SECRET: 'short-secret-value' })).toThrow(
       /^Invalid configuration: FIELDSTATION_SECRET must be at least 32 characters$/,

@@ -191,6 +191,11 @@ const schema = z.object({
     .default('false'),
 });
 
+/** A URL's password (DATABASE_URL, REDIS_URL) is not repeated in an error message. */
+function withoutPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+}
+
 /** Variables whose value an error message must not repeat. */
 const SECRET_VARIABLES = new Set(['FIELDSTATION_SECRET', 'FILE_STORE_S3_SECRET_ACCESS_KEY']);
 
@@ -205,7 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    const shown = SECRET_VARIABLES.has(name) ? '' : ` (got "${String(present[name])}")`;
+    const value = String(present[name]);
+    const shown = SECRET_VARIABLES.has(name) ? '' : ` (got "${withoutPassword(value)}")`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
   const values = parsed.data;
