@@ -94,7 +94,7 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
     ).toThrow();
   });
 
-  it('refuses an archive pg_restore cannot read and leaves nothing in the bucket', async () => {
+  it('refuses an archive pg_restore cannot read, also a real dump cut in half, and leaves nothing in the bucket', async () => {
     const to = target();
     await expect(
       writeBackup(to, Readable.from([Buffer.from('not a dump at all')]), {
@@ -102,6 +102,14 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
         dumpFormat: 'pgdump',
         dataKey,
       }),
+    ).rejects.toThrow(BackupVerificationError);
+    expect(await listKeys(to, to.location.prefix)).toEqual([]);
+
+    // Review: a real dump cut in half still has its table of contents (`--list` passed it).
+    const whole = Buffer.concat(await pgDump(databaseUrl).toArray());
+    const half = whole.subarray(0, Math.floor(whole.length / 2));
+    await expect(
+      writeBackup(to, Readable.from([half]), { platformId: 'p2', dumpFormat: 'pgdump', dataKey }),
     ).rejects.toThrow(BackupVerificationError);
     expect(await listKeys(to, to.location.prefix)).toEqual([]);
   });

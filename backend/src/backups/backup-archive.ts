@@ -326,20 +326,21 @@ class DecipherUntilTag extends Transform {
 
 /**
  * The structural check of a dump as it streams past: PostgreSQL custom format goes through
- * `pg_restore --list` (it reads the archive's table of contents from stdin); other formats are
- * consumed (their checksums above still hold).
+ * `pg_restore -f /dev/null`, which reads every data block (`--list` reads only the table of
+ * contents and passes a dump cut in half); other formats are consumed (their checksums above
+ * still hold).
  */
 function structuralCheck(dumpFormat: string): { input: Writable; done: Promise<void> } {
   if (dumpFormat !== 'pgdump') {
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
     return { input: sink, done: Promise.resolve() };
   }
-  const child = spawn('pg_restore', ['--list'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn('pg_restore', ['--file', '/dev/null'], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 4096) stderr += chunk.toString();
   });
-  // pg_restore may stop reading once it has the table of contents; the rest is not needed.
+  // A pg_restore that stopped early (a broken archive) fails below; the rest is not needed.
   child.stdin.on('error', () => undefined);
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -365,7 +366,7 @@ function structuralCheck(dumpFormat: string): { input: Writable; done: Promise<v
       else {
         reject(
           new BackupVerificationError(
-            `pg_restore --list refused the archive (exit ${code}): ${stderr.trim()}`,
+            `pg_restore refused the archive (exit ${code}): ${stderr.trim()}`,
           ),
         );
       }
