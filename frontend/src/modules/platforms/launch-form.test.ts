@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  missingLaunchFields,
   defaultLaunchForm,
   defaultPorts,
   plainPortsWarning,
@@ -153,5 +154,23 @@ describe('free ports for a host that already runs platforms', () => {
       grafana: '3010',
     });
     expect(proposeFreePorts(defaultPorts(DEFAULTS, true), new Set())).toEqual({});
+  });
+});
+
+describe('missingLaunchFields', () => {
+  it('reports every missing field at once, the space only for targets that need one', () => {
+    const empty = defaultLaunchForm();
+    expect(missingLaunchFields({ ...empty, target: 'aws' })).toEqual({
+      name: 'Enter a name for the platform',
+      credentialId: 'Choose a credential of this kind',
+      spaceId: 'Choose a space',
+    });
+    expect(Object.keys(missingLaunchFields({ ...empty, target: 'ssh-host' }))).toEqual([
+      'name',
+      'credentialId',
+    ]);
+    expect(
+      missingLaunchFields({ ...empty, target: 'ssh-host', name: 'greenhouse', credentialId: 'c1' }),
+    ).toEqual({});
   });
 });

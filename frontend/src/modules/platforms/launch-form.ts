@@ -128,6 +128,18 @@ export function needsSpace(target: Target): boolean {
 }
 
 /** Cloud VMs get a data volume of this size; SSH hosts use their own disk or data device. */
+/**
+ * What the form can tell is missing before asking the API, all at once (not one per press):
+ * field key → message, empty when nothing is.
+ */
+export function missingLaunchFields(form: LaunchForm): Record<string, string> {
+  const missing: Record<string, string> = {};
+  if (!form.name.trim()) missing.name = 'Enter a name for the platform';
+  if (!form.credentialId) missing.credentialId = 'Choose a credential of this kind';
+  if (needsSpace(form.target) && !form.spaceId) missing.spaceId = 'Choose a space';
+  return missing;
+}
+
 export function hasDataVolume(target: Target): boolean {
   return target !== 'ssh-host';
 }
