@@ -12,9 +12,13 @@ export const PRESETS: Record<BackupPreset, string> = {
 /** At most one run per this many minutes: a dump is not a cheap operation on a small VM. */
 const MIN_INTERVAL_MS = 15 * 60 * 1000;
 
+/** A schedule repeats at least weekly, so 8 days of runs show its shortest gap. */
+const CHECKED_SPAN_MS = 8 * 24 * 60 * 60 * 1000;
+
 /**
- * Checks a five-field cron expression (UTC) and answers its next two runs; a 400 naming `cron`
- * otherwise (cron-parser's own message).
+ * Checks a five-field cron expression (UTC) and answers its next run; a 400 naming `cron`
+ * otherwise (cron-parser's own message). The gap between runs is checked over 8 days of runs, not
+ * only the next two: `* 3 * * *` runs 60 times in a row once a day.
  */
 export function checkedCron(expression: string, from = new Date()): { next: Date } {
   const invalid = (problem: string) =>
@@ -24,17 +28,34 @@ export function checkedCron(expression: string, from = new Date()): { next: Date
   if (expression.trim().split(/\s+/).length !== 5) {
     throw invalid('must have five fields: minute hour day-of-month month day-of-week (UTC)');
   }
-  let next: Date;
-  let after: Date;
+  let runs: Date[];
   try {
-    const parsed = CronExpressionParser.parse(expression, { currentDate: from, tz: 'UTC' });
-    next = parsed.next().toDate();
-    after = parsed.next().toDate();
+    runs = runsWithin(expression, from, CHECKED_SPAN_MS);
   } catch (error) {
     throw invalid((error as Error).message);
   }
-  if (after.getTime() - next.getTime() < MIN_INTERVAL_MS) {
-    throw invalid('runs more often than every 15 minutes');
+  for (let i = 1; i < runs.length; i++) {
+    if (runs[i]!.getTime() - runs[i - 1]!.getTime() < MIN_INTERVAL_MS) {
+      throw invalid('runs more often than every 15 minutes');
+    }
   }
-  return { next };
+  return { next: runs[0]! };
+}
+
+/** The next run of an expression already checked when its schedule was stored. */
+export function nextRun(expression: string, from = new Date()): Date {
+  return CronExpressionParser.parse(expression, { currentDate: from, tz: 'UTC' }).next().toDate();
+}
+
+/** The runs within `spanMs` after `from` (at least one), stopping early once two come too close. */
+function runsWithin(expression: string, from: Date, spanMs: number): Date[] {
+  const parsed = CronExpressionParser.parse(expression, { currentDate: from, tz: 'UTC' });
+  const runs = [parsed.next().toDate()];
+  const end = from.getTime() + spanMs;
+  while (runs.at(-1)!.getTime() < end) {
+    const run = parsed.next().toDate();
+    runs.push(run);
+    if (run.getTime() - runs.at(-2)!.getTime() < MIN_INTERVAL_MS) break;
+  }
+  return runs;
 }

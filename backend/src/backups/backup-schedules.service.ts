@@ -7,7 +7,7 @@ import type { AuthContext } from '../common/auth-context';
 import { CredentialsService } from '../credentials/credentials.service';
 import { StandingGrants } from '../grants/standing-grants.service';
 import { PlatformRecords } from '../platforms/platform-records';
-import { checkedCron, PRESETS } from './backup-cron';
+import { checkedCron, nextRun, PRESETS } from './backup-cron';
 import { BackupSchedule } from './backup-schedule.entity';
 import type { BackupScheduleDto, CreateBackupScheduleInput } from './dto/backup-schedule.dto';
 
@@ -103,7 +103,7 @@ function toDto(schedule: BackupSchedule): BackupScheduleDto {
     preset: schedule.preset,
     keepLast: schedule.keepLast,
     grantId: schedule.grantId,
-    nextRunAt: checkedCron(schedule.cron).next,
+    nextRunAt: nextRun(schedule.cron),
     createdAt: schedule.createdAt,
   };
 }
