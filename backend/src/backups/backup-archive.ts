@@ -110,6 +110,9 @@ export async function writeBackup(
   try {
     await Promise.all([pipeline(dump, plain, cipher, tagged, encrypted, body), upload.done()]);
   } catch (error) {
+    // An upload that failed first leaves the dump paused mid-stream: end it (and its SSH channel).
+    dump.destroy();
+    body.destroy();
     // lib-storage aborts the multipart upload itself; a finished one is removed here.
     await upload.abort().catch(() => undefined);
     await deleteKeys(target, [key]).catch(() => undefined);
