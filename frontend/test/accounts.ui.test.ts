@@ -94,6 +94,8 @@ describe('accounts and credentials in a real browser', () => {
       await audit.check(page, 'add credential dialog with an error');
       await page.getByLabel('Name', { exact: true }).fill('pi-host');
       await page.getByRole('button', { name: 'Save' }).click();
+      // Saved: the dialog offers Test connection (platform.ui.test.ts runs it); close it here.
+      await page.getByRole('button', { name: 'Done' }).click();
       await page.getByRole('cell', { name: 'ubuntu@192.0.2.10:22' }).waitFor();
       await screenshot(page, '04-credentials');
       await audit.check(page, 'credentials (one)');
