@@ -121,8 +121,8 @@ describe('backup schedules (running API, SQLite)', () => {
       type: 'aws',
       name: 'aws-x',
       region: 'eu-central-1',
-      accessKeyId: 'AKIAABCDEFGHIJKLMNOP',
-      secretAccessKey: 'aws-secret-0123456789abcdef',
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     });
     await refused(
       { credentialId: aws.body.id, preset: 'daily' },

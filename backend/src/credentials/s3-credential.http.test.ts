@@ -96,8 +96,8 @@ describe('s3 credentials (running API, s3rver)', () => {
       type: 'aws',
       name: 'aws-main',
       region: 'eu-central-1',
-      accessKeyId: 'AKIAABCDEFGHIJKLMNOP',
-      secretAccessKey: 'aws-secret-0123456789abcdef',
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     });
     const refused = await api.post<ErrorBody>(`/credentials/${aws.body.id}/test`);
     expect(refused.status).toBe(400);

@@ -29,7 +29,7 @@ describe('standing grants (running API, SQLite)', () => {
       type: 'aws',
       name: 'aws-backup',
       region: 'eu-central-1',
-      accessKeyId: 'AKIAABCDEFGHIJKLMNOP',
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
       secretAccessKey: secret,
     });
     expect(credential.status).toBe(201);
