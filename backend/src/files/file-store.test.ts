@@ -6,27 +6,23 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
+import { testS3 } from '../../test/test-s3';
 import type { FileStore } from './file-store';
 import { LocalFileStore } from './local-file-store';
 import { S3FileStore } from './s3-file-store';
 
-function s3Env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: start the test services (npm test does)`);
-  return value;
-}
-
 /** A store on the test S3 server (s3rver, scripts/services/s3.sh), under a prefix of its own. */
 function s3Store(copyLimit?: number): S3FileStore {
+  const s3 = testS3();
   return new S3FileStore(
     {
       type: 's3',
-      endpoint: s3Env('FS_TEST_S3_ENDPOINT'),
-      region: s3Env('FS_TEST_S3_REGION'),
-      bucket: s3Env('FS_TEST_S3_BUCKET'),
+      endpoint: s3.endpoint,
+      region: s3.region,
+      bucket: s3.bucket,
       prefix: `file-store-test/${randomBytes(4).toString('hex')}/`,
-      accessKeyId: s3Env('FS_TEST_S3_ACCESS_KEY'),
-      secretAccessKey: s3Env('FS_TEST_S3_SECRET_KEY'),
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
       forcePathStyle: true,
     },
     copyLimit,

@@ -11,6 +11,7 @@ import { ApiClient } from '../api-client';
 import { ServerProcess } from '../server-process';
 import { readSse } from '../sse';
 import { serviceUrl, tempDir, waitFor } from '../test-env';
+import { testS3 } from '../test-s3';
 
 type Platform = { id: string; status: string; failedStep: string | null };
 type Deployment = { id: string; status: string; step: string | null; error: string | null };
@@ -72,6 +73,7 @@ describe('Fieldstation on several machines (PostgreSQL, one API, two workers, S3
     const databaseUrl = new URL(serviceUrl('FS_TEST_POSTGRES_URL'));
     databaseUrl.pathname = `/${database}`;
     const { archive, images } = testImages();
+    const s3 = testS3();
     const port = await freeLoopbackPort();
     const shared: NodeJS.ProcessEnv = {
       HOME: process.env.HOME,
@@ -81,12 +83,12 @@ describe('Fieldstation on several machines (PostgreSQL, one API, two workers, S3
       QUEUE_PREFIX: `fs-machines-${randomUUID()}`,
       FIELDSTATION_SECRET: randomBytes(32).toString('hex'),
       FILE_STORE: 's3',
-      FILE_STORE_S3_ENDPOINT: required('FS_TEST_S3_ENDPOINT'),
-      FILE_STORE_S3_REGION: required('FS_TEST_S3_REGION'),
-      FILE_STORE_S3_BUCKET: required('FS_TEST_S3_BUCKET'),
+      FILE_STORE_S3_ENDPOINT: s3.endpoint,
+      FILE_STORE_S3_REGION: s3.region,
+      FILE_STORE_S3_BUCKET: s3.bucket,
       FILE_STORE_S3_PREFIX: `machines-${randomBytes(4).toString('hex')}/`,
-      FILE_STORE_S3_ACCESS_KEY_ID: required('FS_TEST_S3_ACCESS_KEY'),
-      FILE_STORE_S3_SECRET_ACCESS_KEY: required('FS_TEST_S3_SECRET_KEY'),
+      FILE_STORE_S3_ACCESS_KEY_ID: s3.accessKeyId,
+      FILE_STORE_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
       FILE_STORE_S3_PATH_STYLE: 'true',
       IMAGE_SUPPLY: 'offline',
       IMAGE_ARCHIVES: archive,
