@@ -40,6 +40,11 @@ export {
   createCertificateAuthority,
   issueServerCertificate,
   issueDeviceCertificate,
+  signDeviceCsr,
+  certificateExpiry,
+  CsrRejectedError,
+  DEVICE_CERTIFICATE_DAYS,
+  MAX_CSR_PEM_LENGTH,
 } from './rabbitmq/certificates';
 export type { CertificateAuthority, IssuedCertificate } from './rabbitmq/certificates';
 export { hashRabbitPassword } from './rabbitmq/password-hash';

@@ -51,7 +51,7 @@ export function renderStack(spec: StackSpec): RenderedStack {
     { path: 'docker-compose.yml', content: yaml(renderCompose(spec)), mode: PUBLIC },
     { path: '.env', content: renderEnvFile(spec), mode: PRIVATE },
     { path: 'rabbitmq/rabbitmq.conf', content: renderRabbitmqConf(spec), mode: PUBLIC },
-    { path: 'rabbitmq/enabled_plugins', content: renderEnabledPlugins(), mode: PUBLIC },
+    { path: 'rabbitmq/enabled_plugins', content: renderEnabledPlugins(spec), mode: PUBLIC },
     // Password hashes only, but still nobody else's business.
     {
       path: 'rabbitmq/definitions.json',

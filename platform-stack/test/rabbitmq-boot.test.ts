@@ -41,6 +41,8 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
   let spec: StackSpec;
   let caPem: string;
   let deviceCertificate: IssuedCertificate;
+  let certificateOnly: IssuedCertificate;
+  let otherCaCertificate: IssuedCertificate;
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: dir,
@@ -79,6 +81,11 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
     const ca = await createCertificateAuthority('boot-test');
     const serverCertificate = await issueServerCertificate(ca, '127.0.0.1');
     deviceCertificate = await issueDeviceCertificate(ca, 'pi1');
+    certificateOnly = await issueDeviceCertificate(ca, 'cert1');
+    otherCaCertificate = await issueDeviceCertificate(
+      await createCertificateAuthority('another-platform'),
+      'cert1',
+    );
     caPem = ca.certificatePem;
     spec = createStackSpec({
       address: '127.0.0.1',
@@ -87,6 +94,7 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
       deviceUsers: [
         { name: 'pi1', password: 'device-password-1' },
         { name: 'pi9', password: 'device-password-9' },
+        { name: 'cert1', password: null },
       ],
       processor: { scriptSource: 'export default (reading) => reading;' },
       tls: {
@@ -142,6 +150,7 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
     const users = (await asRabbitmq('rabbitmqctl', ['-q', 'list_users', '--formatter', 'json']))
       .stdout;
     expect((JSON.parse(users) as { user: string }[]).map((user) => user.user).sort()).toEqual([
+      'cert1',
       'fieldstation-admin',
       'fieldstation-processor',
       'pi1',
@@ -209,6 +218,59 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
     await expect(
       amqp.connect(`amqps://pi1:device-password-1@127.0.0.1:${PORTS.amqps}`),
     ).rejects.toThrow(/self[- ]signed|unable to (verify|get local issuer)/i);
+  });
+
+  it('logs a certificate-only device in by its certificate CN (AMQPS EXTERNAL, MQTTS without a password), never by a password', async () => {
+    const tls = { ca: [caPem], servername: '127.0.0.1' };
+    const ownCertificate = {
+      cert: certificateOnly.certificatePem,
+      key: certificateOnly.privateKeyPem,
+    };
+    const external = await amqp.connect(
+      { protocol: 'amqps', hostname: '127.0.0.1', port: PORTS.amqps },
+      { ...tls, ...ownCertificate, credentials: amqp.credentials.external() },
+    );
+    const channel = await external.createConfirmChannel();
+    channel.publish('amq.topic', 'telemetry.room.cert1', Buffer.from('{"data":{"t":3}}'));
+    await channel.waitForConfirms();
+    await external.close();
+
+    const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${PORTS.mqtts}`, {
+      clientId: 'cert1',
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ...tls,
+      ...ownCertificate,
+    });
+    await client.publishAsync('telemetry/room/cert1', '{"data":{"t":4}}', { qos: 1 });
+    await client.endAsync();
+
+    // No password opens it (its hash is empty), with or without the certificate.
+    await expect(
+      amqp.connect(`amqps://cert1:@127.0.0.1:${PORTS.amqps}`, { ...tls, ...ownCertificate }),
+    ).rejects.toThrow(/ACCESS_REFUSED|403/);
+    // Another CA's certificate for the same CN fails the TLS handshake.
+    await expect(
+      mqtt.connectAsync(`mqtts://127.0.0.1:${PORTS.mqtts}`, {
+        clientId: 'cert1',
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        connectTimeout: 5_000,
+        ...tls,
+        cert: otherCaCertificate.certificatePem,
+        key: otherCaCertificate.privateKeyPem,
+      }),
+    ).rejects.toThrow();
+    // Without any certificate or login, MQTT stays closed (no anonymous access).
+    await expect(
+      mqtt.connectAsync(`mqtts://127.0.0.1:${PORTS.mqtts}`, {
+        clientId: 'cert1',
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        connectTimeout: 5_000,
+        ...tls,
+      }),
+    ).rejects.toThrow();
   });
 
   it('keeps devices rotated or revoked at runtime across a restart: the unchanged definitions file is not imported again', async () => {

@@ -1,6 +1,6 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill.
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { createPublicKey, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -71,24 +71,124 @@ export async function issueServerCertificate(
   ]);
 }
 
-/** A client certificate for one device (CN = its broker username). */
+/** How long a device certificate is valid unless told otherwise; renewed before it ends. */
+export const DEVICE_CERTIFICATE_DAYS = 365;
+
+const clientExtensions = () => [
+  new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
+  new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+];
+
+/** A client certificate and a new key pair for one device (CN = its broker username). */
 export async function issueDeviceCertificate(
   ca: CertificateAuthority,
   deviceName: string,
-  validDays = 825,
+  validDays = DEVICE_CERTIFICATE_DAYS,
 ): Promise<IssuedCertificate> {
-  return issue(ca, deviceName, validDays, [
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-  ]);
+  return issue(ca, deviceName, validDays, clientExtensions());
 }
 
+/** Why a certificate signing request is refused; the message is safe to show the user. */
+export class CsrRejectedError extends Error {
+  override readonly name = 'CsrRejectedError';
+}
+
+/** A CSR is a few hundred bytes; this leaves room for RSA 4096 and stops a parser bomb. */
+export const MAX_CSR_PEM_LENGTH = 16 * 1024;
+const MIN_RSA_BITS = 2048;
+
+/**
+ * A client certificate for the public key of a device's CSR (PKCS #10, PEM): the private key
+ * stays on the device. Refused unless the request is signed by its own key (proof of
+ * possession), its key is EC P-256 or RSA of at least 2048 bits, and its subject has exactly one
+ * CN, equal to the device name. Only the CN and the key are taken from the request: the
+ * certificate's extensions are ours (client authentication only), whatever the request asks.
+ */
+export async function signDeviceCsr(
+  ca: CertificateAuthority,
+  deviceName: string,
+  csrPem: string,
+  validDays = DEVICE_CERTIFICATE_DAYS,
+): Promise<string> {
+  const request = parseCsr(csrPem);
+  const key = createPublicKey({
+    key: Buffer.from(request.publicKey.rawData),
+    format: 'der',
+    type: 'spki',
+  });
+  const details = key.asymmetricKeyDetails ?? {};
+  const allowed =
+    (key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1') ||
+    (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= MIN_RSA_BITS);
+  if (!allowed) {
+    const found =
+      key.asymmetricKeyType === 'rsa'
+        ? `RSA ${details.modulusLength ?? '?'} bits`
+        : `${key.asymmetricKeyType ?? 'unknown'}${details.namedCurve ? ` ${details.namedCurve}` : ''}`;
+    throw new CsrRejectedError(
+      `the CSR's key must be EC P-256 or RSA of at least ${MIN_RSA_BITS} bits, not ${found}`,
+    );
+  }
+  const commonNames = request.subjectName.getField('CN');
+  if (commonNames.length !== 1 || commonNames[0] !== deviceName) {
+    throw new CsrRejectedError(
+      `the CSR's subject must have exactly one CN, equal to the device name "${deviceName}"`,
+    );
+  }
+  let signed: boolean;
+  try {
+    signed = await request.verify();
+  } catch {
+    signed = false;
+  }
+  if (!signed) throw new CsrRejectedError('the CSR is not signed by its own key');
+  const issued = await issue(ca, deviceName, validDays, clientExtensions(), request.publicKey);
+  return issued.certificatePem;
+}
+
+function parseCsr(csrPem: string): x509.Pkcs10CertificateRequest {
+  if (csrPem.length > MAX_CSR_PEM_LENGTH) {
+    throw new CsrRejectedError(`the CSR must be at most ${MAX_CSR_PEM_LENGTH} characters`);
+  }
+  if (!/^\s*-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(csrPem)) {
+    throw new CsrRejectedError('the CSR must be PEM ("-----BEGIN CERTIFICATE REQUEST-----")');
+  }
+  try {
+    return new x509.Pkcs10CertificateRequest(csrPem);
+  } catch {
+    throw new CsrRejectedError('the CSR is not a readable PKCS #10 certificate request');
+  }
+}
+
+/** When a PEM certificate stops being valid. */
+export function certificateExpiry(certificatePem: string): Date {
+  return new x509.X509Certificate(certificatePem).notAfter;
+}
+
+/**
+ * Signs a certificate for `commonName`: for `subjectKey` (a CSR's key, no private key returned)
+ * or for a new key pair (its private key returned).
+ */
 async function issue(
   ca: CertificateAuthority,
   commonName: string,
   validDays: number,
   extensions: x509.Extension[],
-): Promise<IssuedCertificate> {
+): Promise<IssuedCertificate>;
+async function issue(
+  ca: CertificateAuthority,
+  commonName: string,
+  validDays: number,
+  extensions: x509.Extension[],
+  subjectKey: x509.PublicKey,
+): Promise<{ certificatePem: string }>;
+async function issue(
+  ca: CertificateAuthority,
+  commonName: string,
+  validDays: number,
+  extensions: x509.Extension[],
+  subjectKey?: x509.PublicKey,
+): Promise<{ certificatePem: string; privateKeyPem?: string }> {
   const caCertificate = new x509.X509Certificate(ca.certificatePem);
   const caKey = await webcrypto.subtle.importKey(
     'pkcs8',
@@ -97,7 +197,10 @@ async function issue(
     false,
     ['sign'],
   );
-  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+  const keys = subjectKey
+    ? undefined
+    : await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+  const publicKey = subjectKey ?? keys!.publicKey;
   const notBefore = new Date(Date.now() - 60_000);
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
@@ -105,19 +208,19 @@ async function issue(
     issuer: caCertificate.subject,
     notBefore,
     notAfter: new Date(notBefore.getTime() + validDays * DAY_MS),
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: caKey,
     signingAlgorithm: ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       ...extensions,
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCertificate),
     ],
   });
   return {
     certificatePem: certificate.toString('pem'),
-    privateKeyPem: await exportKeyPem(keys.privateKey),
+    ...(keys ? { privateKeyPem: await exportKeyPem(keys.privateKey) } : {}),
   };
 }
 

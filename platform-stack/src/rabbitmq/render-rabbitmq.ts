@@ -127,7 +127,11 @@ export function renderRabbitmqDefinitions(spec: StackSpec, vhost = '/'): Record<
   return {
     users: users.map((user) => ({
       name: user.name,
-      password_hash: hashRabbitPassword(user.password, stableSalt(spec, user.name, user.password)),
+      // An empty hash: no password opens this user (a certificate-only device, EXTERNAL login).
+      password_hash:
+        user.password === null
+          ? ''
+          : hashRabbitPassword(user.password, stableSalt(spec, user.name, user.password)),
       hashing_algorithm: HASHING_ALGORITHM,
       tags: user.tags,
       limits: {},
@@ -202,16 +206,27 @@ export function renderRabbitmqConf(spec: StackSpec): string {
       ['ssl_options.cacertfile', `${dir}/ca.pem`],
       ['ssl_options.certfile', `${dir}/server.pem`],
       ['ssl_options.keyfile', `${dir}/server.key`],
-      // Devices may present a client certificate from the platform CA; a password is still required.
+      // A client certificate is checked against the platform CA when one is presented; devices
+      // with a password need none.
       ['ssl_options.verify', 'verify_peer'],
       ['ssl_options.fail_if_no_peer_cert', false],
       ['ssl_options.versions.1', 'tlsv1.3'],
       ['ssl_options.versions.2', 'tlsv1.2'],
+      // Certificate devices: EXTERNAL (AMQP) and MQTT's certificate login take the verified
+      // certificate's CN as the username (rabbitmq_auth_mechanism_ssl). An MQTT client that sends
+      // a username and password is still checked by them.
+      ['auth_mechanisms.1', 'PLAIN'],
+      ['auth_mechanisms.2', 'AMQPLAIN'],
+      ['auth_mechanisms.3', 'EXTERNAL'],
+      ['ssl_cert_login_from', 'common_name'],
+      ['mqtt.ssl_cert_login', true],
     );
   }
   return `${entries.map(([key, value]) => `${key} = ${String(value)}`).join('\n')}\n`;
 }
 
-export function renderEnabledPlugins(): string {
-  return '[rabbitmq_management,rabbitmq_mqtt].\n';
+export function renderEnabledPlugins(spec: Pick<StackSpec, 'tls'>): string {
+  return spec.tls
+    ? '[rabbitmq_management,rabbitmq_mqtt,rabbitmq_auth_mechanism_ssl].\n'
+    : '[rabbitmq_management,rabbitmq_mqtt].\n';
 }

@@ -16,7 +16,8 @@ export const DATABASE_CHOICES: readonly DatabaseChoice[] = [
 export interface DeviceUser {
   /** Broker username a device logs in with (AMQP or MQTT). */
   name: string;
-  password: string;
+  /** Null: no password login (a certificate-only device logs in with its client certificate). */
+  password: string | null;
   /** May also publish to MyT's fanout exchange `data`, which cannot be restricted by routing key. */
   legacyFanout?: boolean;
 }
@@ -165,7 +166,7 @@ export function validateStackSpec(spec: StackSpec): void {
     if (!DEVICE_NAME.test(user.name))
       fail(`device user "${user.name}" must be letters, digits, "-" or "_" (at most 64)`);
     if (names.has(user.name)) fail(`device user "${user.name}" is taken`);
-    if (user.password.length < 12)
+    if (user.password !== null && user.password.length < 12)
       fail(`device user "${user.name}" needs a password of at least 12 characters`);
     names.add(user.name);
   }
