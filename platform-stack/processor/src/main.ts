@@ -7,6 +7,8 @@
 import amqp, { type ChannelModel } from 'amqplib';
 import { ConfigError, loadProcessorConfig, type ProcessorConfig } from './config/processor-config';
 import { assertTopology } from './contract/topology';
+import { runDebugCommand } from './debugging/debug-commands';
+import { ScriptLog } from './debugging/script-log';
 import { Logger, describeError } from './log/logger';
 import { BatchPipeline } from './pipeline/batch-pipeline';
 import { DeadLetterPublisher } from './pipeline/dead-letter-publisher';
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   }
   const logger = new Logger(config.logLevel, { component: 'processor' });
   if (process.argv.includes(CHECK_SCRIPT_FLAG)) return checkScript(config);
+  if (await runDebugCommand(config, process.argv)) return;
   const metrics = new ProcessorMetrics();
   let shuttingDown = false;
   const fatal = (error: unknown) => {
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
 
   // Filled in once loaded; the status endpoint answers before that (e.g. while the database is down).
   const scriptHolder: { sandbox?: ScriptSandbox } = {};
+  const scriptLog = new ScriptLog();
   const status = new StatusServer(
     () => ({
       ...metrics.snapshot(),
@@ -54,6 +58,7 @@ async function main(): Promise<void> {
       script: scriptHolder.sandbox?.status() ?? null,
     }),
     () => metrics.consuming && metrics.databaseReady,
+    { '/script-log': () => ({ lines: scriptLog.entries(), dropped: scriptLog.droppedCount }) },
   );
   const statusPort = await status.listen(config.statusPort, config.statusHost);
   logger.info('status endpoint listening', { port: statusPort });
@@ -63,7 +68,7 @@ async function main(): Promise<void> {
   metrics.databaseReady = true;
 
   const sandbox = config.scriptPath
-    ? await startSandbox(config, config.scriptPath, logger)
+    ? await startSandbox(config, config.scriptPath, logger, scriptLog)
     : undefined;
   scriptHolder.sandbox = sandbox;
 
@@ -202,6 +207,7 @@ async function startSandbox(
   config: ProcessorConfig,
   scriptPath: string,
   logger: Logger,
+  scriptLog: ScriptLog,
 ): Promise<ScriptSandbox> {
   return retryUntilSuccess(
     () =>
@@ -210,6 +216,11 @@ async function startSandbox(
         timeoutMs: config.scriptTimeoutMs,
         batchTimeoutMs: config.scriptBatchTimeoutMs,
         logger,
+        // Still in the container's log; the last lines also for the Processing tab.
+        onOutput: (line) => {
+          process.stdout.write(`${line}\n`);
+          scriptLog.add(line);
+        },
       }),
     (error, attempt) =>
       logger.error('the script cannot be loaded; waiting for a fixed version', {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidMessageError, parseTelemetryMessage, validateReading } from './reading';
+import {
+  InvalidMessageError,
+  messageSource,
+  parseTelemetryMessage,
+  validateReading,
+} from './reading';
 
 const RECEIVED_AT = 1_700_000_000_000;
 const parse = (
@@ -116,5 +121,28 @@ describe('validateReading', () => {
     expect(() => validateReading({ measurement: 'm', device: 'd', time: 1 })).toThrow(
       'without a "data" object',
     );
+  });
+});
+
+describe('messageSource', () => {
+  const headers = {
+    'x-original-exchange': 'data',
+    'x-original-routing-key': '',
+    'x-original-user-id': 'pi7',
+  };
+
+  it('takes a replayed dead letter (default exchange) from the origin the queue recorded', () => {
+    expect(
+      messageSource({ fields: { exchange: '', routingKey: 'telemetry' }, properties: { headers } }),
+    ).toEqual({ exchange: 'data', routingKey: '', userId: 'pi7' });
+  });
+
+  it('ignores origin headers on a message a device published', () => {
+    expect(
+      messageSource({
+        fields: { exchange: 'amq.topic', routingKey: 'telemetry.room.pi1' },
+        properties: { headers, userId: undefined },
+      }),
+    ).toEqual({ exchange: 'amq.topic', routingKey: 'telemetry.room.pi1', userId: undefined });
   });
 });

@@ -40,6 +40,42 @@ export interface MessageSource {
   userId?: string;
 }
 
+/** Headers the dead-letter queue keeps a message's origin in (DeadLetterPublisher). */
+export const ORIGIN_HEADERS = {
+  exchange: 'x-original-exchange',
+  routingKey: 'x-original-routing-key',
+  userId: 'x-original-user-id',
+} as const;
+
+/**
+ * Where a delivered message came from. A message on the default exchange (`""`) was put into the
+ * queue by the platform itself, never by a device (devices may not write to `amq.default`): a
+ * dead letter replayed by the processor. Its origin is then the one the dead-letter queue
+ * recorded, so a replayed reading is attributed exactly as when it first arrived.
+ */
+export function messageSource(message: {
+  fields: { exchange: string; routingKey: string };
+  properties: { userId?: unknown; headers?: Record<string, unknown> | null };
+}): MessageSource {
+  const headers = message.properties.headers ?? {};
+  const recorded = headers[ORIGIN_HEADERS.exchange];
+  if (message.fields.exchange === '' && typeof recorded === 'string') {
+    const routingKey = headers[ORIGIN_HEADERS.routingKey];
+    const userId = headers[ORIGIN_HEADERS.userId];
+    return {
+      exchange: recorded,
+      routingKey: typeof routingKey === 'string' ? routingKey : '',
+      userId: typeof userId === 'string' ? userId : undefined,
+    };
+  }
+  const userId = message.properties.userId;
+  return {
+    exchange: message.fields.exchange,
+    routingKey: message.fields.routingKey,
+    userId: typeof userId === 'string' ? userId : undefined,
+  };
+}
+
 export class InvalidMessageError extends Error {
   override readonly name = 'InvalidMessageError';
 }

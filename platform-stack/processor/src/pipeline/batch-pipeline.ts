@@ -1,5 +1,10 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { InvalidMessageError, parseTelemetryMessage, type Reading } from '../contract/reading';
+import {
+  InvalidMessageError,
+  messageSource,
+  parseTelemetryMessage,
+  type Reading,
+} from '../contract/reading';
 import { Logger, describeError } from '../log/logger';
 import type { ScriptSandbox } from '../script/script-sandbox';
 import type { ProcessorMetrics } from '../status/processor-metrics';
@@ -97,11 +102,7 @@ export class BatchPipeline {
       try {
         parsed.push({
           owner,
-          reading: parseTelemetryMessage(
-            message.content,
-            { ...message.fields, userId: message.properties.userId as string | undefined },
-            receivedAt,
-          ),
+          reading: parseTelemetryMessage(message.content, messageSource(message), receivedAt),
         });
       } catch (error) {
         if (!(error instanceof InvalidMessageError)) throw error;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { validateReading, type Reading } from '../contract/reading';
 import { Logger, describeError } from '../log/logger';
+import { forEachOutputLine } from '../debugging/output-lines';
 import { encodeLine, readLines } from './line-channel';
 import { PERL, SECCOMP_EXEC_PERL } from './seccomp-exec';
 import type {
@@ -35,7 +36,14 @@ export interface ScriptSandboxOptions {
   batchTimeoutMs?: number;
   /** Longest line the host may send; a longer one gets the host killed before it is buffered. */
   maxReplyBytes?: number;
+  /**
+   * Each line the host writes to stdout (the script's `ctx.log`, `console.log`, the host's own
+   * messages), cut to 16 KiB. Without it they go to the processor's stdout unchanged.
+   */
+  onOutput?: (line: string) => void;
 }
+
+const MAX_OUTPUT_LINE_BYTES = 16 * 1024;
 
 const DEFAULT_BATCH_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
@@ -190,8 +198,10 @@ export class ScriptSandbox {
     const child = spawn(PERL, ['-e', SECCOMP_EXEC_PERL, process.execPath, ...nodeArgs], {
       env: {},
       cwd: path.dirname(hostOptions.scriptPath),
-      stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+      stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
     });
+    const onOutput = this.options.onOutput ?? ((line) => process.stdout.write(`${line}\n`));
+    forEachOutputLine(child.stdout!, MAX_OUTPUT_LINE_BYTES, onOutput);
     const channel = child.stdio[3] as Readable & Writable;
     channel.on('error', () => child.kill('SIGKILL'));
     const host: Host = { child, channel, exited: false };

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * `GET /status`: counters and latencies as JSON. `GET /healthz`: 200 while the processor consumes
- * and its database is reachable, 503 otherwise (the container health check).
+ * and its database is reachable, 503 otherwise (the container health check). `GET /script-log`:
+ * the script's last output lines (main.ts). Only reads: nothing here changes the processor.
  */
 export class StatusServer {
   private readonly server: http.Server;
@@ -11,6 +12,8 @@ export class StatusServer {
   constructor(
     private readonly snapshot: () => Record<string, unknown>,
     private readonly healthy: () => boolean,
+    /** Further read-only JSON answers by path (e.g. `/script-log`). */
+    private readonly extra: Record<string, () => unknown> = {},
   ) {
     this.server = http.createServer((request, response) => {
       const send = (status: number, body: unknown) => {
@@ -19,6 +22,9 @@ export class StatusServer {
       };
       if (request.method !== 'GET') return send(405, { error: 'method not allowed' });
       if (request.url === '/status') return send(200, this.snapshot());
+      const answer =
+        request.url && Object.hasOwn(this.extra, request.url) ? this.extra[request.url] : undefined;
+      if (answer) return send(200, answer());
       if (request.url === '/healthz') {
         return this.healthy() ? send(200, { status: 'ok' }) : send(503, { status: 'unavailable' });
       }

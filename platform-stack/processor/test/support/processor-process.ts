@@ -59,6 +59,13 @@ export class ProcessorProcess {
     return status;
   }
 
+  /** Another JSON answer of the status server (e.g. `/script-log`). */
+  async get<T>(path: string): Promise<T> {
+    const response = await fetch(`http://127.0.0.1:${this.statusPort}${path}`);
+    if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
+    return (await response.json()) as T;
+  }
+
   private async tryStatus(): Promise<ProcessorStatus | undefined> {
     if (!this.statusPort) return undefined;
     try {
