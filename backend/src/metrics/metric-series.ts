@@ -30,6 +30,9 @@ export interface MetricPoint {
   endToEndLatencyP99Ms: number | null;
 }
 
+/** A point of a platform's sparkline. */
+export type ReadingsRatePoint = Pick<MetricPoint, 'at' | 'readingsInPerSecond'>;
+
 const figure = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import { In, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
 import type { PlatformHealthObservation } from '../platforms/health-observers';
 import { PlatformRecords } from '../platforms/platform-records';
 import {
@@ -11,6 +11,7 @@ import {
   toSeries,
   type MetricPoint,
   type MetricsRange,
+  type ReadingsRatePoint,
 } from './metric-series';
 import { PlatformMetricSample } from './platform-metric-sample.entity';
 
@@ -56,5 +57,32 @@ export class MetricsHistory {
     // Two intervals earlier: the sample before the range gives the first point its rates.
     const samples = await this.since(platformId, new Date(from.getTime() - 2 * SAMPLE_INTERVAL_MS));
     return { from, to: now, points: toSeries(samples, from) };
+  }
+
+  /**
+   * Readings in per second over the last hour for each of the user's platforms (destroyed ones
+   * aside), in one query: the Platforms list's sparklines.
+   */
+  async readingsSummary(
+    userId: string,
+    now: Date,
+  ): Promise<{ platformId: string; points: ReadingsRatePoint[] }[]> {
+    const platforms = await this.platforms.listOwned(userId);
+    if (platforms.length === 0) return [];
+    const from = new Date(now.getTime() - RANGE_MS['1h']);
+    const samples = await this.samples.find({
+      where: {
+        platformId: In(platforms.map((platform) => platform.id)),
+        sampledAt: MoreThanOrEqual(new Date(from.getTime() - 2 * SAMPLE_INTERVAL_MS)),
+      },
+      order: { sampledAt: 'ASC' },
+    });
+    return platforms.map((platform) => ({
+      platformId: platform.id,
+      points: toSeries(
+        samples.filter((sample) => sample.platformId === platform.id),
+        from,
+      ).map(({ at, readingsInPerSecond }) => ({ at, readingsInPerSecond })),
+    }));
   }
 }

@@ -7,7 +7,7 @@ import { startTestApp } from '../../test/http-app';
 import { freeLoopbackPort } from '../common/free-port';
 import { PlatformHealthChecks } from '../platforms/platform-health';
 import { Platform } from '../platforms/platform.entity';
-import type { MetricsSeriesDto } from './dto/metrics.dto';
+import type { MetricsSeriesDto, PlatformReadingsSummaryDto } from './dto/metrics.dto';
 import { MetricsHistory } from './metrics-history';
 import { PlatformMetricSample } from './platform-metric-sample.entity';
 
@@ -36,10 +36,12 @@ describe('Metrics API', () => {
   });
 
   /** A platform the worker would check: running, at an address with an open broker port. */
+  let platformsMade = 0;
   async function runningPlatform(api: ApiClient): Promise<string> {
+    platformsMade += 1;
     const credential = await api.post<{ id: string }>('/credentials', {
       type: 'ssh-host',
-      name: 'pi',
+      name: `pi-${platformsMade}`,
       host: '127.0.0.1',
       port: await freeLoopbackPort(),
       username: 'pi',
@@ -47,7 +49,11 @@ describe('Metrics API', () => {
     });
     const launched = await api.post<{ platform: { id: string; ports: Platform['ports'] } }>(
       '/platforms',
-      { name: `m${Date.now().toString(36)}`, target: 'ssh-host', credentialId: credential.body.id },
+      {
+        name: `m${Date.now().toString(36)}-${platformsMade}`,
+        target: 'ssh-host',
+        credentialId: credential.body.id,
+      },
     );
     const { id, ports } = launched.body.platform;
     const onlyMqtt = Object.fromEntries(Object.keys(ports).map((name) => [name, null]));
@@ -135,6 +141,48 @@ describe('Metrics API', () => {
     const day = await api.get<MetricsSeriesDto>(`/platforms/${id}/metrics?range=24h`);
     expect(day.body.points).toHaveLength(4);
     expect(day.body.points[0]!.readingsInPerSecond).toBeNull();
+  });
+
+  it("answers every platform's readings/s of the last hour in one call, the user's own only", async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('listed');
+    const busy = await runningPlatform(api);
+    const quiet = await runningPlatform(api);
+    const platform = await app
+      .get(DataSource)
+      .getRepository(Platform)
+      .findOneByOrFail({ id: busy });
+    const now = Date.now();
+    const startedAt = new Date(now - 3 * 60 * MINUTE).toISOString();
+    for (const [minutesAgo, messagesIn] of [
+      [70, 0],
+      [59, 1_000],
+      [20, 3_340],
+      [10, 4_540],
+    ] as const) {
+      await app.get(MetricsHistory).record({
+        platform,
+        health: { status: 'healthy', reason: null, checkedAt: new Date().toISOString() },
+        processor: { startedAt, messagesIn, readingsOut: messagesIn, messagesFailed: 0 },
+        observedAt: new Date(now - minutesAgo * MINUTE),
+      });
+    }
+
+    const summary = await api.get<PlatformReadingsSummaryDto[]>('/platforms/metrics/summary');
+    expect(summary.status).toBe(200);
+    const points = (id: string) =>
+      summary.body.find((item) => item.platformId === id)?.points.map((p) => p.readingsInPerSecond);
+    expect(summary.body).toHaveLength(2);
+    expect(points(quiet)).toEqual([]);
+    // From 59 to 20 minutes ago 2,340 messages (1 a second), then 1,200 in 10 minutes. The
+    // 70-minute sample is outside the hour, and too old to give the first point a rate.
+    expect(points(busy)).toEqual([null, 1, 2]);
+
+    const other = new ApiClient(baseUrl);
+    await other.signUp('unlisted');
+    const foreign = await other.get<PlatformReadingsSummaryDto[]>('/platforms/metrics/summary');
+    expect(foreign.status).toBe(200);
+    expect(foreign.body).toEqual([]);
   });
 
   it("answers 400 for an unknown range and 404 for another user's platform", async () => {

@@ -2,14 +2,14 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PlatformHealthObservers } from '../platforms/health-observers';
 import { PlatformsModule } from '../platforms/platforms.module';
-import { MetricsController } from './metrics.controller';
+import { MetricsController, MetricsSummaryController } from './metrics.controller';
 import { MetricsHistory } from './metrics-history';
 import { PlatformMetricSample } from './platform-metric-sample.entity';
 
 /** The metrics history (issue 17): each health check's sample, kept 7 days, as series. */
 @Module({
   imports: [TypeOrmModule.forFeature([PlatformMetricSample]), PlatformsModule],
-  controllers: [MetricsController],
+  controllers: [MetricsController, MetricsSummaryController],
   providers: [MetricsHistory],
   exports: [MetricsHistory],
 })

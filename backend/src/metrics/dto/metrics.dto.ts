@@ -44,3 +44,15 @@ export class MetricsSeriesDto {
   })
   points!: MetricPointDto[];
 }
+
+export class ReadingsRatePointDto {
+  @ApiProperty() at!: Date;
+  @ApiProperty({ type: Number, nullable: true, description: 'Messages in per second' })
+  readingsInPerSecond!: number | null;
+}
+
+export class PlatformReadingsSummaryDto {
+  @ApiProperty({ format: 'uuid' }) platformId!: string;
+  @ApiProperty({ type: [ReadingsRatePointDto], description: 'The last hour, oldest first' })
+  points!: ReadingsRatePointDto[];
+}
