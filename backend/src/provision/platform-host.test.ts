@@ -316,6 +316,72 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
     console.log(`refused processor update: ${seconds.toFixed(1)} s from request to refusal`);
   }, 600_000);
 
+  it('refuses a new script whose npm packages do not install, and the running processor keeps consuming', async () => {
+    const refused = await host
+      .updateProcessor({
+        platformId: postgres.id,
+        target,
+        spec: {
+          ...postgres.spec,
+          processor: {
+            ...postgres.spec.processor,
+            scriptSource: scriptV1,
+            packages: { 'fieldstation-no-such-package-7c2e': '1.0.0' },
+          },
+        },
+      })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(refused).toBeInstanceOf(ProcessorScriptRefusedError);
+    expect((refused as Error).message).toMatch(
+      /^The script's npm packages do not install: [\s\S]+ The previous script keeps running; fix it and update again\.$/,
+    );
+
+    const publisher = await amqpPublisher(postgres.device);
+    await publisher.publish('telemetry.unbuilt.sensor-1', {
+      measurement: 'unbuilt',
+      device: 'sensor-1',
+      data: { raw: 4321 },
+    });
+    await publisher.close();
+    const [row] = await waitFor(
+      'a reading after the update whose packages did not install',
+      () => postgres.probe.readings('postgres').filter((found) => found.measurement === 'unbuilt'),
+      (found) => found.length === 1,
+    );
+    expect(row!.data).toMatchObject({ raw: 4321, script: 'v2' });
+
+    // The host holds the running script again, not a refused one: a restart (as after a reboot)
+    // still runs v2.
+    const [processor] = postgres.probe
+      .docker(
+        'ps',
+        '-q',
+        '--filter',
+        `label=com.docker.compose.project=${host.layout(postgres.id).composeProject}`,
+        '--filter',
+        'label=com.docker.compose.service=processor',
+      )
+      .split('\n');
+    postgres.probe.docker('restart', processor!);
+    const afterRestart = await amqpPublisher(postgres.device);
+    await afterRestart.publish('telemetry.restarted.sensor-1', {
+      measurement: 'restarted',
+      device: 'sensor-1',
+      data: { raw: 5678 },
+    });
+    await afterRestart.close();
+    const [restarted] = await waitFor(
+      'a reading after the processor restarted',
+      () =>
+        postgres.probe.readings('postgres').filter((found) => found.measurement === 'restarted'),
+      (found) => found.length === 1,
+    );
+    expect(restarted!.data).toMatchObject({ raw: 5678, script: 'v2' });
+  }, 600_000);
+
   it('dumps each database, downloads the dump over SSH and restores it into a fresh platform', async () => {
     const sources = [
       { from: postgres, database: 'postgres' as const },

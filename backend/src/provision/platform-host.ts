@@ -115,6 +115,8 @@ const PLATFORM_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The name of update-processor.yml's task that refuses a script that does not load. */
 const SCRIPT_REFUSED_TASK = 'Refuse the new script (the previous one keeps running)';
+/** processor.yml's build task: when it fails, the running processor's image is untouched. */
+const PROCESSOR_BUILD_TASK = "Build the processor image with the script's npm packages";
 
 /** A processor update whose new script does not load: the running processor was kept. */
 export class ProcessorScriptRefusedError extends Error {
@@ -199,8 +201,11 @@ export class PlatformHost {
     );
   }
 
-  /** Replaces the script and packages, rebuilds the processor image and restarts only it. */
-  /** Throws ProcessorScriptRefusedError when the new script does not load (nothing replaced). */
+  /**
+   * Replaces the script and packages, rebuilds the processor image and restarts only it.
+   * Throws ProcessorScriptRefusedError when the new script does not load or its packages do not
+   * install: nothing was replaced then.
+   */
   async updateProcessor(request: UpdateProcessorRequest): Promise<PlatformRunResult> {
     const spec = this.placeSpec(request.platformId, request.spec);
     try {
@@ -211,6 +216,11 @@ export class PlatformHost {
       // Ansible names a role's task "<role> : <name>".
       if (error instanceof AnsibleRunError && error.task?.endsWith(SCRIPT_REFUSED_TASK)) {
         throw new ProcessorScriptRefusedError(error.detail);
+      }
+      if (error instanceof AnsibleRunError && error.task?.endsWith(PROCESSOR_BUILD_TASK)) {
+        throw new ProcessorScriptRefusedError(
+          `The script's npm packages do not install: ${error.detail}`,
+        );
       }
       throw error;
     }
