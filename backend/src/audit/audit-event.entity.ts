@@ -17,6 +17,7 @@ export enum AuditEventType {
   DeviceRotated = 'device_rotated',
   DeviceRevoked = 'device_revoked',
   DevicePasswordRevealed = 'device_password_revealed',
+  DeviceCommandSent = 'device_command_sent',
 }
 
 @Entity('audit_events')

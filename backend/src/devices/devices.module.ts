@@ -5,6 +5,7 @@ import { AuthModule } from '../auth/auth.module';
 import { PlatformDevices } from '../platforms/platform-devices';
 import { PlatformsModule } from '../platforms/platforms.module';
 import { ProvisionModule } from '../provision/provision.module';
+import { DeviceCommands } from './device-commands';
 import { DeviceLocks } from './device-locks';
 import { DeviceRegistry } from './device-registry';
 import { Device } from './device.entity';
@@ -20,7 +21,7 @@ import { DevicesController } from './devices.controller';
     ProvisionModule,
   ],
   controllers: [DevicesController],
-  providers: [DeviceRegistry, DeviceLocks],
+  providers: [DeviceRegistry, DeviceLocks, DeviceCommands],
 })
 export class DevicesModule implements OnModuleInit {
   constructor(
