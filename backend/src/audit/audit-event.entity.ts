@@ -17,7 +17,7 @@ export enum AuditEventType {
   DeviceRotated = 'device_rotated',
   DeviceRevoked = 'device_revoked',
   DevicePasswordRevealed = 'device_password_revealed',
-  DeviceCommandSent = 'device_command_sent',
+  DeviceCertificateIssued = 'device_certificate_issued',
 }
 
 @Entity('audit_events')

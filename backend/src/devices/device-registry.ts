@@ -34,6 +34,11 @@ import {
   type BrokerManagementTarget,
 } from '../provision/broker-management';
 import type { CreateDeviceInput, ListDevicesQuery, UpdateDeviceInput } from './dto/device.dto';
+import {
+  type DeviceCertificateBundle,
+  DeviceCertificates,
+  usesCertificate,
+} from './device-certificates';
 import { DeviceLocks } from './device-locks';
 import { Device } from './device.entity';
 
@@ -50,6 +55,13 @@ export interface DeviceWithPassword {
   device: Device;
   /** Plain text, for the one answer that shows it. */
   password: string;
+}
+
+/** A new device and what its answer shows once: password (null: certificate only), certificate. */
+export interface NewDevice {
+  device: Device;
+  password: string | null;
+  certificate?: DeviceCertificateBundle;
 }
 
 /**
@@ -69,6 +81,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
     private readonly broker: BrokerManagement,
     private readonly audit: AuditLog,
     private readonly locks: DeviceLocks,
+    private readonly certificates: DeviceCertificates,
   ) {}
 
   /** The registry's devices matching the query (the caller checked the platform is theirs). */
@@ -155,7 +168,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
     platformId: string,
     input: CreateDeviceInput,
     origin: RequestOrigin,
-  ): Promise<DeviceWithPassword> {
+  ): Promise<NewDevice> {
     const platform = await this.running(auth.userId, platformId);
     return this.locks.hold(platform.id, input.name, () =>
       this.createLocked(auth, platform, input, origin),
@@ -167,12 +180,22 @@ export class DeviceRegistry implements DeviceRegistryPort {
     platform: Platform,
     input: CreateDeviceInput,
     origin: RequestOrigin,
-  ): Promise<DeviceWithPassword> {
+  ): Promise<NewDevice> {
     const dataKey = await this.sessions.dataKey(auth.sessionId);
-    const target = await this.brokerTarget(platform, this.access.open(dataKey));
-    const created = this.newDevice(platform, input, dataKey);
+    const keyring = this.access.open(dataKey);
+    const target = await this.brokerTarget(platform, keyring);
+    const created: NewDevice = this.newDevice(platform, input, dataKey);
     // Shown in this answer: no later reveal.
     created.device.passwordRevealedAt = created.device.createdAt;
+    if (input.csr !== undefined && !usesCertificate(created.device.authKind)) {
+      throw badInput('csr', 'a CSR needs authKind certificate or both');
+    }
+    // Signed (or the CSR refused, 400) before anything is registered or on the broker.
+    if (usesCertificate(created.device.authKind)) {
+      created.certificate = await this.certificates.issue(platform, keyring, input.name, input.csr);
+      created.device.certificatePem = created.certificate.certificatePem;
+      created.device.certificateExpiresAt = created.certificate.expiresAt;
+    }
     // The unique index reserves the name before the broker hears of it (two creates race here).
     await this.insert([created.device]);
     const { device, password } = created;
@@ -194,6 +217,15 @@ export class DeviceRegistry implements DeviceRegistryPort {
       throw brokerFailed('create', device.name, error);
     }
     await this.record(auth, origin, AuditEventType.DeviceCreated, platform, device.name);
+    if (created.certificate) {
+      await this.record(
+        auth,
+        origin,
+        AuditEventType.DeviceCertificateIssued,
+        platform,
+        device.name,
+      );
+    }
     return created;
   }
 
@@ -219,7 +251,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
     name: string,
     origin: RequestOrigin,
   ): Promise<DeviceWithPassword> {
-    const device = await this.active(platform, name);
+    const device = withPassword(await this.active(platform, name));
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const target = await this.brokerTarget(platform, this.access.open(dataKey));
     const password = generateSecret();
@@ -309,7 +341,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
     origin: RequestOrigin,
   ): Promise<DeviceWithPassword> {
     const platform = await this.platforms.getOwned(auth.userId, platformId);
-    const device = await this.active(platform, name);
+    const device = withPassword(await this.active(platform, name));
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const passwordRevealedAt = new Date();
     // Compare-and-set: of two reveals at once, one answers the password.
@@ -328,25 +360,6 @@ export class DeviceRegistry implements DeviceRegistryPort {
     return {
       device: { ...device, passwordRevealedAt },
       password: dataKey.openField(platform.id, passwordField(name), device.password!),
-    };
-  }
-
-  /**
-   * An active device of a running platform and how to reach its broker (for a call that is not
-   * a registry change, such as a command): 404 unknown, 409 revoked or platform not running.
-   */
-  async brokerOfActive(
-    auth: AuthContext,
-    platformId: string,
-    name: string,
-  ): Promise<{ platform: Platform; device: Device; target: BrokerManagementTarget }> {
-    const platform = await this.running(auth.userId, platformId);
-    const device = await this.active(platform, name);
-    const dataKey = await this.sessions.dataKey(auth.sessionId);
-    return {
-      platform,
-      device,
-      target: await this.brokerTarget(platform, this.access.open(dataKey)),
     };
   }
 
@@ -375,20 +388,21 @@ export class DeviceRegistry implements DeviceRegistryPort {
     });
     return active.map((device) => ({
       name: device.name,
-      password: dataKey.openField(platform.id, passwordField(device.name), device.password!),
+      // A certificate-only device has none: no password opens its broker user.
+      password:
+        device.password === null
+          ? null
+          : dataKey.openField(platform.id, passwordField(device.name), device.password),
       legacyFanout: device.legacyFanout,
     }));
   }
 
-  private newDevice(
-    platform: Platform,
-    input: CreateDeviceInput,
-    dataKey: DataKey,
-  ): DeviceWithPassword {
+  private newDevice(platform: Platform, input: CreateDeviceInput, dataKey: DataKey): NewDevice {
     // The DTOs check the same; launch and API both come through here.
     if (!isDnsLabel(input.name)) throw badName(`name ${dnsLabelMessage()}`);
     if (RESERVED_DEVICE_NAMES.includes(input.name)) throw badName(RESERVED_DEVICE_NAME_MESSAGE);
-    const password = generateSecret();
+    const authKind = input.authKind ?? 'password';
+    const password = authKind === 'certificate' ? null : generateSecret();
     const device = this.devices.create({
       id: randomUUID(),
       userId: platform.userId,
@@ -397,9 +411,14 @@ export class DeviceRegistry implements DeviceRegistryPort {
       activeName: `${platform.id}:${input.name}`,
       labels: input.labels ?? {},
       metadata: input.metadata ?? {},
-      authKind: input.authKind ?? 'password',
+      authKind,
       legacyFanout: input.legacyFanout ?? false,
-      password: dataKey.sealField(platform.id, passwordField(input.name), password),
+      password:
+        password === null
+          ? null
+          : dataKey.sealField(platform.id, passwordField(input.name), password),
+      certificatePem: null,
+      certificateExpiresAt: null,
       createdAt: new Date(),
       rotatedAt: null,
       revokedAt: null,
@@ -551,9 +570,25 @@ function notFound(name: string): ApiError {
 }
 
 function badName(message: string): ApiError {
+  return badInput('name', message);
+}
+
+function badInput(field: string, message: string): ApiError {
   return new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, [
-    { field: 'name', problems: [message] },
+    { field, problems: [message] },
   ]);
+}
+
+/** A device that has a password to rotate or reveal (not certificate-only; 409 otherwise). */
+function withPassword(device: Device): Device & { password: string } {
+  if (device.password === null) {
+    throw new ApiError(
+      HttpStatus.CONFLICT,
+      'DEVICE_WITHOUT_PASSWORD',
+      `Device "${device.name}" logs in with its certificate only; renew the certificate instead`,
+    );
+  }
+  return device as Device & { password: string };
 }
 
 /** The broker's words (no secret: management errors carry call, status and reason only). */

@@ -10,8 +10,9 @@ import {
 import { Platform } from '../platforms/platform.entity';
 import { UserOwned } from '../users/user-owned';
 
-export type DeviceAuthKind = 'password';
-export const DEVICE_AUTH_KINDS: readonly DeviceAuthKind[] = ['password'];
+/** How a device logs in: a password, a client certificate of the platform CA, or either. */
+export type DeviceAuthKind = 'password' | 'certificate' | 'both';
+export const DEVICE_AUTH_KINDS: readonly DeviceAuthKind[] = ['password', 'certificate', 'both'];
 
 export type DeviceStatus = 'active' | 'revoked';
 export const DEVICE_STATUSES: readonly DeviceStatus[] = ['active', 'revoked'];
@@ -55,7 +56,8 @@ export class Device extends UserOwned {
 
   /**
    * The broker password sealed under the owner's data key (AAD: platform id and
-   * `device:<name>`, as platforms sealed their launch devices); null once revoked.
+   * `device:<name>`, as platforms sealed their launch devices); null once revoked, and for a
+   * certificate-only device.
    */
   @Column({ type: 'text', nullable: true })
   password!: string | null;
@@ -66,6 +68,13 @@ export class Device extends UserOwned {
    */
   @Column({ type: Date, nullable: true })
   passwordRevealedAt!: Date | null;
+
+  /** The current client certificate (public; CN = name), for `certificate` and `both`. */
+  @Column({ type: 'text', nullable: true })
+  certificatePem!: string | null;
+
+  @Column({ type: Date, nullable: true })
+  certificateExpiresAt!: Date | null;
 
   @CreateDateColumn()
   createdAt!: Date;

@@ -13,16 +13,14 @@ import {
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Auth, type AuthContext } from '../common/auth-context';
 import { Origin, type RequestOrigin } from '../common/request-origin';
-import { DeviceCommands } from './device-commands';
 import { DeviceRegistry } from './device-registry';
 import {
-  CommandSentDto,
+  CreatedDeviceDto,
   CreateDeviceInput,
   DeviceDto,
   DeviceStatusDto,
   DeviceWithPasswordDto,
   ListDevicesQuery,
-  SendCommandInput,
   toDeviceDto,
   toDeviceStatusDto,
   UpdateDeviceInput,
@@ -32,10 +30,7 @@ import {
 @ApiBearerAuth()
 @Controller('platforms/:id/devices')
 export class DevicesController {
-  constructor(
-    private readonly registry: DeviceRegistry,
-    private readonly commands: DeviceCommands,
-  ) {}
+  constructor(private readonly registry: DeviceRegistry) {}
 
   @Get()
   @ApiOkResponse({
@@ -54,19 +49,25 @@ export class DevicesController {
 
   @Post()
   @ApiCreatedResponse({
-    type: DeviceWithPasswordDto,
+    type: CreatedDeviceDto,
     description:
-      'On the running broker at once; the password is shown only here. 409 DEVICE_NAME_TAKEN, ' +
-      '409 PLATFORM_NOT_RUNNING, 502 BROKER_CHANGE_FAILED (nothing registered)',
+      'On the running broker at once; the password and the certificate (with the generated ' +
+      'private key, when no CSR was given) are shown only here. 400 VALIDATION_FAILED (also a ' +
+      'CSR refused), 409 DEVICE_NAME_TAKEN, 409 PLATFORM_NOT_RUNNING, 409 PLATFORM_WITHOUT_TLS ' +
+      '(a certificate device), 502 BROKER_CHANGE_FAILED (nothing registered)',
   })
   async createDevice(
     @Auth() auth: AuthContext,
     @Origin() origin: RequestOrigin,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() input: CreateDeviceInput,
-  ): Promise<DeviceWithPasswordDto> {
-    const { device, password } = await this.registry.create(auth, id, input, origin);
-    return { device: toDeviceDto(device), password };
+  ): Promise<CreatedDeviceDto> {
+    const { device, password, certificate } = await this.registry.create(auth, id, input, origin);
+    return {
+      device: toDeviceDto(device),
+      ...(password === null ? {} : { password }),
+      ...(certificate ? { certificate } : {}),
+    };
   }
 
   @Get(':name')
@@ -141,25 +142,5 @@ export class DevicesController {
   ): Promise<DeviceWithPasswordDto> {
     const { device, password } = await this.registry.rotate(auth, id, name, origin);
     return { device: toDeviceDto(device), password };
-  }
-
-  @Post(':name/commands')
-  @HttpCode(200)
-  @ApiOkResponse({
-    type: CommandSentDto,
-    description:
-      'Publishes the payload to commands/<name> (AMQP commands.<name> on amq.topic); only that ' +
-      'device may subscribe to it. Audited (without the payload). 413 COMMAND_TOO_LARGE over ' +
-      '64 KB, 404 DEVICE_NOT_FOUND, 409 DEVICE_REVOKED, 409 PLATFORM_NOT_RUNNING, 502 ' +
-      'BROKER_CHANGE_FAILED',
-  })
-  async sendDeviceCommand(
-    @Auth() auth: AuthContext,
-    @Origin() origin: RequestOrigin,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Param('name') name: string,
-    @Body() input: SendCommandInput,
-  ): Promise<CommandSentDto> {
-    return this.commands.send(auth, id, name, input, origin);
   }
 }

@@ -5,7 +5,8 @@ import { AuthModule } from '../auth/auth.module';
 import { PlatformDevices } from '../platforms/platform-devices';
 import { PlatformsModule } from '../platforms/platforms.module';
 import { ProvisionModule } from '../provision/provision.module';
-import { DeviceCommands } from './device-commands';
+import { DeviceCertificates } from './device-certificates';
+import { DeviceCertificatesController } from './device-certificates.controller';
 import { DeviceLocks } from './device-locks';
 import { DeviceRegistry } from './device-registry';
 import { Device } from './device.entity';
@@ -20,8 +21,8 @@ import { DevicesController } from './devices.controller';
     PlatformsModule,
     ProvisionModule,
   ],
-  controllers: [DevicesController],
-  providers: [DeviceRegistry, DeviceLocks, DeviceCommands],
+  controllers: [DevicesController, DeviceCertificatesController],
+  providers: [DeviceRegistry, DeviceLocks, DeviceCertificates],
 })
 export class DevicesModule implements OnModuleInit {
   constructor(

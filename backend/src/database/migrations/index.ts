@@ -12,6 +12,7 @@ import { PlatformMetricSamples1764001900000 } from './1764001900000-platform-met
 import { Alerts1764001910000 } from './1764001910000-alerts';
 import { Notifications1764001920000 } from './1764001920000-notifications';
 import { EmailChannels1764001930000 } from './1764001930000-email-channels';
+import { DeviceCertificates1764002053000 } from './1764002053000-device-certificates';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -31,4 +32,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Alerts1764001910000,
   Notifications1764001920000,
   EmailChannels1764001930000,
+  DeviceCertificates1764002053000,
 ];

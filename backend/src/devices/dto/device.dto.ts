@@ -1,15 +1,17 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import {
   IsBoolean,
-  IsDefined,
   IsIn,
   IsNotIn,
   IsObject,
   IsOptional,
+  IsString,
   Matches,
+  MaxLength,
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
+import { MAX_CSR_PEM_LENGTH } from '@fieldstation/platform-stack';
 import { IsDnsLabel } from '../../common/dns-label';
 import {
   RESERVED_DEVICE_NAME_MESSAGE,
@@ -95,6 +97,18 @@ export class CreateDeviceInput {
   @IsNotIn(RESERVED_DEVICE_NAMES, { message: RESERVED_DEVICE_NAME_MESSAGE })
   name!: string;
 
+  @ApiPropertyOptional({
+    maxLength: MAX_CSR_PEM_LENGTH,
+    description:
+      'certificate / both: a PKCS #10 CSR (PEM) made on the device, key EC P-256 or RSA >= ' +
+      '2048, subject CN = the name (else 400); without it Fieldstation makes the key pair and ' +
+      'answers it once',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_CSR_PEM_LENGTH)
+  csr?: string;
+
   @ApiPropertyOptional(LABELS_SCHEMA)
   @IsOptional()
   @IsLabels()
@@ -106,7 +120,13 @@ export class CreateDeviceInput {
   @IsMetadata()
   metadata?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ enum: DEVICE_AUTH_KINDS, default: 'password' })
+  @ApiPropertyOptional({
+    enum: DEVICE_AUTH_KINDS,
+    default: 'password',
+    description:
+      'certificate: a client certificate of the platform CA over MQTTS/AMQPS, no password; ' +
+      'both: either (the platform needs TLS for a certificate, else 409 PLATFORM_WITHOUT_TLS)',
+  })
   @IsOptional()
   @IsIn(DEVICE_AUTH_KINDS)
   authKind?: DeviceAuthKind;
@@ -122,6 +142,9 @@ export class CreateDeviceInput {
 
 /** Labels and metadata are replaced as a whole when given. */
 export class UpdateDeviceInput extends PickType(CreateDeviceInput, ['labels', 'metadata']) {}
+
+/** A renewal: for the key of a CSR (new or the same), or without one for a new key pair. */
+export class RenewCertificateInput extends PickType(CreateDeviceInput, ['csr']) {}
 
 export class ListDevicesQuery {
   @ApiPropertyOptional({ enum: DEVICE_STATUSES })
@@ -163,6 +186,12 @@ export class DeviceDto {
   @ApiProperty({ type: Date, nullable: true }) rotatedAt!: Date | null;
   @ApiProperty({ type: Date, nullable: true }) revokedAt!: Date | null;
   @ApiProperty({
+    type: Date,
+    nullable: true,
+    description: 'When its client certificate expires (renew before); null without certificate',
+  })
+  certificateExpiresAt!: Date | null;
+  @ApiProperty({
     description:
       'The current password was shown once (creation, rotation or reveal); false: a launch ' +
       'device whose password POST …/reveal-password shows once',
@@ -182,33 +211,6 @@ export class DeviceStatusDto extends DeviceDto {
   online!: boolean | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Its open broker connections now' })
   connections!: number | null;
-}
-
-export class SendCommandInput {
-  @ApiProperty({
-    oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }],
-    example: { action: 'reboot', delaySeconds: 5 },
-    description:
-      'A string is sent as its text, any other JSON value as its JSON text; at most 64 KB (413)',
-  })
-  @IsDefined()
-  payload!: unknown;
-}
-
-export class CommandSentDto {
-  @ApiProperty() device!: string;
-  @ApiProperty({ example: 'commands/pi-0042', description: 'The MQTT topic it went to' })
-  topic!: string;
-  @ApiProperty({ example: 'commands.pi-0042', description: 'The same on amq.topic (AMQP)' })
-  routingKey!: string;
-  @ApiProperty({ description: 'Payload size in bytes' }) bytes!: number;
-  @ApiProperty({
-    description:
-      'A queue took it: the device is subscribed now, or has a persistent session (QoS 1, clean ' +
-      'session off) and gets it when it reconnects. False: nobody will receive it',
-  })
-  routed!: boolean;
-  @ApiProperty() sentAt!: Date;
 }
 
 /** A device certificate, answered once (at creation or renewal). */
@@ -264,6 +266,7 @@ export function toDeviceDto(device: Device): DeviceDto {
     createdAt: device.createdAt,
     rotatedAt: device.rotatedAt,
     revokedAt: device.revokedAt,
+    certificateExpiresAt: device.certificateExpiresAt ?? null,
     passwordRevealed: device.passwordRevealedAt !== null,
   };
 }

@@ -1,0 +1,150 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import {
+  type CertificateAuthority,
+  certificateExpiry,
+  CsrRejectedError,
+  issueDeviceCertificate,
+  signDeviceCsr,
+} from '@fieldstation/platform-stack';
+import type { Repository } from 'typeorm';
+import { AuditEventType } from '../audit/audit-event.entity';
+import { AuditLog } from '../audit/audit-log.service';
+import { SessionsService } from '../auth/sessions.service';
+import { ApiError } from '../common/api-error';
+import type { AuthContext } from '../common/auth-context';
+import type { RequestOrigin } from '../common/request-origin';
+import { PlatformAccess, type PlatformKeyring } from '../platforms/platform-access';
+import { PlatformRecords } from '../platforms/platform-records';
+import { TLS_FIELDS } from '../platforms/platform-secrets';
+import type { Platform } from '../platforms/platform.entity';
+import { Device, type DeviceAuthKind } from './device.entity';
+
+/** A device certificate as answered once: the private key only when Fieldstation made it. */
+export interface DeviceCertificateBundle {
+  certificatePem: string;
+  /** The platform CA: the device trusts the broker's server certificate through it. */
+  caCertificatePem: string;
+  /** Only for a generated key pair; a CSR's key never leaves the device. */
+  privateKeyPem?: string;
+  expiresAt: Date;
+}
+
+export const usesCertificate = (kind: DeviceAuthKind): boolean => kind !== 'password';
+
+/**
+ * Client certificates of a platform's devices, signed by the platform's CA (made at launch with
+ * the broker's server certificate; its private key sealed in the platform's secrets under the
+ * owner's data key). The broker authenticates a certificate by its CN (EXTERNAL), so a revoked
+ * device's certificate opens nothing: its broker user is gone.
+ */
+@Injectable()
+export class DeviceCertificates {
+  constructor(
+    @InjectRepository(Device) private readonly devices: Repository<Device>,
+    private readonly platforms: PlatformRecords,
+    private readonly access: PlatformAccess,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /**
+   * A certificate for the device: for the key of its CSR when given (400 when the CSR is
+   * refused), else for a new key pair. 409 when the platform has no CA (launched without TLS).
+   */
+  async issue(
+    platform: Platform,
+    keyring: PlatformKeyring,
+    name: string,
+    csrPem: string | undefined,
+  ): Promise<DeviceCertificateBundle> {
+    const ca = this.authority(platform, keyring);
+    if (csrPem === undefined) {
+      const issued = await issueDeviceCertificate(ca, name);
+      return {
+        certificatePem: issued.certificatePem,
+        caCertificatePem: ca.certificatePem,
+        privateKeyPem: issued.privateKeyPem,
+        expiresAt: certificateExpiry(issued.certificatePem),
+      };
+    }
+    try {
+      const certificatePem = await signDeviceCsr(ca, name, csrPem);
+      return {
+        certificatePem,
+        caCertificatePem: ca.certificatePem,
+        expiresAt: certificateExpiry(certificatePem),
+      };
+    } catch (error) {
+      if (!(error instanceof CsrRejectedError)) throw error;
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', error.message, [
+        { field: 'csr', problems: [error.message] },
+      ]);
+    }
+  }
+
+  /**
+   * A new certificate for an active certificate device (from a new or the same CSR, or a new key
+   * pair), answered once; the broker needs no change (it trusts the CA and maps the CN). Works
+   * whether or not the platform runs. The previous certificate stays valid until it expires.
+   */
+  async renew(
+    auth: AuthContext,
+    platformId: string,
+    name: string,
+    csrPem: string | undefined,
+    origin: RequestOrigin,
+  ): Promise<{ device: Device; certificate: DeviceCertificateBundle }> {
+    const platform = await this.platforms.getOwned(auth.userId, platformId);
+    const device = await this.devices.findOneBy({ activeName: `${platform.id}:${name}` });
+    if (!device) {
+      const known = await this.devices.existsBy({ platformId: platform.id, name });
+      throw known
+        ? new ApiError(HttpStatus.CONFLICT, 'DEVICE_REVOKED', `Device "${name}" is revoked`)
+        : new ApiError(HttpStatus.NOT_FOUND, 'DEVICE_NOT_FOUND', `No device named "${name}"`);
+    }
+    if (!usesCertificate(device.authKind)) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'DEVICE_WITHOUT_CERTIFICATE',
+        `Device "${name}" logs in with a password only; rotate it instead`,
+      );
+    }
+    const keyring = this.access.open(await this.sessions.dataKey(auth.sessionId));
+    const certificate = await this.issue(platform, keyring, name, csrPem);
+    const changes = {
+      certificatePem: certificate.certificatePem,
+      certificateExpiresAt: certificate.expiresAt,
+    };
+    // Only while the record is still active: a revoke meanwhile wins.
+    const { affected } = await this.devices.update(
+      { id: device.id, activeName: device.activeName! },
+      changes,
+    );
+    if (!affected) {
+      throw new ApiError(HttpStatus.CONFLICT, 'DEVICE_REVOKED', `Device "${name}" is revoked`);
+    }
+    await this.audit.record(auth.userId, AuditEventType.DeviceCertificateIssued, origin, {
+      platformId: platform.id,
+      platformName: platform.name,
+      device: name,
+      expiresAt: certificate.expiresAt.toISOString(),
+    });
+    return { device: { ...device, ...changes }, certificate };
+  }
+
+  private authority(platform: Platform, keyring: PlatformKeyring): CertificateAuthority {
+    const privateKeyPem = platform.tls
+      ? keyring.secrets(platform).field(TLS_FIELDS.caPrivateKey)
+      : undefined;
+    if (!platform.caCertificatePem || privateKeyPem === undefined) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'PLATFORM_WITHOUT_TLS',
+        'Certificate devices need a platform launched with TLS (its CA signs them); this one ' +
+          'has none',
+      );
+    }
+    return { certificatePem: platform.caCertificatePem, privateKeyPem };
+  }
+}
