@@ -58,7 +58,10 @@ async function main(): Promise<void> {
       script: scriptHolder.sandbox?.status() ?? null,
     }),
     () => metrics.consuming && metrics.databaseReady,
-    { '/script-log': () => ({ lines: scriptLog.entries(), dropped: scriptLog.droppedCount }) },
+    {
+      '/script-log': () => ({ lines: scriptLog.entries(), dropped: scriptLog.droppedCount }),
+      '/devices': () => ({ at: new Date().toISOString(), devices: metrics.devices.snapshot() }),
+    },
   );
   const statusPort = await status.listen(config.statusPort, config.statusHost);
   logger.info('status endpoint listening', { port: statusPort });

@@ -61,11 +61,12 @@ function pipelineWith(writer: ReadingWriter, batchSize: number, batchMaxWaitMs: 
       return Promise.resolve();
     },
   } as unknown as DeadLetterPublisher;
+  const metrics = new ProcessorMetrics();
   const pipeline = new BatchPipeline({
     consumeChannel: channel,
     deadLetters,
     writer,
-    metrics: new ProcessorMetrics(),
+    metrics,
     logger: new Logger('error'),
     batchSize,
     batchMaxWaitMs,
@@ -73,7 +74,7 @@ function pipelineWith(writer: ReadingWriter, batchSize: number, batchMaxWaitMs: 
       throw error;
     },
   });
-  return { pipeline, acks, letters };
+  return { pipeline, acks, letters, metrics };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -91,6 +92,22 @@ describe('BatchPipeline', () => {
     writer.confirmNext();
     await pipeline.drain();
     expect(acks).toEqual([{ tag: 2, allUpTo: true }]);
+  });
+
+  it('counts each device’s readings once the database confirmed them', async () => {
+    const writer = new GatedWriter();
+    const { pipeline, metrics } = pipelineWith(writer, 3, 60_000);
+    pipeline.accept(message(1));
+    pipeline.accept(message(2));
+    pipeline.accept(message(3, { device: 'pi2' }, { routingKey: 'telemetry.room.pi2' }));
+    await settle();
+    expect(metrics.devices.snapshot()).toEqual({});
+    writer.confirmNext();
+    await pipeline.drain();
+    const figures = metrics.devices.snapshot();
+    expect(Object.keys(figures).sort()).toEqual(['pi1', 'pi2']);
+    expect(figures.pi1!.readingsLastHour).toBe(2);
+    expect(figures.pi2!.readingsLastHour).toBe(1);
   });
 
   it('flushes full batches at once and writes and acknowledges them one at a time, in order', async () => {

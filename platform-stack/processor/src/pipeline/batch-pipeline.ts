@@ -133,7 +133,9 @@ export class BatchPipeline {
     if (stored > 0) metrics.lastReadingAt = new Date(now);
     metrics.batchLatency.record(now - batch[0].receivedAt);
     for (const { owner, reading } of rows) {
-      if (!rejected.has(owner)) metrics.endToEndLatency.record(now - reading.time);
+      if (rejected.has(owner)) continue;
+      metrics.endToEndLatency.record(now - reading.time);
+      metrics.devices.record(reading.device, now);
     }
     this.options.logger.debug('batch stored', {
       messages: batch.length,

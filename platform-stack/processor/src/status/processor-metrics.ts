@@ -1,3 +1,4 @@
+import { DeviceFigures } from './device-figures';
 import { LatencyHistogram } from './latency-histogram';
 
 /** Counters shown on the status endpoint. */
@@ -16,6 +17,8 @@ export class ProcessorMetrics {
   consuming = false;
   /** When the database last confirmed a reading. */
   lastReadingAt: Date | null = null;
+  /** Per device: last stored reading and readings stored in the last hour (`GET /devices`). */
+  readonly devices = new DeviceFigures();
   /** Ready messages waiting in the queue, sampled every few seconds (null until known). */
   queueDepth: number | null = null;
   /** From the batch's first message arriving to the database confirming it. */

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * `GET /status`: counters and latencies as JSON. `GET /healthz`: 200 while the processor consumes
  * and its database is reachable, 503 otherwise (the container health check). `GET /script-log`:
- * the script's last output lines (main.ts). Only reads: nothing here changes the processor.
+ * the script's last output lines, `GET /devices`: per-device figures (main.ts). Only reads:
+ * nothing here changes the processor.
  */
 export class StatusServer {
   private readonly server: http.Server;
