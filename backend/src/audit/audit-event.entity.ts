@@ -18,6 +18,7 @@ export enum AuditEventType {
   DeviceRevoked = 'device_revoked',
   DevicePasswordRevealed = 'device_password_revealed',
   DeviceCertificateIssued = 'device_certificate_issued',
+  DeviceCommandSent = 'device_command_sent',
 }
 
 @Entity('audit_events')

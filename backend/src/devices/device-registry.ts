@@ -363,6 +363,25 @@ export class DeviceRegistry implements DeviceRegistryPort {
     };
   }
 
+  /**
+   * An active device of a running platform and how to reach its broker (for a call that is not
+   * a registry change, such as a command): 404 unknown, 409 revoked or platform not running.
+   */
+  async brokerOfActive(
+    auth: AuthContext,
+    platformId: string,
+    name: string,
+  ): Promise<{ platform: Platform; device: Device; target: BrokerManagementTarget }> {
+    const platform = await this.running(auth.userId, platformId);
+    const device = await this.active(platform, name);
+    const dataKey = await this.sessions.dataKey(auth.sessionId);
+    return {
+      platform,
+      device,
+      target: await this.brokerTarget(platform, this.access.open(dataKey)),
+    };
+  }
+
   /** Launch: the names given become registry entries by the same path as a created device. */
   async enrollAtLaunch(platform: Platform, names: string[], dataKey: DataKey): Promise<void> {
     await this.insert(

@@ -13,14 +13,17 @@ import {
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Auth, type AuthContext } from '../common/auth-context';
 import { Origin, type RequestOrigin } from '../common/request-origin';
+import { DeviceCommands } from './device-commands';
 import { DeviceRegistry } from './device-registry';
 import {
+  CommandSentDto,
   CreatedDeviceDto,
   CreateDeviceInput,
   DeviceDto,
   DeviceStatusDto,
   DeviceWithPasswordDto,
   ListDevicesQuery,
+  SendCommandInput,
   toDeviceDto,
   toDeviceStatusDto,
   UpdateDeviceInput,
@@ -30,7 +33,10 @@ import {
 @ApiBearerAuth()
 @Controller('platforms/:id/devices')
 export class DevicesController {
-  constructor(private readonly registry: DeviceRegistry) {}
+  constructor(
+    private readonly registry: DeviceRegistry,
+    private readonly commands: DeviceCommands,
+  ) {}
 
   @Get()
   @ApiOkResponse({
@@ -142,5 +148,25 @@ export class DevicesController {
   ): Promise<DeviceWithPasswordDto> {
     const { device, password } = await this.registry.rotate(auth, id, name, origin);
     return { device: toDeviceDto(device), password };
+  }
+
+  @Post(':name/commands')
+  @HttpCode(200)
+  @ApiOkResponse({
+    type: CommandSentDto,
+    description:
+      'Publishes the payload to commands/<name> (AMQP commands.<name> on amq.topic); only that ' +
+      'device may subscribe to it. Audited (without the payload). 413 COMMAND_TOO_LARGE over ' +
+      '64 KB, 404 DEVICE_NOT_FOUND, 409 DEVICE_REVOKED, 409 PLATFORM_NOT_RUNNING, 502 ' +
+      'BROKER_CHANGE_FAILED',
+  })
+  async sendDeviceCommand(
+    @Auth() auth: AuthContext,
+    @Origin() origin: RequestOrigin,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('name') name: string,
+    @Body() input: SendCommandInput,
+  ): Promise<CommandSentDto> {
+    return this.commands.send(auth, id, name, input, origin);
   }
 }

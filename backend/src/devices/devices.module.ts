@@ -5,6 +5,7 @@ import { AuthModule } from '../auth/auth.module';
 import { PlatformDevices } from '../platforms/platform-devices';
 import { PlatformsModule } from '../platforms/platforms.module';
 import { ProvisionModule } from '../provision/provision.module';
+import { DeviceCommands } from './device-commands';
 import { DeviceCertificates } from './device-certificates';
 import { DeviceCertificatesController } from './device-certificates.controller';
 import { DeviceLocks } from './device-locks';
@@ -22,7 +23,7 @@ import { DevicesController } from './devices.controller';
     ProvisionModule,
   ],
   controllers: [DevicesController, DeviceCertificatesController],
-  providers: [DeviceRegistry, DeviceLocks, DeviceCertificates],
+  providers: [DeviceRegistry, DeviceLocks, DeviceCertificates, DeviceCommands],
 })
 export class DevicesModule implements OnModuleInit {
   constructor(

@@ -69,6 +69,26 @@ export class BrokerApi {
     );
   }
 
+  /**
+   * Publishes one persistent message to an exchange (the management API's publish, as the
+   * administrator); answers whether any queue took it. RabbitMQ's MQTT plugin hands it to a QoS 1
+   * subscriber as QoS 1. No `x-mqtt-publish-qos` header: the API can only send it as a long,
+   * which the 3.10 plugin does not expect and answers by closing the subscriber's connection.
+   */
+  async publish(exchange: string, routingKey: string, payload: Buffer): Promise<boolean> {
+    const text = await this.call(
+      'POST',
+      `/api/exchanges/${VHOST}/${encodeURIComponent(exchange)}/publish`,
+      {
+        properties: { delivery_mode: 2 },
+        routing_key: routingKey,
+        payload: payload.toString('base64'),
+        payload_encoding: 'base64',
+      },
+    );
+    return (JSON.parse(text) as { routed?: unknown }).routed === true;
+  }
+
   /** How many open connections (AMQP and MQTT) each user has: one call for the whole broker. */
   async connectionsByUser(): Promise<Map<string, number>> {
     const text = await this.call('GET', '/api/connections?columns=user');
@@ -84,7 +104,7 @@ export class BrokerApi {
    * from fixed segments and URI-encoded names; bodies are JSON.
    */
   private async call(
-    method: 'GET' | 'PUT' | 'DELETE',
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
     path: string,
     body?: unknown,
     alsoFine: number[] = [],

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import {
   IsBoolean,
+  IsDefined,
   IsIn,
   IsNotIn,
   IsObject,
@@ -211,6 +212,58 @@ export class DeviceStatusDto extends DeviceDto {
   online!: boolean | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Its open broker connections now' })
   connections!: number | null;
+}
+
+export class SendCommandInput {
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }],
+    example: { action: 'reboot', delaySeconds: 5 },
+    description:
+      'A string is sent as its text, any other JSON value as its JSON text; at most 64 KB (413)',
+  })
+  @IsDefined()
+  payload!: unknown;
+}
+
+export class CommandSentDto {
+  @ApiProperty() device!: string;
+  @ApiProperty({ example: 'commands/pi-0042', description: 'The MQTT topic it went to' })
+  topic!: string;
+  @ApiProperty({ example: 'commands.pi-0042', description: 'The same on amq.topic (AMQP)' })
+  routingKey!: string;
+  @ApiProperty({ description: 'Payload size in bytes' }) bytes!: number;
+  @ApiProperty({
+    description:
+      'A queue took it: the device is subscribed now, or has a persistent session (QoS 1, clean ' +
+      'session off) and gets it when it reconnects. False: nobody will receive it',
+  })
+  routed!: boolean;
+  @ApiProperty() sentAt!: Date;
+}
+
+/** A device certificate, answered once (at creation or renewal). */
+export class CertificateBundleDto {
+  @ApiProperty({ description: 'PEM; CN = the device name' }) certificatePem!: string;
+  @ApiProperty({ description: "The platform CA (PEM): verifies the broker's certificate" })
+  caCertificatePem!: string;
+  @ApiPropertyOptional({
+    description: 'PEM (PKCS #8): only when Fieldstation made the key pair (no CSR); shown once',
+  })
+  privateKeyPem?: string;
+  @ApiProperty() expiresAt!: Date;
+}
+
+/** A created device: its password (password, both) and certificate (certificate, both), once. */
+export class CreatedDeviceDto {
+  @ApiProperty({ type: DeviceDto }) device!: DeviceDto;
+  @ApiPropertyOptional({ description: 'Shown once: store it on the device now' })
+  password?: string;
+  @ApiPropertyOptional({ type: CertificateBundleDto }) certificate?: CertificateBundleDto;
+}
+
+export class DeviceWithCertificateDto {
+  @ApiProperty({ type: DeviceDto }) device!: DeviceDto;
+  @ApiProperty({ type: CertificateBundleDto }) certificate!: CertificateBundleDto;
 }
 
 /** A device certificate, answered once (at creation or renewal). */
