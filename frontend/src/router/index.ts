@@ -3,6 +3,7 @@ import AppLayout from '../layout/AppLayout.vue';
 import { accountRoutes } from '../modules/account/routes';
 import { authRoutes } from '../modules/auth/routes';
 import { credentialRoutes } from '../modules/credentials/routes';
+import { notificationRoutes } from '../modules/notifications/routes';
 import { platformRoutes } from '../modules/platforms/routes';
 import { spaceRoutes } from '../modules/spaces/routes';
 import { useAuthStore } from '../stores/auth';
@@ -19,6 +20,7 @@ export const router = createRouter({
         ...platformRoutes,
         ...spaceRoutes,
         ...credentialRoutes,
+        ...notificationRoutes,
         ...accountRoutes,
       ],
     },

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createBody,
+  describeRule,
+  isMuted,
+  muteUntil,
+  updateBody,
+  type RuleForm,
+} from './alert-rules';
+
+const form = (fields: Partial<RuleForm>): RuleForm => ({
+  kind: 'platform-unhealthy',
+  minutes: 5,
+  threshold: null,
+  device: '',
+  label: '',
+  reNotifyMinutes: null,
+  ...fields,
+});
+
+describe('describeRule', () => {
+  const rule = { minutes: 5, threshold: null, device: null, label: null };
+
+  it('says each kind in words, the defaults included', () => {
+    expect(describeRule({ ...rule, kind: 'platform-unhealthy', minutes: 1 })).toBe(
+      'Not healthy for 1 minute',
+    );
+    expect(describeRule({ ...rule, kind: 'dead-letter-rate', threshold: 0 })).toBe(
+      'Any dead letter within 5 minutes',
+    );
+    expect(describeRule({ ...rule, kind: 'dead-letter-rate', threshold: 2.5 })).toBe(
+      'More than 2.5 dead letters a minute over 5 minutes',
+    );
+    expect(describeRule({ ...rule, kind: 'queue-depth', threshold: 10_000 })).toBe(
+      'More than 10,000 queued for 5 minutes',
+    );
+  });
+
+  it('names the device or label a silence rule watches', () => {
+    expect(describeRule({ ...rule, kind: 'device-silent', device: 'pi-1' })).toBe(
+      'Device pi-1 without a reading for 5 minutes',
+    );
+    expect(describeRule({ ...rule, kind: 'device-silent', label: 'site:north' })).toBe(
+      'A device labelled site:north without a reading for 5 minutes',
+    );
+    expect(describeRule({ ...rule, kind: 'device-silent' })).toBe(
+      'Any device without a reading for 5 minutes',
+    );
+  });
+});
+
+describe('rule bodies', () => {
+  it('sends only the fields the kind uses', () => {
+    expect(
+      createBody(form({ kind: 'platform-unhealthy', threshold: 3, device: 'pi-1', label: 'a:b' })),
+    ).toEqual({ kind: 'platform-unhealthy', minutes: 5 });
+    expect(createBody(form({ kind: 'queue-depth', threshold: 500, reNotifyMinutes: 30 }))).toEqual({
+      kind: 'queue-depth',
+      minutes: 5,
+      threshold: 500,
+      reNotifyMinutes: 30,
+    });
+    expect(createBody(form({ kind: 'device-silent', device: ' pi-1 ', label: '' }))).toEqual({
+      kind: 'device-silent',
+      minutes: 5,
+      device: 'pi-1',
+    });
+  });
+
+  it('leaves an empty minutes field for the API to name (null in JSON)', () => {
+    expect(JSON.parse(JSON.stringify(createBody(form({ minutes: null }))))).toEqual({
+      kind: 'platform-unhealthy',
+      minutes: null,
+    });
+  });
+
+  it('updates only what is filled in', () => {
+    expect(updateBody(form({ kind: 'queue-depth', minutes: null, threshold: 20 }))).toEqual({
+      threshold: 20,
+    });
+  });
+});
+
+describe('mute', () => {
+  const now = Date.parse('2026-12-02T08:00:00Z');
+
+  it('mutes until a time in the future only', () => {
+    expect(isMuted({ mutedUntil: null }, now)).toBe(false);
+    expect(isMuted({ mutedUntil: '2026-12-02T07:59:00Z' }, now)).toBe(false);
+    expect(isMuted({ mutedUntil: '2026-12-02T09:00:00Z' }, now)).toBe(true);
+  });
+
+  it('computes the end of a mute from now', () => {
+    expect(muteUntil(now, 8)).toBe('2026-12-02T16:00:00.000Z');
+  });
+});

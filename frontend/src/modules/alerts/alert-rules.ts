@@ -1,0 +1,114 @@
+import type { Schemas } from '../../api/client';
+
+export type AlertRule = Schemas['AlertRuleDto'];
+export type AlertKind = AlertRule['kind'];
+export type AlertEvent = Schemas['AlertEventDto'];
+
+export const KIND_LABELS: Record<AlertKind, string> = {
+  'platform-unhealthy': 'Platform unhealthy',
+  'device-silent': 'Device silent',
+  'dead-letter-rate': 'Dead letters',
+  'queue-depth': 'Queue backlog',
+};
+
+/** What a new platform starts with (backend alerts/alert-rules.service.ts DEFAULT_RULES). */
+export const DEFAULT_RULES_TEXT =
+  'A new platform starts with three rules: not healthy for 1 minute, any dead letter within ' +
+  '5 minutes, more than 10,000 readings queued for 5 minutes. Each notifies your notification ' +
+  'channels once when it fires, again every re-notify interval while it fires, and when it resolves.';
+
+const minutesText = (minutes: number) => (minutes === 1 ? '1 minute' : `${minutes} minutes`);
+
+/** The rule in words: "Not healthy for 1 minute", "More than 10,000 queued for 5 minutes". */
+export function describeRule(
+  rule: Pick<AlertRule, 'kind' | 'minutes' | 'threshold' | 'device' | 'label'>,
+): string {
+  const threshold = (rule.threshold ?? 0).toLocaleString('en-US');
+  switch (rule.kind) {
+    case 'platform-unhealthy':
+      return `Not healthy for ${minutesText(rule.minutes)}`;
+    case 'device-silent': {
+      const which = rule.device
+        ? `Device ${rule.device}`
+        : rule.label
+          ? `A device labelled ${rule.label}`
+          : 'Any device';
+      return `${which} without a reading for ${minutesText(rule.minutes)}`;
+    }
+    case 'dead-letter-rate':
+      return rule.threshold
+        ? `More than ${threshold} dead letters a minute over ${minutesText(rule.minutes)}`
+        : `Any dead letter within ${minutesText(rule.minutes)}`;
+    case 'queue-depth':
+      return `More than ${threshold} queued for ${minutesText(rule.minutes)}`;
+  }
+}
+
+/** Which fields a kind uses besides minutes and the re-notify interval. */
+export function kindFields(kind: AlertKind): { threshold: boolean; target: boolean } {
+  return {
+    threshold: kind === 'dead-letter-rate' || kind === 'queue-depth',
+    target: kind === 'device-silent',
+  };
+}
+
+export const MINUTES_HELP: Record<AlertKind, string> = {
+  'platform-unhealthy': 'How long the platform must stay unhealthy or unreachable.',
+  'device-silent': 'How long a device may stay without a reading.',
+  'dead-letter-rate': 'The window the rate is measured over.',
+  'queue-depth': 'How long the queue must stay above the threshold.',
+};
+
+export const THRESHOLD_LABELS: Partial<Record<AlertKind, string>> = {
+  'dead-letter-rate': 'Dead letters per minute above',
+  'queue-depth': 'Readings queued above',
+};
+
+/** The rule form as the user fills it: empty text fields are left out. */
+export interface RuleForm {
+  kind: AlertKind;
+  minutes: number | null;
+  threshold: number | null;
+  device: string;
+  label: string;
+  reNotifyMinutes: number | null;
+}
+
+export type CreateRuleBody = Schemas['CreateAlertRuleInput'];
+export type UpdateRuleBody = Schemas['UpdateAlertRuleInput'];
+
+/** The create body: only the fields the kind uses; the API checks the rest and names the field. */
+export function createBody(form: RuleForm): CreateRuleBody {
+  const fields = kindFields(form.kind);
+  const body: CreateRuleBody = { kind: form.kind, minutes: form.minutes ?? Number.NaN };
+  if (fields.threshold && form.threshold !== null) body.threshold = form.threshold;
+  if (fields.target && form.device.trim()) body.device = form.device.trim();
+  if (fields.target && form.label.trim()) body.label = form.label.trim();
+  if (form.reNotifyMinutes !== null) body.reNotifyMinutes = form.reNotifyMinutes;
+  return body;
+}
+
+export function updateBody(form: RuleForm): UpdateRuleBody {
+  const body: UpdateRuleBody = {};
+  if (form.minutes !== null) body.minutes = form.minutes;
+  if (kindFields(form.kind).threshold && form.threshold !== null) body.threshold = form.threshold;
+  if (form.reNotifyMinutes !== null) body.reNotifyMinutes = form.reNotifyMinutes;
+  return body;
+}
+
+/** Whether the rule is muted at `now`. */
+export function isMuted(rule: Pick<AlertRule, 'mutedUntil'>, now: number): boolean {
+  return rule.mutedUntil !== null && Date.parse(rule.mutedUntil) > now;
+}
+
+/** The instant `hours` from `now`, as the API takes it. */
+export function muteUntil(now: number, hours: number): string {
+  return new Date(now + hours * 3_600_000).toISOString();
+}
+
+export const MUTE_CHOICES = [
+  { hours: 1, label: '1 hour' },
+  { hours: 8, label: '8 hours' },
+  { hours: 24, label: '1 day' },
+  { hours: 7 * 24, label: '1 week' },
+];
