@@ -20,9 +20,11 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
-  const localRedis = config.redisUrl ? undefined : await LocalRedis.start(config.dataDir);
-  const redisUrl = config.redisUrl ?? localRedis!.url;
   const logger = new Logger('Fieldstation');
+  const localRedis = config.redisUrl
+    ? undefined
+    : await LocalRedis.start(config.dataDir, ({ level, message }) => logger[level](message));
+  const redisUrl = config.redisUrl ?? localRedis!.url;
   if (localRedis) logger.log(`Started a private redis-server (pid ${localRedis.pid})`);
 
   const app =

@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ApiError } from '../common/api-error';
 import { ServerKey } from '../crypto/server-key';
 import { RedisConnection } from '../jobs/redis-connection';
@@ -51,7 +51,7 @@ export class RateLimiter implements OnModuleDestroy {
   private readonly prefix: string;
 
   constructor(connection: RedisConnection, serverKey: ServerKey) {
-    this.redis = new Redis(connection.url, { maxRetriesPerRequest: 2 });
+    this.redis = connection.client({ maxRetriesPerRequest: 2 });
     this.prefix = `fieldstation:${serverKey.id}:rate:`;
   }
 

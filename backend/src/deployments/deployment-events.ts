@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { RedisConnection } from '../jobs/redis-connection';
+import type { Redis } from 'ioredis';
+import { isConnectionError, RedisConnection } from '../jobs/redis-connection';
 import type { DeploymentStatus } from './deployment.entity';
 import type { LogData, LogLevel } from './deployment-log-entry.entity';
 
@@ -35,11 +35,20 @@ export class DeploymentEvents implements OnModuleDestroy {
   private readonly cancelListeners = new Map<string, () => void>();
 
   constructor(private readonly connection: RedisConnection) {
-    this.publisher = new Redis(connection.url, { maxRetriesPerRequest: 3 });
+    this.publisher = connection.client({ maxRetriesPerRequest: 3 });
   }
 
+  /**
+   * Best effort while Redis is unreachable: every event is stored first (deployment log and
+   * record), and a stream that reconnects reads what it missed from there, so a job in progress
+   * carries on through a Redis restart instead of failing on its next log line.
+   */
   async publish(deploymentId: string, event: DeploymentEvent): Promise<void> {
-    await this.publisher.publish(channel(deploymentId), JSON.stringify(event));
+    try {
+      await this.publisher.publish(channel(deploymentId), JSON.stringify(event));
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+    }
   }
 
   /** Resolves once Redis confirmed the subscription, so no event published after it is missed. */
@@ -87,7 +96,7 @@ export class DeploymentEvents implements OnModuleDestroy {
 
   private ensureSubscriber(): Redis {
     if (!this.subscriber) {
-      this.subscriber = new Redis(this.connection.url);
+      this.subscriber = this.connection.client();
       this.subscriber.on('message', (name: string, payload: string) => {
         if (name.startsWith(CANCEL_PREFIX)) {
           this.cancelListeners.get(name.slice(CANCEL_PREFIX.length))?.();

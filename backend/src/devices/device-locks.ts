@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ApiError } from '../common/api-error';
 import { RedisConnection } from '../jobs/redis-connection';
 
@@ -29,7 +29,7 @@ export class DeviceLocks implements OnModuleDestroy {
   private readonly prefix: string;
 
   constructor(connection: RedisConnection) {
-    this.redis = new Redis(connection.url, { maxRetriesPerRequest: 2 });
+    this.redis = connection.client({ maxRetriesPerRequest: 2 });
     this.prefix = `${connection.prefix}:device-lock:`;
   }
 

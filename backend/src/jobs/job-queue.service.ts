@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { JobName, ScheduledJobName } from './job-names';
 import { QueueName, type JobRequest } from './job.types';
 import { RedisConnection } from './redis-connection';
@@ -11,10 +11,9 @@ export class JobQueue implements OnModuleDestroy {
   private readonly deployments: Queue;
   private readonly probe: Redis;
 
-  constructor(connection: RedisConnection) {
+  constructor(private readonly connection: RedisConnection) {
     // A separate, non-blocking client that fails fast, so a health check never hangs on Redis.
-    this.probe = new Redis(connection.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    this.probe.on('error', () => undefined);
+    this.probe = connection.client({ lazyConnect: true, maxRetriesPerRequest: 1 });
     this.deployments = new Queue(QueueName.Deployments, {
       connection: connection.options(),
       prefix: connection.prefix,
@@ -26,6 +25,7 @@ export class JobQueue implements OnModuleDestroy {
         removeOnFail: 5000,
       },
     });
+    connection.watch(this.deployments);
   }
 
   async queue<Name extends JobName>(request: JobRequest<Name>): Promise<string> {
@@ -52,5 +52,6 @@ export class JobQueue implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.deployments.close();
     this.probe.disconnect();
+    this.connection.close();
   }
 }

@@ -35,6 +35,7 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
       prefix: this.connection.prefix,
       concurrency: 2,
     });
+    this.connection.watch(this.worker);
     this.worker.on('failed', (job, error) =>
       this.logger.warn(`job ${job?.name} ${job?.id} failed: ${error.message}`),
     );

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/test-env';
-import { LocalRedis } from './local-redis';
+import { tempDir, waitFor } from '../../test/test-env';
+import { LocalRedis, type LocalRedisEvent } from './local-redis';
 
 describe('LocalRedis (real redis-server)', () => {
   let server: LocalRedis | undefined;
@@ -32,6 +32,37 @@ describe('LocalRedis (real redis-server)', () => {
     server = undefined;
     expect(existsSync(`/proc/${pid}`)).toBe(false);
     expect(existsSync(`${dataDir}/redis/appendonlydir`)).toBe(true);
+  });
+
+  it('restarts a killed redis-server on the same URL with what was written before', async () => {
+    const events: LocalRedisEvent[] = [];
+    server = await LocalRedis.start(tempDir(), (event) => events.push(event));
+    const client = new Redis(server.url);
+    client.on('error', () => undefined);
+    await client.set('queued-job', 'still here');
+    const firstPid = server.pid!;
+
+    process.kill(firstPid, 'SIGKILL');
+    await waitFor(() => (events.length === 2 ? true : undefined), {
+      what: 'the restart to be reported',
+      timeoutMs: 10_000,
+    });
+    const secondPid = server.pid!;
+    expect(secondPid).not.toBe(firstPid);
+    // The same client reconnects by itself and reads what was written before the kill.
+    expect(await waitFor(() => client.get('queued-job'), { timeoutMs: 10_000 })).toBe('still here');
+    client.disconnect();
+    expect(events.map((event) => event.message)).toEqual([
+      `redis-server (pid ${firstPid}) exited (SIGKILL); restarting it from its append-only file`,
+      `redis-server restarted (pid ${secondPid})`,
+    ]);
+
+    await server.stop();
+    server = undefined;
+    // Stopped on purpose: no restart.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(existsSync(`/proc/${secondPid}`)).toBe(false);
+    expect(events).toHaveLength(2);
   });
 
   it('finds redis-server only on the PATH it is given', () => {

@@ -8,16 +8,32 @@ import { freeLoopbackPort } from '../common/free-port';
 
 export class LocalRedisUnavailableError extends Error {}
 
+/** What the supervisor reports: an exit, a restart, a failed restart. */
+export type LocalRedisEvent = { level: 'log' | 'warn' | 'error'; message: string };
+
+/** First wait before restarting a redis-server that exited, doubled per failed try up to the max. */
+const RESTART_DELAY_MS = 200;
+const RESTART_DELAY_MAX_MS = 10_000;
+
 /**
  * A private redis-server that Fieldstation starts when no REDIS_URL is configured:
  * loopback only, a generated password kept in a 0600 config file (never in argv), data under
  * the data dir, append-only persistence and no eviction (BullMQ must never lose keys).
+ * It is supervised: when it exits without being asked to (a crash, the OOM killer, `kill -9`),
+ * it is started again with the same port, password and append-only file, so every client
+ * reconnects to the same URL and finds its queues as they were.
  */
 export class LocalRedis {
+  private stopping = false;
+  private restarting: Promise<void> | undefined;
+
   private constructor(
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
+    private readonly binary: string,
+    private readonly configFile: string,
     private readonly pidFile: string,
     readonly url: string,
+    private readonly report: (event: LocalRedisEvent) => void,
   ) {}
 
   static findBinary(path = process.env.PATH ?? ''): string | undefined {
@@ -28,7 +44,10 @@ export class LocalRedis {
       .find((file) => existsSync(file));
   }
 
-  static async start(dataDir: string): Promise<LocalRedis> {
+  static async start(
+    dataDir: string,
+    report: (event: LocalRedisEvent) => void = () => undefined,
+  ): Promise<LocalRedis> {
     const binary = LocalRedis.findBinary();
     if (!binary) {
       throw new LocalRedisUnavailableError(
@@ -50,6 +69,10 @@ export class LocalRedis {
       `dir ${dir}`,
       `requirepass ${password}`,
       'appendonly yes',
+      // Every write reaches the disk before Redis answers, so a job that was queued survives a
+      // crash of redis-server (the default, everysec, may lose the last second). Fieldstation
+      // writes a few keys per job and log line, far below what fsync per write costs.
+      'appendfsync always',
       'maxmemory-policy noeviction',
       'save ""',
       'daemonize no',
@@ -57,21 +80,20 @@ export class LocalRedis {
     ];
     await writeFile(configFile, lines.join('\n') + '\n', { mode: 0o600 });
 
-    const child = spawn(binary, [configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const url = `redis://:${password}@127.0.0.1:${port}`;
-    const server = new LocalRedis(child, pidFile, url);
-    process.once('exit', () => child.kill('SIGKILL'));
+    const { child, stderr } = spawnServer(binary, configFile);
+    const server = new LocalRedis(child, binary, configFile, pidFile, url, report);
+    process.once('exit', () => server.child.kill('SIGKILL'));
     try {
       await waitUntilReady(url, child);
     } catch (error) {
       await server.stop();
       throw new LocalRedisUnavailableError(
-        `redis-server did not start: ${(error as Error).message} ${stderr.trim()}`.trim(),
+        `redis-server did not start: ${(error as Error).message} ${stderr().trim()}`.trim(),
       );
     }
     await writeFile(pidFile, String(child.pid), { mode: 0o600 });
+    server.supervise(child);
     return server;
   }
 
@@ -80,6 +102,8 @@ export class LocalRedis {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    await this.restarting;
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve));
       this.child.kill('SIGTERM');
@@ -89,6 +113,60 @@ export class LocalRedis {
     }
     await rm(this.pidFile, { force: true });
   }
+
+  private supervise(child: ChildProcess): void {
+    child.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      this.report({
+        level: 'warn',
+        message:
+          `redis-server (pid ${child.pid}) exited (${signal ?? `code ${code}`}); ` +
+          'restarting it from its append-only file',
+      });
+      this.restarting = this.restart().finally(() => (this.restarting = undefined));
+    });
+  }
+
+  /** Starts the server again with the same config until it answers, backing off between tries. */
+  private async restart(): Promise<void> {
+    let delay = RESTART_DELAY_MS;
+    for (let attempt = 1; !this.stopping; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.stopping) return;
+      const { child, stderr } = spawnServer(this.binary, this.configFile);
+      this.child = child;
+      try {
+        await waitUntilReady(this.url, child);
+      } catch (error) {
+        child.kill('SIGKILL');
+        this.report({
+          level: 'error',
+          message:
+            `redis-server did not restart (try ${attempt}): ${(error as Error).message} ` +
+            `${stderr().trim()}`.trim(),
+        });
+        delay = Math.min(delay * 2, RESTART_DELAY_MAX_MS);
+        continue;
+      }
+      await writeFile(this.pidFile, String(child.pid), { mode: 0o600 });
+      if (this.stopping) return;
+      this.report({ level: 'log', message: `redis-server restarted (pid ${child.pid})` });
+      this.supervise(child);
+      return;
+    }
+  }
+}
+
+function spawnServer(
+  binary: string,
+  configFile: string,
+): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(binary, [configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString();
+  });
+  return { child, stderr: () => stderr };
 }
 
 async function stopStaleServer(pidFile: string): Promise<void> {
