@@ -266,31 +266,6 @@ export class DeviceWithCertificateDto {
   @ApiProperty({ type: CertificateBundleDto }) certificate!: CertificateBundleDto;
 }
 
-/** A device certificate, answered once (at creation or renewal). */
-export class CertificateBundleDto {
-  @ApiProperty({ description: 'PEM; CN = the device name' }) certificatePem!: string;
-  @ApiProperty({ description: "The platform CA (PEM): verifies the broker's certificate" })
-  caCertificatePem!: string;
-  @ApiPropertyOptional({
-    description: 'PEM (PKCS #8): only when Fieldstation made the key pair (no CSR); shown once',
-  })
-  privateKeyPem?: string;
-  @ApiProperty() expiresAt!: Date;
-}
-
-/** A created device: its password (password, both) and certificate (certificate, both), once. */
-export class CreatedDeviceDto {
-  @ApiProperty({ type: DeviceDto }) device!: DeviceDto;
-  @ApiPropertyOptional({ description: 'Shown once: store it on the device now' })
-  password?: string;
-  @ApiPropertyOptional({ type: CertificateBundleDto }) certificate?: CertificateBundleDto;
-}
-
-export class DeviceWithCertificateDto {
-  @ApiProperty({ type: DeviceDto }) device!: DeviceDto;
-  @ApiProperty({ type: CertificateBundleDto }) certificate!: CertificateBundleDto;
-}
-
 /** The answer that carries a device's password: the only time it is shown. */
 export class DeviceWithPasswordDto {
   @ApiProperty({ type: DeviceDto }) device!: DeviceDto;
