@@ -20,6 +20,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PlatformsModule } from './platforms/platforms.module';
+import { ScriptDebuggingModule } from './script-debugging/script-debugging.module';
 import { SpacesModule } from './spaces/spaces.module';
 
 export interface AppOptions {
@@ -44,6 +45,7 @@ export class AppModule {
       DeploymentsModule,
       SpacesModule,
       PlatformsModule,
+      ScriptDebuggingModule,
       DevicesModule,
       BackupsModule,
       MetricsModule,

@@ -6,6 +6,7 @@ import { ANSIBLE_RUNNER_OPTIONS, AnsibleRunner, type AnsibleRunnerOptions } from
 import { BrokerManagement } from './broker-management';
 import { HostChecks } from './host-checks';
 import { PLATFORM_HOST_OPTIONS, PlatformHost, type PlatformHostOptions } from './platform-host';
+import { ProcessorDebugging } from './processor-debugging';
 import { SshClient } from './ssh-client';
 
 /** The repository's playbooks (next to backend/, from src/ and from dist/ alike). */
@@ -19,6 +20,7 @@ const PLAYBOOKS_DIR = resolve(__dirname, '../../../playbooks');
     BrokerManagement,
     HostChecks,
     PlatformHost,
+    ProcessorDebugging,
     {
       provide: ANSIBLE_RUNNER_OPTIONS,
       useValue: { playbooksDir: PLAYBOOKS_DIR } satisfies AnsibleRunnerOptions,
@@ -33,6 +35,6 @@ const PLAYBOOKS_DIR = resolve(__dirname, '../../../playbooks');
       }),
     },
   ],
-  exports: [SshClient, PlatformHost, BrokerManagement, HostChecks],
+  exports: [SshClient, PlatformHost, BrokerManagement, HostChecks, ProcessorDebugging],
 })
 export class ProvisionModule {}

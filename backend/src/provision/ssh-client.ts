@@ -102,6 +102,8 @@ export class SshSession {
   async run(
     command: readonly string[],
     onLine: (line: OutputLine) => void = () => undefined,
+    /** Written to the command's stdin (then closed): how input from a user reaches a command. */
+    stdin?: string,
   ): Promise<void> {
     const stderrTail: string[] = [];
     const stdout = new LineSplitter((line) => onLine({ stream: 'stdout', line }));
@@ -113,6 +115,7 @@ export class SshSession {
     const result = await this.ssh.execCommand(command.map(quoteForShell).join(' '), {
       onStdout: (chunk) => stdout.push(chunk),
       onStderr: (chunk) => stderr.push(chunk),
+      ...(stdin === undefined ? {} : { stdin }),
     });
     stdout.flush();
     stderr.flush();
