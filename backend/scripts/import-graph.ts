@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 export const LAYERS: readonly (readonly string[])[] = [
   ['common'],
   ['config'],
-  ['crypto', 'redis', 'database', 'files', 'jobs', 'infra', 'provision'],
+  ['crypto', 'redis', 'database', 'files', 'jobs', 'infra', 'provision', 'install-backup'],
   ['users'],
   ['audit'],
   ['auth'],
