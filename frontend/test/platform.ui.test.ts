@@ -22,13 +22,14 @@ export default function process(reading) {
 `;
 
 /**
- * Waits until the deployment log in `scope` shows a finished status; a failure or cancel
- * throws with the last log lines, so the test names the step that broke.
+ * Waits until the deployment log in `scope` shows a finished status; any other outcome than
+ * `expected` throws with the last log lines, so the test names the step that broke.
  */
 async function deploymentOutcome(
   scope: Locator | Page,
   action: string,
   timeout: number,
+  expected: 'succeeded' | 'failed' = 'succeeded',
 ): Promise<void> {
   const page = 'page' in scope ? scope.page() : scope;
   // The log of this action, not one still shown from before.
@@ -45,7 +46,7 @@ async function deploymentOutcome(
     throw await failure((error as Error).message);
   }
   const outcome = await status.innerText();
-  if (outcome !== 'succeeded') throw await failure(`the deployment ${outcome}`);
+  if (outcome !== expected) throw await failure(`the deployment ${outcome}`);
 }
 
 const tail = (text: string) => text.split('\n').slice(-40).join('\n');
@@ -213,9 +214,16 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       const firstReading = page.getByTestId('first-reading-value');
       await firstReading.waitFor({ timeout: MINUTE });
       await expect(firstReading.innerText()).resolves.toMatch(/room[\s\S]*sensor-1[\s\S]*21\.5/);
+      // The header says so too, without waiting for the next minute's health check.
+      await expect
+        .poll(() => page.getByTestId('last-reading').first().innerText())
+        .toMatch(/^Last reading \d/);
       await page.getByRole('button', { name: 'Reveal the admin password (once)' }).click();
       await page.getByTestId('grafana-password').waitFor();
       await screenshot(page, '15-platform-connect');
+      await page.setViewportSize({ width: 360, height: 740 });
+      await screenshot(page, '15-platform-connect-360');
+      await page.setViewportSize({ width: 1280, height: 900 });
       await audit.check(page, 'platform: connect devices');
 
       // Devices: the launch device is in the registry; a new one's password is shown once.
@@ -321,13 +329,45 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       );
       await page.locator('.cm-problem-line').filter({ hasText: 'const oops' }).waitFor();
 
+      // A script that parses but throws as it loads reaches the host, which refuses it in
+      // seconds: the previous script keeps running and the platform stays Running.
+      await editor.click();
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.insertText(`throw new Error('set the room first');\n${EDITED_SCRIPT}`);
+      await page.getByRole('button', { name: 'Update processor' }).click();
+      const processingTab = page.getByRole('tabpanel');
+      await deploymentOutcome(processingTab, 'Processor update', 10 * MINUTE, 'failed');
+      await processingTab
+        .getByText('The script does not load: set the room first')
+        .first()
+        .waitFor();
+      await page.getByTestId('platform-status').filter({ hasText: 'Running' }).waitFor();
+      await processingTab.getByText('Unsaved changes').waitFor();
+      await expect(
+        page.getByRole('button', { name: 'Update processor' }).isEnabled(),
+      ).resolves.toBe(true);
+      await screenshot(page, '16a-update-refused');
+      await audit.check(page, 'platform: processing script, update refused');
+      await page.setViewportSize({ width: 360, height: 740 });
+      await screenshot(page, '16a-update-refused-360');
+      await page.setViewportSize({ width: 1280, height: 900 });
+
+      // Fixed in the editor and updated again: nothing was destroyed or retried by hand.
       await editor.click();
       await page.keyboard.press('ControlOrMeta+A');
       await page.keyboard.insertText(EDITED_SCRIPT);
       await expect(editor.innerText()).resolves.toContain('edited: true');
       await page.getByRole('button', { name: 'Update processor' }).click();
-      await deploymentOutcome(page.getByRole('tabpanel'), 'Processor update', 10 * MINUTE);
+      // The refused update's log is replaced by this one's (same action name).
+      await processingTab
+        .getByTestId('deployment-status')
+        .filter({ hasText: /^(queued|running)$/ })
+        .waitFor();
+      await deploymentOutcome(processingTab, 'Processor update', 10 * MINUTE);
       await screenshot(page, '16-platform-processing');
+      await page.setViewportSize({ width: 360, height: 740 });
+      await screenshot(page, '16b-platform-processing-360');
+      await page.setViewportSize({ width: 1280, height: 900 });
 
       // The Data tab lists the newest readings, read over SSH; then a dump is made and downloaded.
       await page.getByRole('tab', { name: 'Data' }).click();
