@@ -34,7 +34,8 @@ async function main(argv: string[]): Promise<string> {
     destination.type === 's3' ? `s3://${destination.bucket}/${destination.key}` : destination.path;
   const stacks = manifest.files.filter((file) => file.path.startsWith('stacks/')).length;
   return (
-    `Backed up to ${where}: the ${manifest.database.type} database, ${stacks} stack files` +
+    `Backed up to ${where}: the ${manifest.database.type} database, ` +
+    `${stacks} stack file${stacks === 1 ? '' : 's'}` +
     (manifest.serverKey ? ' and the server key' : ' (no server key)')
   );
 }
