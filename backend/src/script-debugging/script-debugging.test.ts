@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
 import { freeLoopbackPort } from '../common/free-port';
+import { PlatformHealthChecks } from '../platforms/platform-health';
 import { Platform } from '../platforms/platform.entity';
 import { amqpPublisher } from '../provision/testing/platform-probes';
 import { testPlatformHost } from '../provision/testing/test-platform-host';
@@ -111,10 +112,13 @@ describe('script debugging on a launched platform (API, SSH, Docker, RabbitMQ, P
       images: { source: 'offline', archives: [images.archive] },
     });
     expect(result.totals).toMatchObject({ failures: 0, unreachable: 0 });
-    await app.get(DataSource).getRepository(Platform).update(platformId, {
+    const platforms = app.get(DataSource).getRepository(Platform);
+    const registered = await platforms.findOneByOrFail({ id: platformId });
+    await platforms.update(platformId, {
       status: 'running',
       address: target.host,
       hostKeyFingerprint: target.hostKeyFingerprint,
+      ports: { ...registered.ports, amqp, amqps: null, mqtt: null, mqtts: null },
     });
   }, 900_000);
 
@@ -128,7 +132,17 @@ describe('script debugging on a launched platform (API, SSH, Docker, RabbitMQ, P
     await app?.close();
   }, 600_000);
 
-  it('a throwing script fills the dead letters (with reasons); dry runs show the broken and the fixed version; a fix plus replay stores them all; purge empties', async () => {
+  /** One round of the worker's health check (real: probes, SSH, the processor's status). */
+  const healthCheck = async () =>
+    app
+      .get(PlatformHealthChecks)
+      .checkRound(
+        [await app.get(DataSource).getRepository(Platform).findOneByOrFail({ id: platformId })],
+        1,
+      );
+
+  it('a throwing script fills the dead letters (with reasons) and fires the dead-letter alert; dry runs show the broken and the fixed version; a fix plus replay stores them all; purge empties', async () => {
+    await healthCheck();
     const publisher = await amqpPublisher(device);
     await publisher.publish('telemetry.room.sensor-1', { data: { raw: 215 } });
     for (let i = 0; i < 5; i++) {
@@ -153,6 +167,16 @@ describe('script debugging on a launched platform (API, SSH, Docker, RabbitMQ, P
     expect(listed.letters.map((letter) => letter.reason)).toEqual(
       [2000, 2001, 2002, 2003, 2004].map((raw) => `script failed: raw out of range: ${raw}`),
     );
+
+    // The default rule "dead-letter rate above 0/min over 5 min" fires on the next check.
+    await healthCheck();
+    const rules = await api.get<{ kind: string; state: string; detail: string | null }[]>(
+      `/platforms/${platformId}/alert-rules`,
+    );
+    expect(rules.body.find((rule) => rule.kind === 'dead-letter-rate')).toMatchObject({
+      state: 'firing',
+      detail: expect.stringMatching(/dead-lettered messages\/min over 5 min \(limit 0\)$/),
+    });
 
     const log = await api.get<ScriptLogDto>(`${path}/log`);
     expect(log.status).toBe(200);
