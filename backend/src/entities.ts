@@ -1,6 +1,7 @@
 import { AlertEvent } from './alerts/alert-event.entity';
 import { AlertRule } from './alerts/alert-rule.entity';
 import { AuditEvent } from './audit/audit-event.entity';
+import { BackupRun } from './backups/backup-run.entity';
 import { BackupSchedule } from './backups/backup-schedule.entity';
 import { Session } from './auth/session.entity';
 import { Credential } from './credentials/credential.entity';
@@ -34,6 +35,7 @@ export const ENTITIES: (new () => object)[] = [
   Platform,
   Device,
   BackupSchedule,
+  BackupRun,
   PlatformMetricSample,
   AlertRule,
   AlertEvent,

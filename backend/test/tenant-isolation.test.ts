@@ -1,9 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import { getRepositoryToken } from '@nestjs/typeorm';
 import { decodeJwt, SignJWT } from 'jose';
+import type { Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackupRun } from '../src/backups/backup-run.entity';
 import { MAX_JSON_DEPTH } from '../src/common/json-depth';
 import { ApiClient } from './api-client';
 import { FAKE_AWS_ACCESS_KEY_ID, fakePemPrivateKey } from './fixtures/fake-credentials';
@@ -212,7 +215,7 @@ describe('Tenant isolation over every operation of openapi.json', () => {
     alice.baseUrl = baseUrl;
     bob.baseUrl = baseUrl;
     const suffix = randomBytes(3).toString('hex');
-    const { email, password } = await alice.signUp(`alice-${suffix}`);
+    const { email, password, userId: aliceUserId } = await alice.signUp(`alice-${suffix}`);
     await bob.signUp(`bob-${suffix}`);
     const secrets = {
       aws: `aws-secret-ISOLATION-${suffix}-0123456789`,
@@ -280,9 +283,21 @@ describe('Tenant isolation over every operation of openapi.json', () => {
       secretAccessKey: secrets.s3,
     });
     // A backup schedule also issues a standing grant (listed under /account/grants).
-    await created(`/platforms/${platform.platform.id}/backup-schedules`, {
+    const schedule = await created(`/platforms/${platform.platform.id}/backup-schedules`, {
       credentialId: bucket.id,
       preset: 'daily',
+    });
+    // A backup run (a turn that could not start: nothing runs in an API-only app).
+    await app.get<Repository<BackupRun>>(getRepositoryToken(BackupRun)).insert({
+      id: randomUUID(),
+      userId: aliceUserId,
+      platformId: platform.platform.id,
+      kind: 'backup',
+      scheduleId: schedule.id as string,
+      deploymentId: null,
+      credentialId: bucket.id as string,
+      status: 'failed',
+      error: 'The platform is queued, not running: nothing to back up',
     });
     // A notification channel (its launch-created alert rules come with the platform).
     await created('/notification-channels', {
@@ -382,9 +397,10 @@ describe('Tenant isolation over every operation of openapi.json', () => {
     }
   });
 
-  it('found one of every resource of A: credentials of each type, a space, a platform, a deployment, a session, a backup schedule and its grant, a notification channel, alert rules', () => {
+  it('found one of every resource of A: credentials of each type, a space, a platform, a deployment, a session, a backup schedule and its grant, a backup run, a notification channel, alert rules', () => {
     expect(aliceIds('credentials')).toHaveLength(5);
     expect(aliceIds('backup-schedules')).toHaveLength(1);
+    expect(aliceIds('backups')).toHaveLength(1);
     expect(aliceIds('notification-channels')).toHaveLength(1);
     expect(aliceIds('alert-rules').length).toBeGreaterThanOrEqual(1);
     expect(aliceIds('grants').length).toBeGreaterThanOrEqual(1);

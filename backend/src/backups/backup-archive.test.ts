@@ -146,7 +146,11 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
         }),
       );
     }
-    const pruned = await pruneBackups(to, 'p4', 2);
+    const pruned = await pruneBackups(to, platformBackupPrefix(to.location, 'p4'), {
+      keepLast: 2,
+      keepDaily: 0,
+      keepWeekly: 0,
+    });
     expect(pruned).toEqual([made[0]!.object.key]);
     const left = await listKeys(to, to.location.prefix);
     expect(left.filter((key) => !key.endsWith('.json')).sort()).toEqual(

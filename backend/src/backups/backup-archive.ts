@@ -19,12 +19,15 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { DataKey } from '../crypto/data-key';
 import type { S3Location } from '../credentials/s3-storage';
+import { expiredBackups, type RetentionPolicy } from './backup-retention';
 
 /** What lies beside each backup object in the bucket, as `<object>.manifest.json`. */
 export interface BackupManifest {
   format: 'fieldstation-backup/1';
   backupId: string;
   platformId: string;
+  /** The schedule that made it (its retention prunes only its own backups); null when none. */
+  scheduleId: string | null;
   /** The dump's database format, e.g. `pgdump` (PostgreSQL custom format). */
   dumpFormat: string;
   createdAt: string;
@@ -53,10 +56,21 @@ const TAG_BYTES = 16;
 
 export class BackupVerificationError extends Error {}
 
-/** Where a platform's backups live in the bucket. */
+/** Where a platform's backups live in the bucket (a schedule's in a folder below). */
 export function platformBackupPrefix(location: S3Location, platformId: string): string {
   return `${location.prefix}platforms/${platformId}/`;
 }
+
+/** Where one schedule's backups live: what its retention may prune, and nothing else. */
+export function scheduleBackupPrefix(
+  location: S3Location,
+  platformId: string,
+  scheduleId: string,
+): string {
+  return `${platformBackupPrefix(location, platformId)}schedules/${scheduleId}/`;
+}
+
+const MANIFEST_SUFFIX = '.manifest.json';
 
 /**
  * Streams a dump into the bucket: encrypted on the way (a fresh key per backup, sealed under the
@@ -71,6 +85,8 @@ export async function writeBackup(
   dump: Readable,
   options: {
     platformId: string;
+    /** Puts the backup into the schedule's folder (see {@link scheduleBackupPrefix}). */
+    scheduleId?: string;
     dumpFormat: string;
     dataKey: DataKey;
     log?: (line: string) => void;
@@ -81,7 +97,10 @@ export async function writeBackup(
   const backupId = randomUUID();
   const createdAt = options.now ?? new Date();
   const stamp = createdAt.toISOString().replace(/[:.]/g, '-');
-  const key = `${platformBackupPrefix(target.location, options.platformId)}${stamp}-${backupId}.${options.dumpFormat}.enc`;
+  const folder = options.scheduleId
+    ? scheduleBackupPrefix(target.location, options.platformId, options.scheduleId)
+    : platformBackupPrefix(target.location, options.platformId);
+  const key = `${folder}${stamp}-${backupId}.${options.dumpFormat}.enc`;
   const backupKey = randomBytes(32);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', backupKey, iv);
@@ -140,6 +159,7 @@ export async function writeBackup(
     format: 'fieldstation-backup/1',
     backupId,
     platformId: options.platformId,
+    scheduleId: options.scheduleId ?? null,
     dumpFormat: options.dumpFormat,
     createdAt: createdAt.toISOString(),
     object: { key, bytes: encrypted.bytes, sha256: encrypted.sha256() },
@@ -155,7 +175,7 @@ export async function writeBackup(
     await target.client.send(
       new PutObjectCommand({
         Bucket: bucket,
-        Key: `${key}.manifest.json`,
+        Key: `${key}${MANIFEST_SUFFIX}`,
         Body: JSON.stringify(manifest, null, 2),
         ContentType: 'application/json',
       }),
@@ -185,52 +205,200 @@ async function verifyObject(
     dumpFormat: string;
   },
 ): Promise<void> {
+  const check = structuralCheck(expected.dumpFormat);
+  await Promise.all([
+    readVerified(
+      target,
+      {
+        key,
+        bytes: expected.bytes,
+        sha256: expected.sha256,
+        plaintextSha256: expected.plaintextSha256,
+        backupId: expected.backupId,
+        iv: expected.iv,
+      },
+      expected.backupKey,
+      check.input,
+    ),
+    check.done,
+  ]);
+}
+
+/** What reading a stored backup back needs to know, from its manifest or from the upload. */
+interface StoredObject {
+  key: string;
+  bytes: number;
+  sha256: string;
+  plaintextSha256: string;
+  backupId: string;
+  iv: Buffer;
+}
+
+/**
+ * Streams a stored backup's plaintext into `sink`, decrypting on the way; throws
+ * BackupVerificationError after the last byte unless the stored bytes, the GCM tag and the
+ * plaintext all match. The sink has then seen unauthenticated bytes: callers discard them.
+ */
+async function readVerified(
+  target: BackupTarget,
+  object: StoredObject,
+  backupKey: Buffer,
+  sink: Writable,
+): Promise<void> {
   const read = await target.client.send(
-    new GetObjectCommand({ Bucket: target.location.bucket, Key: key }),
+    new GetObjectCommand({ Bucket: target.location.bucket, Key: object.key }),
   );
   const stored = new Measure();
   const plain = new Measure();
-  const decipher = createDecipheriv('aes-256-gcm', expected.backupKey, expected.iv);
-  decipher.setAAD(Buffer.from(`fieldstation-backup:${expected.backupId}`));
+  const decipher = createDecipheriv('aes-256-gcm', backupKey, object.iv);
+  decipher.setAAD(Buffer.from(`fieldstation-backup:${object.backupId}`));
   const untag = new HoldBackTail(TAG_BYTES);
-  const check = structuralCheck(expected.dumpFormat);
   await pipeline(
     read.Body as Readable,
     stored,
     untag,
     new DecipherUntilTag(decipher, untag),
     plain,
-    check.input,
+    sink,
   );
-  await check.done;
-  if (stored.sha256() !== expected.sha256 || stored.bytes !== expected.bytes) {
+  if (stored.sha256() !== object.sha256 || stored.bytes !== object.bytes) {
     throw new BackupVerificationError(
-      `The stored object differs from what was sent: ${stored.bytes} bytes with SHA-256 ${stored.sha256()}, sent ${expected.bytes} bytes with ${expected.sha256}`,
+      `The stored object differs from what was sent: ${stored.bytes} bytes with SHA-256 ${stored.sha256()}, sent ${object.bytes} bytes with ${object.sha256}`,
     );
   }
-  if (plain.sha256() !== expected.plaintextSha256) {
+  if (plain.sha256() !== object.plaintextSha256) {
     throw new BackupVerificationError('The decrypted backup differs from the dump');
   }
 }
 
-/** Keeps the newest `keepLast` backups of a platform (by manifest), deletes the rest. */
+function storedObjectOf(manifest: BackupManifest): StoredObject {
+  return {
+    key: manifest.object.key,
+    bytes: manifest.object.bytes,
+    sha256: manifest.object.sha256,
+    plaintextSha256: manifest.plaintext.sha256,
+    backupId: manifest.backupId,
+    iv: Buffer.from(manifest.encryption.iv, 'base64'),
+  };
+}
+
+/** Reads `<objectKey>.manifest.json`; null when there is none (then it is not a backup). */
+export async function readManifest(
+  target: BackupTarget,
+  objectKey: string,
+): Promise<BackupManifest | null> {
+  let text: string | undefined;
+  try {
+    const read = await target.client.send(
+      new GetObjectCommand({
+        Bucket: target.location.bucket,
+        Key: `${objectKey}${MANIFEST_SUFFIX}`,
+      }),
+    );
+    text = await read.Body?.transformToString();
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') return null;
+    throw error;
+  }
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(text ?? '') as BackupManifest;
+  } catch {
+    throw new BackupVerificationError(`The manifest of ${objectKey} is not JSON`);
+  }
+  if (
+    manifest?.format !== 'fieldstation-backup/1' ||
+    manifest.object?.key !== objectKey ||
+    manifest.encryption?.algorithm !== 'aes-256-gcm' ||
+    typeof manifest.encryption.iv !== 'string' ||
+    typeof manifest.object.sha256 !== 'string' ||
+    typeof manifest.plaintext?.sha256 !== 'string'
+  ) {
+    throw new BackupVerificationError(
+      `The manifest of ${objectKey} is not a Fieldstation backup's`,
+    );
+  }
+  return manifest;
+}
+
+/**
+ * Proves a stored backup restorable before anything uses it: every byte is read back and checked
+ * against its manifest (size, SHA-256, GCM tag, plaintext SHA-256) and the dump passes its
+ * structural check. Nothing is written anywhere.
+ */
+export async function verifyBackup(
+  target: BackupTarget,
+  manifest: BackupManifest,
+  backupKey: Buffer,
+): Promise<void> {
+  const check = structuralCheck(manifest.dumpFormat);
+  await Promise.all([
+    readVerified(target, storedObjectOf(manifest), backupKey, check.input),
+    check.done,
+  ]);
+}
+
+/**
+ * Streams a stored backup's plaintext into `sink` (e.g. a file on the host), checking it against
+ * its manifest on the way; rejects after the last byte when anything differs, so the caller must
+ * delete what the sink wrote before using it.
+ */
+export function readBackupInto(
+  target: BackupTarget,
+  manifest: BackupManifest,
+  backupKey: Buffer,
+  sink: Writable,
+): Promise<void> {
+  return readVerified(target, storedObjectOf(manifest), backupKey, sink);
+}
+
+/**
+ * Applies a retention policy to the backups directly in `scope` (one schedule's folder, see
+ * {@link scheduleBackupPrefix}); nothing outside it is touched. Answers the deleted objects' keys.
+ */
 export async function pruneBackups(
   target: BackupTarget,
-  platformId: string,
-  keepLast: number,
+  scope: string,
+  policy: RetentionPolicy,
 ): Promise<string[]> {
-  const keys = await listKeys(target, platformBackupPrefix(target.location, platformId));
-  const manifests = keys
-    .filter((key) => key.endsWith('.manifest.json'))
-    .sort()
-    .reverse();
-  const expired = manifests.slice(Math.max(keepLast, 1));
-  const toDelete = expired.flatMap((manifest) => [
-    manifest,
-    manifest.slice(0, -'.manifest.json'.length),
-  ]);
-  await deleteKeys(target, toDelete);
-  return expired.map((manifest) => manifest.slice(0, -'.manifest.json'.length));
+  const backups = (await listKeys(target, scope))
+    .filter((key) => key.endsWith(MANIFEST_SUFFIX) && !key.slice(scope.length).includes('/'))
+    .map((manifest) => ({
+      key: manifest.slice(0, -MANIFEST_SUFFIX.length),
+      createdAt: createdAtOfKey(manifest),
+    }))
+    .filter((backup): backup is { key: string; createdAt: Date } => backup.createdAt !== null);
+  const expired = expiredBackups(backups, policy);
+  await deleteKeys(
+    target,
+    expired.flatMap(({ key }) => [`${key}${MANIFEST_SUFFIX}`, key]),
+  );
+  return expired.map(({ key }) => key);
+}
+
+/** The time in a backup's object name (`2026-12-01T03-00-00-000Z-<id>…`); null if none. */
+function createdAtOfKey(key: string): Date | null {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z-/.exec(name);
+  if (!match) return null;
+  const [, day, hours, minutes, seconds, millis] = match;
+  return new Date(`${day}T${hours}:${minutes}:${seconds}.${millis}Z`);
+}
+
+/** Every backup (by manifest) under `prefix`, e.g. all platforms' backups under a bucket's prefix. */
+export async function listBackups(target: BackupTarget, prefix: string): Promise<BackupManifest[]> {
+  const manifests = (await listKeys(target, prefix)).filter((key) => key.endsWith(MANIFEST_SUFFIX));
+  const found: BackupManifest[] = [];
+  for (const key of manifests) {
+    const manifest = await readManifest(target, key.slice(0, -MANIFEST_SUFFIX.length)).catch(
+      (error: unknown) => {
+        if (error instanceof BackupVerificationError) return null;
+        throw error;
+      },
+    );
+    if (manifest) found.push(manifest);
+  }
+  return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
 export async function listKeys(target: BackupTarget, prefix: string): Promise<string[]> {
@@ -360,6 +528,11 @@ function structuralCheck(dumpFormat: string): { input: Writable; done: Promise<v
     final(done) {
       child.stdin.end();
       done();
+    },
+    // The read failed (a storage error, a wrong tag): pg_restore would wait for input forever.
+    destroy(error, done) {
+      if (error) child.kill();
+      done(error);
     },
   });
   const finished = new Promise<void>((resolve, reject) => {

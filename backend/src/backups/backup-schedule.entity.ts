@@ -31,6 +31,14 @@ export class BackupSchedule extends UserOwned {
   @Column({ type: 'integer' })
   keepLast!: number;
 
+  /** Also keep the newest backup of each of the last N days that have one. */
+  @Column({ type: 'integer', default: 0 })
+  keepDaily!: number;
+
+  /** Also keep the newest backup of each of the last N ISO weeks that have one. */
+  @Column({ type: 'integer', default: 0 })
+  keepWeekly!: number;
+
   /** The standing grant the runs open the owner's data key with (DESIGN §11). */
   @Column({ type: 'varchar', length: 36 })
   grantId!: string;

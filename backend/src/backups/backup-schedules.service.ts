@@ -8,6 +8,7 @@ import { CredentialsService } from '../credentials/credentials.service';
 import { StandingGrants } from '../grants/standing-grants.service';
 import { PlatformRecords } from '../platforms/platform-records';
 import { checkedCron, nextRun, PRESETS } from './backup-cron';
+import { BackupRuns } from './backup-runs.service';
 import { BackupSchedule } from './backup-schedule.entity';
 import type { BackupScheduleDto, CreateBackupScheduleInput } from './dto/backup-schedule.dto';
 
@@ -29,6 +30,7 @@ export class BackupSchedules {
     private readonly platforms: PlatformRecords,
     private readonly credentials: CredentialsService,
     private readonly grants: StandingGrants,
+    private readonly runs: BackupRuns,
   ) {}
 
   async create(
@@ -61,9 +63,13 @@ export class BackupSchedules {
         cron,
         preset: input.preset ?? null,
         keepLast: input.keepLast ?? DEFAULT_KEEP_LAST,
+        keepDaily: input.keepDaily ?? 0,
+        keepWeekly: input.keepWeekly ?? 0,
         grantId,
       });
+      await this.runs.arm({ id, cron });
     } catch (error) {
+      await this.schedules.delete({ id });
       await this.grants.revokeFor(auth.userId, schedulePurpose(id));
       throw error;
     }
@@ -85,6 +91,12 @@ export class BackupSchedules {
       throw new ApiError(HttpStatus.NOT_FOUND, 'BACKUP_SCHEDULE_NOT_FOUND', 'No such schedule');
     }
     await this.grants.revokeFor(userId, schedulePurpose(id));
+    await this.runs.disarm(id);
+  }
+
+  /** For the worker, which acts on ids from job payloads; null once deleted. */
+  findById(id: string): Promise<BackupSchedule | null> {
+    return this.schedules.findOneBy({ id });
   }
 
   /** For the 409 when the credential is deleted while schedules still use it. */
@@ -102,6 +114,8 @@ function toDto(schedule: BackupSchedule): BackupScheduleDto {
     cron: schedule.cron,
     preset: schedule.preset,
     keepLast: schedule.keepLast,
+    keepDaily: schedule.keepDaily,
+    keepWeekly: schedule.keepWeekly,
     grantId: schedule.grantId,
     nextRunAt: nextRun(schedule.cron),
     createdAt: schedule.createdAt,

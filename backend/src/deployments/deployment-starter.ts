@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '../common/auth-context';
+import type { DataKey } from '../crypto/data-key';
 import { DeploymentGrants } from '../grants/deployment-grants.service';
 import type { DeploymentJobName } from '../jobs/job-names';
 import { JobQueue } from '../jobs/job-queue.service';
@@ -32,9 +33,49 @@ export class DeploymentStarter {
     /** Runs before the job is queued, e.g. to store an upload the job will read. */
     prepare?: (deploymentId: string) => Promise<void>,
   ): Promise<string> {
-    const deployment = await this.deployments.create(auth.userId, target, action);
+    return this.startAs(
+      auth.userId,
+      (deploymentId) => this.grants.issue(auth, deploymentId),
+      target,
+      action,
+      jobName,
+      prepare,
+    );
+  }
+
+  /**
+   * The same without a session: the grant copies a data key the caller holds (a standing grant's,
+   * for a scheduled backup).
+   */
+  startWithKey(
+    userId: string,
+    dataKey: DataKey,
+    target: DeploymentTarget,
+    action: DeploymentAction,
+    jobName: DeploymentJobName,
+    prepare?: (deploymentId: string) => Promise<void>,
+  ): Promise<string> {
+    return this.startAs(
+      userId,
+      (deploymentId) => this.grants.issueWithKey(userId, deploymentId, dataKey),
+      target,
+      action,
+      jobName,
+      prepare,
+    );
+  }
+
+  private async startAs(
+    userId: string,
+    issueGrant: (deploymentId: string) => Promise<void>,
+    target: DeploymentTarget,
+    action: DeploymentAction,
+    jobName: DeploymentJobName,
+    prepare?: (deploymentId: string) => Promise<void>,
+  ): Promise<string> {
+    const deployment = await this.deployments.create(userId, target, action);
     try {
-      await this.grants.issue(auth, deployment.id);
+      await issueGrant(deployment.id);
       await prepare?.(deployment.id);
       await this.jobs.queue({
         name: jobName,

@@ -3,7 +3,14 @@ import { UserOwned } from '../users/user-owned';
 
 export type DeploymentTargetKind = 'space' | 'platform';
 export type DeploymentAction =
-  'launch' | 'destroy' | 'update-processor' | 'dump' | 'restore' | 'health-check';
+  | 'launch'
+  | 'destroy'
+  | 'update-processor'
+  | 'dump'
+  | 'restore'
+  | 'health-check'
+  | 'backup'
+  | 'restore-backup';
 export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export const FINISHED_STATUSES: readonly DeploymentStatus[] = ['succeeded', 'failed', 'cancelled'];

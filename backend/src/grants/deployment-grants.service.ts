@@ -30,10 +30,23 @@ export class DeploymentGrants {
     ttlMs = DEFAULT_GRANT_TTL_MS,
   ): Promise<void> {
     const dataKey = await this.sessions.dataKey(auth.sessionId);
+    await this.issueWithKey(auth.userId, deploymentId, dataKey, ttlMs);
+  }
+
+  /**
+   * The same grant from a data key the caller already holds: a standing grant's, for work a user
+   * set up to run without a session (a scheduled backup, DESIGN §11).
+   */
+  async issueWithKey(
+    userId: string,
+    deploymentId: string,
+    dataKey: DataKey,
+    ttlMs = DEFAULT_GRANT_TTL_MS,
+  ): Promise<void> {
     await this.grants.save({
       deploymentId,
-      userId: auth.userId,
-      wrappedDataKey: this.serverKey.wrap(dataKey.bytes(), grantContext(deploymentId, auth.userId)),
+      userId,
+      wrappedDataKey: this.serverKey.wrap(dataKey.bytes(), grantContext(deploymentId, userId)),
       expiresAt: new Date(Date.now() + ttlMs),
     });
   }

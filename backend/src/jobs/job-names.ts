@@ -13,6 +13,9 @@ export enum JobName {
   SpaceCreate = 'space.create',
   SpaceDelete = 'space.delete',
   NotificationDeliver = 'notification.deliver',
+  BackupScheduled = 'backup.scheduled',
+  PlatformBackup = 'platform.backup',
+  PlatformRestoreBackup = 'platform.restore-backup',
 }
 
 /** The payload of a job that runs a deployment: the deployment (= job) id. */
@@ -23,6 +26,11 @@ export interface DeploymentJobData {
 /** One notification to one channel (notifications/): the delivery record's id. */
 export interface DeliveryJobData {
   deliveryId: string;
+}
+
+/** A backup schedule's turn (queued by its BullMQ job scheduler): the schedule's id. */
+export interface BackupScheduleJobData {
+  scheduleId: string;
 }
 
 /** A scheduled job: BullMQ's scheduler queues it with an empty payload. */
@@ -38,6 +46,9 @@ export interface JobPayloads {
   [JobName.SpaceCreate]: DeploymentJobData;
   [JobName.SpaceDelete]: DeploymentJobData;
   [JobName.NotificationDeliver]: DeliveryJobData;
+  [JobName.BackupScheduled]: BackupScheduleJobData;
+  [JobName.PlatformBackup]: DeploymentJobData;
+  [JobName.PlatformRestoreBackup]: DeploymentJobData;
 }
 
 /** Names whose job runs a deployment (what `DeploymentStarter.start` may queue). */

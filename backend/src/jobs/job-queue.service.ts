@@ -38,6 +38,33 @@ export class JobQueue implements OnModuleDestroy {
     await this.deployments.upsertJobScheduler(name, { every: everyMs }, { name, data: {} });
   }
 
+  /**
+   * Queues `request` at each time of a five-field UTC cron expression, under `schedulerId` (one
+   * scheduler per id: upserting again replaces its timing and job).
+   */
+  async scheduleCron<Name extends JobName>(
+    schedulerId: string,
+    pattern: string,
+    request: Omit<JobRequest<Name>, 'jobId'>,
+  ): Promise<void> {
+    await this.deployments.upsertJobScheduler(
+      schedulerId,
+      { pattern, tz: 'UTC' },
+      { name: request.name, data: request.data },
+    );
+  }
+
+  /** Ends a scheduler of {@link scheduleCron} (none is fine). */
+  async unschedule(schedulerId: string): Promise<void> {
+    await this.deployments.removeJobScheduler(schedulerId);
+  }
+
+  /** The ids of the schedulers currently in Redis. */
+  async schedulerIds(): Promise<string[]> {
+    const schedulers = await this.deployments.getJobSchedulers(0, -1);
+    return schedulers.map((scheduler) => scheduler.key);
+  }
+
   /** Round-trips to Redis; used by the health check. */
   async ping(): Promise<void> {
     if (this.probe.status === 'wait') await this.probe.connect();

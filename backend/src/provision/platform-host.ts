@@ -1,7 +1,7 @@
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type DatabaseChoice,
@@ -66,8 +66,11 @@ export interface DumpRequest extends PlatformOperation {
 
 export interface RestoreRequest extends PlatformOperation {
   spec: StackSpec;
-  /** A dump file on this machine, made by {@link PlatformHost.dump} of the same database type. */
-  dumpFile: string;
+  /**
+   * A dump file on this machine, made by {@link PlatformHost.dump} of the same database type;
+   * undefined: the one already written on the host by {@link PlatformHost.openRestoreUpload}.
+   */
+  dumpFile?: string;
 }
 
 export interface ReadingsRequest extends PlatformOperation {
@@ -127,7 +130,17 @@ export class ProcessorScriptRefusedError extends Error {
     );
   }
 }
-const DUMP_EXTENSIONS: Record<DatabaseChoice, string> = {
+/** restore.yml loads `<dumps>/restore-upload`: uploaded there by Ansible or by SFTP. */
+const RESTORE_UPLOAD = 'restore-upload';
+
+function assertDumpPath(remotePath: string): void {
+  const inDumps = /^\/[^\s]*\/platforms\/[a-z0-9-]+\/dumps\/[A-Za-z0-9.-]+$/;
+  if (!inDumps.test(remotePath) || remotePath.includes('..')) {
+    throw new AnsibleInputError(`not a platform dump: "${remotePath}"`);
+  }
+}
+
+export const DUMP_EXTENSIONS: Record<DatabaseChoice, string> = {
   postgres: 'pgdump',
   timescaledb: 'pgdump',
   influxdb: 'influx.tar',
@@ -241,16 +254,68 @@ export class PlatformHost {
 
   /** Streams a dump file from the host (SFTP); the connection closes when the stream ends. */
   async openDump(target: SshTarget, remotePath: string): Promise<Readable> {
-    const inDumps = /^\/[^\s]*\/platforms\/[a-z0-9-]+\/dumps\/[A-Za-z0-9.-]+$/;
-    if (!inDumps.test(remotePath) || remotePath.includes('..')) {
-      throw new AnsibleInputError(`not a platform dump: "${remotePath}"`);
-    }
+    assertDumpPath(remotePath);
     const session = await this.ssh.connect(target);
     try {
       const stream = await session.download(remotePath);
       stream.once('close', () => session.close());
       stream.once('error', () => session.close());
       return stream;
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+  }
+
+  /** Deletes a dump from the host (a scheduled backup's, once it is in the bucket). */
+  async removeDump(target: SshTarget, remotePath: string): Promise<void> {
+    assertDumpPath(remotePath);
+    const session = await this.ssh.connect(target);
+    try {
+      await session.removeFile(remotePath);
+    } finally {
+      session.close();
+    }
+  }
+
+  /**
+   * Opens the platform's restore file on the host for writing (SFTP), for a dump that streams in
+   * from elsewhere (a backup in a bucket); {@link restore} without `dumpFile` then loads it.
+   * `discard` deletes it (a stream that did not verify); the connection closes with either.
+   */
+  async openRestoreUpload(
+    target: SshTarget,
+    platformId: string,
+  ): Promise<{ stream: Writable; discard: () => Promise<void> }> {
+    const { dumpsDir } = this.layout(platformId);
+    const remotePath = `${dumpsDir}/${RESTORE_UPLOAD}`;
+    const session = await this.ssh.connect(target);
+    try {
+      await session.run([
+        'sudo',
+        '-n',
+        'install',
+        '-d',
+        '-o',
+        target.username,
+        '-m',
+        '0700',
+        dumpsDir,
+      ]);
+      const stream = await session.upload(remotePath);
+      stream.once('close', () => session.close());
+      stream.once('error', () => session.close());
+      return {
+        stream,
+        discard: async () => {
+          const cleanup = await this.ssh.connect(target);
+          try {
+            await cleanup.removeFile(remotePath);
+          } finally {
+            cleanup.close();
+          }
+        },
+      };
     } catch (error) {
       session.close();
       throw error;
@@ -375,7 +440,7 @@ export class PlatformHost {
     return this.run('restore.yml', request, {
       ...this.layoutVars(layout),
       fieldstation_stack_database: request.spec.database,
-      fieldstation_stack_restore_file: request.dumpFile,
+      fieldstation_stack_restore_file: request.dumpFile ?? '',
     });
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { NodeSSH } from 'node-ssh';
@@ -135,6 +135,28 @@ export class SshSession {
     const stream = sftp.createReadStream(remotePath);
     stream.once('close', () => sftp.end());
     return stream;
+  }
+
+  /** Writes a remote file over SFTP (mode 0600), replacing it (e.g. a backup on its way to restore). */
+  async upload(remotePath: string): Promise<Writable> {
+    const sftp = await this.ssh.requestSFTP();
+    const stream = sftp.createWriteStream(remotePath, { mode: 0o600 });
+    stream.once('close', () => sftp.end());
+    return stream;
+  }
+
+  /** Deletes a remote file over SFTP; one already gone is fine. */
+  async removeFile(remotePath: string): Promise<void> {
+    const sftp = await this.ssh.requestSFTP();
+    try {
+      await new Promise<void>((resolve, reject) =>
+        sftp.unlink(remotePath, (error) =>
+          !error || (error as { code?: number }).code === 2 ? resolve() : reject(error),
+        ),
+      );
+    } finally {
+      sftp.end();
+    }
   }
 
   /**

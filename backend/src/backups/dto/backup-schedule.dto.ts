@@ -27,6 +27,30 @@ export class CreateBackupScheduleInput {
   @Min(1)
   @Max(1000)
   keepLast?: number;
+
+  @ApiPropertyOptional({
+    default: 0,
+    minimum: 0,
+    maximum: 1000,
+    description: 'Also keep the newest backup of each of the last N days (UTC) that have one',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  keepDaily?: number;
+
+  @ApiPropertyOptional({
+    default: 0,
+    minimum: 0,
+    maximum: 1000,
+    description: 'Also keep the newest backup of each of the last N ISO weeks that have one',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  keepWeekly?: number;
 }
 
 export class BackupScheduleDto {
@@ -37,6 +61,8 @@ export class BackupScheduleDto {
   @ApiProperty({ enum: ['hourly', 'daily', 'weekly'], nullable: true, type: String })
   preset!: BackupPreset | null;
   @ApiProperty() keepLast!: number;
+  @ApiProperty() keepDaily!: number;
+  @ApiProperty() keepWeekly!: number;
   @ApiProperty({ description: 'The standing grant its runs use (listed under /account/grants)' })
   grantId!: string;
   @ApiProperty() nextRunAt!: Date;

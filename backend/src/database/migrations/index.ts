@@ -13,6 +13,7 @@ import { Alerts1764001910000 } from './1764001910000-alerts';
 import { Notifications1764001920000 } from './1764001920000-notifications';
 import { EmailChannels1764001930000 } from './1764001930000-email-channels';
 import { DeviceCertificates1764002053000 } from './1764002053000-device-certificates';
+import { BackupRuns1764002060000 } from './1764002060000-backup-runs';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -33,4 +34,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Notifications1764001920000,
   EmailChannels1764001930000,
   DeviceCertificates1764002053000,
+  BackupRuns1764002060000,
 ];

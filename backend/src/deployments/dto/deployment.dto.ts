@@ -6,7 +6,16 @@ export class DeploymentDto {
   @ApiProperty({ enum: ['space', 'platform'] }) targetKind!: string;
   @ApiProperty() targetId!: string;
   @ApiProperty({
-    enum: ['launch', 'destroy', 'update-processor', 'dump', 'restore', 'health-check'],
+    enum: [
+      'launch',
+      'destroy',
+      'update-processor',
+      'dump',
+      'restore',
+      'health-check',
+      'backup',
+      'restore-backup',
+    ],
   })
   action!: string;
   @ApiProperty({

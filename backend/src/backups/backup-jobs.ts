@@ -1,0 +1,203 @@
+import { S3ServiceException } from '@aws-sdk/client-s3';
+import { Injectable } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { CredentialsService } from '../credentials/credentials.service';
+import { s3ClientFor, s3LocationOf, storageFailureOf } from '../credentials/s3-storage';
+import type { DataKey } from '../crypto/data-key';
+import { ansibleLogger } from '../deployments/deployment-log-sinks';
+import { DeploymentRunner } from '../deployments/deployment-runner';
+import { OnJob } from '../jobs/job-handler.decorator';
+import { JobName, type BackupScheduleJobData, type DeploymentJobData } from '../jobs/job-names';
+import { PlatformAccess } from '../platforms/platform-access';
+import { PlatformRecords } from '../platforms/platform-records';
+import { DUMP_EXTENSIONS, PlatformHost } from '../provision/platform-host';
+import {
+  type BackupTarget,
+  BackupVerificationError,
+  pruneBackups,
+  readBackupInto,
+  readManifest,
+  scheduleBackupPrefix,
+  writeBackup,
+} from './backup-archive';
+import type { BackupRun } from './backup-run.entity';
+import { BackupRuns } from './backup-runs.service';
+import { BackupSchedules } from './backup-schedules.service';
+
+const MINUTE = 60_000;
+
+/**
+ * The worker side of backups: a schedule's turn (no session: its standing grant), the backup
+ * deployment (dump on the host, streamed over SFTP through encryption into a multipart upload,
+ * read back and verified, then retention within the schedule's own folder) and the restore of a
+ * stored backup (streamed from the bucket to the host, verified before the database is touched).
+ */
+@Injectable()
+export class BackupJobs {
+  constructor(
+    private readonly runs: BackupRuns,
+    private readonly schedules: BackupSchedules,
+    private readonly runner: DeploymentRunner,
+    private readonly platforms: PlatformRecords,
+    private readonly access: PlatformAccess,
+    private readonly credentials: CredentialsService,
+    private readonly host: PlatformHost,
+  ) {}
+
+  @OnJob(JobName.BackupScheduled)
+  async scheduled(data: BackupScheduleJobData): Promise<void> {
+    await this.runs.startScheduled(data.scheduleId);
+  }
+
+  @OnJob(JobName.PlatformBackup)
+  async backup(_data: DeploymentJobData, job: Job<DeploymentJobData>): Promise<void> {
+    await this.runner.run(
+      job,
+      async (run) => {
+        const record = await this.runs.getById(run.deployment.id);
+        const platform = await this.platforms.getById(run.deployment.targetId);
+        const sshTarget = await this.access.open(run.dataKey).sshTarget(platform);
+        const bucket = await this.bucketOf(record, run.dataKey);
+        const operation = (signal: AbortSignal) => ({
+          platformId: platform.id,
+          target: sshTarget,
+          onEvent: ansibleLogger(run),
+          signal,
+        });
+
+        const { remotePath } = await run.step('dump', 30 * MINUTE, (signal) =>
+          this.host.dump({ ...operation(signal), database: platform.database }),
+        );
+        let manifest;
+        try {
+          manifest = await run.step('upload', 120 * MINUTE, async (signal) => {
+            const dump = await this.host.openDump(sshTarget, remotePath);
+            const stop = () => dump.destroy(new Error('The upload was stopped'));
+            signal.addEventListener('abort', stop, { once: true });
+            try {
+              return await writeBackup(bucket, dump, {
+                platformId: platform.id,
+                scheduleId: record.scheduleId ?? undefined,
+                dumpFormat: DUMP_EXTENSIONS[platform.database],
+                dataKey: run.dataKey,
+                log: (message) => void run.log({ message }),
+              });
+            } catch (error) {
+              throw storageError(error, 'The bucket refused the backup');
+            } finally {
+              signal.removeEventListener('abort', stop);
+            }
+          });
+        } finally {
+          // The host keeps no copy: its disk is the platform's, and the bucket has the backup.
+          await this.host
+            .removeDump(sshTarget, remotePath)
+            .catch((error: Error) =>
+              run.log({
+                level: 'warn',
+                message: `Could not delete ${remotePath}: ${error.message}`,
+              }),
+            );
+        }
+        await this.runs.update(record.id, {
+          objectKey: manifest.object.key,
+          bytes: manifest.object.bytes,
+          sha256: manifest.object.sha256,
+          durationMs: manifest.durationMs,
+        });
+        await run.log({
+          message: `Stored ${manifest.object.key}: ${manifest.object.bytes} bytes, SHA-256 ${manifest.object.sha256}, ${manifest.durationMs} ms`,
+        });
+
+        const schedule = record.scheduleId
+          ? await this.schedules.findById(record.scheduleId)
+          : null;
+        let pruned = 0;
+        if (schedule) {
+          const deleted = await run.step('prune', 10 * MINUTE, () =>
+            pruneBackups(
+              bucket,
+              scheduleBackupPrefix(bucket.location, platform.id, schedule.id),
+              schedule,
+            ).catch((error: unknown) => {
+              throw storageError(error, 'Pruning old backups failed');
+            }),
+          );
+          pruned = deleted.length;
+          await run.log({
+            message: deleted.length
+              ? `Retention deleted ${deleted.length}: ${deleted.join(', ')}`
+              : 'Retention kept every backup of this schedule',
+          });
+        }
+        await this.runs.finish(record.id, { pruned });
+      },
+      (deployment, error) => this.runs.finish(deployment.id, { error: error.message }),
+    );
+  }
+
+  @OnJob(JobName.PlatformRestoreBackup)
+  async restoreBackup(_data: DeploymentJobData, job: Job<DeploymentJobData>): Promise<void> {
+    await this.runner.run(
+      job,
+      async (run) => {
+        const record = await this.runs.getById(run.deployment.id);
+        const platform = await this.platforms.getById(run.deployment.targetId);
+        const keyring = this.access.open(run.dataKey);
+        const sshTarget = await keyring.sshTarget(platform);
+        const bucket = await this.bucketOf(record, run.dataKey);
+        const backupKey = Buffer.from(
+          run.dataKey.openField(record.id, 'backup-key', record.sealedBackupKey!),
+          'base64',
+        );
+        await run.step('download', 120 * MINUTE, async (signal) => {
+          const manifest = await readManifest(bucket, record.objectKey!).catch((error) => {
+            throw storageError(error, 'Reading the backup failed');
+          });
+          if (!manifest) throw new Error(`${record.objectKey} is no longer in the bucket`);
+          await run.log({ message: `Streaming ${record.objectKey} to the host, verifying it` });
+          const upload = await this.host.openRestoreUpload(sshTarget, platform.id);
+          const stop = () => upload.stream.destroy(new Error('The download was stopped'));
+          signal.addEventListener('abort', stop, { once: true });
+          try {
+            await readBackupInto(bucket, manifest, backupKey, upload.stream);
+          } catch (error) {
+            // Unverified bytes never reach the database: the file goes before anything else.
+            await upload.discard().catch(() => undefined);
+            throw storageError(error, 'Reading the backup failed');
+          } finally {
+            signal.removeEventListener('abort', stop);
+          }
+          await run.log({ message: 'Checksum and authentication tag verified on the host copy' });
+        });
+        await run.step('restore', 60 * MINUTE, async (signal) =>
+          this.host.restore({
+            platformId: platform.id,
+            target: sshTarget,
+            onEvent: ansibleLogger(run),
+            signal,
+            spec: await keyring.stackSpec(platform),
+          }),
+        );
+        backupKey.fill(0);
+        await this.runs.finish(record.id, {});
+      },
+      (deployment, error) => this.runs.finish(deployment.id, { error: error.message }),
+    );
+  }
+
+  private async bucketOf(record: BackupRun, dataKey: DataKey): Promise<BackupTarget> {
+    const credential = await this.credentials.resolve(record.userId, record.credentialId, dataKey);
+    return { client: s3ClientFor(credential), location: s3LocationOf(credential) };
+  }
+}
+
+/** A storage service's failure, named with its own message; anything else as it is. */
+export function storageError(error: unknown, what: string): Error {
+  if (error instanceof BackupVerificationError) return error;
+  const failure = storageFailureOf(error);
+  if (error instanceof S3ServiceException || failure.code === 'UNREACHABLE') {
+    return new Error(`${what}: ${failure.message}`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ApiError } from '../common/api-error';
+import type { AuthContext } from '../common/auth-context';
+import { DeploymentStarter } from '../deployments/deployment-starter';
+import type { DeploymentTarget } from '../deployments/deployments.service';
+import { GrantUnavailableError } from '../grants/deployment-grants.service';
+import { StandingGrants } from '../grants/standing-grants.service';
+import { JobName } from '../jobs/job-names';
+import { JobQueue } from '../jobs/job-queue.service';
+import { PlatformRecords } from '../platforms/platform-records';
+import { BackupRun } from './backup-run.entity';
+import { BackupSchedule } from './backup-schedule.entity';
+import type { BackupRunDto } from './dto/backup-run.dto';
+
+/** The BullMQ job scheduler of a backup schedule. */
+export const schedulerIdOf = (scheduleId: string) => `backup-schedule:${scheduleId}`;
+
+type StartDeployment = (
+  target: DeploymentTarget,
+  prepare: (deploymentId: string) => Promise<void>,
+) => Promise<string>;
+
+/**
+ * Runs of backup schedules: each schedule has a BullMQ job scheduler (its cron, UTC) whose job
+ * starts a `backup` deployment without any session, through the schedule's standing grant; "run
+ * now" starts the same from the user's session. Every run is a row the platform lists, also a
+ * turn that could not start (grant revoked, platform busy or not running): never silently skipped.
+ */
+@Injectable()
+export class BackupRuns implements OnApplicationBootstrap {
+  private readonly logger = new Logger(BackupRuns.name);
+
+  constructor(
+    @InjectRepository(BackupRun) private readonly runs: Repository<BackupRun>,
+    @InjectRepository(BackupSchedule) private readonly schedules: Repository<BackupSchedule>,
+    private readonly jobs: JobQueue,
+    private readonly starter: DeploymentStarter,
+    private readonly grants: StandingGrants,
+    private readonly platforms: PlatformRecords,
+  ) {}
+
+  /** Every process re-arms the stored schedules (idempotent): Redis may have lost them. */
+  async onApplicationBootstrap(): Promise<void> {
+    for (const schedule of await this.schedules.find()) await this.arm(schedule);
+  }
+
+  arm(schedule: Pick<BackupSchedule, 'id' | 'cron'>): Promise<void> {
+    return this.jobs.scheduleCron(schedulerIdOf(schedule.id), schedule.cron, {
+      name: JobName.BackupScheduled,
+      data: { scheduleId: schedule.id },
+    });
+  }
+
+  disarm(scheduleId: string): Promise<void> {
+    return this.jobs.unschedule(schedulerIdOf(scheduleId));
+  }
+
+  /** A schedule's turn, with nobody signed in: the standing grant opens the data key. */
+  async startScheduled(scheduleId: string): Promise<void> {
+    const schedule = await this.schedules.findOneBy({ id: scheduleId });
+    if (!schedule) {
+      // Deleted (or its platform removed) after the turn was queued.
+      await this.disarm(scheduleId);
+      return;
+    }
+    let opened;
+    try {
+      opened = await this.grants.open(schedule.grantId);
+    } catch (error) {
+      if (!(error instanceof GrantUnavailableError)) throw error;
+      await this.recordNotStarted(
+        schedule,
+        'The standing grant of this schedule was revoked: delete the schedule and create it again to resume backups',
+      );
+      return;
+    }
+    if (opened.userId !== schedule.userId)
+      throw new Error(`Grant of schedule ${scheduleId} is another user's`);
+    const { dataKey } = opened;
+    await this.start(schedule, 'scheduled', (target, prepare) =>
+      this.starter.startWithKey(
+        schedule.userId,
+        dataKey,
+        target,
+        'backup',
+        JobName.PlatformBackup,
+        prepare,
+      ),
+    );
+  }
+
+  /** "Run now": the same run from the user's session; 409 while the platform is busy. */
+  async runNow(
+    auth: AuthContext,
+    platformId: string,
+    scheduleId: string,
+  ): Promise<{ deploymentId: string }> {
+    await this.platforms.getOwned(auth.userId, platformId);
+    const schedule = await this.schedules.findOneBy({
+      id: scheduleId,
+      userId: auth.userId,
+      platformId,
+    });
+    if (!schedule) {
+      throw new ApiError(HttpStatus.NOT_FOUND, 'BACKUP_SCHEDULE_NOT_FOUND', 'No such schedule');
+    }
+    const deploymentId = await this.start(schedule, 'now', (target, prepare) =>
+      this.starter.start(auth, target, 'backup', JobName.PlatformBackup, prepare),
+    );
+    return { deploymentId: deploymentId! };
+  }
+
+  async list(userId: string, platformId: string): Promise<BackupRunDto[]> {
+    await this.platforms.getOwned(userId, platformId);
+    const runs = await this.runs.find({
+      where: { userId, platformId },
+      order: { startedAt: 'DESC' },
+      take: 100,
+    });
+    return runs.map(toDto);
+  }
+
+  getById(id: string): Promise<BackupRun> {
+    return this.runs.findOneByOrFail({ id });
+  }
+
+  async update(id: string, changes: Partial<BackupRun>): Promise<void> {
+    await this.runs.update({ id }, changes);
+  }
+
+  async finish(id: string, outcome: { error: string } | Partial<BackupRun>): Promise<void> {
+    await this.runs.update(
+      { id },
+      'error' in outcome && typeof outcome.error === 'string'
+        ? { status: 'failed', error: outcome.error, finishedAt: new Date() }
+        : { ...outcome, status: 'succeeded', finishedAt: new Date() },
+    );
+  }
+
+  /** A restore's run row, written before its job is queued (the deployment's `prepare`). */
+  async insertRestore(run: Omit<BackupRun, 'startedAt' | 'finishedAt' | 'user' | 'platform'>) {
+    await this.runs.insert(run);
+  }
+
+  /**
+   * Starts the backup deployment of a schedule. A scheduled turn that cannot start (platform not
+   * running, another deployment in progress) is recorded as a failed run; "run now" answers 409.
+   */
+  private async start(
+    schedule: BackupSchedule,
+    trigger: 'scheduled' | 'now',
+    startDeployment: StartDeployment,
+  ): Promise<string | undefined> {
+    const platform = await this.platforms.getById(schedule.platformId);
+    if (platform.status !== 'running') {
+      const message = `The platform is ${platform.status}, not running: nothing to back up`;
+      if (trigger === 'now') {
+        throw new ApiError(HttpStatus.CONFLICT, 'PLATFORM_NOT_RUNNING', message);
+      }
+      await this.recordNotStarted(schedule, message);
+      return undefined;
+    }
+    try {
+      return await startDeployment({ kind: 'platform', id: platform.id }, (deploymentId) =>
+        this.runs
+          .insert({
+            id: deploymentId,
+            userId: schedule.userId,
+            platformId: schedule.platformId,
+            kind: 'backup',
+            scheduleId: schedule.id,
+            deploymentId,
+            credentialId: schedule.credentialId,
+            status: 'running',
+          })
+          .then(() => undefined),
+      );
+    } catch (error) {
+      if (trigger === 'now' || !(error instanceof ApiError) || error.getStatus() !== 409) {
+        throw error;
+      }
+      this.logger.warn(`backup schedule ${schedule.id}: ${error.message}`);
+      await this.recordNotStarted(schedule, `Not started: ${error.message}`);
+      return undefined;
+    }
+  }
+
+  private async recordNotStarted(schedule: BackupSchedule, error: string): Promise<void> {
+    await this.runs.insert({
+      id: randomUUID(),
+      userId: schedule.userId,
+      platformId: schedule.platformId,
+      kind: 'backup',
+      scheduleId: schedule.id,
+      deploymentId: null,
+      credentialId: schedule.credentialId,
+      status: 'failed',
+      error,
+      finishedAt: new Date(),
+    });
+  }
+}
+
+function toDto(run: BackupRun): BackupRunDto {
+  return {
+    id: run.id,
+    kind: run.kind,
+    status: run.status,
+    scheduleId: run.scheduleId,
+    deploymentId: run.deploymentId,
+    credentialId: run.credentialId,
+    objectKey: run.objectKey,
+    bytes: run.bytes,
+    sha256: run.sha256,
+    durationMs: run.durationMs,
+    pruned: run.pruned,
+    error: run.error,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+  };
+}

@@ -1,0 +1,99 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Auth, type AuthContext } from '../common/auth-context';
+import { BackupRestores } from './backup-restores.service';
+import { BackupRuns } from './backup-runs.service';
+import {
+  BackupKeyDto,
+  BackupObjectInput,
+  BackupRunDto,
+  RestoreAcceptedDto,
+  RestoreBackupInput,
+  RunNowAcceptedDto,
+  StoredBackupDto,
+} from './dto/backup-run.dto';
+
+@ApiTags('backups')
+@ApiBearerAuth()
+@Controller('platforms/:id')
+export class PlatformBackupsController {
+  constructor(
+    private readonly runs: BackupRuns,
+    private readonly restores: BackupRestores,
+  ) {}
+
+  @Get('backups')
+  @ApiOkResponse({
+    type: [BackupRunDto],
+    description: "The platform's backup runs and restores, newest first (the last 100)",
+  })
+  listBackupRuns(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) platformId: string,
+  ): Promise<BackupRunDto[]> {
+    return this.runs.list(auth.userId, platformId);
+  }
+
+  @Post('backup-schedules/:scheduleId/run')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: RunNowAcceptedDto,
+    description: 'Starts a run of the schedule now (a `backup` deployment with a live log)',
+  })
+  runBackupNow(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) platformId: string,
+    @Param('scheduleId', ParseUUIDPipe) scheduleId: string,
+  ): Promise<RunNowAcceptedDto> {
+    return this.runs.runNow(auth, platformId, scheduleId);
+  }
+
+  @Post('backups/restore')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: RestoreAcceptedDto,
+    description:
+      'Verifies the whole backup first (checksum, decryption, archive structure): 422 before the platform is touched when it does not verify; then a `restore-backup` deployment replaces the database content',
+  })
+  restoreBackup(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) platformId: string,
+    @Body() body: RestoreBackupInput,
+  ): Promise<RestoreAcceptedDto> {
+    return this.restores.restore(auth, platformId, body);
+  }
+}
+
+@ApiTags('backups')
+@ApiBearerAuth()
+@Controller('credentials/:id/backups')
+export class StoredBackupsController {
+  constructor(private readonly restores: BackupRestores) {}
+
+  @Get()
+  @ApiOkResponse({
+    type: [StoredBackupDto],
+    description:
+      "Every backup the bucket holds under the credential's prefix (any platform, any install), newest first",
+  })
+  listStoredBackups(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) credentialId: string,
+  ): Promise<StoredBackupDto[]> {
+    return this.restores.listStored(auth, credentialId);
+  }
+
+  @Post('key')
+  @HttpCode(200)
+  @ApiOkResponse({
+    type: BackupKeyDto,
+    description: "One backup's key, to restore it on another install or account",
+  })
+  revealBackupKey(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) credentialId: string,
+    @Body() body: BackupObjectInput,
+  ): Promise<BackupKeyDto> {
+    return this.restores.backupKey(auth, credentialId, body);
+  }
+}
