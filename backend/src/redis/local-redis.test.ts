@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,6 +28,8 @@ describe('LocalRedis (real redis-server)', () => {
 
     const pid = server.pid!;
     expect(existsSync(`/proc/${pid}`)).toBe(true);
+    // Not in this process's group: a terminal's Ctrl-C must not stop it before the app has.
+    expect(processGroup(pid)).not.toBe(processGroup(process.pid));
     await server.stop();
     server = undefined;
     expect(existsSync(`/proc/${pid}`)).toBe(false);
@@ -70,6 +72,12 @@ describe('LocalRedis (real redis-server)', () => {
     expect(LocalRedis.findBinary(process.env.PATH)).toMatch(/redis-server$/);
   });
 });
+
+/** The process group id, field 5 of /proc/<pid>/stat (after the parenthesised name). */
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
 
 /** Sends one inline command without authenticating and returns the first reply line. */
 function rawCommand(port: number, command: string): Promise<string> {

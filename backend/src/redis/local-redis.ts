@@ -161,7 +161,13 @@ function spawnServer(
   binary: string,
   configFile: string,
 ): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(binary, [configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A process group of its own: Ctrl-C in a terminal (or `timeout`) signals the whole foreground
+  // group, and redis-server must outlive the app's shutdown, which still talks to it; main stops
+  // it last. If this process dies without stopping it, the next start ends it by its pid file.
+  const child = spawn(binary, [configFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 4096) stderr += chunk.toString();
