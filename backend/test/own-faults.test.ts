@@ -90,137 +90,145 @@ async function launchWaitingForHost(baseUrl: string): Promise<{ api: ApiClient; 
 
 const SERVER_ENV = { ALLOW_LOOPBACK_TARGETS: 'true', SSH_WAIT_SECONDS: '12' };
 
-describe('Fieldstation survives faults of its own dependencies (real processes)', () => {
-  const cleanups: (() => Promise<unknown> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  const startServer = (env: NodeJS.ProcessEnv) => {
-    const server = ServerProcess.start({ ...SERVER_ENV, ...env });
-    cleanups.push(() => server.stop('SIGINT'));
-    return server;
-  };
-
-  it('restarts its private redis-server after kill -9; health, a queued job and a launch in progress recover', async () => {
-    const port = await freePort();
-    const dataDir = tempDir();
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const server = startServer({ PORT: String(port), DATA_DIR: dataDir });
-    await healthy(baseUrl, 'the first start');
-
-    const { api, id } = await launchWaitingForHost(baseUrl);
-    const config = readFileSync(join(dataDir, 'redis/redis.conf'), 'utf8');
-    const password = /^requirepass (\S+)$/m.exec(config)![1];
-    const redisPort = /^port (\d+)$/m.exec(config)![1];
-    const probe = await queueProbeJob(`redis://:${password}@127.0.0.1:${redisPort}`, 3000);
-
-    const redisPid = Number(readFileSync(join(dataDir, 'redis/redis.pid'), 'utf8'));
-    process.kill(redisPid, 'SIGKILL');
-
-    const recovered = await healthy(baseUrl, 'health to recover after the kill');
-    expect(recovered).toMatchObject({ status: 'ok', database: 'up', redis: 'up', workers: 1 });
-    expect(Number(readFileSync(join(dataDir, 'redis/redis.pid'), 'utf8'))).not.toBe(redisPid);
-    // The job queued before the kill survived it (append-only file) and was taken afterwards.
-    expect(await probe.outcome()).toBe('No handler for job "no-such-job"');
-    // The launch carried on through the outage and ended on its own terms (no SSH host there).
-    const launch = await finishedDeployment(api, id, 60_000);
-    expect(launch).toMatchObject({ status: 'failed', step: 'waiting_for_host' });
-    expect(launch.error).not.toMatch(/redis|connection is closed|max retries/i);
-
-    await waitFor(() => (server.output.includes('answers again') ? true : undefined), {
-      what: 'the recovery line',
+// Each test starts the built server (~10 s on a loaded machine) and waits out an outage.
+describe(
+  'Fieldstation survives faults of its own dependencies (real processes)',
+  { timeout: 180_000 },
+  () => {
+    const cleanups: (() => Promise<unknown> | void)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     });
-    expect(server.output).not.toContain('Unhandled error event');
-    expect(count(server.output, `redis-server (pid ${redisPid}) exited (SIGKILL)`)).toBe(1);
-    expect(count(server.output, 'redis-server restarted')).toBe(1);
-    expect(count(server.output, 'is unreachable')).toBe(1);
-    expect(count(server.output, 'answers again')).toBe(1);
-  });
-
-  it('reconnects to an external Redis (REDIS_URL) that was restarted; a queued job is kept', async () => {
-    const redisDir = tempDir();
-    const redisPort = await freePort();
-    writeFileSync(
-      join(redisDir, 'redis.conf'),
-      [
-        'bind 127.0.0.1',
-        `port ${redisPort}`,
-        `dir ${redisDir}`,
-        'appendonly yes',
-        'appendfsync always',
-        'save ""',
-      ].join('\n') + '\n',
-    );
-    const startRedis = async (): Promise<ChildProcess> => {
-      const child = spawn('redis-server', [join(redisDir, 'redis.conf')], { stdio: 'ignore' });
-      await waitFor(
-        () =>
-          spawnSync('redis-cli', ['-p', String(redisPort), 'ping'])
-            .stdout?.toString()
-            .trim() === 'PONG'
-            ? true
-            : undefined,
-        { what: 'redis-server to answer' },
-      );
-      return child;
+    const startServer = (env: NodeJS.ProcessEnv) => {
+      const server = ServerProcess.start({ ...SERVER_ENV, ...env });
+      cleanups.push(() => server.stop('SIGINT'));
+      return server;
     };
-    let redis = await startRedis();
-    cleanups.push(() => void redis.kill('SIGKILL'));
-    const redisUrl = `redis://127.0.0.1:${redisPort}`;
 
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const server = startServer({ PORT: String(port), DATA_DIR: tempDir(), REDIS_URL: redisUrl });
-    await healthy(baseUrl, 'the first start');
-    const probe = await queueProbeJob(redisUrl, 4000);
+    it('restarts its private redis-server after kill -9; health, a queued job and a launch in progress recover', async () => {
+      const port = await freePort();
+      const dataDir = tempDir();
+      const baseUrl = `http://127.0.0.1:${port}`;
+      const server = startServer({ PORT: String(port), DATA_DIR: dataDir });
+      await healthy(baseUrl, 'the first start');
 
-    const exited = new Promise((resolve) => redis.once('exit', resolve));
-    redis.kill('SIGTERM');
-    await exited;
-    await waitFor(() => (server.output.includes('is unreachable') ? true : undefined), {
-      what: 'the outage to be noticed',
+      const { api, id } = await launchWaitingForHost(baseUrl);
+      const config = readFileSync(join(dataDir, 'redis/redis.conf'), 'utf8');
+      const password = /^requirepass (\S+)$/m.exec(config)![1];
+      const redisPort = /^port (\d+)$/m.exec(config)![1];
+      const probe = await queueProbeJob(`redis://:${password}@127.0.0.1:${redisPort}`, 3000);
+
+      const redisPid = Number(readFileSync(join(dataDir, 'redis/redis.pid'), 'utf8'));
+      process.kill(redisPid, 'SIGKILL');
+
+      const recovered = await healthy(baseUrl, 'health to recover after the kill');
+      expect(recovered).toMatchObject({ status: 'ok', database: 'up', redis: 'up', workers: 1 });
+      expect(Number(readFileSync(join(dataDir, 'redis/redis.pid'), 'utf8'))).not.toBe(redisPid);
+      // The job queued before the kill survived it (append-only file) and was taken afterwards.
+      expect(await probe.outcome()).toBe('No handler for job "no-such-job"');
+      // The launch carried on through the outage and ended on its own terms (no SSH host there).
+      const launch = await finishedDeployment(api, id, 60_000);
+      expect(launch).toMatchObject({ status: 'failed', step: 'waiting_for_host' });
+      expect(launch.error).not.toMatch(/redis|connection is closed|max retries/i);
+
+      await waitFor(() => (server.output.includes('answers again') ? true : undefined), {
+        what: 'the recovery line',
+      });
+      expect(server.output).not.toContain('Unhandled error event');
+      expect(count(server.output, `redis-server (pid ${redisPid}) exited (SIGKILL)`)).toBe(1);
+      expect(count(server.output, 'redis-server restarted')).toBe(1);
+      expect(count(server.output, 'is unreachable')).toBe(1);
+      expect(count(server.output, 'answers again')).toBe(1);
     });
-    expect((await health(baseUrl))?.redis).toBe('down');
-    redis = await startRedis();
 
-    expect(await healthy(baseUrl, 'health to recover')).toMatchObject({ redis: 'up', workers: 1 });
-    expect(await probe.outcome()).toBe('No handler for job "no-such-job"');
-    await waitFor(() => (server.output.includes('answers again') ? true : undefined), {
-      what: 'the recovery line',
+    it('reconnects to an external Redis (REDIS_URL) that was restarted; a queued job is kept', async () => {
+      const redisDir = tempDir();
+      const redisPort = await freePort();
+      writeFileSync(
+        join(redisDir, 'redis.conf'),
+        [
+          'bind 127.0.0.1',
+          `port ${redisPort}`,
+          `dir ${redisDir}`,
+          'appendonly yes',
+          'appendfsync always',
+          'save ""',
+        ].join('\n') + '\n',
+      );
+      const startRedis = async (): Promise<ChildProcess> => {
+        const child = spawn('redis-server', [join(redisDir, 'redis.conf')], { stdio: 'ignore' });
+        await waitFor(
+          () =>
+            spawnSync('redis-cli', ['-p', String(redisPort), 'ping'])
+              .stdout?.toString()
+              .trim() === 'PONG'
+              ? true
+              : undefined,
+          { what: 'redis-server to answer' },
+        );
+        return child;
+      };
+      let redis = await startRedis();
+      cleanups.push(() => void redis.kill('SIGKILL'));
+      const redisUrl = `redis://127.0.0.1:${redisPort}`;
+
+      const port = await freePort();
+      const baseUrl = `http://127.0.0.1:${port}`;
+      const server = startServer({ PORT: String(port), DATA_DIR: tempDir(), REDIS_URL: redisUrl });
+      await healthy(baseUrl, 'the first start');
+      const probe = await queueProbeJob(redisUrl, 4000);
+
+      const exited = new Promise((resolve) => redis.once('exit', resolve));
+      redis.kill('SIGTERM');
+      await exited;
+      await waitFor(() => (server.output.includes('is unreachable') ? true : undefined), {
+        what: 'the outage to be noticed',
+      });
+      expect((await health(baseUrl))?.redis).toBe('down');
+      redis = await startRedis();
+
+      expect(await healthy(baseUrl, 'health to recover')).toMatchObject({
+        redis: 'up',
+        workers: 1,
+      });
+      expect(await probe.outcome()).toBe('No handler for job "no-such-job"');
+      await waitFor(() => (server.output.includes('answers again') ? true : undefined), {
+        what: 'the recovery line',
+      });
+      expect(server.output).not.toContain('Unhandled error event');
+      expect(count(server.output, 'is unreachable')).toBe(1);
+      expect(count(server.output, 'answers again')).toBe(1);
     });
-    expect(server.output).not.toContain('Unhandled error event');
-    expect(count(server.output, 'is unreachable')).toBe(1);
-    expect(count(server.output, 'answers again')).toBe(1);
-  });
 
-  it('reconnects to PostgreSQL (DATABASE_URL) restarted under it; data and sign-in still work', async () => {
-    const postgres = await privatePostgres();
-    cleanups.push(() => postgres.stop());
+    it('reconnects to PostgreSQL (DATABASE_URL) restarted under it; data and sign-in still work', async () => {
+      const postgres = await privatePostgres();
+      cleanups.push(() => postgres.stop());
 
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const redisDataDir = tempDir();
-    const server = startServer({
-      PORT: String(port),
-      DATA_DIR: redisDataDir,
-      DATABASE_URL: postgres.url,
+      const port = await freePort();
+      const baseUrl = `http://127.0.0.1:${port}`;
+      const redisDataDir = tempDir();
+      const server = startServer({
+        PORT: String(port),
+        DATA_DIR: redisDataDir,
+        DATABASE_URL: postgres.url,
+      });
+      await healthy(baseUrl, 'the first start');
+      const api = new ApiClient(baseUrl);
+      const { email, password } = await api.signUp('pg-restart');
+      await sshHostCredential(api, await freePort(), 'kept');
+
+      postgres.restart();
+
+      // The pool's old connections are dead; it opens new ones by itself.
+      await healthy(baseUrl, 'health after the PostgreSQL restart');
+      const again = new ApiClient(baseUrl);
+      expect((await again.login(email, password)).status).toBe(200);
+      const list = await again.get<{ name: string }[]>('/credentials');
+      expect(list.body.map((credential) => credential.name)).toEqual(['kept']);
+      expect(server.child.exitCode).toBeNull();
     });
-    await healthy(baseUrl, 'the first start');
-    const api = new ApiClient(baseUrl);
-    const { email, password } = await api.signUp('pg-restart');
-    await sshHostCredential(api, await freePort(), 'kept');
-
-    postgres.restart();
-
-    // The pool's old connections are dead; it opens new ones by itself.
-    await healthy(baseUrl, 'health after the PostgreSQL restart');
-    const again = new ApiClient(baseUrl);
-    expect((await again.login(email, password)).status).toBe(200);
-    const list = await again.get<{ name: string }[]>('/credentials');
-    expect(list.body.map((credential) => credential.name)).toEqual(['kept']);
-    expect(server.child.exitCode).toBeNull();
-  });
-});
+  },
+);
 
 /** A PostgreSQL cluster of this test's own (initdb + pg_ctl as the postgres user, trust auth). */
 async function privatePostgres(): Promise<{ url: string; restart(): void; stop(): void }> {
