@@ -33,6 +33,7 @@ import {
   BrokerManagement,
   type BrokerManagementTarget,
 } from '../provision/broker-management';
+import { PlatformHost } from '../provision/platform-host';
 import type { CreateDeviceInput, ListDevicesQuery, UpdateDeviceInput } from './dto/device.dto';
 import {
   type DeviceCertificateBundle,
@@ -40,6 +41,13 @@ import {
   usesCertificate,
 } from './device-certificates';
 import { DeviceLocks } from './device-locks';
+import {
+  type DeviceWithStatus,
+  filterAndSort,
+  type LiveState,
+  unknownPublishers,
+  withLiveState,
+} from './fleet-status';
 import { Device } from './device.entity';
 
 /** The sealed field of a device's password: the AAD platforms used for their launch devices. */
@@ -47,9 +55,13 @@ const passwordField = (name: string) => `device:${name}`;
 
 /** A fleet status read waits at most this long for the broker; then `online` is null. */
 const STATUS_TIMEOUT_MS = 3_000;
+/**
+ * …and this long for the processor's figures (`docker exec` starting node in its container
+ * takes seconds on a busy small host); then they are null.
+ */
+const FIGURES_TIMEOUT_MS = 8_000;
 
-/** A device and its open broker connections now (null: the broker could not be asked). */
-export type DeviceWithStatus = Device & { connections: number | null };
+export type { DeviceWithStatus } from './fleet-status';
 
 export interface DeviceWithPassword {
   device: Device;
@@ -79,6 +91,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
     private readonly access: PlatformAccess,
     private readonly sessions: SessionsService,
     private readonly broker: BrokerManagement,
+    private readonly host: PlatformHost,
     private readonly audit: AuditLog,
     private readonly locks: DeviceLocks,
     private readonly certificates: DeviceCertificates,
@@ -102,9 +115,9 @@ export class DeviceRegistry implements DeviceRegistryPort {
   }
 
   /**
-   * The fleet with each device's live state, read from the running broker in one management
-   * call (its connection list) with a short timeout. `online` is null for every device when the
-   * platform is not running or its broker cannot be asked now: unknown, not offline.
+   * The fleet with each device's live state, read from the running platform once per request
+   * (see liveState), with a short timeout. A figure is null for every device when the platform
+   * is not running or could not be asked now: unknown, not offline or silent.
    */
   async listWithStatus(
     auth: AuthContext,
@@ -112,17 +125,29 @@ export class DeviceRegistry implements DeviceRegistryPort {
     query: ListDevicesQuery,
   ): Promise<DeviceWithStatus[]> {
     const platform = await this.platforms.getOwned(auth.userId, platformId);
-    const [devices, connections] = await Promise.all([
+    const [devices, live] = await Promise.all([
       this.list(auth.userId, platformId, query),
-      this.connectionsByUser(auth, platform),
+      this.liveState(auth, platform),
     ]);
-    const withStatus = devices.map((device) => withConnections(device, connections));
-    if (query.online === undefined) return withStatus;
-    // Asked for online or offline devices: unknown matches neither.
-    const wanted = query.online === 'true';
-    return withStatus.filter(
-      ({ connections: open }) => open !== null && (wanted ? open > 0 : open === 0),
+    return filterAndSort(
+      devices.map((device) => withLiveState(device, live)),
+      query,
+      live,
     );
+  }
+
+  /**
+   * Devices whose readings the processor stored but that are not active in the registry (only
+   * legacy paths can produce them: a script renaming devices, MyT's fanout by body, an old
+   * launch), so nothing hides. Empty when the processor cannot be asked.
+   */
+  async unknownPublishers(auth: AuthContext, platformId: string) {
+    const platform = await this.platforms.getOwned(auth.userId, platformId);
+    const [active, live] = await Promise.all([
+      this.devices.find({ where: { platformId, revokedAt: IsNull() }, select: { name: true } }),
+      this.liveState(auth, platform, { connections: false }),
+    ]);
+    return unknownPublishers(new Set(active.map(({ name }) => name)), live);
   }
 
   /** One device with its live state (see listWithStatus). */
@@ -133,7 +158,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
   ): Promise<DeviceWithStatus> {
     const platform = await this.platforms.getOwned(auth.userId, platformId);
     const device = await this.get(auth.userId, platformId, name);
-    return withConnections(device, await this.connectionsByUser(auth, platform));
+    return withLiveState(device, await this.liveState(auth, platform));
   }
 
   /** The active device of that name, else its latest revoked record. */
@@ -382,6 +407,100 @@ export class DeviceRegistry implements DeviceRegistryPort {
     };
   }
 
+  /**
+   * Re-applies another platform's active devices (same owner) to this one with the same
+   * credentials, so devices move without re-flashing: the sealed password is opened under the
+   * other platform's AAD and sealed under this one's; labels, metadata, auth kind, legacyFanout
+   * and the certificate fields are kept. Names this platform already has are skipped. On a
+   * running platform the broker users are created at once (any failure removes every one made
+   * here and the rows: 502, nothing half-applied); otherwise the next launch or update renders
+   * them. Hook (issue 14 item 8, certificates): a copied certificate is accepted by this
+   * platform's broker only if it trusts the same CA; copying the other platform's CA is not done
+   * here yet.
+   */
+  async copyFrom(
+    auth: AuthContext,
+    platformId: string,
+    otherId: string,
+    origin: RequestOrigin,
+  ): Promise<{ copied: Device[]; skipped: string[] }> {
+    const platform = await this.platforms.getOwned(auth.userId, platformId);
+    const other = await this.platforms.getOwned(auth.userId, otherId);
+    if (other.id === platform.id) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'VALIDATION_FAILED',
+        'A platform cannot copy its own devices',
+        [{ field: 'otherId', problems: ['is this platform'] }],
+      );
+    }
+    const dataKey = await this.sessions.dataKey(auth.sessionId);
+    const [sources, present] = await Promise.all([
+      this.devices.find({
+        where: { platformId: other.id, revokedAt: IsNull() },
+        order: { name: 'ASC' },
+      }),
+      this.devices.find({
+        where: { platformId: platform.id, revokedAt: IsNull() },
+        select: { name: true },
+      }),
+    ]);
+    const taken = new Set(present.map(({ name }) => name));
+    const skipped = sources.filter(({ name }) => taken.has(name)).map(({ name }) => name);
+    const copies = sources
+      .filter(({ name }) => !taken.has(name))
+      .map((source) => {
+        const password =
+          source.password === null
+            ? null
+            : dataKey.openField(other.id, passwordField(source.name), source.password);
+        const device = this.devices.create({
+          ...source,
+          id: randomUUID(),
+          platformId: platform.id,
+          activeName: `${platform.id}:${source.name}`,
+          password:
+            password === null
+              ? null
+              : dataKey.sealField(platform.id, passwordField(source.name), password),
+          createdAt: new Date(),
+        });
+        return { device, password };
+      });
+    const target =
+      platform.status === 'running'
+        ? await this.brokerTarget(platform, this.access.open(dataKey))
+        : null;
+    await this.insert(copies.map(({ device }) => device));
+    if (target) {
+      const made: string[] = [];
+      try {
+        await this.broker.use(target, async (api) => {
+          try {
+            for (const { device, password } of copies) {
+              made.push(device.name);
+              await api.putUser(device.name, password);
+              await api.grant(
+                device.name,
+                deviceBrokerAccess(device.name, { legacyFanout: device.legacyFanout }),
+              );
+            }
+          } catch (error) {
+            for (const name of made) await api.deleteUser(name).catch(() => undefined);
+            throw error;
+          }
+        });
+      } catch (error) {
+        if (copies.length > 0) await this.devices.delete(copies.map(({ device }) => device.id));
+        throw brokerFailed('copy', made.at(-1) ?? other.name, error);
+      }
+    }
+    for (const { device } of copies) {
+      await this.record(auth, origin, AuditEventType.DeviceCreated, platform, device.name);
+    }
+    return { copied: copies.map(({ device }) => device), skipped };
+  }
+
   /** Launch: the names given become registry entries by the same path as a created device. */
   async enrollAtLaunch(platform: Platform, names: string[], dataKey: DataKey): Promise<void> {
     await this.insert(
@@ -464,38 +583,41 @@ export class DeviceRegistry implements DeviceRegistryPort {
     }
   }
 
-  /** Open connections per broker user, or null when the broker cannot tell us now. */
-  private async connectionsByUser(
+  /**
+   * The platform's live state in one round trip, both asked at once over the platform's SSH
+   * connection: the broker's connection list (one management call) and the processor's
+   * per-device figures (one `docker exec` of its status port). Each has its time limit and is
+   * null when it cannot be read; the request still answers.
+   */
+  private async liveState(
     auth: AuthContext,
     platform: Platform,
-  ): Promise<Map<string, number> | null> {
-    if (
-      platform.status !== 'running' ||
-      platform.ports.rabbitmqManagement === null ||
-      !platform.hostKeyFingerprint
-    ) {
-      return null;
+    ask: { connections: boolean } = { connections: true },
+  ): Promise<LiveState> {
+    const at = new Date();
+    if (platform.status !== 'running' || !platform.hostKeyFingerprint) {
+      return { connections: null, figures: null, at };
     }
-    try {
-      const dataKey = await this.sessions.dataKey(auth.sessionId);
-      const target = await this.brokerTarget(platform, this.access.open(dataKey));
-      const asked = this.broker.use(target, (api) => api.connectionsByUser(), STATUS_TIMEOUT_MS);
-      asked.catch(() => undefined);
-      return await Promise.race([
-        asked,
-        new Promise<never>((_, reject) =>
-          setTimeout(
-            () => reject(new Error(`no answer in ${STATUS_TIMEOUT_MS} ms`)),
-            STATUS_TIMEOUT_MS,
-          ).unref(),
-        ),
-      ]);
-    } catch (error) {
-      this.logger.warn(
-        `live status of platform ${platform.id}'s devices unknown: ${(error as Error).message}`,
-      );
+    const keyring = this.access.open(await this.sessions.dataKey(auth.sessionId));
+    const warn = (what: string) => (error: Error) => {
+      this.logger.warn(`${what} of platform ${platform.id} unknown: ${error.message}`);
       return null;
-    }
+    };
+    const connections =
+      ask.connections && platform.ports.rabbitmqManagement !== null
+        ? withinStatusTimeout(
+            this.brokerTarget(platform, keyring).then((target) =>
+              this.broker.use(target, (api) => api.connectionsByUser(), STATUS_TIMEOUT_MS),
+            ),
+          ).catch(warn("devices' connections"))
+        : Promise.resolve(null);
+    const figures = withinStatusTimeout(
+      keyring
+        .sshTarget(platform)
+        .then((target) => this.host.processorDevices({ platformId: platform.id, target })),
+      FIGURES_TIMEOUT_MS,
+    ).catch(warn("devices' reading figures"));
+    return { connections: await connections, figures: await figures, at };
   }
 
   private async active(platform: Platform, name: string): Promise<Device> {
@@ -575,13 +697,15 @@ export class DeviceRegistry implements DeviceRegistryPort {
   }
 }
 
-/** A revoked device has no broker user, so no connection, whatever the broker lists. */
-function withConnections(
-  device: Device,
-  connections: Map<string, number> | null,
-): DeviceWithStatus {
-  if (!connections) return { ...device, connections: null };
-  return { ...device, connections: device.revokedAt ? 0 : (connections.get(device.name) ?? 0) };
+/** The work's answer, or a rejection after `ms` (the work is left to finish). */
+function withinStatusTimeout<T>(work: Promise<T>, ms = STATUS_TIMEOUT_MS): Promise<T> {
+  work.catch(() => undefined);
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref(),
+    ),
+  ]);
 }
 
 function notFound(name: string): ApiError {

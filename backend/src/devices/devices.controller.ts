@@ -17,6 +17,7 @@ import { DeviceCommands } from './device-commands';
 import { DeviceRegistry } from './device-registry';
 import {
   CommandSentDto,
+  CopiedDevicesDto,
   CreatedDeviceDto,
   CreateDeviceInput,
   DeviceDto,
@@ -26,6 +27,7 @@ import {
   SendCommandInput,
   toDeviceDto,
   toDeviceStatusDto,
+  UnknownPublisherDto,
   UpdateDeviceInput,
 } from './dto/device.dto';
 
@@ -42,8 +44,9 @@ export class DevicesController {
   @ApiOkResponse({
     type: [DeviceStatusDto],
     description:
-      'Filters combine: status, label, name prefix, online. Live state from one call to the ' +
-      "running broker's connection list (online null when it cannot be asked)",
+      'Filters combine: status, label, name prefix, online, silentForMinutes; sort=lastSeen. ' +
+      "Live state in one round trip: the broker's connection list and the processor's " +
+      'per-device figures, asked at once (each null when it cannot be asked within 3 s)',
   })
   async listDevices(
     @Auth() auth: AuthContext,
@@ -168,5 +171,48 @@ export class DevicesController {
     @Body() input: SendCommandInput,
   ): Promise<CommandSentDto> {
     return this.commands.send(auth, id, name, input, origin);
+  }
+
+  /** Declared after the `:name/…` routes, which a device named `copy-from` must still reach. */
+  @Post('copy-from/:otherId')
+  @HttpCode(200)
+  @ApiOkResponse({
+    type: CopiedDevicesDto,
+    description:
+      "Re-applies the other platform's active devices with the same credentials (no " +
+      're-flashing); names already here are skipped. On a running platform the broker users ' +
+      'exist when this answers (502 BROKER_CHANGE_FAILED: none copied); otherwise the next ' +
+      "launch or update renders them. 404 PLATFORM_NOT_FOUND for another user's platform",
+  })
+  async copyDevicesFrom(
+    @Auth() auth: AuthContext,
+    @Origin() origin: RequestOrigin,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('otherId', ParseUUIDPipe) otherId: string,
+  ): Promise<CopiedDevicesDto> {
+    const { copied, skipped } = await this.registry.copyFrom(auth, id, otherId, origin);
+    return { copied: copied.map(toDeviceDto), skipped };
+  }
+}
+
+/** Outside `devices/`: any DNS label, such as `unknown-publishers`, may name a device. */
+@ApiTags('devices')
+@ApiBearerAuth()
+@Controller('platforms/:id/unknown-publishers')
+export class UnknownPublishersController {
+  constructor(private readonly registry: DeviceRegistry) {}
+
+  @Get()
+  @ApiOkResponse({
+    type: [UnknownPublisherDto],
+    description:
+      'Names the processor stored readings of (since it started) that are no active device: ' +
+      'only legacy paths produce them. Empty when the processor cannot be asked',
+  })
+  async listUnknownPublishers(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<UnknownPublisherDto[]> {
+    return this.registry.unknownPublishers(auth, id);
   }
 }

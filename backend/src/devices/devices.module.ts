@@ -11,7 +11,7 @@ import { DeviceCertificatesController } from './device-certificates.controller';
 import { DeviceLocks } from './device-locks';
 import { DeviceRegistry } from './device-registry';
 import { Device } from './device.entity';
-import { DevicesController } from './devices.controller';
+import { DevicesController, UnknownPublishersController } from './devices.controller';
 
 /** Device fleets of platforms (issue 14); registers itself as the platforms' device registry. */
 @Module({
@@ -22,7 +22,7 @@ import { DevicesController } from './devices.controller';
     PlatformsModule,
     ProvisionModule,
   ],
-  controllers: [DevicesController, DeviceCertificatesController],
+  controllers: [DevicesController, DeviceCertificatesController, UnknownPublishersController],
   providers: [DeviceRegistry, DeviceLocks, DeviceCertificates, DeviceCommands],
 })
 export class DevicesModule implements OnModuleInit {

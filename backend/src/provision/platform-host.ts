@@ -114,6 +114,16 @@ export interface PlatformLayout {
 const PROCESSOR_STATUS_SCRIPT =
   "fetch('http://127.0.0.1:8080/status').then((r) => r.text()).then((t) => process.stdout.write(t))";
 
+/** Run inside the processor container: prints its per-device figures (`GET /devices`). */
+const PROCESSOR_DEVICES_SCRIPT =
+  "fetch('http://127.0.0.1:8080/devices').then((r) => r.text()).then((t) => process.stdout.write(t))";
+
+/** One device's figures as the processor counts them (its status port's `GET /devices`). */
+export interface ProcessorDeviceFigures {
+  lastReadingAt: string;
+  readingsLastHour: number;
+}
+
 const PLATFORM_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The name of update-processor.yml's task that refuses a script that does not load. */
@@ -380,6 +390,50 @@ export class PlatformHost {
         services: containers.map(({ service, state, health }) => ({ service, state, health })),
         processor: status,
       };
+    } finally {
+      session.close();
+    }
+  }
+
+  /**
+   * The processor's per-device figures (last stored reading, readings in the last hour), read
+   * over one SSH connection with fixed commands: the running processor container by compose
+   * label, then its status port's `/devices` from inside it. Null when no processor runs.
+   */
+  async processorDevices(
+    request: PlatformOperation,
+  ): Promise<Record<string, ProcessorDeviceFigures> | null> {
+    const { composeProject } = this.layout(request.platformId);
+    const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
+    const session = await this.ssh.connect(request.target);
+    try {
+      const containers: string[] = [];
+      await session.run(
+        [
+          ...docker,
+          'ps',
+          '--quiet',
+          '--filter',
+          `label=com.docker.compose.project=${composeProject}`,
+          '--filter',
+          'label=com.docker.compose.service=processor',
+          '--filter',
+          'status=running',
+        ],
+        ({ stream, line }) => {
+          if (stream === 'stdout' && line.trim()) containers.push(line.trim());
+        },
+      );
+      if (containers.length !== 1) return null;
+      let output = '';
+      await session.run(
+        [...docker, 'exec', containers[0]!, 'node', '-e', PROCESSOR_DEVICES_SCRIPT],
+        ({ stream, line }) => {
+          if (stream === 'stdout') output += line;
+        },
+      );
+      const answer = JSON.parse(output) as { devices?: Record<string, ProcessorDeviceFigures> };
+      return answer.devices ?? null;
     } finally {
       session.close();
     }

@@ -1,13 +1,17 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsDefined,
   IsIn,
+  IsInt,
   IsNotIn,
   IsObject,
   IsOptional,
   IsString,
   Matches,
+  Max,
+  Min,
   MaxLength,
   ValidateBy,
   type ValidationOptions,
@@ -25,6 +29,7 @@ import {
   type DeviceAuthKind,
   type DeviceStatus,
 } from '../device.entity';
+import type { DeviceWithStatus } from '../fleet-status';
 
 export const MAX_LABELS = 32;
 const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
@@ -168,6 +173,29 @@ export class ListDevicesQuery {
   @IsIn(['true', 'false'])
   online?: 'true' | 'false';
 
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 525_600,
+    description:
+      'only devices with no stored reading for more than this many minutes (one that never sent ' +
+      'counts from its creation); none while the figures are unknown',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(525_600)
+  silentForMinutes?: number;
+
+  @ApiPropertyOptional({
+    enum: ['name', 'lastSeen'],
+    default: 'name',
+    description: 'lastSeen: most recently seen first, never seen last',
+  })
+  @IsOptional()
+  @IsIn(['name', 'lastSeen'])
+  sort?: 'name' | 'lastSeen';
+
   @ApiPropertyOptional({ example: 'pi-00', description: 'names starting with this' })
   @IsOptional()
   @Matches(/^[a-z0-9-]{1,63}$/, { message: 'prefix must be lowercase letters, digits or "-"' })
@@ -212,6 +240,40 @@ export class DeviceStatusDto extends DeviceDto {
   online!: boolean | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Its open broker connections now' })
   connections!: number | null;
+  @ApiProperty({
+    type: Date,
+    nullable: true,
+    description:
+      'When the processor last stored a reading of it (since the processor started); null: none, ' +
+      'or unknown when readingsLastHour is null too',
+  })
+  lastReadingAt!: Date | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Readings stored in the last hour; null when the processor could not be asked',
+  })
+  readingsLastHour!: number | null;
+  @ApiProperty({
+    type: Date,
+    nullable: true,
+    description: 'Now while connected, else its last stored reading',
+  })
+  lastSeenAt!: Date | null;
+}
+
+export class CopiedDevicesDto {
+  @ApiProperty({ type: [DeviceDto], description: 'Now on this platform, same credentials' })
+  copied!: DeviceDto[];
+  @ApiProperty({ type: [String], description: 'Names this platform already had' })
+  skipped!: string[];
+}
+
+/** A name the processor stored readings of that is not an active device of the registry. */
+export class UnknownPublisherDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() lastReadingAt!: Date;
+  @ApiProperty() readingsLastHour!: number;
 }
 
 export class SendCommandInput {
@@ -272,13 +334,14 @@ export class DeviceWithPasswordDto {
   @ApiProperty({ description: 'Shown once: store it on the device now' }) password!: string;
 }
 
-export function toDeviceStatusDto(
-  device: Device & { connections: number | null },
-): DeviceStatusDto {
+export function toDeviceStatusDto(device: DeviceWithStatus): DeviceStatusDto {
   return {
     ...toDeviceDto(device),
     online: device.connections === null ? null : device.connections > 0,
     connections: device.connections,
+    lastReadingAt: device.lastReadingAt,
+    readingsLastHour: device.readingsLastHour,
+    lastSeenAt: device.lastSeenAt,
   };
 }
 
