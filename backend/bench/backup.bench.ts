@@ -1,0 +1,164 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { INestApplication } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, finishedDeployment } from '../test/api-client';
+import { startTestApp } from '../test/http-app';
+import { s3CredentialBody } from '../test/test-s3';
+import { freeLoopbackPort } from '../src/common/free-port';
+import { testDockerHost, testImages } from '../src/provision/testing/test-ssh-host';
+
+/**
+ * `npm run bench:backup` (`-- --quick`: 100 MB instead of 1 GB): a PostgreSQL platform launched on
+ * the local SSH host, filled to the size, then in the same run (a) a plain `pg_dump | cat >
+ * /dev/null` on the host and (b) a scheduled backup's run ("run now": dump on the host, SFTP,
+ * AES-GCM, multipart upload to s3rver, read-back verification), sampling this process's RSS — the
+ * orchestrator runs in it. Targets (issue 16): throughput ≥ 0.7 of (a), peak memory < 100 MB.
+ */
+const MEGABYTES = Number(process.env.BENCH_BACKUP_MB ?? 1024);
+const execFileAsync = promisify(execFile);
+
+describe(`bench: backup of a ${MEGABYTES} MB PostgreSQL database`, () => {
+  let app: INestApplication;
+  let api: ApiClient;
+  let platformId: string;
+  let container: string;
+  const docker = (...args: string[]) =>
+    execFileAsync('docker', args, {
+      env: { ...process.env, DOCKER_HOST: testDockerHost() },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  const psql = async (sql: string) =>
+    (
+      await docker(
+        'exec',
+        container,
+        'psql',
+        '--username=postgres',
+        '--dbname=telemetry',
+        '--tuples-only',
+        '--no-align',
+        '--command',
+        sql,
+      )
+    ).stdout.trim();
+
+  beforeAll(async () => {
+    const { archive, images } = testImages();
+    const started = await startTestApp({
+      env: {
+        IMAGE_SUPPLY: 'offline',
+        IMAGE_ARCHIVES: archive,
+        STACK_IMAGES: JSON.stringify(images),
+        HOST_DOCKER_HOST: testDockerHost(),
+        HOST_MANAGE_DOCKER_SERVICE: 'false',
+      },
+    });
+    app = started.app;
+    api = new ApiClient(started.baseUrl);
+    await api.signUp('bench-backup');
+    const host = await api.post<{ id: string }>('/credentials', {
+      type: 'ssh-host',
+      name: 'test-host',
+      host: process.env.FS_TEST_SSH_HOST,
+      port: Number(process.env.FS_TEST_SSH_PORT),
+      username: process.env.FS_TEST_SSH_USER,
+      auth: 'uploaded-key',
+      privateKey: readFileSync(process.env.FS_TEST_SSH_KEY_FILE!, 'utf8'),
+    });
+    const launched = await api.post<{ platform: { id: string }; deploymentId: string }>(
+      '/platforms',
+      {
+        name: 'bench',
+        target: 'ssh-host',
+        credentialId: host.body.id,
+        database: 'postgres',
+        tls: false,
+        ports: {
+          amqp: await freeLoopbackPort(),
+          mqtt: await freeLoopbackPort(),
+          rabbitmqManagement: null,
+          grafana: null,
+        },
+      },
+    );
+    platformId = launched.body.platform.id;
+    const launch = await finishedDeployment(api, launched.body.deploymentId, 900_000);
+    expect(launch.status).toBe('succeeded');
+    container = (
+      await docker(
+        'ps',
+        '--quiet',
+        '--filter',
+        `label=com.docker.compose.project=fieldstation-${platformId}`,
+        '--filter',
+        'label=com.docker.compose.service=database',
+      )
+    ).stdout.trim();
+    // md5 text compresses about as badly as real sensor payloads with ids and floats.
+    while (Number(await psql("SELECT pg_database_size('telemetry')")) < MEGABYTES * 2 ** 20) {
+      await psql(
+        "INSERT INTO readings SELECT now() - i * interval '1 ms', 'room', 'bench-' || (i % 50), jsonb_build_object('seq', i, 'value', random() * 100, 'note', md5(random()::text) || md5(random()::text)) FROM generate_series(1, 200000) i",
+      );
+    }
+  }, 3_600_000);
+
+  afterAll(async () => {
+    if (platformId) {
+      const destroyed = await api.delete<{ deploymentId: string }>(`/platforms/${platformId}`, {
+        removeData: true,
+      });
+      if (destroyed.status === 202)
+        await finishedDeployment(api, destroyed.body.deploymentId, 600_000);
+    }
+    await app?.close();
+  }, 660_000);
+
+  it('backs up at ≥ 0.7 of a plain pg_dump | cat with < 100 MB of orchestrator memory', async () => {
+    const bytes = Number(await psql("SELECT pg_database_size('telemetry')"));
+    const plainStarted = Date.now();
+    await docker(
+      'exec',
+      container,
+      'sh',
+      '-c',
+      'pg_dump --username=postgres --format=custom telemetry | cat > /dev/null',
+    );
+    const plainSeconds = (Date.now() - plainStarted) / 1000;
+
+    const bucket = await api.post<{ id: string }>(
+      '/credentials',
+      s3CredentialBody('bench-bucket', `bench-${Date.now()}/`),
+    );
+    const schedule = await api.post<{ id: string }>(`/platforms/${platformId}/backup-schedules`, {
+      credentialId: bucket.body.id,
+      preset: 'daily',
+    });
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const backupStarted = Date.now();
+    const run = await api.post<{ deploymentId: string }>(
+      `/platforms/${platformId}/backup-schedules/${schedule.body.id}/run`,
+    );
+    const deployment = await finishedDeployment(api, run.body.deploymentId, 3_600_000);
+    const backupSeconds = (Date.now() - backupStarted) / 1000;
+    clearInterval(sampler);
+    expect(deployment.status).toBe('succeeded');
+    const [record] = (
+      await api.get<{ bytes: number; durationMs: number }[]>(`/platforms/${platformId}/backups`)
+    ).body;
+    const mib = (value: number) => (value / 2 ** 20).toFixed(1);
+    const ratio = plainSeconds / backupSeconds;
+    console.log(
+      `database ${mib(bytes)} MiB; pg_dump | cat: ${plainSeconds.toFixed(1)} s (${mib(bytes / plainSeconds)} MiB/s); ` +
+        `backup run (dump on host + SFTP + encrypt + upload + read-back verify): ${backupSeconds.toFixed(1)} s ` +
+        `(${mib(bytes / backupSeconds)} MiB/s), upload step incl. read-back ${(record!.durationMs / 1000).toFixed(1)} s, ` +
+        `object ${mib(record!.bytes)} MiB; ratio ${ratio.toFixed(2)} (target ≥ 0.7); ` +
+        `orchestrator RSS peak +${mib(peak - before)} MiB (target < 100)`,
+    );
+    expect(peak - before).toBeLessThan(100 * 2 ** 20);
+    expect(ratio).toBeGreaterThanOrEqual(0.7);
+  });
+});
