@@ -353,6 +353,8 @@ describe('Tenant isolation over every operation of openapi.json', () => {
         }
       }
     }
+    // Copy-from names the other platform: one of A's platforms.
+    found('copy-from', [...(idsOf.get('platforms') ?? [])]);
     const bobIds = (await bob.get<{ id: string }>('/auth/me')).body.id;
     for (const ids of idsOf.values()) ids.delete(bobIds);
 
