@@ -1,0 +1,305 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { INestApplication } from '@nestjs/common';
+import amqp from 'amqplib';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../../test/api-client';
+import { startTestApp } from '../../test/http-app';
+import { waitFor as waitUntil } from '../../test/test-env';
+import { freeLoopbackPort } from '../common/free-port';
+import { PlatformProbe, waitFor } from '../provision/testing/platform-probes';
+import { testDockerHost, testImages } from '../provision/testing/test-ssh-host';
+
+type Certificate = {
+  certificatePem: string;
+  caCertificatePem: string;
+  privateKeyPem?: string;
+  expiresAt: string;
+};
+type Created = {
+  device: { name: string; authKind: string; certificateExpiresAt: string | null };
+  password?: string;
+  certificate?: Certificate;
+};
+type Accepted = { platform: { id: string }; deploymentId: string };
+type Deployment = { status: string; error: string | null };
+
+const run = promisify(execFile);
+
+/** A key pair and CSR made on the "device" with the openssl command line; the key stays here. */
+async function deviceCsr(name: string): Promise<{ keyPem: string; csrPem: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fs-device-csr-'));
+  try {
+    const [key, csr] = [path.join(dir, 'device.key'), path.join(dir, 'device.csr')];
+    await run('openssl', [
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-out',
+      key,
+    ]);
+    await run('openssl', ['req', '-new', '-key', key, '-subj', `/CN=${name}`, '-out', csr]);
+    return { keyPem: readFileSync(key, 'utf8'), csrPem: readFileSync(csr, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Certificate devices on a real platform launched with TLS through the API on the local SSH host
+ * (one platform for the file): devices log in over MQTTS/AMQPS by their client certificate of the
+ * platform CA (EXTERNAL, CN = name) with no password; revoking deletes the broker user, so the
+ * certificate opens nothing; password devices keep working over the same TLS listeners.
+ */
+describe('Certificate devices on a running TLS platform (real broker over SSH)', () => {
+  let app: INestApplication;
+  let api: ApiClient;
+  let devices: string;
+  let platformId: string;
+  let probe: PlatformProbe;
+  let host: string;
+  let mqttsPort: number;
+  let amqpsPort: number;
+  let caPem: string;
+
+  beforeAll(async () => {
+    const { archive, images } = testImages();
+    const started = await startTestApp({
+      env: {
+        IMAGE_SUPPLY: 'offline',
+        IMAGE_ARCHIVES: archive,
+        STACK_IMAGES: JSON.stringify(images),
+        HOST_DOCKER_HOST: testDockerHost(),
+        HOST_MANAGE_DOCKER_SERVICE: 'false',
+      },
+    });
+    app = started.app;
+    api = new ApiClient(started.baseUrl);
+    await api.signUp('certificates');
+    host = process.env.FS_TEST_SSH_HOST!;
+    const credential = await api.post<{ id: string }>('/credentials', {
+      type: 'ssh-host',
+      name: 'test-host',
+      host,
+      port: Number(process.env.FS_TEST_SSH_PORT),
+      username: process.env.FS_TEST_SSH_USER,
+      auth: 'uploaded-key',
+      privateKey: readFileSync(process.env.FS_TEST_SSH_KEY_FILE!, 'utf8'),
+    });
+    expect(credential.status).toBe(201);
+    [amqpsPort, mqttsPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+    const launched = await api.post<Accepted>('/platforms', {
+      name: 'certified',
+      target: 'ssh-host',
+      credentialId: credential.body.id,
+      database: 'postgres',
+      tls: true,
+      ports: {
+        amqps: amqpsPort,
+        mqtts: mqttsPort,
+        rabbitmqManagement: await freeLoopbackPort(),
+        grafana: null,
+      },
+    });
+    expect(launched.status).toBe(202);
+    platformId = launched.body.platform.id;
+    devices = `/platforms/${platformId}/devices`;
+    probe = new PlatformProbe(testDockerHost(), `fieldstation-${platformId}`);
+    const deployment = await waitUntil(
+      async () => {
+        const { body } = await api.get<Deployment>(`/deployments/${launched.body.deploymentId}`);
+        return ['succeeded', 'failed'].includes(body.status) ? body : undefined;
+      },
+      { timeoutMs: 900_000, intervalMs: 1_000, what: 'the platform launch' },
+    );
+    expect(deployment).toMatchObject({ status: 'succeeded' });
+  }, 960_000);
+
+  afterAll(async () => {
+    if (platformId) {
+      const destroyed = await api.delete<{ deploymentId: string }>(`/platforms/${platformId}`, {
+        removeData: true,
+      });
+      await waitUntil(
+        async () => {
+          const { body } = await api.get<Deployment>(`/deployments/${destroyed.body.deploymentId}`);
+          return ['succeeded', 'failed'].includes(body.status) ? body : undefined;
+        },
+        { timeoutMs: 300_000, intervalMs: 1_000, what: 'the platform teardown' },
+      );
+    }
+    await app?.close();
+  }, 360_000);
+
+  /** MQTTS with the device's certificate and key and no username or password. */
+  const mqttsWithCertificate = (name: string, cert: string, key: string) =>
+    mqtt.connectAsync(`mqtts://${host}:${mqttsPort}`, {
+      clientId: name,
+      ca: caPem,
+      cert,
+      key,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+    });
+
+  const reading = (device: string, seq: number, via: string) =>
+    JSON.stringify({ measurement: 'room', device, data: { raw: 1000 + seq, seq, via } });
+
+  async function expectStored(device: string, count: number) {
+    const rows = await waitFor(
+      `${count} readings of ${device}`,
+      () => probe.readings('postgres').filter((row) => row.device === device),
+      (found) => found.length === count,
+      30_000,
+    );
+    expect(rows).toHaveLength(count);
+  }
+
+  it('a generated-certificate device logs in over MQTTS and AMQPS by its certificate alone; after revoke it cannot', async () => {
+    const created = await api.post<Created>(devices, { name: 'cert-gen', authKind: 'certificate' });
+    expect(created.status).toBe(201);
+    expect(created.body.password).toBeUndefined();
+    const certificate = created.body.certificate!;
+    expect(certificate.privateKeyPem).toMatch(/BEGIN PRIVATE KEY/);
+    expect(created.body.device.certificateExpiresAt).toBe(certificate.expiresAt);
+    caPem = certificate.caCertificatePem;
+
+    const client = await mqttsWithCertificate(
+      'cert-gen',
+      certificate.certificatePem,
+      certificate.privateKeyPem!,
+    );
+    await client.publishAsync('telemetry/room/cert-gen', reading('cert-gen', 1, 'mqtts'), {
+      qos: 1,
+    });
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const connection = await amqp.connect(
+      { protocol: 'amqps', hostname: host, port: amqpsPort },
+      {
+        ca: [caPem],
+        cert: certificate.certificatePem,
+        key: certificate.privateKeyPem,
+        credentials: amqp.credentials.external(),
+      },
+    );
+    const channel = await connection.createConfirmChannel();
+    channel.publish(
+      'amq.topic',
+      'telemetry.room.cert-gen',
+      Buffer.from(reading('cert-gen', 2, 'amqps')),
+    );
+    await channel.waitForConfirms();
+    await connection.close().catch(() => undefined);
+    await expectStored('cert-gen', 2);
+
+    // The answer shows the expiry, never the key again.
+    const shown = await api.get<Record<string, unknown>>(`${devices}/cert-gen`);
+    expect(shown.body).toMatchObject({
+      authKind: 'certificate',
+      certificateExpiresAt: certificate.expiresAt,
+    });
+    expect(JSON.stringify(shown.body)).not.toContain('PRIVATE KEY');
+
+    expect((await api.delete(`${devices}/cert-gen`)).status).toBe(200);
+    await closed;
+    await expect(
+      mqttsWithCertificate('cert-gen', certificate.certificatePem, certificate.privateKeyPem!),
+    ).rejects.toThrow(/Not authorized|Bad username or password|connack/i);
+    await expect(
+      amqp.connect(
+        { protocol: 'amqps', hostname: host, port: amqpsPort },
+        {
+          ca: [caPem],
+          cert: certificate.certificatePem,
+          key: certificate.privateKeyPem,
+          credentials: amqp.credentials.external(),
+        },
+      ),
+    ).rejects.toThrow(/ACCESS_REFUSED|403/);
+  });
+
+  it('a CSR-based device (its key never sent) logs in over MQTTS; renewal signs again; after revoke it cannot', async () => {
+    const { keyPem, csrPem } = await deviceCsr('cert-csr');
+    const created = await api.post<Created>(devices, {
+      name: 'cert-csr',
+      authKind: 'certificate',
+      csr: csrPem,
+    });
+    expect(created.status).toBe(201);
+    const certificate = created.body.certificate!;
+    expect(certificate.privateKeyPem).toBeUndefined();
+    caPem = certificate.caCertificatePem;
+
+    const client = await mqttsWithCertificate('cert-csr', certificate.certificatePem, keyPem);
+    await client.publishAsync('telemetry/room/cert-csr', reading('cert-csr', 1, 'mqtts'), {
+      qos: 1,
+    });
+    await client.endAsync();
+
+    const renewed = await api.post<{ certificate: Certificate }>(
+      `${devices}/cert-csr/certificate`,
+      {
+        csr: csrPem,
+      },
+    );
+    expect(renewed.status).toBe(201);
+    expect(renewed.body.certificate.certificatePem).not.toBe(certificate.certificatePem);
+    const again = await mqttsWithCertificate(
+      'cert-csr',
+      renewed.body.certificate.certificatePem,
+      keyPem,
+    );
+    await again.publishAsync('telemetry/room/cert-csr', reading('cert-csr', 2, 'mqtts'), {
+      qos: 1,
+    });
+    await again.endAsync();
+    await expectStored('cert-csr', 2);
+
+    expect((await api.delete(`${devices}/cert-csr`)).status).toBe(200);
+    await expect(
+      mqttsWithCertificate('cert-csr', renewed.body.certificate.certificatePem, keyPem),
+    ).rejects.toThrow(/Not authorized|Bad username or password|connack/i);
+  });
+
+  it('password devices (and both-kind devices by password) still log in over MQTTS meanwhile', async () => {
+    const created = await api.post<Created>(devices, { name: 'pw-only' });
+    expect(created.status).toBe(201);
+    const both = await api.post<Created>(devices, { name: 'cert-both', authKind: 'both' });
+    expect(both.status).toBe(201);
+    caPem = both.body.certificate!.caCertificatePem;
+    for (const [name, password] of [
+      ['pw-only', created.body.password!],
+      ['cert-both', both.body.password!],
+    ] as const) {
+      const client = await mqtt.connectAsync(`mqtts://${host}:${mqttsPort}`, {
+        clientId: name,
+        username: name,
+        password,
+        ca: caPem,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        connectTimeout: 5_000,
+      });
+      await client.publishAsync(`telemetry/room/${name}`, reading(name, 1, 'password'), { qos: 1 });
+      await client.endAsync();
+    }
+    const byCertificate = await mqttsWithCertificate(
+      'cert-both',
+      both.body.certificate!.certificatePem,
+      both.body.certificate!.privateKeyPem!,
+    );
+    await byCertificate.publishAsync('telemetry/room/cert-both', reading('cert-both', 2, 'cert'), {
+      qos: 1,
+    });
+    await byCertificate.endAsync();
+    await expectStored('pw-only', 1);
+    await expectStored('cert-both', 2);
+  });
+});
