@@ -18,7 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['deployments'],
   ['spaces'],
   ['platforms'],
-  ['devices', 'backups'],
+  ['devices', 'backups', 'script-debugging'],
   ['metrics'],
   ['notifications'],
   ['alerts'],
