@@ -90,14 +90,12 @@ export class BackupJobs {
           });
         } finally {
           // The host keeps no copy: its disk is the platform's, and the bucket has the backup.
-          await this.host
-            .removeDump(sshTarget, remotePath)
-            .catch((error: Error) =>
-              run.log({
-                level: 'warn',
-                message: `Could not delete ${remotePath}: ${error.message}`,
-              }),
-            );
+          await this.host.removeDump(sshTarget, remotePath).catch((error: Error) =>
+            run.log({
+              level: 'warn',
+              message: `Could not delete ${remotePath}: ${error.message}`,
+            }),
+          );
         }
         await this.runs.update(record.id, {
           objectKey: manifest.object.key,

@@ -34,6 +34,8 @@ export const ACTION_LABELS: Record<Schemas['DeploymentDto']['action'], string> =
   dump: 'Dump',
   restore: 'Restore',
   'health-check': 'Health check',
+  backup: 'Backup',
+  'restore-backup': 'Restore from a backup',
 };
 
 export const DEPLOYMENT_SEVERITY: Record<DeploymentStatus, string> = {
