@@ -170,7 +170,7 @@ describe('Devices API: bad input', () => {
       { name: 'pi-9', labels: { site: 3 } },
       { name: 'pi-9', metadata: 'text' },
       { name: 'pi-9', metadata: { blob: 'x'.repeat(9000) } },
-      { name: 'pi-9', authKind: 'certificate' },
+      { name: 'pi-9', authKind: 'kerberos' },
     ]) {
       const answer = await api.post<ErrorBody>(devices, body);
       expect(answer.status, JSON.stringify(body).slice(0, 60)).toBe(400);
