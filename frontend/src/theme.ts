@@ -45,7 +45,12 @@ export const FieldstationPreset = definePreset(Aura, {
       colorScheme: {
         light: {
           root: bySeverity(solid),
-          outlined: bySeverity((hue) => ({ color: `{${hue}.700}` })),
+          // Secondary outlined (Cancel in confirmations): Aura's surface-500 is 4.6:1 on white
+          // and under 4.5:1 on its hover background.
+          outlined: {
+            ...bySeverity((hue) => ({ color: `{${hue}.700}` })),
+            secondary: { color: '{surface.600}' },
+          },
           text: bySeverity((hue) => ({ color: `{${hue}.700}` })),
         },
       },

@@ -29,6 +29,16 @@ export class AccessibilityAudit {
   constructor(private readonly suite: string) {}
 
   async check(page: Page, name: string): Promise<void> {
+    // A dialog still fading in blends its colours with the page: axe would measure a contrast
+    // that no one sees. Finite animations and transitions end first (spinners run forever).
+    await page.evaluate(() =>
+      Promise.all(
+        document
+          .getAnimations()
+          .filter((animation) => animation.effect?.getComputedTiming().iterations !== Infinity)
+          .map((animation) => animation.finished.catch(() => undefined)),
+      ),
+    );
     const result = await new AxeBuilder({ page }).analyze();
     const viewport = page.viewportSize() ?? { width: 1280, height: 800 };
     await page.setViewportSize({ width: NARROW_WIDTH, height: 740 });
