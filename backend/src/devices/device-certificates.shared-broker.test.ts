@@ -247,6 +247,12 @@ describe('Device certificates through the API (shared test RabbitMQ over SSH)', 
     const afterRevoke = await api.post<ErrorBody>(`${devices}/${device}/certificate`, {});
     expect(afterRevoke.status).toBe(409);
     expect(afterRevoke.body.error.code).toBe('DEVICE_REVOKED');
+    // The name stays taken while its certificate is valid: the broker would log that certificate
+    // in as any new user of the name (EXTERNAL goes by the CN alone).
+    const again = await api.post<ErrorBody>(devices, { name: device });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('NAME_HAS_VALID_CERTIFICATE');
+    expect(await brokerUser(device)).toBeNull();
   });
 
   it('generates a key pair when no CSR is given (key answered once), and "both" gets a password too', async () => {

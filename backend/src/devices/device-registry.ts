@@ -7,7 +7,7 @@ import {
   type DeviceUser,
   generateSecret,
 } from '@fieldstation/platform-stack';
-import { IsNull, Like, Not, Repository, type FindOptionsWhere } from 'typeorm';
+import { In, IsNull, Like, MoreThan, Not, Repository, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
@@ -567,6 +567,27 @@ export class DeviceRegistry implements DeviceRegistryPort {
 
   private async insert(devices: Device[]): Promise<void> {
     if (devices.length === 0) return;
+    // The broker logs a certificate in by its CN alone: a revoked device's certificate that has
+    // not expired would open a new device of the same name (there is no revocation list yet).
+    const [haunted] = await this.devices.find({
+      where: {
+        platformId: devices[0]!.platformId,
+        name: In(devices.map((device) => device.name)),
+        revokedAt: Not(IsNull()),
+        certificateExpiresAt: MoreThan(new Date()),
+      },
+      order: { certificateExpiresAt: 'DESC' },
+    });
+    if (haunted) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'NAME_HAS_VALID_CERTIFICATE',
+        `"${haunted.name}" was revoked, but a certificate issued to it is valid until ` +
+          `${haunted.certificateExpiresAt!.toISOString()} and would log in as a new device of ` +
+          'that name: choose another name',
+        [{ field: 'name', problems: ['a revoked certificate of this name is still valid'] }],
+      );
+    }
     try {
       // Free metadata is JSON, which TypeORM's deep-partial type cannot follow.
       await this.devices.insert(devices as QueryDeepPartialEntity<Device>[]);
