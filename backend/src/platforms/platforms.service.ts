@@ -168,19 +168,21 @@ export class PlatformsService {
     assertValidScript(input.script);
     const packages = input.packages ?? {};
     const warnings = await this.npm.check(packages);
+    // Stored once the deployment is recorded (a 409 leaves the running script's record intact)
+    // and before its job is queued (a worker must not build the stack from the old script).
     const deploymentId = await this.start(
       auth,
       platform,
       'update-processor',
       JobName.PlatformUpdateProcessor,
+      () =>
+        this.platforms.save(id, {
+          processorScript: input.script,
+          processorPackages: packages,
+          previousProcessorScript: platform.processorScript,
+          previousProcessorPackages: platform.processorPackages,
+        }),
     );
-    // Stored once the deployment is recorded, so a 409 leaves the running script's record intact.
-    await this.platforms.save(id, {
-      processorScript: input.script,
-      processorPackages: packages,
-      previousProcessorScript: platform.processorScript,
-      previousProcessorPackages: platform.processorPackages,
-    });
     return { deploymentId, warnings };
   }
 
@@ -316,8 +318,15 @@ export class PlatformsService {
     platform: Platform,
     action: DeploymentAction,
     job: DeploymentJobName,
+    prepare?: () => Promise<unknown>,
   ): Promise<string> {
-    return this.starter.start(auth, { kind: 'platform', id: platform.id }, action, job);
+    return this.starter.start(
+      auth,
+      { kind: 'platform', id: platform.id },
+      action,
+      job,
+      prepare && (async () => void (await prepare())),
+    );
   }
 }
 
