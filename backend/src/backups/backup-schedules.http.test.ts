@@ -4,6 +4,7 @@ import { getRepositoryToken } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
+import { FAKE_AWS_ACCESS_KEY_ID } from '../../test/fixtures/fake-credentials';
 import { startTestApp } from '../../test/http-app';
 import { s3CredentialBody } from '../../test/test-s3';
 import { GrantUnavailableError } from '../grants/deployment-grants.service';
@@ -121,8 +122,8 @@ describe('backup schedules (running API, SQLite)', () => {
       type: 'aws',
       name: 'aws-x',
       region: 'eu-central-1',
-      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      accessKeyId: FAKE_AWS_ACCESS_KEY_ID,
+      secretAccessKey: 'aws-secret-for-the-test',
     });
     await refused(
       { credentialId: aws.body.id, preset: 'daily' },

@@ -3,6 +3,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
+import { FAKE_AWS_ACCESS_KEY_ID } from '../../test/fixtures/fake-credentials';
 import { startTestApp } from '../../test/http-app';
 import { s3CredentialBody, testS3, testS3Client } from '../../test/test-s3';
 import { freePort } from '../../test/test-env';
@@ -96,8 +97,8 @@ describe('s3 credentials (running API, s3rver)', () => {
       type: 'aws',
       name: 'aws-main',
       region: 'eu-central-1',
-      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      accessKeyId: FAKE_AWS_ACCESS_KEY_ID,
+      secretAccessKey: 'aws-secret-for-the-test',
     });
     const refused = await api.post<ErrorBody>(`/credentials/${aws.body.id}/test`);
     expect(refused.status).toBe(400);

@@ -3,6 +3,7 @@ import { getRepositoryToken } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
+import { FAKE_AWS_ACCESS_KEY_ID } from '../../test/fixtures/fake-credentials';
 import { startTestApp } from '../../test/http-app';
 import { Tokens } from '../auth/tokens';
 import { CredentialsService } from '../credentials/credentials.service';
@@ -29,7 +30,7 @@ describe('standing grants (running API, SQLite)', () => {
       type: 'aws',
       name: 'aws-backup',
       region: 'eu-central-1',
-      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      accessKeyId: FAKE_AWS_ACCESS_KEY_ID,
       secretAccessKey: secret,
     });
     expect(credential.status).toBe(201);
