@@ -3,16 +3,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { INestApplication } from '@nestjs/common';
 import amqp from 'amqplib';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  destroyLaunched,
+  launchOnTestHost,
+  type LaunchedPlatform,
+} from '../../test/launched-platform';
 import { ApiClient } from '../../test/api-client';
-import { startTestApp } from '../../test/http-app';
-import { waitFor as waitUntil } from '../../test/test-env';
 import { freeLoopbackPort } from '../common/free-port';
 import { PlatformProbe, waitFor } from '../provision/testing/platform-probes';
-import { testDockerHost, testImages } from '../provision/testing/test-ssh-host';
 
 type Certificate = {
   certificatePem: string;
@@ -25,8 +26,6 @@ type Created = {
   password?: string;
   certificate?: Certificate;
 };
-type Accepted = { platform: { id: string }; deploymentId: string };
-type Deployment = { status: string; error: string | null };
 
 const run = promisify(execFile);
 
@@ -58,10 +57,9 @@ async function deviceCsr(name: string): Promise<{ keyPem: string; csrPem: string
  * certificate opens nothing; password devices keep working over the same TLS listeners.
  */
 describe('Certificate devices on a running TLS platform (real broker over SSH)', () => {
-  let app: INestApplication;
+  let launched: LaunchedPlatform | undefined;
   let api: ApiClient;
   let devices: string;
-  let platformId: string;
   let probe: PlatformProbe;
   let host: string;
   let mqttsPort: number;
@@ -69,35 +67,10 @@ describe('Certificate devices on a running TLS platform (real broker over SSH)',
   let caPem: string;
 
   beforeAll(async () => {
-    const { archive, images } = testImages();
-    const started = await startTestApp({
-      env: {
-        IMAGE_SUPPLY: 'offline',
-        IMAGE_ARCHIVES: archive,
-        STACK_IMAGES: JSON.stringify(images),
-        HOST_DOCKER_HOST: testDockerHost(),
-        HOST_MANAGE_DOCKER_SERVICE: 'false',
-      },
-    });
-    app = started.app;
-    api = new ApiClient(started.baseUrl);
-    await api.signUp('certificates');
     host = process.env.FS_TEST_SSH_HOST!;
-    const credential = await api.post<{ id: string }>('/credentials', {
-      type: 'ssh-host',
-      name: 'test-host',
-      host,
-      port: Number(process.env.FS_TEST_SSH_PORT),
-      username: process.env.FS_TEST_SSH_USER,
-      auth: 'uploaded-key',
-      privateKey: readFileSync(process.env.FS_TEST_SSH_KEY_FILE!, 'utf8'),
-    });
-    expect(credential.status).toBe(201);
     [amqpsPort, mqttsPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
-    const launched = await api.post<Accepted>('/platforms', {
+    launched = await launchOnTestHost('certificates', {
       name: 'certified',
-      target: 'ssh-host',
-      credentialId: credential.body.id,
       database: 'postgres',
       tls: true,
       ports: {
@@ -107,35 +80,10 @@ describe('Certificate devices on a running TLS platform (real broker over SSH)',
         grafana: null,
       },
     });
-    expect(launched.status).toBe(202);
-    platformId = launched.body.platform.id;
-    devices = `/platforms/${platformId}/devices`;
-    probe = new PlatformProbe(testDockerHost(), `fieldstation-${platformId}`);
-    const deployment = await waitUntil(
-      async () => {
-        const { body } = await api.get<Deployment>(`/deployments/${launched.body.deploymentId}`);
-        return ['succeeded', 'failed'].includes(body.status) ? body : undefined;
-      },
-      { timeoutMs: 900_000, intervalMs: 1_000, what: 'the platform launch' },
-    );
-    expect(deployment).toMatchObject({ status: 'succeeded' });
+    ({ api, devices, probe } = launched);
   }, 960_000);
 
-  afterAll(async () => {
-    if (platformId) {
-      const destroyed = await api.delete<{ deploymentId: string }>(`/platforms/${platformId}`, {
-        removeData: true,
-      });
-      await waitUntil(
-        async () => {
-          const { body } = await api.get<Deployment>(`/deployments/${destroyed.body.deploymentId}`);
-          return ['succeeded', 'failed'].includes(body.status) ? body : undefined;
-        },
-        { timeoutMs: 300_000, intervalMs: 1_000, what: 'the platform teardown' },
-      );
-    }
-    await app?.close();
-  }, 360_000);
+  afterAll(async () => destroyLaunched(launched), 360_000);
 
   /** MQTTS with the device's certificate and key and no username or password. */
   const mqttsWithCertificate = (name: string, cert: string, key: string) =>

@@ -1,18 +1,18 @@
-import { readFileSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  destroyLaunched,
+  launchOnTestHost,
+  type LaunchedPlatform,
+} from '../../test/launched-platform';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
-import { startTestApp } from '../../test/http-app';
 import { waitFor as waitUntil } from '../../test/test-env';
 import { freeLoopbackPort } from '../common/free-port';
 import { type DeviceLogin, PlatformProbe, waitFor } from '../provision/testing/platform-probes';
-import { testDockerHost, testImages } from '../provision/testing/test-ssh-host';
 import { sharedBrokerPlatform, uniqueDeviceName } from '../../test/shared-broker-platform';
 
 type DeviceWithPassword = { device: { name: string; status: string }; password: string };
-type Accepted = { platform: { id: string }; deploymentId: string };
-type Deployment = { status: string; error: string | null };
 
 /** Within this long a change must hold on the running broker (issue 14: 5 s). */
 const TAKES_EFFECT_MS = 5_000;
@@ -53,43 +53,18 @@ const reading = (device: string, seq: number, via: string) => ({
  * devices (the shared test broker's, test/shared-broker-platform.ts) copied onto it.
  */
 describe('Fleet figures, commands and copy-from on a running platform (real broker over SSH)', () => {
+  let launched: LaunchedPlatform | undefined;
   let app: INestApplication;
   let api: ApiClient;
-  let platformId: string;
   let devices: string;
   let probe: PlatformProbe;
   let mqttPort: number;
   let amqpPort: number;
 
   beforeAll(async () => {
-    const { archive, images } = testImages();
-    const started = await startTestApp({
-      env: {
-        IMAGE_SUPPLY: 'offline',
-        IMAGE_ARCHIVES: archive,
-        STACK_IMAGES: JSON.stringify(images),
-        HOST_DOCKER_HOST: testDockerHost(),
-        HOST_MANAGE_DOCKER_SERVICE: 'false',
-      },
-    });
-    app = started.app;
-    api = new ApiClient(started.baseUrl);
-    await api.signUp('fleet-live');
-    const credential = await api.post<{ id: string }>('/credentials', {
-      type: 'ssh-host',
-      name: 'test-host',
-      host: process.env.FS_TEST_SSH_HOST,
-      port: Number(process.env.FS_TEST_SSH_PORT),
-      username: process.env.FS_TEST_SSH_USER,
-      auth: 'uploaded-key',
-      privateKey: readFileSync(process.env.FS_TEST_SSH_KEY_FILE!, 'utf8'),
-    });
-    expect(credential.status).toBe(201);
     [amqpPort, mqttPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
-    const launched = await api.post<Accepted>('/platforms', {
+    launched = await launchOnTestHost('fleet-live', {
       name: 'fleet-live',
-      target: 'ssh-host',
-      credentialId: credential.body.id,
       database: 'postgres',
       deviceUsers: ['keeper'],
       tls: false,
@@ -100,39 +75,14 @@ describe('Fleet figures, commands and copy-from on a running platform (real brok
         grafana: null,
       },
     });
-    expect(launched.status).toBe(202);
-    platformId = launched.body.platform.id;
-    devices = `/platforms/${platformId}/devices`;
-    probe = new PlatformProbe(testDockerHost(), `fieldstation-${platformId}`);
-    const deployment = await waitUntil(
-      async () => {
-        const { body } = await api.get<Deployment>(`/deployments/${launched.body.deploymentId}`);
-        return ['succeeded', 'failed'].includes(body.status) ? body : undefined;
-      },
-      { timeoutMs: 900_000, intervalMs: 1_000, what: 'the platform launch' },
-    );
-    expect(deployment).toMatchObject({ status: 'succeeded' });
+    ({ app, api, devices, probe } = launched);
     // The launch device's password: revealed once (the connection answer names devices only).
     const revealed = await api.post<DeviceWithPassword>(`${devices}/keeper/reveal-password`);
     expect(revealed.status).toBe(200);
     expect(revealed.body.password).toBeTruthy();
   }, 960_000);
 
-  afterAll(async () => {
-    if (platformId) {
-      const destroyed = await api.delete<{ deploymentId: string }>(`/platforms/${platformId}`, {
-        removeData: true,
-      });
-      await waitUntil(
-        async () => {
-          const { body } = await api.get<Deployment>(`/deployments/${destroyed.body.deploymentId}`);
-          return ['succeeded', 'failed'].includes(body.status) ? body : undefined;
-        },
-        { timeoutMs: 300_000, intervalMs: 1_000, what: 'the platform teardown' },
-      );
-    }
-    await app?.close();
-  }, 360_000);
+  afterAll(async () => destroyLaunched(launched), 360_000);
 
   const login = (name: string, password: string, port = mqttPort): DeviceLogin => ({
     port,
