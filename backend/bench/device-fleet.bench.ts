@@ -70,17 +70,13 @@ describe('bench: a fleet of devices on one platform', () => {
   /** The broker container's memory as Docker accounts it, in bytes. */
   function brokerMemory(): number {
     const { probe } = launched!;
-    const id = probe
-      .docker(
-        'ps',
-        '--quiet',
-        '--filter',
-        `label=com.docker.compose.project=fieldstation-${launched!.platformId}`,
-        '--filter',
-        'label=com.docker.compose.service=rabbitmq',
-      )
-      .trim();
-    const usage = probe.docker('stats', '--no-stream', '--format', '{{.MemUsage}}', id);
+    const usage = probe.docker(
+      'stats',
+      '--no-stream',
+      '--format',
+      '{{.MemUsage}}',
+      probe.container('rabbitmq'),
+    );
     const [, amount, unit] = /^([\d.]+)\s*([KMG]i?B|B)/.exec(usage.trim()) ?? [];
     if (!amount) throw new Error(`unreadable docker stats: ${usage}`);
     const scale = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }[unit as 'B'] ?? 1;
@@ -88,31 +84,8 @@ describe('bench: a fleet of devices on one platform', () => {
   }
 
   /** Readings of measurement `bench` the platform's PostgreSQL stored. */
-  function storedCount(): number {
-    const { probe } = launched!;
-    const id = probe
-      .docker(
-        'ps',
-        '--quiet',
-        '--filter',
-        `label=com.docker.compose.project=fieldstation-${launched!.platformId}`,
-        '--filter',
-        'label=com.docker.compose.service=database',
-      )
-      .trim();
-    const out = probe.docker(
-      'exec',
-      id,
-      'psql',
-      '--username=postgres',
-      '--dbname=telemetry',
-      '--tuples-only',
-      '--no-align',
-      '--command',
-      "SELECT count(*) FROM readings WHERE measurement = 'bench'",
-    );
-    return Number(out.trim());
-  }
+  const storedCount = () =>
+    Number(launched!.probe.sql("SELECT count(*) FROM readings WHERE measurement = 'bench'").trim());
 
   it(`creates, connects and streams ${DEVICES} devices`, async () => {
     const { api, devices } = launched!;

@@ -31,17 +31,33 @@ export class PlatformProbe {
       .filter(Boolean);
   }
 
-  private databaseContainer(): string {
+  /** The running container of one compose service of the platform (`database`, `rabbitmq`, …). */
+  container(service: string): string {
     const [id] = this.docker(
       'ps',
       '--quiet',
       '--filter',
       `label=com.docker.compose.project=${this.composeProject}`,
       '--filter',
-      'label=com.docker.compose.service=database',
+      `label=com.docker.compose.service=${service}`,
     ).split('\n');
-    if (!id) throw new Error(`no database container in ${this.composeProject}`);
+    if (!id) throw new Error(`no ${service} container in ${this.composeProject}`);
     return id;
+  }
+
+  /** One fixed query on the platform's PostgreSQL `telemetry` database; its rows, unaligned. */
+  sql(query: string): string {
+    return this.docker(
+      'exec',
+      this.container('database'),
+      'psql',
+      '--username=postgres',
+      '--dbname=telemetry',
+      '--tuples-only',
+      '--no-align',
+      '--command',
+      query,
+    );
   }
 
   /**
@@ -49,17 +65,8 @@ export class PlatformProbe {
    * or InfluxDB measurement `room`).
    */
   readings(database: 'postgres' | 'influxdb'): StoredReading[] {
-    const container = this.databaseContainer();
     if (database === 'postgres') {
-      const out = this.docker(
-        'exec',
-        container,
-        'psql',
-        '--username=postgres',
-        '--dbname=telemetry',
-        '--tuples-only',
-        '--no-align',
-        '--command',
+      const out = this.sql(
         "SELECT json_build_object('measurement', measurement, 'device', device, 'data', data) FROM readings ORDER BY time, data->>'seq'",
       );
       return out
@@ -70,7 +77,7 @@ export class PlatformProbe {
     // The admin password stays inside the container (its environment), as in the health check.
     const out = this.docker(
       'exec',
-      container,
+      this.container('database'),
       'sh',
       '-c',
       'INFLUX_USERNAME=admin INFLUX_PASSWORD="$INFLUXDB_ADMIN_PASSWORD" influx -host 127.0.0.1 -database telemetry -format json -execute "SELECT * FROM room"',
