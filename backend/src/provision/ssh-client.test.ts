@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_LINE_BYTES, truncationMarker } from './line-splitter';
 import { type OutputLine, SshClient } from './ssh-client';
 import { HostKeyMismatchError, HostUnreachableError, SshCommandError } from './ssh-errors';
 import { testSshTarget } from './testing/test-ssh-host';
@@ -92,6 +93,27 @@ describe('SshClient against the private sshd', () => {
         { stream: 'stdout', line: 'second' },
         { stream: 'stderr', line: 'to-stderr' },
       ]);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('passes stdin and cuts a 50 MB output line without a newline to its first MAX_LINE_BYTES and a marker', async () => {
+    const session = await client.connect(target);
+    try {
+      const lines: OutputLine[] = [];
+      await session.run(
+        ['sh', '-c', 'head -c 52428800 /dev/zero | tr "\\0" x; cat'],
+        (line) => lines.push(line),
+        '\nfrom stdin\n',
+      );
+      expect(lines.map(({ stream, line }) => [stream, line.length])).toEqual([
+        ['stdout', MAX_LINE_BYTES + truncationMarker(52428800 - MAX_LINE_BYTES).length],
+        ['stdout', 'from stdin'.length],
+      ]);
+      expect(lines[0]!.line.startsWith('xxxx')).toBe(true);
+      expect(lines[0]!.line.endsWith(truncationMarker(52428800 - MAX_LINE_BYTES))).toBe(true);
+      expect(lines[1]!.line).toBe('from stdin');
     } finally {
       session.close();
     }

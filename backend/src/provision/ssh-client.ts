@@ -3,6 +3,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { NodeSSH } from 'node-ssh';
+import { LineSplitter } from './line-splitter';
 import { HostKeyMismatchError, HostUnreachableError, SshCommandError } from './ssh-errors';
 
 export interface SshTarget {
@@ -70,24 +71,6 @@ export function quoteForShell(argument: string): string {
   return `'${argument.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Cuts a chunked byte stream into whole lines (the last partial line is flushed at the end). */
-class LineSplitter {
-  private pending = '';
-
-  constructor(private readonly emit: (line: string) => void) {}
-
-  push(chunk: Buffer): void {
-    const lines = (this.pending + chunk.toString('utf8')).split('\n');
-    this.pending = lines.pop() ?? '';
-    for (const line of lines) this.emit(line.replace(/\r$/, ''));
-  }
-
-  flush(): void {
-    if (this.pending) this.emit(this.pending);
-    this.pending = '';
-  }
-}
-
 /** One authenticated connection whose host key has been verified. Close it when done. */
 export class SshSession {
   constructor(
@@ -112,11 +95,28 @@ export class SshSession {
       if (stderrTail.length > 5) stderrTail.shift();
       onLine({ stream: 'stderr', line });
     });
-    const result = await this.ssh.execCommand(command.map(quoteForShell).join(' '), {
-      onStdout: (chunk) => stdout.push(chunk),
-      onStderr: (chunk) => stderr.push(chunk),
-      ...(stdin === undefined ? {} : { stdin }),
-    });
+    // ssh2's exec directly: node-ssh's execCommand also keeps all output in memory for its result.
+    const result = await new Promise<{ code: number | null; signal: string | null }>(
+      (resolve, reject) => {
+        const connection = this.ssh.connection;
+        if (!connection) return reject(new Error('the SSH connection is closed'));
+        connection.once('error', reject);
+        connection.exec(command.map(quoteForShell).join(' '), (error, channel) => {
+          connection.removeListener('error', reject);
+          if (error) return reject(error);
+          let code: number | null = null;
+          let signal: string | null = null;
+          channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+          channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+          channel.on('exit', (exitCode: number | null, exitSignal?: string) => {
+            code = exitCode ?? null;
+            signal = exitSignal ?? null;
+          });
+          channel.on('close', () => resolve({ code, signal }));
+          channel.end(stdin);
+        });
+      },
+    );
     stdout.flush();
     stderr.flush();
     if (result.code !== 0) {
