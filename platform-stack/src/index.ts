@@ -42,16 +42,25 @@ export {
   issueDeviceCertificate,
   signDeviceCsr,
   certificateExpiry,
+  certificateSerialNumber,
+  createRevocationList,
+  revocationListFileName,
   CsrRejectedError,
   DEVICE_CERTIFICATE_DAYS,
   MAX_CSR_PEM_LENGTH,
 } from './rabbitmq/certificates';
-export type { CertificateAuthority, IssuedCertificate } from './rabbitmq/certificates';
+export type {
+  CertificateAuthority,
+  IssuedCertificate,
+  RevokedCertificate,
+} from './rabbitmq/certificates';
 export { hashRabbitPassword } from './rabbitmq/password-hash';
 export {
   TELEMETRY_QUEUE,
   DEAD_LETTER_QUEUE,
   MYT_FANOUT_EXCHANGE,
   deviceBrokerAccess,
+  MAX_MESSAGE_BYTES,
+  revocationListStackPath,
 } from './rabbitmq/render-rabbitmq';
 export type { DeviceBrokerAccess, TopicPermission } from './rabbitmq/render-rabbitmq';

@@ -8,8 +8,10 @@ import {
 } from './grafana/render-grafana';
 import {
   renderEnabledPlugins,
+  renderRabbitmqAdvancedConfig,
   renderRabbitmqConf,
   renderRabbitmqDefinitions,
+  revocationListStackPath,
 } from './rabbitmq/render-rabbitmq';
 import type { StackSpec } from './spec/stack-spec';
 import { validateStackSpec } from './spec/stack-spec';
@@ -52,6 +54,11 @@ export function renderStack(spec: StackSpec): RenderedStack {
     { path: '.env', content: renderEnvFile(spec), mode: PRIVATE },
     { path: 'rabbitmq/rabbitmq.conf', content: renderRabbitmqConf(spec), mode: PUBLIC },
     { path: 'rabbitmq/enabled_plugins', content: renderEnabledPlugins(spec), mode: PUBLIC },
+    {
+      path: 'rabbitmq/advanced.config',
+      content: renderRabbitmqAdvancedConfig(spec),
+      mode: PUBLIC,
+    },
     // Password hashes only, but still nobody else's business.
     {
       path: 'rabbitmq/definitions.json',
@@ -76,6 +83,13 @@ export function renderStack(spec: StackSpec): RenderedStack {
       { path: 'grafana/tls/server.pem', content: spec.tls.serverCertificatePem, mode: PUBLIC },
       { path: 'grafana/tls/server.key', content: spec.tls.serverPrivateKeyPem, mode: PRIVATE },
     );
+    if (spec.tls.revocationListPem !== undefined) {
+      files.push({
+        path: revocationListStackPath(spec.tls.caCertificatePem),
+        content: spec.tls.revocationListPem,
+        mode: PUBLIC,
+      });
+    }
   }
   // No secret inside: every password comes from the setup container's environment.
   files.push({

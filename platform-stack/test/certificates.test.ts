@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -9,10 +9,13 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   certificateExpiry,
+  certificateSerialNumber,
   createCertificateAuthority,
+  createRevocationList,
   CsrRejectedError,
   issueDeviceCertificate,
   issueServerCertificate,
+  revocationListFileName,
   signDeviceCsr,
 } from '../src';
 
@@ -204,5 +207,57 @@ describe('broker certificates', () => {
     const device = await issueDeviceCertificate(ca, 'pi1');
     const days = (certificateExpiry(device.certificatePem).getTime() - Date.now()) / 86_400_000;
     expect(Math.round(days)).toBe(365);
+  });
+
+  it('revokes by a CA-signed CRL that openssl checks, filed under the issuer hash OpenSSL and Erlang compute', async () => {
+    const ca = await createCertificateAuthority('Demo  Platform ');
+    const revoked = await issueDeviceCertificate(ca, 'pi1');
+    const kept = await issueDeviceCertificate(ca, 'pi1');
+    const list = await createRevocationList(ca, [
+      { serialNumber: certificateSerialNumber(revoked.certificatePem), revokedAt: new Date() },
+    ]);
+    const dir = mkdtempSync(path.join(tmpdir(), 'fs-crl-'));
+    try {
+      const file = (name: string, content: string) => {
+        writeFileSync(path.join(dir, name), content);
+        return path.join(dir, name);
+      };
+      const caFile = file('ca.pem', ca.certificatePem);
+      const crlFile = file('crl.pem', list);
+      const verify = (certificatePem: string) =>
+        run('openssl', [
+          'verify',
+          '-crl_check',
+          '-CAfile',
+          caFile,
+          '-CRLfile',
+          crlFile,
+          file('device.pem', certificatePem),
+        ]).then(
+          () => 'ok',
+          (error: { stdout?: string; stderr?: string }) =>
+            `${error.stdout ?? ''}${error.stderr ?? ''}`,
+        );
+      expect(await verify(kept.certificatePem)).toBe('ok');
+      expect(await verify(revoked.certificatePem)).toMatch(/certificate revoked/);
+
+      const fileName = revocationListFileName(ca.certificatePem);
+      const openssl = (await run('openssl', ['crl', '-in', crlFile, '-noout', '-hash'])).stdout;
+      expect(fileName).toBe(`${openssl.trim()}.r0`);
+      // What the broker's ssl_crl_hash_dir computes from a client certificate's issuer.
+      const erlang = await run('erl', [
+        '-noshell',
+        '-eval',
+        `{ok, Pem} = file:read_file("${file('device.pem', kept.certificatePem)}"),
+         [{'Certificate', Der, _}] = public_key:pem_decode(Pem),
+         Cert = public_key:pkix_decode_cert(Der, otp),
+         Issuer = element(5, element(2, Cert)), % OTPTBSCertificate.issuer
+         io:format("~s", [public_key:short_name_hash(Issuer)]),
+         halt().`,
+      ]);
+      expect(fileName).toBe(`${erlang.stdout.trim()}.r0`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

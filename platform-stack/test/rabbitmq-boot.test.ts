@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,12 +7,17 @@ import amqp from 'amqplib';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  certificateSerialNumber,
   createCertificateAuthority,
+  createRevocationList,
   createStackSpec,
   generateStackSecrets,
   issueDeviceCertificate,
   issueServerCertificate,
+  MAX_MESSAGE_BYTES,
   renderStack,
+  revocationListStackPath,
+  type CertificateAuthority,
   type IssuedCertificate,
   type StackSpec,
 } from '../src';
@@ -39,6 +44,7 @@ const PORTS = {
 describe('the rendered RabbitMQ configuration on a real node', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fs-rabbit-boot-'));
   let spec: StackSpec;
+  let ca: CertificateAuthority;
   let caPem: string;
   let deviceCertificate: IssuedCertificate;
   let certificateOnly: IssuedCertificate;
@@ -78,7 +84,7 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
   };
 
   beforeAll(async () => {
-    const ca = await createCertificateAuthority('boot-test');
+    ca = await createCertificateAuthority('boot-test');
     const serverCertificate = await issueServerCertificate(ca, '127.0.0.1');
     deviceCertificate = await issueDeviceCertificate(ca, 'pi1');
     certificateOnly = await issueDeviceCertificate(ca, 'cert1');
@@ -101,12 +107,16 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
         caCertificatePem: ca.certificatePem,
         serverCertificatePem: serverCertificate.certificatePem,
         serverPrivateKeyPem: serverCertificate.privateKeyPem,
+        revocationListPem: await createRevocationList(ca, []),
       },
     });
-    mkdirSync(path.join(dir, 'tls'));
+    mkdirSync(path.join(dir, 'tls', 'crl'), { recursive: true });
     for (const file of renderStack(spec).files) {
       if (!file.path.startsWith('rabbitmq/')) continue;
       let content = file.content;
+      if (file.path === 'rabbitmq/advanced.config') {
+        content = content.replaceAll('/etc/rabbitmq/tls', path.join(dir, 'tls'));
+      }
       if (file.path === 'rabbitmq/rabbitmq.conf') {
         content = content
           .replace('/etc/rabbitmq/definitions.json', path.join(dir, 'definitions.json'))
@@ -130,7 +140,6 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
         mode: file.mode,
       });
     }
-    writeFileSync(path.join(dir, 'advanced.config'), '[].\n');
     writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
     mkdirSync(path.join(dir, 'mnesia'));
     mkdirSync(path.join(dir, 'log'));
@@ -271,6 +280,113 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
         ...tls,
       }),
     ).rejects.toThrow();
+  });
+
+  it('refuses a message over max_message_size (1 MiB): the publishing AMQP channel is closed and nothing is queued', async () => {
+    const queued = async () =>
+      (
+        JSON.parse(
+          (
+            await asRabbitmq('rabbitmqctl', [
+              '-q',
+              'list_queues',
+              'name',
+              'messages',
+              '--formatter',
+              'json',
+            ])
+          ).stdout,
+        ) as { name: string; messages: number }[]
+      ).find((queue) => queue.name === 'telemetry')!.messages;
+    const before = await queued();
+
+    const connection = await amqp.connect(`amqp://pi1:device-password-1@127.0.0.1:${PORTS.amqp}`);
+    try {
+      const fits = await connection.createConfirmChannel();
+      fits.publish('amq.topic', 'telemetry.room.pi1', Buffer.alloc(MAX_MESSAGE_BYTES, 'x'));
+      await fits.waitForConfirms();
+      await fits.close();
+
+      const tooLarge = await connection.createConfirmChannel();
+      const closed = new Promise<Error>((resolve) => tooLarge.once('error', resolve));
+      tooLarge.publish('amq.topic', 'telemetry.room.pi1', Buffer.alloc(MAX_MESSAGE_BYTES + 1, 'x'));
+      expect((await closed).message).toMatch(
+        /PRECONDITION_FAILED.*larger than configured max size/,
+      );
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+
+    expect(await queued()).toBe(before + 1);
+  });
+
+  it('refuses a renewed-away certificate once the CA revocation list names it, without a restart; the new certificate logs in', async () => {
+    const tls = { ca: [caPem], servername: '127.0.0.1' };
+    const renewed = await issueDeviceCertificate(ca, 'cert1');
+    const externalLogin = (certificate: IssuedCertificate) =>
+      amqp
+        .connect(
+          { protocol: 'amqps', hostname: '127.0.0.1', port: PORTS.amqps },
+          {
+            ...tls,
+            cert: certificate.certificatePem,
+            key: certificate.privateKeyPem,
+            credentials: amqp.credentials.external(),
+          },
+        )
+        .then(
+          async (connection) => {
+            await connection.close();
+            return true;
+          },
+          () => false,
+        );
+    const mqttLogin = (certificate: IssuedCertificate) =>
+      mqtt
+        .connectAsync(`mqtts://127.0.0.1:${PORTS.mqtts}`, {
+          clientId: 'cert1',
+          protocolVersion: 4,
+          reconnectPeriod: 0,
+          connectTimeout: 5_000,
+          ...tls,
+          cert: certificate.certificatePem,
+          key: certificate.privateKeyPem,
+        })
+        .then(
+          async (client) => {
+            await client.endAsync();
+            return true;
+          },
+          () => false,
+        );
+    expect(await externalLogin(certificateOnly)).toBe(true);
+    expect(await externalLogin(renewed)).toBe(true);
+
+    // As Fieldstation pushes it: the new list written next to the old one, then renamed over it.
+    const listFile = path.join(
+      dir,
+      'tls',
+      revocationListStackPath(caPem).slice('rabbitmq/tls/'.length),
+    );
+    writeFileSync(
+      `${listFile}.new`,
+      await createRevocationList(ca, [
+        {
+          serialNumber: certificateSerialNumber(certificateOnly.certificatePem),
+          revokedAt: new Date(),
+        },
+      ]),
+    );
+    await run('chown', ['rabbitmq:rabbitmq', `${listFile}.new`]);
+    renameSync(`${listFile}.new`, listFile);
+
+    expect(await externalLogin(certificateOnly)).toBe(false);
+    expect(await mqttLogin(certificateOnly)).toBe(false);
+    expect(await externalLogin(renewed)).toBe(true);
+    expect(await mqttLogin(renewed)).toBe(true);
+    // Password devices present no certificate and are not affected.
+    const plain = await amqp.connect(`amqps://pi1:device-password-1@127.0.0.1:${PORTS.amqps}`, tls);
+    await plain.close();
   });
 
   it('keeps devices rotated or revoked at runtime across a restart: the unchanged definitions file is not imported again', async () => {

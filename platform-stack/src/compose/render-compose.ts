@@ -234,6 +234,7 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
     `./rabbitmq/rabbitmq.conf:${RABBITMQ_CONTAINER_PATHS.config}:ro`,
     `./rabbitmq/enabled_plugins:${RABBITMQ_CONTAINER_PATHS.plugins}:ro`,
     `./rabbitmq/definitions.json:${RABBITMQ_CONTAINER_PATHS.definitions}:ro`,
+    `./rabbitmq/advanced.config:${RABBITMQ_CONTAINER_PATHS.advancedConfig}:ro`,
   ];
   if (spec.tls) rabbitmqVolumes.push(`./rabbitmq/tls:${RABBITMQ_CONTAINER_PATHS.tlsDirectory}:ro`);
 

@@ -1,6 +1,6 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill.
 import 'reflect-metadata';
-import { createPublicKey, webcrypto } from 'node:crypto';
+import { createHash, createPublicKey, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -242,4 +242,92 @@ function randomSerial(): string {
   const bytes = webcrypto.getRandomValues(new Uint8Array(16));
   bytes[0] &= 0x7f; // positive
   return Buffer.from(bytes).toString('hex');
+}
+
+/** A certificate the platform CA signed that must no longer open anything. */
+export interface RevokedCertificate {
+  /** Hex, as `X509Certificate.serialNumber` gives it. */
+  serialNumber: string;
+  revokedAt: Date;
+}
+
+/** The serial number (hex) of a PEM certificate, as a revocation list names it. */
+export function certificateSerialNumber(certificatePem: string): string {
+  return new x509.X509Certificate(certificatePem).serialNumber;
+}
+
+/**
+ * The platform CA's certificate revocation list (PEM, X.509 v2, signed by the CA), listing
+ * `revoked`; an empty list is valid and needed too: the broker refuses every client certificate
+ * whose CA has no list. Its next update is the CA's own expiry, so it never goes stale between
+ * revocations (Fieldstation re-issues it on each one; no distribution point is polled).
+ */
+export async function createRevocationList(
+  ca: CertificateAuthority,
+  revoked: readonly RevokedCertificate[],
+): Promise<string> {
+  const caCertificate = new x509.X509Certificate(ca.certificatePem);
+  const caKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    pemBody(ca.privateKeyPem),
+    ALGORITHM,
+    false,
+    ['sign'],
+  );
+  const list = await x509.X509CrlGenerator.create({
+    // The CA's own encoded name, so it matches the certificates' issuer byte for byte.
+    issuer: caCertificate.subjectName,
+    thisUpdate: new Date(Date.now() - 60_000),
+    nextUpdate: caCertificate.notAfter,
+    entries: revoked.map(({ serialNumber, revokedAt }) => ({
+      serialNumber,
+      revocationDate: revokedAt,
+    })),
+    signingKey: caKey,
+    signingAlgorithm: ALGORITHM,
+    extensions: [await x509.AuthorityKeyIdentifierExtension.create(caCertificate)],
+  });
+  // OpenSSL and Erlang read the "X509 CRL" label; the library writes "CRL".
+  const lines = list.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`;
+}
+
+/**
+ * The file name under which Erlang's `ssl_crl_hash_dir` (and OpenSSL's `-CApath`) looks for a
+ * CA's revocation list: `<issuer name hash>.r0`, the hash being the first four bytes (little
+ * endian) of the SHA-1 of the canonical name (each value a lower-cased UTF8String with its
+ * whitespace trimmed and collapsed; the RDN sets without the outer sequence). Only names made by
+ * {@link createCertificateAuthority} occur (one CN); anything else is refused rather than hashed
+ * wrongly. Lower-casing is ASCII only, as OpenSSL does; Erlang's agrees on ASCII names.
+ */
+export function revocationListFileName(caCertificatePem: string): string {
+  const subject = new x509.X509Certificate(caCertificatePem).subjectName.toJSON();
+  const only = subject.length === 1 ? subject[0]! : undefined;
+  const commonNames = only?.CN;
+  if (!only || Object.keys(only).length !== 1 || commonNames?.length !== 1) {
+    throw new Error('a revocation list file name needs a CA subject of exactly one CN');
+  }
+  const canonical = commonNames[0]!
+    .replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '')
+    .replace(/[ \t\n\r\f\v]+/g, ' ')
+    .replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+  const COMMON_NAME_OID = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x03]);
+  const rdn = der(
+    0x31,
+    der(0x30, Buffer.concat([COMMON_NAME_OID, der(0x0c, Buffer.from(canonical, 'utf8'))])),
+  );
+  const hash = createHash('sha1').update(rdn).digest().readUInt32LE(0);
+  return `${hash.toString(16).padStart(8, '0')}.r0`;
+}
+
+/** One DER element: tag, definite length, content. */
+function der(tag: number, content: Buffer): Buffer {
+  const length = content.length;
+  const header =
+    length < 0x80
+      ? Buffer.from([tag, length])
+      : length < 0x100
+        ? Buffer.from([tag, 0x81, length])
+        : Buffer.from([tag, 0x82, length >> 8, length & 0xff]);
+  return Buffer.concat([header, content]);
 }

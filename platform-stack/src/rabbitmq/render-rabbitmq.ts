@@ -1,5 +1,6 @@
 import { ADMIN_USER, DEVICE_NAME, PROCESSOR_USER, type StackSpec } from '../spec/stack-spec';
 import { createHmac } from 'node:crypto';
+import { revocationListFileName } from './certificates';
 import { hashRabbitPassword } from './password-hash';
 
 export const TELEMETRY_QUEUE = 'telemetry';
@@ -11,7 +12,10 @@ export const RABBITMQ_CONTAINER_PATHS = {
   config: '/etc/rabbitmq/rabbitmq.conf',
   plugins: '/etc/rabbitmq/enabled_plugins',
   definitions: '/etc/rabbitmq/definitions.json',
+  advancedConfig: '/etc/rabbitmq/advanced.config',
   tlsDirectory: '/etc/rabbitmq/tls',
+  /** The CA's revocation list, `<issuer hash>.r0` (inside the TLS directory's mount). */
+  revocationListDirectory: '/etc/rabbitmq/tls/crl',
 };
 
 const HASHING_ALGORITHM = 'rabbit_password_hashing_sha256';
@@ -174,6 +178,9 @@ export function renderRabbitmqDefinitions(spec: StackSpec, vhost = '/'): Record<
   };
 }
 
+/** The broker's largest accepted message body: 1 MiB. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
 /**
  * rabbitmq.conf (sysctl format). Every value comes from the spec's validated numbers and fixed
  * paths, never from user text. Users come only from the definitions file (no guest account is
@@ -197,21 +204,17 @@ export function renderRabbitmqConf(spec: StackSpec): string {
     // Classic queue storage v2: measured with the ingest benchmark on Debian's 3.10, about 20 %
     // less broker CPU per persistent reading and 25 % more readings/s end to end than v1.
     ['classic_queue.default_version', 2],
+    // A reading is a few hundred bytes; without a limit (3.10 default: 128 MiB) one device could
+    // make the broker hold, queue and hand the processor messages of that size. Over it, RabbitMQ
+    // closes the publisher's AMQP channel (PRECONDITION_FAILED) or MQTT connection; nothing is
+    // queued, so the processor never sees it.
+    ['max_message_size', MAX_MESSAGE_BYTES],
   ];
   if (spec.tls) {
-    const dir = RABBITMQ_CONTAINER_PATHS.tlsDirectory;
     entries.push(
       ['listeners.ssl.default', 5671],
       ['mqtt.listeners.ssl.default', 8883],
-      ['ssl_options.cacertfile', `${dir}/ca.pem`],
-      ['ssl_options.certfile', `${dir}/server.pem`],
-      ['ssl_options.keyfile', `${dir}/server.key`],
-      // A client certificate is checked against the platform CA when one is presented; devices
-      // with a password need none.
-      ['ssl_options.verify', 'verify_peer'],
-      ['ssl_options.fail_if_no_peer_cert', false],
-      ['ssl_options.versions.1', 'tlsv1.3'],
-      ['ssl_options.versions.2', 'tlsv1.2'],
+      // ssl_options (CA, server certificate, client certificate checks): advanced.config.
       // Certificate devices: EXTERNAL (AMQP) and MQTT's certificate login take the verified
       // certificate's CN as the username (rabbitmq_auth_mechanism_ssl). An MQTT client that sends
       // a username and password is still checked by them.
@@ -223,6 +226,45 @@ export function renderRabbitmqConf(spec: StackSpec): string {
     );
   }
   return `${entries.map(([key, value]) => `${key} = ${String(value)}`).join('\n')}\n`;
+}
+
+/**
+ * advanced.config (Erlang terms): the TLS options when TLS is on, here rather than in
+ * rabbitmq.conf because the revocation list's cache (`crl_cache`) has no rabbitmq.conf key, and
+ * advanced.config replaces `ssl_options` as a whole. Fixed paths only, never user text.
+ *
+ * A client certificate (optional: password devices need none) must be signed by the platform CA
+ * and, with a revocation list in the spec, not be listed in it (`crl_check, peer`). Erlang's
+ * `ssl_crl_hash_dir` reads the list from its directory at each handshake, so a list replaced on
+ * the host takes effect on the next connection, without a restart (shown on a real node in
+ * test/rabbitmq-boot.test.ts). Connections already open stay open: revoke closes them.
+ */
+export function renderRabbitmqAdvancedConfig(spec: StackSpec): string {
+  if (!spec.tls) return '[].\n';
+  const dir = RABBITMQ_CONTAINER_PATHS.tlsDirectory;
+  const sslOptions = [
+    `{cacertfile, "${dir}/ca.pem"}`,
+    `{certfile, "${dir}/server.pem"}`,
+    `{keyfile, "${dir}/server.key"}`,
+    '{verify, verify_peer}',
+    '{fail_if_no_peer_cert, false}',
+    "{versions, ['tlsv1.3', 'tlsv1.2']}",
+  ];
+  if (spec.tls.revocationListPem !== undefined) {
+    sslOptions.push(
+      '{crl_check, peer}',
+      `{crl_cache, {ssl_crl_hash_dir, {internal, [{dir, "${RABBITMQ_CONTAINER_PATHS.revocationListDirectory}"}]}}}`,
+    );
+  }
+  return `[{rabbit, [{ssl_options, [\n  ${sslOptions.join(',\n  ')}\n]}]}].\n`;
+}
+
+/**
+ * Where the revocation list lies in the rendered stack (below the stack directory on the host),
+ * which is also where Fieldstation replaces it at runtime.
+ */
+export function revocationListStackPath(caCertificatePem: string): string {
+  return `rabbitmq/tls/crl/${revocationListFileName(caCertificatePem)}`;
 }
 
 export function renderEnabledPlugins(spec: Pick<StackSpec, 'tls'>): string {

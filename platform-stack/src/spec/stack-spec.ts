@@ -40,6 +40,12 @@ export interface BrokerTls {
   caCertificatePem: string;
   serverCertificatePem: string;
   serverPrivateKeyPem: string;
+  /**
+   * The CA's certificate revocation list (`createRevocationList`, PEM). When given, the broker
+   * checks every client certificate against it (revoked or renewed-away certificates refused);
+   * without it client certificates are checked against the CA only.
+   */
+  revocationListPem?: string;
 }
 
 export interface ProcessorSpec {
