@@ -18,6 +18,8 @@ import {
 } from '../../test/shared-broker-platform';
 import { SessionsService } from '../auth/sessions.service';
 import { Tokens } from '../auth/tokens';
+import { freeLoopbackPort } from '../common/free-port';
+import { PlatformAccess } from '../platforms/platform-access';
 import { TLS_FIELDS } from '../platforms/platform-secrets';
 import { Platform } from '../platforms/platform.entity';
 
@@ -287,5 +289,88 @@ describe('Device certificates through the API (shared test RabbitMQ over SSH)', 
     const notCertificate = await api.post<ErrorBody>(`${devices}/${passwordOnly}/certificate`);
     expect(notCertificate.status).toBe(409);
     expect(notCertificate.body.error.code).toBe('DEVICE_WITHOUT_CERTIFICATE');
+  });
+
+  it('copy-from brings the CA along to a platform without one (its launch keeps it); a platform with its own CA answers 409, nothing copied', async () => {
+    const device = name('pi-copied');
+    expect((await api.post(devices, { name: device, authKind: 'certificate' })).status).toBe(201);
+    const { sessionId } = await app.get(Tokens).verifyAccessToken(api.accessToken!);
+    const dataKey = await app.get(SessionsService).dataKey(sessionId);
+    const platforms = app.get(DataSource).getRepository(Platform);
+    const queuedPlatform = async (tls: boolean) => {
+      const credential = await api.post<{ id: string }>('/credentials', {
+        type: 'ssh-host',
+        name: uniqueDeviceName('copy-host'),
+        host: '127.0.0.1',
+        port: await freeLoopbackPort(),
+        username: 'pi',
+        auth: 'generated-key',
+      });
+      const launched = await api.post<{ platform: { id: string } }>('/platforms', {
+        name: uniqueDeviceName('copy-target'),
+        target: 'ssh-host',
+        credentialId: credential.body.id,
+        tls,
+      });
+      expect(launched.status).toBe(202);
+      return launched.body.platform.id;
+    };
+    const copiedNames = async (id: string) =>
+      (await api.get<{ name: string }[]>(`/platforms/${id}/devices`)).body.map((d) => d.name);
+
+    // Not launched yet, no CA: it takes the source's, and its launch signs the broker with it.
+    const fresh = await queuedPlatform(true);
+    const copied = await api.post<{ copied: { name: string }[] }>(
+      `/platforms/${fresh}/devices/copy-from/${platformId}`,
+    );
+    expect(copied.status).toBe(200);
+    expect(copied.body.copied.map((d) => d.name)).toContain(device);
+    const target = await platforms.findOneByOrFail({ id: fresh });
+    expect(target.caCertificatePem).toBe(caPem);
+    const tls = await app
+      .get(PlatformAccess)
+      .open(dataKey)
+      .issueTls({ ...target, address: '127.0.0.1' });
+    expect(tls?.caCertificatePem).toBe(caPem);
+    const serverPem = dataKey.openField(
+      fresh,
+      TLS_FIELDS.serverCertificate,
+      tls!.secrets[TLS_FIELDS.serverCertificate]!,
+    );
+    expect(new X509Certificate(serverPem).verify(new X509Certificate(caPem).publicKey)).toBe(true);
+
+    // Its own CA: the copied certificates would not be accepted there.
+    const own = await queuedPlatform(true);
+    const ownCa = await createCertificateAuthority('own');
+    const ownRecord = await platforms.findOneByOrFail({ id: own });
+    await platforms.update(own, {
+      caCertificatePem: ownCa.certificatePem,
+      secrets: {
+        ...ownRecord.secrets,
+        [TLS_FIELDS.caPrivateKey]: dataKey.sealField(
+          own,
+          TLS_FIELDS.caPrivateKey,
+          ownCa.privateKeyPem,
+        ),
+      },
+    });
+    const before = await copiedNames(own);
+    const conflict = await api.post<ErrorBody>(`/platforms/${own}/devices/copy-from/${platformId}`);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.code).toBe('CERTIFICATE_AUTHORITY_CONFLICT');
+    expect(await copiedNames(own)).toEqual(before);
+    expect((await platforms.findOneByOrFail({ id: own })).caCertificatePem).toBe(
+      ownCa.certificatePem,
+    );
+
+    // Without TLS there is no CA to take: refused too, nothing copied.
+    const plain = await queuedPlatform(false);
+    const plainBefore = await copiedNames(plain);
+    const refused = await api.post<ErrorBody>(
+      `/platforms/${plain}/devices/copy-from/${platformId}`,
+    );
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('PLATFORM_WITHOUT_TLS');
+    expect(await copiedNames(plain)).toEqual(plainBefore);
   });
 });

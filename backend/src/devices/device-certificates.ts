@@ -7,16 +7,17 @@ import {
   issueDeviceCertificate,
   signDeviceCsr,
 } from '@fieldstation/platform-stack';
-import type { Repository } from 'typeorm';
+import { Not, IsNull, type Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
 import { SessionsService } from '../auth/sessions.service';
 import { ApiError } from '../common/api-error';
 import type { AuthContext } from '../common/auth-context';
 import type { RequestOrigin } from '../common/request-origin';
+import type { DataKey } from '../crypto/data-key';
 import { PlatformAccess, type PlatformKeyring } from '../platforms/platform-access';
 import { PlatformRecords } from '../platforms/platform-records';
-import { TLS_FIELDS } from '../platforms/platform-secrets';
+import { sealSecrets, TLS_FIELDS } from '../platforms/platform-secrets';
 import type { Platform } from '../platforms/platform.entity';
 import { Device, type DeviceAuthKind } from './device.entity';
 
@@ -131,6 +132,54 @@ export class DeviceCertificates {
       expiresAt: certificate.expiresAt.toISOString(),
     });
     return { device: { ...device, ...changes }, certificate };
+  }
+
+  /**
+   * Copy-from with certificate devices: their certificates work on `target` only if its broker
+   * trusts the CA that signed them. A target without a CA yet (not launched) takes the source's
+   * CA (its certificate and its private key, re-sealed under the target's AAD); its launch then
+   * signs the broker's server certificate with it (`PlatformKeyring.issueTls`). A target with
+   * another CA is refused (409 `CERTIFICATE_AUTHORITY_CONFLICT`): its broker and any certificates
+   * it issued trust that CA, and swapping it would strand them. Returns the platform columns to
+   * store, or null when nothing changes.
+   */
+  async authorityForCopy(
+    target: Platform,
+    source: Platform,
+    keyring: PlatformKeyring,
+    dataKey: DataKey,
+  ): Promise<Pick<Platform, 'caCertificatePem' | 'secrets'> | null> {
+    if (source.caCertificatePem === null || target.caCertificatePem === source.caCertificatePem) {
+      return null;
+    }
+    if (target.caCertificatePem !== null) {
+      const issued = await this.devices.count({
+        where: { platformId: target.id, certificatePem: Not(IsNull()) },
+      });
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'CERTIFICATE_AUTHORITY_CONFLICT',
+        `This platform has its own CA (${issued} device certificate(s) issued by it), so the ` +
+          `certificates of "${source.name}" would not be accepted here. Copy the devices to a ` +
+          'platform that is not launched yet (it takes their CA), or give them new certificates.',
+      );
+    }
+    if (!target.tls) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'PLATFORM_WITHOUT_TLS',
+        'Certificate devices need a platform with TLS; this one is launched without it',
+      );
+    }
+    return {
+      caCertificatePem: source.caCertificatePem,
+      secrets: {
+        ...target.secrets,
+        ...sealSecrets(dataKey, target.id, {
+          [TLS_FIELDS.caPrivateKey]: this.authority(source, keyring).privateKeyPem,
+        }),
+      },
+    };
   }
 
   private authority(platform: Platform, keyring: PlatformKeyring): CertificateAuthority {

@@ -414,9 +414,8 @@ export class DeviceRegistry implements DeviceRegistryPort {
    * and the certificate fields are kept. Names this platform already has are skipped. On a
    * running platform the broker users are created at once (any failure removes every one made
    * here and the rows: 502, nothing half-applied); otherwise the next launch or update renders
-   * them. Hook (issue 14 item 8, certificates): a copied certificate is accepted by this
-   * platform's broker only if it trusts the same CA; copying the other platform's CA is not done
-   * here yet.
+   * them. Certificate devices bring their CA along (`DeviceCertificates.authorityForCopy`: a
+   * target without a CA takes the source's; one with another CA is a 409 before anything changes).
    */
   async copyFrom(
     auth: AuthContext,
@@ -467,10 +466,13 @@ export class DeviceRegistry implements DeviceRegistryPort {
         });
         return { device, password };
       });
+    const keyring = this.access.open(dataKey);
+    const authority = copies.some(({ device }) => device.certificatePem !== null)
+      ? await this.certificates.authorityForCopy(platform, other, keyring, dataKey)
+      : null;
     const target =
-      platform.status === 'running'
-        ? await this.brokerTarget(platform, this.access.open(dataKey))
-        : null;
+      platform.status === 'running' ? await this.brokerTarget(platform, keyring) : null;
+    if (authority) await this.platforms.save(platform.id, authority);
     await this.insert(copies.map(({ device }) => device));
     if (target) {
       const made: string[] = [];

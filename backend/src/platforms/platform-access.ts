@@ -125,7 +125,14 @@ export class PlatformKeyring {
     platform: Platform,
   ): Promise<Pick<Platform, 'secrets' | 'caCertificatePem'> | null> {
     if (!platform.tls || platform.secrets[TLS_FIELDS.serverPrivateKey]) return null;
-    const ca = await createCertificateAuthority(platform.name);
+    // A CA copied with another platform's devices (copy-from) is kept: their certificates work.
+    const copiedKey = platform.caCertificatePem
+      ? this.secrets(platform).field(TLS_FIELDS.caPrivateKey)
+      : undefined;
+    const ca =
+      platform.caCertificatePem && copiedKey !== undefined
+        ? { certificatePem: platform.caCertificatePem, privateKeyPem: copiedKey }
+        : await createCertificateAuthority(platform.name);
     const server = await issueServerCertificate(ca, platform.address!);
     return {
       caCertificatePem: ca.certificatePem,
