@@ -45,6 +45,31 @@ export async function launchOnTestHost(
   user: string,
   platform: Record<string, unknown>,
 ): Promise<LaunchedPlatform> {
+  const { launched, deploymentId } = await startLaunchOnTestHost(user, platform);
+  try {
+    const deployment = await deploymentEnd(
+      launched.api,
+      deploymentId,
+      900_000,
+      'the platform launch',
+    );
+    expect(deployment).toMatchObject({ status: 'succeeded' });
+    return launched;
+  } catch (error) {
+    // A failed launch leaves nothing behind on the test host, as a test's afterAll would.
+    await destroyLaunched(launched);
+    throw error;
+  }
+}
+
+/**
+ * The same up to the launch's 202: answers the platform and its launch deployment, running.
+ * The caller destroys it ({@link destroyLaunched}) whatever the launch's outcome.
+ */
+export async function startLaunchOnTestHost(
+  user: string,
+  platform: Record<string, unknown>,
+): Promise<{ launched: LaunchedPlatform; deploymentId: string }> {
   const { archive, images } = testImages();
   const started = await startTestApp({
     env: {
@@ -56,7 +81,6 @@ export async function launchOnTestHost(
     },
   });
   const api = new ApiClient(started.baseUrl);
-  let launched: LaunchedPlatform | undefined;
   try {
     await api.signUp(user);
     const credential = await api.post<{ id: string }>('/credentials', {
@@ -76,25 +100,16 @@ export async function launchOnTestHost(
     });
     expect(accepted.status).toBe(202);
     const platformId = accepted.body.platform.id;
-    launched = {
+    const launched = {
       app: started.app,
       api,
       platformId,
       devices: `/platforms/${platformId}/devices`,
       probe: new PlatformProbe(testDockerHost(), `fieldstation-${platformId}`),
     };
-    const deployment = await deploymentEnd(
-      api,
-      accepted.body.deploymentId,
-      900_000,
-      'the platform launch',
-    );
-    expect(deployment).toMatchObject({ status: 'succeeded' });
-    return launched;
+    return { launched, deploymentId: accepted.body.deploymentId };
   } catch (error) {
-    // A failed launch leaves nothing behind on the test host, as a test's afterAll would.
-    if (launched) await destroyLaunched(launched);
-    else await started.app.close();
+    await started.app.close();
     throw error;
   }
 }

@@ -1,6 +1,11 @@
 import { HttpStatus } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
-import { transition, type PlatformStatus } from './platform-lifecycle';
+import {
+  notFailed,
+  transition,
+  type PlatformStatus,
+  type PlatformStep,
+} from './platform-lifecycle';
 import type { PlatformRecords } from './platform-records';
 import type { Platform } from './platform.entity';
 
@@ -87,6 +92,16 @@ export class InMemoryPlatformRecords implements Pick<PlatformRecords, keyof Plat
   async save(id: string, changes: Partial<Omit<Platform, 'status' | 'failedStep'>>): Promise<void> {
     const row = this.rows.get(id);
     if (row) this.rows.set(id, { ...row, ...structuredClone(changes) });
+  }
+
+  async saveFailed(
+    id: string,
+    changes: Partial<Omit<Platform, 'status' | 'failedStep'>>,
+    resumeAt: PlatformStep,
+  ): Promise<void> {
+    const row = this.rows.get(id);
+    if (row?.status !== 'failed') throw notFailed();
+    this.rows.set(id, { ...row, ...structuredClone(changes), failedStep: resumeAt });
   }
 
   async markGrafanaPasswordRevealed(id: string): Promise<boolean> {

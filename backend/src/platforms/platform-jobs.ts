@@ -13,7 +13,7 @@ import { PlatformHost, ProcessorScriptRefusedError } from '../provision/platform
 import { SshClient } from '../provision/ssh-client';
 import { PlatformAccess, type PlatformKeyring } from './platform-access';
 import { PlatformInfrastructure } from './platform-infrastructure';
-import { isStep, type PlatformStep } from './platform-lifecycle';
+import { isStep, LAUNCH_STEPS, type PlatformStep } from './platform-lifecycle';
 import { PlatformRecords } from './platform-records';
 import { RestoreUploads } from './platform-uploads';
 import { brokerPorts, probeTcp } from './port-probe';
@@ -33,13 +33,6 @@ const STEP_TIMEOUT_MS: Record<PlatformStep | 'dump' | 'restore', number> = {
 /** A deployment run of a platform job: the grant's data key is opened once, as a keyring. */
 type PlatformRun = Omit<DeploymentRun, 'dataKey'> & { keyring: PlatformKeyring };
 type PlatformJob = Job<DeploymentJobData>;
-
-const LAUNCH_STEPS: PlatformStep[] = [
-  'provisioning_infra',
-  'waiting_for_host',
-  'configuring',
-  'verifying',
-];
 
 /**
  * The worker side of platforms: launch, destroy, processor update, dump and restore. Each

@@ -3,10 +3,12 @@ import {
   canTransition,
   IllegalTransitionError,
   PLATFORM_STATUSES,
+  processorScriptChange,
   retryStep,
   transition,
   type PlatformState,
   type PlatformStatus,
+  type PlatformStep,
 } from './platform-lifecycle';
 
 const at = (status: PlatformStatus): PlatformState => ({ status, failedStep: null });
@@ -52,6 +54,37 @@ describe('platform lifecycle', () => {
       for (const status of other)
         expect(canTransition(failed, status), `${step} → failed → ${status}`).toBe(false);
       expect(transition(failed, 'destroying').status).toBe('destroying');
+    }
+  });
+
+  it('updates a running stack, stores a failed launch’s script, and refuses the rest', () => {
+    const failedAt = (step: PlatformStep): PlatformState => ({
+      status: 'failed',
+      failedStep: step,
+    });
+    expect(processorScriptChange(at('running'))).toEqual({ kind: 'update' });
+    expect(processorScriptChange(failedAt('updating'))).toEqual({ kind: 'update' });
+    expect(processorScriptChange(failedAt('provisioning_infra'))).toEqual({
+      kind: 'relaunch',
+      from: 'provisioning_infra',
+    });
+    expect(processorScriptChange(failedAt('configuring'))).toEqual({
+      kind: 'relaunch',
+      from: 'configuring',
+    });
+    // Verifying ran on the stack with the old script: the resumed launch installs the new one.
+    expect(processorScriptChange(failedAt('verifying'))).toEqual({
+      kind: 'relaunch',
+      from: 'configuring',
+    });
+    const refused: PlatformState[] = [
+      ...PLATFORM_STATUSES.filter((status) => !['running', 'failed'].includes(status)).map(at),
+      failedAt('destroying'),
+    ];
+    for (const state of refused) {
+      expect(() => processorScriptChange(state), JSON.stringify(state)).toThrow(
+        IllegalTransitionError,
+      );
     }
   });
 

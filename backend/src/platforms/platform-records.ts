@@ -3,7 +3,12 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Not, Repository, type DeepPartial } from 'typeorm';
 import { ApiError } from '../common/api-error';
 import { isUniqueViolation } from '../common/unique-violation';
-import { transition, type PlatformStatus } from './platform-lifecycle';
+import {
+  notFailed,
+  transition,
+  type PlatformStatus,
+  type PlatformStep,
+} from './platform-lifecycle';
 import { Platform } from './platform.entity';
 
 const notFound = () => new ApiError(HttpStatus.NOT_FOUND, 'PLATFORM_NOT_FOUND', 'No such platform');
@@ -102,6 +107,22 @@ export class PlatformRecords {
   /** Changes columns other than the status (use `moveTo` for that). */
   async save(id: string, changes: Partial<Omit<Platform, 'status' | 'failedStep'>>): Promise<void> {
     await this.platforms.update({ id }, changes);
+  }
+
+  /**
+   * Changes a failed platform's columns and the step its retry resumes at (a failed launch given
+   * a new script); 409 when it is no longer failed (a deployment moved it meanwhile).
+   */
+  async saveFailed(
+    id: string,
+    changes: Partial<Omit<Platform, 'status' | 'failedStep'>>,
+    resumeAt: PlatformStep,
+  ): Promise<void> {
+    const { affected } = await this.platforms.update(
+      { id, status: 'failed' },
+      { ...changes, failedStep: resumeAt },
+    );
+    if (!affected) throw notFailed();
   }
 
   /** Marks the Grafana password shown; false when it already was (one reveal per platform). */

@@ -97,8 +97,10 @@ describe('PlatformsService (in-memory)', () => {
         target: { kind: string; id: string },
         action: string,
         job: JobName,
+        prepare?: (deploymentId: string) => Promise<void>,
       ) => {
         started.push({ target, action, job });
+        await prepare?.(`deployment-${started.length}`);
         return `deployment-${started.length}`;
       },
     });
@@ -181,6 +183,55 @@ describe('PlatformsService (in-memory)', () => {
       ['update-processor', JobName.PlatformUpdateProcessor],
       ['launch', JobName.PlatformLaunch],
     ]);
+  });
+
+  it('stores a new script on a failed launch and resumes the launch at configuring at the latest', async () => {
+    const { platform } = await service.launch(auth, sshHost());
+    for (const [failedStep, resumesAt] of [
+      ['configuring', 'configuring'],
+      ['verifying', 'configuring'],
+      ['waiting_for_host', 'waiting_for_host'],
+    ] as const) {
+      records.put({ ...platform, status: 'failed', failedStep });
+      const script = `export default (reading) => reading; // after ${failedStep}`;
+      const { deploymentId } = await service.updateProcessor(auth, platform.id, { script });
+      expect(deploymentId).toBe(`deployment-${started.length}`);
+      expect(started.at(-1)).toMatchObject({ action: 'launch', job: JobName.PlatformLaunch });
+      expect(await records.getById(platform.id)).toMatchObject({
+        status: 'failed',
+        failedStep: resumesAt,
+        processorScript: script,
+        previousProcessorScript: null,
+      });
+    }
+    // Failed at updating: the running stack gets the update, as from running.
+    records.put({ ...platform, status: 'failed', failedStep: 'updating' });
+    await service.updateProcessor(auth, platform.id, { script: 'export default (r) => r;' });
+    expect(started.at(-1)).toMatchObject({ action: 'update-processor' });
+  });
+
+  it('refuses a new script while launching, destroying, destroyed or failed at destroying', async () => {
+    const { platform } = await service.launch(auth, sshHost());
+    const script = 'export default (reading) => reading;';
+    const states = [
+      { status: 'queued', failedStep: null },
+      { status: 'configuring', failedStep: null },
+      { status: 'destroying', failedStep: null },
+      { status: 'destroyed', failedStep: null },
+      { status: 'failed', failedStep: 'destroying' },
+    ] as const;
+    const count = started.length;
+    for (const state of states) {
+      records.put({ ...platform, ...state });
+      const error = await rejection(service.updateProcessor(auth, platform.id, { script }));
+      expect([state.status, error.status, error.code]).toEqual([
+        state.status,
+        409,
+        'ILLEGAL_TRANSITION',
+      ]);
+      expect((await records.getById(platform.id)).processorScript).toBe(platform.processorScript);
+    }
+    expect(started).toHaveLength(count);
   });
 
   it('refuses to destroy a platform that is already being destroyed', async () => {

@@ -29,6 +29,7 @@ import { PlatformLaunchHooks } from './launch-hooks';
 import {
   canTransition,
   IllegalTransitionError,
+  processorScriptChange,
   retryStep,
   type PlatformStatus,
 } from './platform-lifecycle';
@@ -162,12 +163,27 @@ export class PlatformsService {
     return this.start(auth, platform, 'launch', JobName.PlatformLaunch);
   }
 
+  /**
+   * Deploys a new script to a running platform (or one failed at updating). A platform whose
+   * launch failed stores it and resumes its launch, which installs it: a script that did not load
+   * at launch is fixed without destroying anything.
+   */
   async updateProcessor(auth: AuthContext, id: string, input: UpdateProcessorInput) {
     const platform = await this.get(auth.userId, id);
-    this.assertCan(platform, 'updating');
+    const change = processorScriptChange(platform);
     assertValidScript(input.script);
     const packages = input.packages ?? {};
     const warnings = await this.npm.check(packages);
+    if (change.kind === 'relaunch') {
+      const deploymentId = await this.start(auth, platform, 'launch', JobName.PlatformLaunch, () =>
+        this.platforms.saveFailed(
+          id,
+          { processorScript: input.script, processorPackages: packages },
+          change.from,
+        ),
+      );
+      return { deploymentId, warnings };
+    }
     // Stored once the deployment is recorded (a 409 leaves the running script's record intact)
     // and before its job is queued (a worker must not build the stack from the old script).
     const deploymentId = await this.start(

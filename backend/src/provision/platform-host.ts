@@ -128,6 +128,8 @@ const PLATFORM_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The name of update-processor.yml's task that refuses a script that does not load. */
 const SCRIPT_REFUSED_TASK = 'Refuse the new script (the previous one keeps running)';
+/** The name of deploy.yml's task that stops a launch whose script does not load. */
+const LAUNCH_SCRIPT_CHECK_TASK = 'Stop the launch (the script does not load)';
 /** processor.yml's build task: when it fails, the running processor's image is untouched. */
 const PROCESSOR_BUILD_TASK = "Build the processor image with the script's npm packages";
 
@@ -140,6 +142,19 @@ export class ProcessorScriptRefusedError extends Error {
     );
   }
 }
+/**
+ * A launch stopped before the stack started because its script does not load (or its packages do
+ * not install). The message is the processor's own; the platform takes a fixed script and a retry.
+ */
+export class ProcessorScriptLoadError extends Error {
+  override readonly name = 'ProcessorScriptLoadError';
+  constructor(detail: string) {
+    super(
+      `${detail.replace(/\.?$/, '.')} Fix the script in the Processor tab, save it and retry the launch.`,
+    );
+  }
+}
+
 /** restore.yml loads `<dumps>/restore-upload`: uploaded there by Ansible or by SFTP. */
 const RESTORE_UPLOAD = 'restore-upload';
 
@@ -202,8 +217,28 @@ export class PlatformHost {
     };
   }
 
-  /** Prepares the host, supplies the images, copies the stack, builds, starts, waits for health. */
+  /**
+   * Prepares the host, supplies the images, copies the stack, builds, checks that the script
+   * loads, starts, waits for health. Throws ProcessorScriptLoadError when the script does not load or its packages do not install:
+   * nothing was started then.
+   */
   async launch(request: LaunchRequest): Promise<PlatformRunResult> {
+    try {
+      return await this.runLaunch(request);
+    } catch (error) {
+      if (error instanceof AnsibleRunError && error.task?.endsWith(LAUNCH_SCRIPT_CHECK_TASK)) {
+        throw new ProcessorScriptLoadError(error.detail);
+      }
+      if (error instanceof AnsibleRunError && error.task?.endsWith(PROCESSOR_BUILD_TASK)) {
+        throw new ProcessorScriptLoadError(
+          `The script's npm packages do not install: ${error.detail}`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private runLaunch(request: LaunchRequest): Promise<PlatformRunResult> {
     const spec = this.placeSpec(request.platformId, request.spec);
     const supply = request.images;
     return this.withRenderedStack(spec, (source) =>
