@@ -173,11 +173,18 @@ describe('Platforms API', () => {
     const log = await logText(api, launched.body.deploymentId);
     expect(log).toContain('Step waiting_for_host started');
 
-    // Illegal moves answer 409; a failed platform can be retried or destroyed.
-    const update = await api.post<ErrorBody>(`/platforms/${platform.id}/processor`, {
-      script: 'export default (r) => r;',
+    // A failed launch takes a new script: stored, it resumes the launch at the failed step.
+    const script = 'export default (r) => r;';
+    const update = await api.post<{ deploymentId: string }>(`/platforms/${platform.id}/processor`, {
+      script,
     });
-    expect(update.body.error.code).toBe('ILLEGAL_TRANSITION');
+    expect(update.status).toBe(202);
+    const resumed = await finishedDeployment(api, update.body.deploymentId);
+    expect(resumed).toMatchObject({ status: 'failed', step: 'waiting_for_host' });
+    const processor = await api.get<{ script: string }>(`/platforms/${platform.id}/processor`);
+    expect(processor.body.script).toBe(script);
+
+    // Illegal moves answer 409; a failed platform can be retried or destroyed.
     expect((await api.post<ErrorBody>(`/platforms/${platform.id}/dump`)).body.error.code).toBe(
       'PLATFORM_NOT_RUNNING',
     );
