@@ -150,7 +150,7 @@ export class ProcessorScriptLoadError extends Error {
   override readonly name = 'ProcessorScriptLoadError';
   constructor(detail: string) {
     super(
-      `${detail.replace(/\.?$/, '.')} Fix the script in the Processor tab, save it and retry the launch.`,
+      `${detail.replace(/\.?$/, '.')} Fix the script on the Processing script tab and save it: the launch resumes.`,
     );
   }
 }

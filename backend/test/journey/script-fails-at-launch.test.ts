@@ -74,7 +74,7 @@ describe('A launch whose script does not load (real SSH host, Ansible, Docker)',
     const failed = await deploymentEnd(api, start.deploymentId, 60_000, 'the failed launch');
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/^The script does not load: .*broken on purpose/);
-    expect(failed.error).toContain('Fix the script in the Processor tab');
+    expect(failed.error).toContain('Fix the script');
     expect(failedRun.lines.some((line) => line.includes('broken on purpose'))).toBe(true);
     // The health wait it replaces took 600 s; the check itself takes seconds.
     console.log(`launch failed ${failedRun.msAfter} ms after the script check started`);

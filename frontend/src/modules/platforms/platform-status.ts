@@ -97,21 +97,51 @@ export function timelineSteps(
   });
 }
 
+/** The launch steps a failure can stop at (the API's LAUNCH_STEPS). */
+const LAUNCH_STEPS: readonly string[] = [
+  'provisioning_infra',
+  'waiting_for_host',
+  'configuring',
+  'verifying',
+];
+
+/** The launch failed: the API stores a new script and resumes the launch with it. */
+export function launchFailed(platform: Pick<Platform, 'status' | 'failedStep'>): boolean {
+  return platform.status === 'failed' && LAUNCH_STEPS.includes(platform.failedStep ?? '');
+}
+
+const stepName = (step: string | null | undefined) =>
+  STATUS_LABELS[step as PlatformStatus]?.toLowerCase() ?? 'a step';
+
 /**
- * Why a processor update cannot start now, in the user's terms; '' when it can (running, or failed
- * at updating: a fixed script may be sent again). Mirrors the API's transition table.
+ * Why the processor's script cannot be sent now, in the user's terms; '' when it can: running,
+ * failed at updating (a fixed script may be sent again), or failed during the launch (the script
+ * is stored and the launch resumes). Mirrors the API's processorScriptChange.
  */
 export function updateBlockedReason(platform: Pick<Platform, 'status' | 'failedStep'>): string {
   const { status, failedStep } = platform;
-  if (status === 'running') return '';
+  if (status === 'running' || launchFailed(platform)) return '';
   if (status === 'failed') {
     return failedStep === 'updating'
       ? ''
-      : `The launch failed at ${STATUS_LABELS[failedStep as PlatformStatus]?.toLowerCase() ?? 'a step'}: retry it (or destroy the platform) before updating the processor.`;
+      : 'Destroying failed: retry the destroy (nothing runs to update).';
   }
   if (status === 'updating') return 'An update is running: wait for it to finish.';
   if (status === 'destroying' || status === 'destroyed') {
     return 'The platform is destroyed (or being destroyed): nothing runs to update.';
   }
   return 'The platform is still launching: updates are possible once it runs.';
+}
+
+/**
+ * On a failed launch: why it failed (the failed deployment's error, e.g. the script that does not
+ * load) and what saving the script does; '' otherwise.
+ */
+export function failedLaunchHint(
+  platform: Pick<Platform, 'status' | 'failedStep'>,
+  failure: string | null | undefined,
+): string {
+  if (!launchFailed(platform)) return '';
+  const why = failure ? `: ${failure}` : '.';
+  return `The launch failed at ${stepName(platform.failedStep)}${why} Save script and retry stores this script and resumes the launch where it stopped.`;
 }
