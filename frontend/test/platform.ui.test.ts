@@ -444,6 +444,7 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       // Destroyed, it stays listed (greyed, its log kept) until removed.
       await page.getByRole('link', { name: 'Platforms', exact: true }).first().click();
       await page.getByRole('button', { name: 'Remove greenhouse from the list' }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Remove' }).click();
       await page.getByText('No platforms yet').waitFor();
 
       await page.setViewportSize({ width: 360, height: 740 });

@@ -48,5 +48,9 @@ export function useReadings(platformId: () => string, limit: number) {
   return { readings, loading, loadError, load };
 }
 
-export const readingTime = (iso: string) => new Date(iso).toLocaleTimeString();
+/** A reading's clock time, with its date when it is not from today (local time). */
+export function readingTime(iso: string, now = new Date()): string {
+  const at = new Date(iso);
+  return at.toDateString() === now.toDateString() ? at.toLocaleTimeString() : at.toLocaleString();
+}
 export const readingData = (data: Record<string, unknown>) => JSON.stringify(data);
