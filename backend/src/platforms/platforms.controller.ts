@@ -148,7 +148,10 @@ export class PlatformsController {
   @HttpCode(202)
   @ApiAcceptedResponse({
     type: DeploymentAcceptedDto,
-    description: 'Packages are checked against the npm registry first (400 UNKNOWN_PACKAGE)',
+    description:
+      'Packages are checked against the npm registry first (400 UNKNOWN_PACKAGE). Running (or ' +
+      'failed at updating): updates the processor. Failed during the launch: stores the script ' +
+      'and resumes the launch (the deployment is a launch). 409 otherwise.',
   })
   updateProcessor(
     @Auth() auth: AuthContext,
