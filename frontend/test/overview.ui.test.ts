@@ -192,6 +192,10 @@ describe('platform overview, alert rules and notification channels, in a real br
         .getByTestId('devices-online')
         .filter({ hasText: /online now: 1 of 2/ })
         .waitFor();
+      // The devices online are sampled into the history with the other figures.
+      await expect(
+        page.getByTestId('chart-devices').getByRole('img').getAttribute('aria-label'),
+      ).resolves.toMatch(/^Devices online over the last hour: online now 1 \(.*total now 2 /);
       // The figures as text, for whoever cannot see the chart.
       await page.getByText('The figures as a table').click();
       await expect(

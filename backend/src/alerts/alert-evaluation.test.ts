@@ -27,6 +27,8 @@ function sample(minute: number, fields: Partial<PlatformMetricSample> = {}): Pla
     batchLatencyP99Ms: null,
     endToEndLatencyP50Ms: null,
     endToEndLatencyP99Ms: null,
+    devicesOnline: null,
+    devicesTotal: null,
     ...fields,
   };
 }

@@ -30,6 +30,6 @@ import { accessTokenJwtOptions, Tokens } from './tokens';
     RateLimiter,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [SessionsService, AccountResources],
+  exports: [SessionsService, AccountResources, RateLimiter],
 })
 export class AuthModule {}

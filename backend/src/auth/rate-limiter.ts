@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { ApiError } from '../common/api-error';
@@ -40,8 +41,29 @@ end
 return 0
 `;
 
+/** At most `concurrent` holders of a key at once; a holder that never lets go expires. */
+export interface ConcurrencyLimit {
+  concurrent: number;
+  /** How long a slot stays taken if its holder dies without releasing it. */
+  leaseSeconds: number;
+  /** The 429's code. */
+  code: string;
+}
+
 /**
- * Fixed-window counters and backoffs in Redis, shared by every API process of one installation
+ * Takes a slot atomically: drops expired leases (scored by expiry in ms), answers 0 when all
+ * slots are taken, else adds this lease and answers 1.
+ */
+const TAKE_SLOT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+`;
+
+/**
+ * Fixed-window counters, concurrency slots and backoffs in Redis, shared by every API process of one installation
  * (the key namespace comes from the server key, so separate installations on one Redis never
  * collide).
  */
@@ -59,6 +81,38 @@ export class RateLimiter implements OnModuleDestroy {
   async consume(key: string, { limit, windowSeconds }: RateLimit): Promise<void> {
     const count = await this.increment(key, windowSeconds);
     if (count > limit) await this.reject(key);
+  }
+
+  /**
+   * Takes one of the key's slots (429 with `limit.code` when all are taken) and answers the
+   * function that gives it back.
+   */
+  async holdSlot(key: string, limit: ConcurrencyLimit): Promise<() => Promise<void>> {
+    const slots = this.prefix + key + ':slots';
+    const lease = randomUUID();
+    const now = Date.now();
+    const leaseMs = limit.leaseSeconds * 1000;
+    const taken = (await this.redis.eval(
+      TAKE_SLOT,
+      1,
+      slots,
+      now,
+      limit.concurrent,
+      now + leaseMs,
+      lease,
+      leaseMs,
+    )) as number;
+    if (taken !== 1) {
+      throw new ApiError(
+        HttpStatus.TOO_MANY_REQUESTS,
+        limit.code,
+        `At most ${limit.concurrent} at once; try again when one has finished`,
+        { concurrent: limit.concurrent },
+      );
+    }
+    return async () => {
+      await this.redis.zrem(slots, lease);
+    };
   }
 
   private async increment(key: string, windowSeconds: number): Promise<number> {

@@ -137,6 +137,47 @@ export class DeviceRegistry implements DeviceRegistryPort {
   }
 
   /**
+   * Active devices and how many of them hold a broker connection now, for the metrics history
+   * (the worker's health check, no request). `online` is null when it cannot be known: the
+   * platform not running or its management API not published, no live session of the owner to
+   * open the broker login with (DESIGN §4), or no answer within the status time limit.
+   */
+  async fleetCounts(platform: Platform): Promise<{ total: number; online: number | null }> {
+    const active = await this.devices.find({
+      where: { platformId: platform.id, revokedAt: IsNull() },
+      select: { name: true },
+    });
+    return { total: active.length, online: await this.onlineAmong(platform, active) };
+  }
+
+  private async onlineAmong(
+    platform: Platform,
+    active: { name: string }[],
+  ): Promise<number | null> {
+    if (
+      platform.status !== 'running' ||
+      !platform.hostKeyFingerprint ||
+      platform.ports.rabbitmqManagement === null
+    ) {
+      return null;
+    }
+    const dataKey = await this.sessions.latestDataKey(platform.userId);
+    if (!dataKey) return null;
+    try {
+      const target = await this.brokerTarget(platform, this.access.open(dataKey));
+      const connections = await withinStatusTimeout(
+        this.broker.use(target, (api) => api.connectionsByUser(), STATUS_TIMEOUT_MS),
+      );
+      return active.filter(({ name }) => (connections.get(name) ?? 0) > 0).length;
+    } catch (error) {
+      this.logger.warn(
+        `devices online of platform ${platform.id} unknown: ${(error as Error).message}`,
+      );
+      return null;
+    }
+  }
+
+  /**
    * Devices whose readings the processor stored but that are not active in the registry (only
    * legacy paths can produce them: a script renaming devices, MyT's fanout by body, an old
    * launch), so nothing hides. Empty when the processor cannot be asked.

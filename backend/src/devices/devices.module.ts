@@ -24,6 +24,7 @@ import { DevicesController, UnknownPublishersController } from './devices.contro
   ],
   controllers: [DevicesController, DeviceCertificatesController, UnknownPublishersController],
   providers: [DeviceRegistry, DeviceLocks, DeviceCertificates, DeviceCommands],
+  exports: [DeviceRegistry],
 })
 export class DevicesModule implements OnModuleInit {
   constructor(

@@ -22,6 +22,8 @@ function sample(n: number, counters: Partial<PlatformMetricSample> = {}): Platfo
     batchLatencyP99Ms: null,
     endToEndLatencyP50Ms: null,
     endToEndLatencyP99Ms: null,
+    devicesOnline: null,
+    devicesTotal: null,
     ...counters,
   };
 }
@@ -79,6 +81,7 @@ describe('metric series', () => {
           batchLatencyMs: { p50: 40, p99: 120 },
           endToEndLatencyMs: { p50: null, p99: 900 },
         }),
+        { total: 5, online: 3 },
       ),
     ).toEqual({
       platformId: 'p',
@@ -94,6 +97,8 @@ describe('metric series', () => {
       batchLatencyP99Ms: 120,
       endToEndLatencyP50Ms: null,
       endToEndLatencyP99Ms: 900,
+      devicesOnline: 3,
+      devicesTotal: 5,
     });
     expect(
       sampleOf(
@@ -110,6 +115,11 @@ describe('metric series', () => {
       queueDepth: null,
       batchLatencyP50Ms: null,
     });
-    expect(sampleOf(observation(null))).toMatchObject({ status: 'degraded', messagesIn: null });
+    expect(sampleOf(observation(null))).toMatchObject({
+      status: 'degraded',
+      messagesIn: null,
+      devicesOnline: null,
+      devicesTotal: null,
+    });
   });
 });

@@ -28,6 +28,15 @@ export interface MetricPoint {
   batchLatencyP99Ms: number | null;
   endToEndLatencyP50Ms: number | null;
   endToEndLatencyP99Ms: number | null;
+  /** Active devices with a broker connection; null where the broker could not be asked. */
+  devicesOnline: number | null;
+  devicesTotal: number | null;
+}
+
+/** A fleet's size and connected part at the sample's minute (`online` null: unknown). */
+export interface FleetCounts {
+  total: number;
+  online: number | null;
 }
 
 /** A point of a platform's sparkline. */
@@ -47,8 +56,14 @@ const percentile = (value: unknown, key: 'p50' | 'p99'): number | null =>
     ? figure((value as Record<string, unknown>)[key])
     : null;
 
-/** A sample from one health check: what the processor reported, checked field by field. */
-export function sampleOf(observation: PlatformHealthObservation): PlatformMetricSample {
+/**
+ * A sample from one health check: what the processor reported, checked field by field, and the
+ * fleet's counts (unknown when not given: alert rules evaluate a sample without them).
+ */
+export function sampleOf(
+  observation: PlatformHealthObservation,
+  fleet?: FleetCounts,
+): PlatformMetricSample {
   const processor = observation.processor ?? {};
   return {
     platformId: observation.platform.id,
@@ -64,6 +79,8 @@ export function sampleOf(observation: PlatformHealthObservation): PlatformMetric
     batchLatencyP99Ms: percentile(processor.batchLatencyMs, 'p99'),
     endToEndLatencyP50Ms: percentile(processor.endToEndLatencyMs, 'p50'),
     endToEndLatencyP99Ms: percentile(processor.endToEndLatencyMs, 'p99'),
+    devicesOnline: fleet?.online ?? null,
+    devicesTotal: fleet?.total ?? null,
   };
 }
 
@@ -105,6 +122,8 @@ export function toSeries(samples: PlatformMetricSample[], from: Date): MetricPoi
       batchLatencyP99Ms: sample.batchLatencyP99Ms,
       endToEndLatencyP50Ms: sample.endToEndLatencyP50Ms,
       endToEndLatencyP99Ms: sample.endToEndLatencyP99Ms,
+      devicesOnline: sample.devicesOnline,
+      devicesTotal: sample.devicesTotal,
     });
   });
   return points;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import { DeviceRegistry } from '../devices/device-registry';
 import type { PlatformHealthObservation } from '../platforms/health-observers';
 import { PlatformRecords } from '../platforms/platform-records';
 import {
@@ -25,11 +26,16 @@ export class MetricsHistory {
     @InjectRepository(PlatformMetricSample)
     private readonly samples: Repository<PlatformMetricSample>,
     private readonly platforms: PlatformRecords,
+    private readonly devices: DeviceRegistry,
   ) {}
 
-  /** Stores the check's sample and drops every sample older than the kept time. */
+  /**
+   * Stores the check's sample, with the devices online (the broker's connections) at the same
+   * minute, and drops every sample older than the kept time.
+   */
   async record(observation: PlatformHealthObservation): Promise<void> {
-    await this.samples.insert(sampleOf(observation));
+    const fleet = await this.devices.fleetCounts(observation.platform);
+    await this.samples.insert(sampleOf(observation, fleet));
     await this.prune(observation.observedAt);
   }
 

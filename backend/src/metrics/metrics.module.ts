@@ -1,5 +1,6 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DevicesModule } from '../devices/devices.module';
 import { PlatformHealthObservers } from '../platforms/health-observers';
 import { PlatformsModule } from '../platforms/platforms.module';
 import { MetricsController, MetricsSummaryController } from './metrics.controller';
@@ -8,7 +9,7 @@ import { PlatformMetricSample } from './platform-metric-sample.entity';
 
 /** The metrics history (issue 17): each health check's sample, kept 7 days, as series. */
 @Module({
-  imports: [TypeOrmModule.forFeature([PlatformMetricSample]), PlatformsModule],
+  imports: [TypeOrmModule.forFeature([PlatformMetricSample]), PlatformsModule, DevicesModule],
   controllers: [MetricsController, MetricsSummaryController],
   providers: [MetricsHistory],
   exports: [MetricsHistory],

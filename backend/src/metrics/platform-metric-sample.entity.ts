@@ -57,4 +57,12 @@ export class PlatformMetricSample {
 
   @Column({ type: 'double precision', nullable: true })
   endToEndLatencyP99Ms!: number | null;
+
+  /** Active devices with a broker connection; null when the broker could not be asked. */
+  @Column({ type: 'integer', nullable: true })
+  devicesOnline!: number | null;
+
+  /** Active (not revoked) devices in the registry; null in samples from before it was kept. */
+  @Column({ type: 'integer', nullable: true })
+  devicesTotal!: number | null;
 }

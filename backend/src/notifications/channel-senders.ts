@@ -81,7 +81,11 @@ export function sendNtfy(url: string, message: NotificationMessage): Promise<str
   );
 }
 
-/** Over SMTP with the channel's server; the answer is the server's final reply. */
+/**
+ * Over SMTP with the channel's server; the answer is the server's final reply. Without TLS from
+ * the first byte, STARTTLS is required: a server that does not offer it (or a certificate that
+ * does not verify) fails before AUTH or any mail is sent, so a login never travels in clear.
+ */
 export async function sendEmail(
   smtp: SmtpSettings,
   password: string | null,
@@ -91,6 +95,8 @@ export async function sendEmail(
     host: smtp.host,
     port: smtp.port,
     secure: smtp.tls,
+    requireTLS: !smtp.tls,
+    tls: { minVersion: 'TLSv1.2', ca: smtp.caCertificatePem ?? undefined },
     auth: smtp.username ? { user: smtp.username, pass: password ?? '' } : undefined,
     connectionTimeout: SEND_TIMEOUT_MS,
     greetingTimeout: SEND_TIMEOUT_MS,
@@ -110,8 +116,12 @@ export async function sendEmail(
       code,
       message: text,
     } = error as { response?: string; code?: string; message: string };
+    const answer = response ?? `${code ?? 'Error'}: ${text}`;
     throw new DeliveryRefusedError(
-      (response ?? `${code ?? 'Error'}: ${text}`).slice(0, ANSWER_CHARS),
+      (code === 'ETLS'
+        ? `TLS required, nothing sent in clear: ${text}${response ? `: ${response}` : ''}`
+        : answer
+      ).slice(0, ANSWER_CHARS),
     );
   } finally {
     transport.close();

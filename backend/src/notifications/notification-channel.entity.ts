@@ -8,9 +8,14 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 export interface SmtpSettings {
   host: string;
   port: number;
-  /** TLS from the first byte (465); otherwise STARTTLS when the server offers it. */
+  /** TLS from the first byte (465); otherwise STARTTLS, required: never a plaintext session. */
   tls: boolean;
   username: string | null;
+  /**
+   * The CA that signed the server's certificate, for a server with a private CA; the system's
+   * trusted CAs when null (absent in channels saved before it existed).
+   */
+  caCertificatePem?: string | null;
   from: string;
   to: string;
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
@@ -20,6 +20,15 @@ const invalid = (field: string, problem: string) =>
   new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', `${field} ${problem}`, [
     { field, problems: [problem] },
   ]);
+
+function isCertificate(pem: string): boolean {
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const notFound = () =>
   new ApiError(HttpStatus.NOT_FOUND, 'CHANNEL_NOT_FOUND', 'No such notification channel');
@@ -58,6 +67,9 @@ export class NotificationChannels {
     const id = randomUUID();
     const { smtp } = input;
     if (input.kind !== 'email' && smtp) throw invalid('smtp', `is not used by ${input.kind}`);
+    if (smtp?.caCertificatePem !== undefined && !isCertificate(smtp.caCertificatePem)) {
+      throw invalid('smtp.caCertificatePem', 'is not a PEM certificate');
+    }
     await assertChannelAddress(this.targets, input);
     const signingSecret = input.kind === 'webhook' ? newWebhookSecret() : null;
     const secret = signingSecret ?? smtp?.password ?? null;
@@ -80,6 +92,7 @@ export class NotificationChannels {
             port: smtp.port,
             tls: smtp.tls,
             username: smtp.username ?? null,
+            caCertificatePem: smtp.caCertificatePem ?? null,
             from: smtp.from,
             to: smtp.to,
           }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
+import { createCertificateAuthority, issueServerCertificate } from '@fieldstation/platform-stack';
 import { DataSource } from 'typeorm';
 import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
@@ -180,12 +181,15 @@ describe('Notification channels', () => {
     expect(push.body).toBe(`${platform.name}: Platform unreachable for 1 min or more`);
   });
 
-  it('sends email over SMTP with the sealed password, and logs the server refusing a wrong one', async () => {
+  it('sends email over STARTTLS with the sealed password, and logs the server refusing a wrong one', async () => {
     const mails: { from: string; to: string; data: string }[] = [];
+    // A server with a private CA: the channel carries that CA, and nodemailer verifies against it.
+    const ca = await createCertificateAuthority('smtp-test');
+    const certificate = await issueServerCertificate(ca, '127.0.0.1');
     const smtp = new SMTPServer({
       secure: false,
-      disabledCommands: ['STARTTLS'],
-      allowInsecureAuth: true,
+      key: certificate.privateKeyPem,
+      cert: certificate.certificatePem,
       authMethods: ['PLAIN', 'LOGIN'],
       onAuth(auth, _session, callback) {
         if (auth.username === 'alerts' && auth.password === 'smtp pass 123') {
@@ -218,6 +222,7 @@ describe('Notification channels', () => {
             host: '127.0.0.1',
             port,
             tls: false,
+            caCertificatePem: ca.certificatePem,
             username: 'alerts',
             password,
             from: 'fieldstation@example.org',
@@ -252,6 +257,77 @@ describe('Notification channels', () => {
       expect(mails).toHaveLength(1);
     } finally {
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
+  });
+
+  it('refuses to log in to an SMTP server that offers no STARTTLS: no AUTH, no mail, the reason in the log', async () => {
+    const commands: string[] = [];
+    let logins = 0;
+    const record = (meta: { tnx?: string; command?: string }) => {
+      if (meta.tnx === 'command' && meta.command) commands.push(meta.command);
+    };
+    const quiet = () => undefined;
+    const plaintext = new SMTPServer({
+      secure: false,
+      disabledCommands: ['STARTTLS'],
+      allowInsecureAuth: true,
+      authMethods: ['PLAIN', 'LOGIN'],
+      logger: { trace: quiet, debug: record, info: quiet, warn: quiet, error: quiet, fatal: quiet },
+      onAuth(_auth, _session, callback) {
+        logins += 1;
+        callback(null, { user: 'alerts' });
+      },
+    });
+    await new Promise<void>((resolve) => plaintext.listen(0, '127.0.0.1', resolve));
+    const port = (plaintext.server.address() as { port: number }).port;
+    try {
+      const api = new ApiClient(baseUrl);
+      await api.signUp('cleartext');
+      const channel = await api.post<CreatedChannelDto>('/notification-channels', {
+        name: 'plain mail',
+        kind: 'email',
+        smtp: {
+          host: '127.0.0.1',
+          port,
+          tls: false,
+          username: 'alerts',
+          password: 'never in clear',
+          from: 'fieldstation@example.org',
+          to: 'me@example.org',
+        },
+      });
+      expect(channel.status).toBe(201);
+      await api.post(`/notification-channels/${channel.body.channel.id}/test`);
+      const [refused] = await waitFor(async () => {
+        const log = await deliveries(api, channel.body.channel.id);
+        return log[0]?.attempts.length ? log : undefined;
+      });
+      expect(refused!.attempts[0]).toMatchObject({ ok: false });
+      expect(refused!.attempts[0]!.answer).toMatch(
+        /^TLS required, nothing sent in clear: Error upgrading connection with STARTTLS: 5\d\d /,
+      );
+      // The client asked for STARTTLS, was refused and stopped there.
+      expect(commands).toContain('STARTTLS');
+      expect(commands).not.toContain('AUTH');
+      expect(commands).not.toContain('MAIL');
+      expect(logins).toBe(0);
+
+      const badCa = await api.post<ErrorBody>('/notification-channels', {
+        name: 'bad ca',
+        kind: 'email',
+        smtp: {
+          host: '127.0.0.1',
+          port,
+          tls: false,
+          caCertificatePem: '-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----',
+          from: 'fieldstation@example.org',
+          to: 'me@example.org',
+        },
+      });
+      expect(badCa.status).toBe(400);
+      expect(badCa.body.error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    } finally {
+      await new Promise<void>((resolve) => plaintext.close(() => resolve()));
     }
   });
 

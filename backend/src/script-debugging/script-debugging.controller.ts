@@ -71,7 +71,7 @@ export class ScriptDebuggingController {
   @HttpCode(200)
   @ApiOkResponse({
     type: DryRunReportDto,
-    description: `Runs a script version in the processor's sandbox on stored readings or dead letters; deploys nothing (400 INVALID_SCRIPT, ${ERRORS})`,
+    description: `Runs a script version in the processor's sandbox on stored readings or dead letters; deploys nothing (400 INVALID_SCRIPT, ${ERRORS}; 429 DRY_RUN_IN_PROGRESS while the user's other dry run runs, RATE_LIMITED past 20 per 10 minutes)`,
   })
   dryRun(
     @Auth() auth: AuthContext,

@@ -1,4 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
+import { type ConcurrencyLimit, type RateLimit, RateLimiter } from '../auth/rate-limiter';
 import { SessionsService } from '../auth/sessions.service';
 import { ApiError } from '../common/api-error';
 import type { AuthContext } from '../common/auth-context';
@@ -18,6 +19,18 @@ import type {
 } from './dto/script-debugging.dto';
 import { toCount, toDeadLetters, toDryRunReport, toScriptLog } from './processor-answers';
 
+/**
+ * A dry run runs the user's script on their host for up to a few minutes: per user, one at a
+ * time and a bounded number per window, counted before anything is looked up.
+ */
+export const DRY_RUN_CONCURRENCY: ConcurrencyLimit = {
+  concurrent: 1,
+  leaseSeconds: 300,
+  code: 'DRY_RUN_IN_PROGRESS',
+};
+export const DRY_RUN_RATE: RateLimit = { limit: 20, windowSeconds: 600 };
+export const dryRunLimitKey = (userId: string) => `dry-run:${userId}`;
+
 /** Reading what the processor holds works while it runs (also during an update). */
 const READABLE = new Set(['running', 'updating']);
 /** Changing the queues or running a script waits until no update is under way. */
@@ -36,6 +49,7 @@ export class ScriptDebugging {
     private readonly access: PlatformAccess,
     private readonly processor: ProcessorDebugging,
     private readonly host: PlatformHost,
+    private readonly limiter: RateLimiter,
   ) {}
 
   async scriptLog(auth: AuthContext, id: string): Promise<ScriptLogDto> {
@@ -68,7 +82,23 @@ export class ScriptDebugging {
     return { purged: toCount(answer, 'purged') };
   }
 
+  /** 429 `DRY_RUN_IN_PROGRESS` while the user's other dry run runs, `RATE_LIMITED` past the rate. */
   async dryRun(auth: AuthContext, id: string, input: DryRunInput): Promise<DryRunReportDto> {
+    const key = dryRunLimitKey(auth.userId);
+    const release = await this.limiter.holdSlot(key, DRY_RUN_CONCURRENCY);
+    try {
+      await this.limiter.consume(key, DRY_RUN_RATE);
+      return await this.runDry(auth, id, input);
+    } finally {
+      await release();
+    }
+  }
+
+  private async runDry(
+    auth: AuthContext,
+    id: string,
+    input: DryRunInput,
+  ): Promise<DryRunReportDto> {
     const answer = await this.onProcessor(auth, id, CHANGEABLE, async (platform, target) => {
       assertValidScript(input.scriptSource);
       const readings =

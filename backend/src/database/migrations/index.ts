@@ -14,6 +14,7 @@ import { Notifications1764001920000 } from './1764001920000-notifications';
 import { EmailChannels1764001930000 } from './1764001930000-email-channels';
 import { DeviceCertificates1764002053000 } from './1764002053000-device-certificates';
 import { BackupRuns1764002060000 } from './1764002060000-backup-runs';
+import { MetricSampleDevices1764002071700 } from './1764002071700-metric-sample-devices';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -35,4 +36,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   EmailChannels1764001930000,
   DeviceCertificates1764002053000,
   BackupRuns1764002060000,
+  MetricSampleDevices1764002071700,
 ];

@@ -28,6 +28,16 @@ export class MetricPointDto {
   @ApiProperty({ type: Number, nullable: true }) batchLatencyP99Ms!: number | null;
   @ApiProperty({ type: Number, nullable: true }) endToEndLatencyP50Ms!: number | null;
   @ApiProperty({ type: Number, nullable: true }) endToEndLatencyP99Ms!: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      "Active devices with a broker connection at the sample's minute; null when the broker " +
+      'could not be asked (also while no owner is signed in)',
+  })
+  devicesOnline!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Active (not revoked) devices' })
+  devicesTotal!: number | null;
 }
 
 export class MetricsSeriesDto {

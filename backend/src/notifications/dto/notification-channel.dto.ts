@@ -25,6 +25,8 @@ import type {
   NotificationDelivery,
 } from '../notification-delivery.entity';
 
+const MAX_CA_PEM_LENGTH = 16_384;
+
 export class SmtpInput {
   @ApiProperty({ example: 'smtp.example.org' })
   @IsString()
@@ -37,9 +39,21 @@ export class SmtpInput {
   @Max(65535)
   port!: number;
 
-  @ApiProperty({ description: 'TLS from the first byte (465); false: STARTTLS when offered' })
+  @ApiProperty({
+    description:
+      'TLS from the first byte (465); false: STARTTLS, required (a server without it is refused)',
+  })
   @IsBoolean()
   tls!: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      "PEM of the CA that signed the server's certificate, for a private CA; the system's CAs when left out",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_CA_PEM_LENGTH)
+  caCertificatePem?: string;
 
   @ApiPropertyOptional({ description: 'Login; leave out for a server without authentication' })
   @IsOptional()

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  appendCount,
   countDevices,
   describeChart,
   formatFigure,
@@ -22,6 +21,8 @@ const point = (at: string, fields: Partial<MetricPoint>): MetricPoint => ({
   batchLatencyP99Ms: null,
   endToEndLatencyP50Ms: null,
   endToEndLatencyP99Ms: null,
+  devicesOnline: null,
+  devicesTotal: null,
   ...fields,
 });
 
@@ -95,12 +96,6 @@ describe('live device counts', () => {
       online: null,
       total: 1,
     });
-  });
-
-  it('keeps only the counts of the kept time', () => {
-    const counts = [1, 2, 3].map((at) => ({ at: at * 1000, online: at, total: 3 }));
-    const kept = appendCount(counts, { at: 4000, online: 0, total: 3 }, 2500);
-    expect(kept.map((count) => count.at)).toEqual([2000, 3000, 4000]);
   });
 });
 

@@ -48,6 +48,15 @@ export const OVERVIEW_CHARTS: ChartSpec[] = [
       { key: 'endToEndLatencyP99Ms', label: 'p99' },
     ],
   },
+  {
+    id: 'devices',
+    title: 'Devices online',
+    unit: '',
+    lines: [
+      { key: 'devicesOnline', label: 'online' },
+      { key: 'devicesTotal', label: 'total' },
+    ],
+  },
 ];
 
 /** A line's points for the chart: x in epoch milliseconds, y null where nothing was measured. */
@@ -130,15 +139,6 @@ export function countDevices(
     online: known ? active.filter((device) => device.online).length : null,
     total: active.length,
   };
-}
-
-/** Keeps the live counts of the last `keepMs` (the page's own short history). */
-export function appendCount(
-  counts: DeviceCount[],
-  next: DeviceCount,
-  keepMs: number,
-): DeviceCount[] {
-  return [...counts.filter((count) => count.at > next.at - keepMs), next];
 }
 
 /**
