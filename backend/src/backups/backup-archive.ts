@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import {
   createCipheriv,
   createDecipheriv,
+  type CipherGCM,
   createHash,
   type DecipherGCM,
   randomBytes,
@@ -118,42 +119,64 @@ export async function writeBackup(
   });
   const log = options.log ?? (() => undefined);
   log(`Uploading to s3://${bucket}/${key}`);
-  const tagged = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      done(null, chunk);
-    },
-    flush(done) {
-      done(null, cipher.getAuthTag());
-    },
-  });
+  // The structural check reads the plaintext as it streams past; the read-back below then proves
+  // the stored bytes are exactly the ones that passed it (SHA-256 of the object, GCM tag,
+  // SHA-256 of the plaintext), so the archive is not decompressed a second time.
+  const check = structuralCheck(options.dumpFormat);
+  const timed = new TimedCipher(cipher);
+  const uploading = upload.done();
   try {
-    await Promise.all([pipeline(dump, plain, cipher, tagged, encrypted, body), upload.done()]);
+    await Promise.all([
+      pipeline(dump, plain, new CopyTo(check.input), timed, encrypted, body),
+      uploading,
+      check.done,
+    ]);
   } catch (error) {
     // An upload that failed first leaves the dump paused mid-stream: end it (and its SSH channel).
     dump.destroy();
     body.destroy();
-    // lib-storage aborts the multipart upload itself; a finished one is removed here.
+    // Destroyed with an error, the check's sink stops pg_restore; that error is not the cause.
+    check.input.on('error', () => undefined);
+    check.input.destroy(new Error('The backup stream failed'));
+    // lib-storage aborts the multipart upload itself; one that finished meanwhile (a failed
+    // structural check need not wait for the upload) is removed once it has settled.
     await upload.abort().catch(() => undefined);
+    await uploading.catch(() => undefined);
     await deleteKeys(target, [key]).catch(() => undefined);
     throw error;
   }
-  log(`Uploaded ${encrypted.bytes} bytes (${plain.bytes} before encryption); reading it back`);
+  const streamedMs = Date.now() - started;
+  log(
+    `Uploaded ${encrypted.bytes} bytes (${plain.bytes} before encryption), archive structure verified; reading it back`,
+  );
 
+  const readBackStarted = Date.now();
   try {
-    await verifyObject(target, key, {
-      sha256: encrypted.sha256(),
-      bytes: encrypted.bytes,
+    await readVerified(
+      target,
+      {
+        key,
+        bytes: encrypted.bytes,
+        sha256: encrypted.sha256(),
+        plaintextSha256: plain.sha256(),
+        backupId,
+        iv,
+      },
       backupKey,
-      iv,
-      backupId,
-      plaintextSha256: plain.sha256(),
-      dumpFormat: options.dumpFormat,
-    });
+      new Writable({ write: (_chunk, _encoding, done) => done() }),
+    );
   } catch (error) {
     await deleteKeys(target, [key]).catch(() => undefined);
     throw error;
   }
-  log('Read back: checksum, authentication tag and archive structure verified');
+  const readBackMs = Date.now() - readBackStarted;
+  log('Read back: checksum and authentication tag verified');
+  log(
+    `Stage figures: first dump byte after ${plain.firstByteMs(started)} ms; dump + transfer + ` +
+      `encryption + hashing + upload (streamed together) ${streamedMs} ms, of it encryption ` +
+      `${Math.round(timed.busyMs)} ms and hashing ${Math.round(plain.busyMs + encrypted.busyMs)} ms ` +
+      `of CPU; read-back verification ${readBackMs} ms`,
+  );
 
   const manifest: BackupManifest = {
     format: 'fieldstation-backup/1',
@@ -186,42 +209,6 @@ export async function writeBackup(
   }
   backupKey.fill(0);
   return manifest;
-}
-
-/**
- * Reads a stored backup back and checks it end to end without writing it anywhere: the object's
- * SHA-256 and size, the GCM tag, the plaintext's SHA-256, then the dump's structural check.
- */
-async function verifyObject(
-  target: BackupTarget,
-  key: string,
-  expected: {
-    sha256: string;
-    bytes: number;
-    backupKey: Buffer;
-    iv: Buffer;
-    backupId: string;
-    plaintextSha256: string;
-    dumpFormat: string;
-  },
-): Promise<void> {
-  const check = structuralCheck(expected.dumpFormat);
-  await Promise.all([
-    readVerified(
-      target,
-      {
-        key,
-        bytes: expected.bytes,
-        sha256: expected.sha256,
-        plaintextSha256: expected.plaintextSha256,
-        backupId: expected.backupId,
-        iv: expected.iv,
-      },
-      expected.backupKey,
-      check.input,
-    ),
-    check.done,
-  ]);
 }
 
 /** What reading a stored backup back needs to know, from its manifest or from the upload. */
@@ -437,19 +424,70 @@ async function deleteKeys(target: BackupTarget, keys: string[]): Promise<void> {
 /** Passes bytes through, counting them and hashing them with SHA-256. */
 class Measure extends Transform {
   bytes = 0;
+  /** Time spent hashing (the stage figures). */
+  busyMs = 0;
+  private firstByteAt?: number;
   private readonly hash = createHash('sha256');
   private digest?: string;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.firstByteAt ??= Date.now();
+    const began = performance.now();
     this.bytes += chunk.length;
     this.hash.update(chunk);
+    this.busyMs += performance.now() - began;
     this.push(chunk);
     done();
+  }
+
+  firstByteMs(since: number): number {
+    return (this.firstByteAt ?? Date.now()) - since;
   }
 
   sha256(): string {
     this.digest ??= this.hash.digest('hex');
     return this.digest;
+  }
+}
+
+/** Passes bytes through and writes them into `sink` too, at the slower one's pace. */
+class CopyTo extends Transform {
+  constructor(private readonly sink: Writable) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.push(chunk);
+    if (this.sink.write(chunk)) done();
+    else this.sink.once('drain', done);
+  }
+
+  override _flush(done: () => void): void {
+    this.sink.end();
+    done();
+  }
+}
+
+/** Encrypts, then appends the GCM tag; counts the time encryption takes (the stage figures). */
+class TimedCipher extends Transform {
+  busyMs = 0;
+
+  constructor(private readonly cipher: CipherGCM) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    const began = performance.now();
+    const encrypted = this.cipher.update(chunk);
+    this.busyMs += performance.now() - began;
+    this.push(encrypted);
+    done();
+  }
+
+  override _flush(done: () => void): void {
+    this.push(this.cipher.final());
+    this.push(this.cipher.getAuthTag());
+    done();
   }
 }
 

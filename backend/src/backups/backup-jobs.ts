@@ -1,17 +1,26 @@
+import type { Readable } from 'node:stream';
 import { S3ServiceException } from '@aws-sdk/client-s3';
+import type { DatabaseChoice } from '@fieldstation/platform-stack';
 import { Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { CredentialsService } from '../credentials/credentials.service';
 import { s3ClientFor, s3LocationOf, storageFailureOf } from '../credentials/s3-storage';
 import type { DataKey } from '../crypto/data-key';
 import { ansibleLogger } from '../deployments/deployment-log-sinks';
-import { DeploymentRunner } from '../deployments/deployment-runner';
+import { type DeploymentRun, DeploymentRunner } from '../deployments/deployment-runner';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName, type BackupScheduleJobData, type DeploymentJobData } from '../jobs/job-names';
 import { PlatformAccess } from '../platforms/platform-access';
 import { PlatformRecords } from '../platforms/platform-records';
-import { DUMP_EXTENSIONS, PlatformHost } from '../provision/platform-host';
 import {
+  DUMP_EXTENSIONS,
+  PlatformHost,
+  type PlatformOperation,
+  streamsDump,
+} from '../provision/platform-host';
+import type { SshTarget } from '../provision/ssh-client';
+import {
+  type BackupManifest,
   type BackupTarget,
   BackupVerificationError,
   pruneBackups,
@@ -28,7 +37,8 @@ const MINUTE = 60_000;
 
 /**
  * The worker side of backups: a schedule's turn (no session: its standing grant), the backup
- * deployment (dump on the host, streamed over SFTP through encryption into a multipart upload,
+ * deployment (PostgreSQL: `pg_dump` streamed over SSH; others: a dump file on the host read over
+ * SFTP; either way through encryption into a multipart upload,
  * read back and verified, then retention within the schedule's own folder) and the restore of a
  * stored backup (streamed from the bucket to the host, verified before the database is touched).
  */
@@ -65,38 +75,24 @@ export class BackupJobs {
           signal,
         });
 
-        const { remotePath } = await run.step('dump', 30 * MINUTE, (signal) =>
-          this.host.dump({ ...operation(signal), database: platform.database }),
-        );
-        let manifest;
-        try {
-          manifest = await run.step('upload', 120 * MINUTE, async (signal) => {
-            const dump = await this.host.openDump(sshTarget, remotePath);
-            const stop = () => dump.destroy(new Error('The upload was stopped'));
-            signal.addEventListener('abort', stop, { once: true });
-            try {
-              return await writeBackup(bucket, dump, {
-                platformId: platform.id,
-                scheduleId: record.scheduleId ?? undefined,
-                dumpFormat: DUMP_EXTENSIONS[platform.database],
-                dataKey: run.dataKey,
-                log: (message) => void run.log({ message }),
-              });
-            } catch (error) {
-              throw storageError(error, 'The bucket refused the backup');
-            } finally {
-              signal.removeEventListener('abort', stop);
-            }
+        const write = (dump: Readable) =>
+          writeBackup(bucket, dump, {
+            platformId: platform.id,
+            scheduleId: record.scheduleId ?? undefined,
+            dumpFormat: DUMP_EXTENSIONS[platform.database],
+            dataKey: run.dataKey,
+            log: (message) => void run.log({ message }),
           });
-        } finally {
-          // The host keeps no copy: its disk is the platform's, and the bucket has the backup.
-          await this.host.removeDump(sshTarget, remotePath).catch((error: Error) =>
-            run.log({
-              level: 'warn',
-              message: `Could not delete ${remotePath}: ${error.message}`,
-            }),
-          );
-        }
+        const manifest = streamsDump(platform.database)
+          ? await run.step('upload', 120 * MINUTE, async (signal) => {
+              await run.log({ message: 'Streaming pg_dump from the host into the bucket' });
+              const dump = await this.host.streamDump({
+                ...operation(signal),
+                database: platform.database,
+              });
+              return uploadUntilAborted(dump, signal, write);
+            })
+          : await this.dumpOnHostThenUpload(run, sshTarget, operation, platform.database, write);
         await this.runs.update(record.id, {
           objectKey: manifest.object.key,
           bytes: manifest.object.bytes,
@@ -184,6 +180,32 @@ export class BackupJobs {
     );
   }
 
+  /** InfluxDB and MongoDB: dump.yml writes a file on the host, read over SFTP, then deleted. */
+  private async dumpOnHostThenUpload(
+    run: DeploymentRun,
+    sshTarget: SshTarget,
+    operation: (signal: AbortSignal) => PlatformOperation,
+    database: DatabaseChoice,
+    write: (dump: Readable) => Promise<BackupManifest>,
+  ): Promise<BackupManifest> {
+    const { remotePath } = await run.step('dump', 30 * MINUTE, (signal) =>
+      this.host.dump({ ...operation(signal), database }),
+    );
+    try {
+      return await run.step('upload', 120 * MINUTE, async (signal) =>
+        uploadUntilAborted(await this.host.openDump(sshTarget, remotePath), signal, write),
+      );
+    } finally {
+      // The host keeps no copy: its disk is the platform's, and the bucket has the backup.
+      await this.host.removeDump(sshTarget, remotePath).catch((error: Error) =>
+        run.log({
+          level: 'warn',
+          message: `Could not delete ${remotePath}: ${error.message}`,
+        }),
+      );
+    }
+  }
+
   private async bucketOf(record: BackupRun, dataKey: DataKey): Promise<BackupTarget> {
     const credential = await this.credentials.resolve(record.userId, record.credentialId, dataKey);
     return { client: s3ClientFor(credential), location: s3LocationOf(credential) };
@@ -198,4 +220,21 @@ export function storageError(error: unknown, what: string): Error {
     return new Error(`${what}: ${failure.message}`);
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Writes the backup; a cancel or timeout ends the dump stream (and its SSH channel) at once. */
+async function uploadUntilAborted(
+  dump: Readable,
+  signal: AbortSignal,
+  write: (dump: Readable) => Promise<BackupManifest>,
+): Promise<BackupManifest> {
+  const stop = () => dump.destroy(new Error('The upload was stopped'));
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    return await write(dump);
+  } catch (error) {
+    throw storageError(error, 'The bucket refused the backup');
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
 }

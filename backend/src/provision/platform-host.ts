@@ -4,6 +4,7 @@ import { dirname, join, posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  DATABASE_NAME,
   type DatabaseChoice,
   ONE_SHOT_SERVICES,
   PROCESSOR_BUILD_FILES,
@@ -14,7 +15,7 @@ import type { ImageSupply } from '../config/app-config';
 import type { AnsibleLogEntry } from './ansible-events';
 import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
 import { type AnsibleRunResult, AnsibleRunner } from './ansible-runner';
-import { SshClient, type SshTarget } from './ssh-client';
+import { SshClient, type SshSession, type SshTarget } from './ssh-client';
 import {
   parseStoredReadings,
   STORED_READINGS_MAX,
@@ -163,6 +164,11 @@ function assertDumpPath(remotePath: string): void {
   if (!inDumps.test(remotePath) || remotePath.includes('..')) {
     throw new AnsibleInputError(`not a platform dump: "${remotePath}"`);
   }
+}
+
+/** Whether {@link PlatformHost.streamDump} can stream this database's dump (one `pg_dump`). */
+export function streamsDump(database: DatabaseChoice): boolean {
+  return database === 'postgres' || database === 'timescaledb';
 }
 
 export const DUMP_EXTENSIONS: Record<DatabaseChoice, string> = {
@@ -492,27 +498,10 @@ export class PlatformHost {
     const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
     const session = await this.ssh.connect(request.target);
     try {
-      const containers: string[] = [];
-      await session.run(
-        [
-          ...docker,
-          'ps',
-          '--quiet',
-          '--filter',
-          `label=com.docker.compose.project=${composeProject}`,
-          '--filter',
-          'label=com.docker.compose.service=database',
-        ],
-        ({ stream, line }) => {
-          if (stream === 'stdout' && line.trim()) containers.push(line.trim());
-        },
-      );
-      if (containers.length !== 1) {
-        throw new Error(`The platform's database is not running (${containers.length} containers)`);
-      }
+      const container = await this.databaseContainer(session, composeProject);
       const stdout: string[] = [];
       await session.run(
-        [...docker, 'exec', containers[0]!, ...storedReadingsCommand(request.database)],
+        [...docker, 'exec', container, ...storedReadingsCommand(request.database)],
         ({ stream, line }) => {
           if (stream === 'stdout') stdout.push(line);
         },
@@ -521,6 +510,64 @@ export class PlatformHost {
     } finally {
       session.close();
     }
+  }
+
+  /**
+   * Streams a PostgreSQL/TimescaleDB dump (custom format, as {@link dump} writes it) straight from
+   * `pg_dump` in the database container over one SSH channel: no playbook, no file on the host.
+   * The stream fails unless `pg_dump` exited 0; the connection closes with the stream. Other
+   * databases' dumps are not one command's output ({@link streamsDump}): use {@link dump}.
+   */
+  async streamDump(request: DumpRequest): Promise<Readable> {
+    if (!streamsDump(request.database)) {
+      throw new AnsibleInputError(`no streamed dump for ${request.database}`);
+    }
+    const { composeProject } = this.layout(request.platformId);
+    const session = await this.ssh.connect(request.target, undefined, request.signal);
+    try {
+      const container = await this.databaseContainer(session, composeProject);
+      const stream = await session.streamOutput([
+        ...this.dockerCommand(),
+        'exec',
+        container,
+        'pg_dump',
+        '--username=postgres',
+        '--format=custom',
+        DATABASE_NAME,
+      ]);
+      stream.once('close', () => session.close());
+      return stream;
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+  }
+
+  /** The id of the platform's one database container; throws when it is not running. */
+  private async databaseContainer(session: SshSession, composeProject: string): Promise<string> {
+    const containers: string[] = [];
+    await session.run(
+      [
+        ...this.dockerCommand(),
+        'ps',
+        '--quiet',
+        '--filter',
+        `label=com.docker.compose.project=${composeProject}`,
+        '--filter',
+        'label=com.docker.compose.service=database',
+      ],
+      ({ stream, line }) => {
+        if (stream === 'stdout' && line.trim()) containers.push(line.trim());
+      },
+    );
+    if (containers.length !== 1) {
+      throw new Error(`The platform's database is not running (${containers.length} containers)`);
+    }
+    return containers[0]!;
+  }
+
+  private dockerCommand(): string[] {
+    return ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
   }
 
   /** Loads a dump into the platform's database (replacing its content) while the processor waits. */

@@ -145,4 +145,46 @@ describe('SshClient against the private sshd', () => {
       session.close();
     }
   });
+
+  it("streams a command's binary stdout byte for byte, and ends it only after exit 0", async () => {
+    const content = randomBytes(5 * 1024 * 1024 + 3);
+    const path = join(scratch, 'output.bin');
+    writeFileSync(path, content, { mode: 0o644 });
+    const session = await client.connect(target);
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await session.streamOutput(['cat', path])) {
+        chunks.push(chunk as Buffer);
+      }
+      expect(Buffer.concat(chunks).equals(content)).toBe(true);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('fails the stream of a command that exits non-zero after its output, with its stderr', async () => {
+    const session = await client.connect(target);
+    try {
+      const chunks: Buffer[] = [];
+      const reading = (async () => {
+        const output = await session.streamOutput([
+          'sh',
+          '-c',
+          'printf partial; echo dump failed >&2; exit 4',
+        ]);
+        for await (const chunk of output) chunks.push(chunk as Buffer);
+      })();
+      await expect(reading).rejects.toThrow(
+        new SshCommandError(
+          'sh -c printf partial; echo dump failed >&2; exit 4',
+          4,
+          null,
+          'dump failed',
+        ),
+      );
+      expect(Buffer.concat(chunks).toString()).toBe('partial');
+    } finally {
+      session.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Duplex, Readable, Writable } from 'node:stream';
+import { type Duplex, type Readable, Transform, type Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { NodeSSH } from 'node-ssh';
@@ -127,6 +127,62 @@ export class SshSession {
         stderrTail.join('\n'),
       );
     }
+  }
+
+  /**
+   * Runs a fixed command (argument array, each argument quoted) and streams its stdout as bytes
+   * on the SSH channel itself (no file, no encoding; the channel's window is the back-pressure).
+   * The stream ends only after the command exited 0; otherwise it fails with
+   * {@link SshCommandError} and the last lines of stderr, so a consumer never takes a cut-off
+   * output for a whole one. Destroying the stream closes the channel (the command then gets
+   * SIGPIPE on its next write).
+   */
+  streamOutput(command: readonly string[]): Promise<Readable> {
+    const connection = this.ssh.connection;
+    if (!connection) return Promise.reject(new Error('The SSH connection is closed'));
+    return new Promise((resolve, reject) => {
+      connection.exec(command.map(quoteForShell).join(' '), (error, channel) => {
+        if (error) return reject(error);
+        const stderrTail: string[] = [];
+        const stderr = new LineSplitter((line) => {
+          stderrTail.push(line);
+          if (stderrTail.length > 5) stderrTail.shift();
+        });
+        channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        const exited = new Promise<void>((done, fail) => {
+          let status: { code: number | null; signal: string | null } | undefined;
+          channel.once('exit', (code: number | null, signal?: string) => {
+            status = { code, signal: signal ?? null };
+          });
+          channel.once('close', () => {
+            stderr.flush();
+            if (status?.code === 0) done();
+            else {
+              fail(
+                new SshCommandError(
+                  command.join(' '),
+                  status?.code ?? null,
+                  status?.signal ?? (status ? null : 'channel closed without exit status'),
+                  stderrTail.join('\n'),
+                ),
+              );
+            }
+          });
+        });
+        // The command's output ends only once its exit status says it is complete.
+        const output = new Transform({
+          transform: (chunk: Buffer, _encoding, done) => done(null, chunk),
+          flush: (done) => void exited.then(() => done(), done),
+        });
+        exited.catch(() => undefined);
+        channel.on('error', (failure: Error) => output.destroy(failure));
+        channel.pipe(output);
+        output.once('close', () => {
+          if (!channel.destroyed) channel.close();
+        });
+        resolve(output);
+      });
+    });
   }
 
   /** Streams a remote file over SFTP (e.g. a database dump on its way to the browser). */
