@@ -5,6 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, finishedDeployment } from '../test/api-client';
 import { startTestApp } from '../test/http-app';
+import { readSse } from '../test/sse';
 import { s3CredentialBody } from '../test/test-s3';
 import { freeLoopbackPort } from '../src/common/free-port';
 import { testDockerHost, testImages } from '../src/provision/testing/test-ssh-host';
@@ -12,9 +13,11 @@ import { testDockerHost, testImages } from '../src/provision/testing/test-ssh-ho
 /**
  * `npm run bench:backup` (`-- --quick`: 100 MB instead of 1 GB): a PostgreSQL platform launched on
  * the local SSH host, filled to the size, then in the same run (a) a plain `pg_dump | cat >
- * /dev/null` on the host and (b) a scheduled backup's run ("run now": dump on the host, SFTP,
- * AES-GCM, multipart upload to s3rver, read-back verification), sampling this process's RSS — the
- * orchestrator runs in it. Targets (issue 16): throughput ≥ 0.7 of (a), peak memory < 100 MB.
+ * /dev/null` on the host and (b) a scheduled backup's run ("run now": `pg_dump` streamed over SSH
+ * through `pg_restore`'s structural check, AES-GCM and SHA-256 into a multipart upload to s3rver,
+ * then read-back verification), sampling this process's RSS — the orchestrator runs in it. Prints
+ * the run's stages (each deployment step's time, and writeBackup's stage figures from its log).
+ * Targets (issue 16): throughput ≥ 0.7 of (a), peak memory < 100 MB.
  */
 const MEGABYTES = Number(process.env.BENCH_BACKUP_MB ?? 1024);
 const execFileAsync = promisify(execFile);
@@ -43,6 +46,41 @@ describe(`bench: backup of a ${MEGABYTES} MB PostgreSQL database`, () => {
         sql,
       )
     ).stdout.trim();
+
+  /**
+   * Each step of a finished deployment with the seconds from `since` to its first log line and its
+   * length (to the next step's first line, or the last line), plus writeBackup's "Stage figures".
+   */
+  const stagesOf = async (deploymentId: string, since: number) => {
+    const lines: { step: string | null; message: string; at: number }[] = [];
+    const response = await fetch(`${api.baseUrl}/api/v1/deployments/${deploymentId}/events`, {
+      headers: { authorization: `Bearer ${api.accessToken}` },
+    });
+    await readSse(response, (event) => {
+      if (event.event === 'log') {
+        const { step, message, createdAt } = event.data as {
+          step: string | null;
+          message: string;
+          createdAt: string;
+        };
+        lines.push({ step, message, at: Date.parse(createdAt) });
+      }
+      return event.event === 'end';
+    });
+    const starts = lines.filter(
+      (line, index) => index === 0 || lines[index - 1]!.step !== line.step,
+    );
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    return [
+      ...starts.map((line, index) => {
+        const end = starts[index + 1]?.at ?? lines.at(-1)!.at;
+        return `  ${line.step ?? '(no step)'}: from ${seconds(line.at - since)}, ${seconds(end - line.at)}`;
+      }),
+      ...lines
+        .filter((line) => line.message.startsWith('Stage figures'))
+        .map((line) => `  ${line.message}`),
+    ];
+  };
 
   beforeAll(async () => {
     const { archive, images } = testImages();
@@ -150,10 +188,12 @@ describe(`bench: backup of a ${MEGABYTES} MB PostgreSQL database`, () => {
       await api.get<{ bytes: number; durationMs: number }[]>(`/platforms/${platformId}/backups`)
     ).body;
     const mib = (value: number) => (value / 2 ** 20).toFixed(1);
+    const stages = await stagesOf(run.body.deploymentId, backupStarted);
+    console.log(`backup run stages:\n${stages.join('\n')}`);
     const ratio = plainSeconds / backupSeconds;
     console.log(
       `database ${mib(bytes)} MiB; pg_dump | cat: ${plainSeconds.toFixed(1)} s (${mib(bytes / plainSeconds)} MiB/s); ` +
-        `backup run (dump on host + SFTP + encrypt + upload + read-back verify): ${backupSeconds.toFixed(1)} s ` +
+        `backup run (pg_dump over SSH + check + encrypt + upload, then read-back verify): ${backupSeconds.toFixed(1)} s ` +
         `(${mib(bytes / backupSeconds)} MiB/s), upload step incl. read-back ${(record!.durationMs / 1000).toFixed(1)} s, ` +
         `object ${mib(record!.bytes)} MiB; ratio ${ratio.toFixed(2)} (target ≥ 0.7); ` +
         `orchestrator RSS peak +${mib(peak - before)} MiB (target < 100)`,

@@ -124,13 +124,10 @@ export async function writeBackup(
   // SHA-256 of the plaintext), so the archive is not decompressed a second time.
   const check = structuralCheck(options.dumpFormat);
   const timed = new TimedCipher(cipher);
+  const copy = new CopyTo(check.input);
   const uploading = upload.done();
   try {
-    await Promise.all([
-      pipeline(dump, plain, new CopyTo(check.input), timed, encrypted, body),
-      uploading,
-      check.done,
-    ]);
+    await Promise.all([pipeline(dump, plain, copy, timed, encrypted, body), uploading, check.done]);
   } catch (error) {
     // An upload that failed first leaves the dump paused mid-stream: end it (and its SSH channel).
     dump.destroy();
@@ -172,10 +169,11 @@ export async function writeBackup(
   const readBackMs = Date.now() - readBackStarted;
   log('Read back: checksum and authentication tag verified');
   log(
-    `Stage figures: first dump byte after ${plain.firstByteMs(started)} ms; dump + transfer + ` +
-      `encryption + hashing + upload (streamed together) ${streamedMs} ms, of it encryption ` +
-      `${Math.round(timed.busyMs)} ms and hashing ${Math.round(plain.busyMs + encrypted.busyMs)} ms ` +
-      `of CPU; read-back verification ${readBackMs} ms`,
+    `Stage figures: dump bytes arrived from ${plain.firstByteMs(started)} to ` +
+      `${plain.lastByteMs(started)} ms; dump + transfer + check + encryption + hashing + upload ` +
+      `(streamed together) ${streamedMs} ms, of it ${copy.waitedMs} ms waiting for the ` +
+      `structural check, encryption ${Math.round(timed.busyMs)} ms and hashing ` +
+      `${Math.round(plain.busyMs + encrypted.busyMs)} ms of CPU; read-back verification ${readBackMs} ms`,
   );
 
   const manifest: BackupManifest = {
@@ -427,11 +425,13 @@ class Measure extends Transform {
   /** Time spent hashing (the stage figures). */
   busyMs = 0;
   private firstByteAt?: number;
+  private lastByteAt?: number;
   private readonly hash = createHash('sha256');
   private digest?: string;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
     this.firstByteAt ??= Date.now();
+    this.lastByteAt = Date.now();
     const began = performance.now();
     this.bytes += chunk.length;
     this.hash.update(chunk);
@@ -444,6 +444,10 @@ class Measure extends Transform {
     return (this.firstByteAt ?? Date.now()) - since;
   }
 
+  lastByteMs(since: number): number {
+    return (this.lastByteAt ?? Date.now()) - since;
+  }
+
   sha256(): string {
     this.digest ??= this.hash.digest('hex');
     return this.digest;
@@ -452,14 +456,21 @@ class Measure extends Transform {
 
 /** Passes bytes through and writes them into `sink` too, at the slower one's pace. */
 class CopyTo extends Transform {
+  /** How long the stream waited for the sink (the stage figures). */
+  waitedMs = 0;
+
   constructor(private readonly sink: Writable) {
     super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
     this.push(chunk);
-    if (this.sink.write(chunk)) done();
-    else this.sink.once('drain', done);
+    if (this.sink.write(chunk)) return done();
+    const began = Date.now();
+    this.sink.once('drain', () => {
+      this.waitedMs += Date.now() - began;
+      done();
+    });
   }
 
   override _flush(done: () => void): void {

@@ -159,7 +159,7 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
     await app?.close();
   }, 660_000);
 
-  it('a scheduled turn runs without a session: dump on the host, encrypted upload, read-back verified, retention within its own schedule', async () => {
+  it('a scheduled turn runs without a session: pg_dump streamed from the host, encrypted upload, read-back verified, retention within its own schedule', async () => {
     const schedule = await api.post<{ id: string }>(`/platforms/${platformId}/backup-schedules`, {
       credentialId: bucketCredentialId,
       preset: 'daily',
@@ -229,7 +229,13 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
     expect(await listKeys(bucket, otherFolder)).toContain(others.object.key);
 
     const lines = (await logOf(started.deploymentId!)).join('\n');
-    expect(lines).toMatch(/checksum, authentication tag and archive structure verified/);
+    // PostgreSQL: pg_dump streamed over SSH (no dump step, no file on the host), checked as it
+    // streamed, then the stored bytes read back.
+    expect(lines).toMatch(/Streaming pg_dump from the host into the bucket/);
+    expect(lines).not.toMatch(/Dump PostgreSQL|dumps\/postgres-/);
+    expect(lines).toMatch(/archive structure verified; reading it back/);
+    expect(lines).toMatch(/Read back: checksum and authentication tag verified/);
+    expect(lines).toMatch(/Stage figures: dump bytes arrived from \d+ to \d+ ms/);
     expect(lines).toMatch(/Retention deleted 1/);
   }, 600_000);
 
