@@ -172,7 +172,7 @@ export async function writeBackup(
     `Stage figures: dump bytes arrived from ${plain.firstByteMs(started)} to ` +
       `${plain.lastByteMs(started)} ms; dump + transfer + check + encryption + hashing + upload ` +
       `(streamed together) ${streamedMs} ms, of it ${copy.waitedMs} ms waiting for the ` +
-      `structural check, encryption ${Math.round(timed.busyMs)} ms and hashing ` +
+      `structural check and ${encrypted.waitedMs} ms for the upload, encryption ${Math.round(timed.busyMs)} ms and hashing ` +
       `${Math.round(plain.busyMs + encrypted.busyMs)} ms of CPU; read-back verification ${readBackMs} ms`,
   );
 
@@ -422,8 +422,10 @@ async function deleteKeys(target: BackupTarget, keys: string[]): Promise<void> {
 /** Passes bytes through, counting them and hashing them with SHA-256. */
 class Measure extends Transform {
   bytes = 0;
-  /** Time spent hashing (the stage figures). */
+  /** Time spent hashing, and waiting for the next stage to take more (the stage figures). */
   busyMs = 0;
+  waitedMs = 0;
+  private pausedAt?: number;
   private firstByteAt?: number;
   private lastByteAt?: number;
   private readonly hash = createHash('sha256');
@@ -436,8 +438,17 @@ class Measure extends Transform {
     this.bytes += chunk.length;
     this.hash.update(chunk);
     this.busyMs += performance.now() - began;
-    this.push(chunk);
+    if (!this.push(chunk)) this.pausedAt = Date.now();
     done();
+  }
+
+  /** Downstream asks for more: the time since `push` said "full" was spent waiting for it. */
+  override _read(size: number): void {
+    if (this.pausedAt !== undefined) {
+      this.waitedMs += Date.now() - this.pausedAt;
+      this.pausedAt = undefined;
+    }
+    super._read(size);
   }
 
   firstByteMs(since: number): number {
