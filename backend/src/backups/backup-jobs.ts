@@ -230,6 +230,8 @@ async function uploadUntilAborted(
 ): Promise<BackupManifest> {
   const stop = () => dump.destroy(new Error('The upload was stopped'));
   signal.addEventListener('abort', stop, { once: true });
+  // Stopped while the stream was being opened: the listener above will never fire.
+  if (signal.aborted) stop();
   try {
     return await write(dump);
   } catch (error) {
