@@ -53,8 +53,8 @@ describe('bench: bulk device import against one-by-one creation', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (let start = 0; start < names.length; start += 500) {
-      await broker?.api('POST', '/users/bulk-delete', { users: names.slice(start, start + 500) });
+    for (let start = 0; start < names.length; start += 100) {
+      await broker?.api('POST', '/users/bulk-delete', { users: names.slice(start, start + 100) });
     }
     await worker?.close();
     await app?.close();

@@ -75,7 +75,7 @@ export class BrokerApi {
   }
 
   /**
-   * Deletes many users in two calls (absent ones are fine: `bulk-delete` refuses the whole call
+   * Deletes many users: one listing, then 100 per call (absent ones are fine: `bulk-delete` refuses the whole call
    * for one unknown name, so only the present ones are sent); their connections close with them.
    */
   async deleteUsers(names: readonly string[]): Promise<void> {
@@ -86,7 +86,10 @@ export class BrokerApi {
       ),
     );
     const users = names.filter((name) => present.has(name));
-    if (users.length > 0) await this.call('POST', '/api/users/bulk-delete', { users });
+    // 100 a call: on a busy 2-core host one call of 500 took longer than the 10 s request limit.
+    for (let start = 0; start < users.length; start += 100) {
+      await this.call('POST', '/api/users/bulk-delete', { users: users.slice(start, start + 100) });
+    }
   }
 
   /** Deletes the user (absent is fine); later logins fail. */
