@@ -7,6 +7,8 @@ import { decodeJwt, SignJWT } from 'jose';
 import type { Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupRun } from '../src/backups/backup-run.entity';
+import { Deployment } from '../src/deployments/deployment.entity';
+import { DeviceImportStore } from '../src/devices/device-import-store';
 import { MAX_JSON_DEPTH } from '../src/common/json-depth';
 import { ApiClient } from './api-client';
 import { FAKE_AWS_ACCESS_KEY_ID, fakePemPrivateKey } from './fixtures/fake-credentials';
@@ -299,6 +301,22 @@ describe('Tenant isolation over every operation of openapi.json', () => {
       status: 'failed',
       error: 'The platform is queued, not running: nothing to back up',
     });
+    // A device import (its id is a deployment's; nothing runs here, so the launch's stands in).
+    const importId = (
+      await app
+        .get<Repository<Deployment>>(getRepositoryToken(Deployment))
+        .findOneByOrFail({ targetId: platform.platform.id })
+    ).id;
+    await app.get(DeviceImportStore).create(
+      importId,
+      {
+        userId: aliceUserId,
+        platformId: platform.platform.id,
+        revokeMissing: false,
+        origin: { ip: null, userAgent: null },
+      },
+      [{ name: 'probe', labels: {} }],
+    );
     // A notification channel (its launch-created alert rules come with the platform).
     await created('/notification-channels', {
       name: name('webhook'),
@@ -355,6 +373,8 @@ describe('Tenant isolation over every operation of openapi.json', () => {
     }
     // Copy-from names the other platform: one of A's platforms.
     found('copy-from', [...(idsOf.get('platforms') ?? [])]);
+    // A device import is read by its id only (no list).
+    found('imports', [importId]);
     const bobIds = (await bob.get<{ id: string }>('/auth/me')).body.id;
     for (const ids of idsOf.values()) ids.delete(bobIds);
 

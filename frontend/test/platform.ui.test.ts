@@ -262,6 +262,32 @@ describe('a platform on the local test SSH host, in a real browser', () => {
       const newRow = devicesPanel.getByRole('row').filter({ hasText: 'pi-0001' });
       await newRow.getByText('site=greenhouse-2').waitFor();
 
+      // Rotate asks first; the new password is shown once and the old one no longer logs in.
+      await newRow.getByRole('button', { name: 'Rotate the password of pi-0001' }).click();
+      const rotateDialog = page.getByRole('alertdialog');
+      await expect(rotateDialog.innerText()).resolves.toContain('The old one stops working');
+      await rotateDialog.getByRole('button', { name: 'Rotate' }).click();
+      const rotatedDialog = page.getByRole('dialog', { name: 'New password for pi-0001' });
+      const rotatedPassword = await rotatedDialog.getByTestId('device-password').innerText();
+      expect(rotatedPassword).not.toBe(devicePassword);
+      await rotatedDialog.getByRole('button', { name: 'Done' }).click();
+      await rotatedDialog.waitFor({ state: 'detached' });
+      await expect(
+        mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+          username: 'pi-0001',
+          password: devicePassword,
+          reconnectPeriod: 0,
+        }),
+      ).rejects.toThrow();
+      await (
+        await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+          username: 'pi-0001',
+          password: rotatedPassword,
+          clientId: 'pi-0001',
+          reconnectPeriod: 0,
+        })
+      ).endAsync();
+
       // A CSV import is checked row by row before anything is created.
       await devicesPanel.getByRole('button', { name: 'Import CSV' }).click();
       const importDialog = page.getByRole('dialog', { name: 'Import devices from CSV' });
@@ -278,21 +304,50 @@ describe('a platform on the local test SSH host, in a real browser', () => {
         .fill('name,labels\npi-0002,site=row-1\npi-0003,"site=row-2;model=esp32"\n');
       await importDialog.getByRole('button', { name: 'Check' }).click();
       await importDialog.getByRole('button', { name: 'Add 2 devices' }).click();
+      // The API runs the import as a job; the dialog follows its progress.
       await importDialog
         .getByTestId('import-progress')
-        .filter({ hasText: 'Added 2 of 2' })
-        .waitFor();
+        .filter({ hasText: 'Imported: 2 of 2 changes; 2 devices added' })
+        .waitFor({ timeout: MINUTE });
       const [passwords] = await Promise.all([
         page.waitForEvent('download'),
         importDialog.getByRole('button', { name: 'Download passwords (CSV, once)' }).click(),
       ]);
       expect(passwords.suggestedFilename()).toBe('greenhouse-device-passwords.csv');
-      expect(readFileSync(await passwords.path(), 'utf8')).toMatch(
-        /^name,password\r\npi-0002,\S{16,}\r\npi-0003,\S{16,}\r\n$/,
-      );
+      const imported = readFileSync(await passwords.path(), 'utf8');
+      expect(imported).toMatch(/^name,password\npi-0002,\S{16,}\npi-0003,\S{16,}\n$/);
       await importDialog.getByTestId('import-downloaded').waitFor();
       await importDialog.getByRole('button', { name: 'Done' }).click();
       await devicesPanel.getByRole('cell', { name: 'pi-0003', exact: true }).waitFor();
+      const pi2Password = /pi-0002,(\S+)/.exec(imported)![1]!;
+      await (
+        await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+          username: 'pi-0002',
+          password: pi2Password,
+          clientId: 'pi-0002',
+          reconnectPeriod: 0,
+        })
+      ).endAsync();
+
+      // An allowlist import revokes the devices not in it, after a confirmation.
+      await devicesPanel.getByRole('button', { name: 'Import CSV' }).click();
+      await importDialog
+        .getByLabel('Devices (CSV)')
+        .fill('name,labels\nsensor-1,\npi-0001,\npi-0002,site=row-1\n');
+      await importDialog.getByLabel('Revoke devices not in the list').check();
+      await importDialog.getByRole('button', { name: 'Check' }).click();
+      await importDialog.getByRole('button', { name: 'Import and revoke' }).click();
+      await importDialog.getByTestId('import-confirm-revoke').waitFor();
+      await audit.check(page, 'import with revoke confirmation');
+      await importDialog.getByRole('button', { name: 'Import and revoke' }).click();
+      await importDialog
+        .getByTestId('import-progress')
+        .filter({ hasText: 'Imported: 1 of 1 changes; 0 devices added, 1 revoked' })
+        .waitFor({ timeout: MINUTE });
+      await importDialog.getByRole('button', { name: 'Done' }).click();
+      await devicesPanel
+        .getByRole('cell', { name: 'pi-0003', exact: true })
+        .waitFor({ state: 'detached' });
 
       // Revoke asks first, naming the device and what happens to its connections.
       await newRow.getByRole('button', { name: 'Revoke pi-0001' }).click();

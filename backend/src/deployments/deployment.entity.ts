@@ -10,7 +10,8 @@ export type DeploymentAction =
   | 'restore'
   | 'health-check'
   | 'backup'
-  | 'restore-backup';
+  | 'restore-backup'
+  | 'device-import';
 export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export const FINISHED_STATUSES: readonly DeploymentStatus[] = ['succeeded', 'failed', 'cancelled'];

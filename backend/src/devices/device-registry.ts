@@ -51,7 +51,7 @@ import {
 import { Device } from './device.entity';
 
 /** The sealed field of a device's password: the AAD platforms used for their launch devices. */
-const passwordField = (name: string) => `device:${name}`;
+export const passwordField = (name: string) => `device:${name}`;
 
 /** A fleet status read waits at most this long for the broker; then `online` is null. */
 const STATUS_TIMEOUT_MS = 3_000;
@@ -578,7 +578,8 @@ export class DeviceRegistry implements DeviceRegistryPort {
     }));
   }
 
-  private newDevice(platform: Platform, input: CreateDeviceInput, dataKey: DataKey): NewDevice {
+  /** A new device record with a generated, sealed password (not stored yet); also the import's. */
+  newDevice(platform: Platform, input: CreateDeviceInput, dataKey: DataKey): NewDevice {
     // The DTOs check the same; launch and API both come through here.
     if (!isDnsLabel(input.name)) throw badName(`name ${dnsLabelMessage()}`);
     if (RESERVED_DEVICE_NAMES.includes(input.name)) throw badName(RESERVED_DEVICE_NAME_MESSAGE);
@@ -608,7 +609,8 @@ export class DeviceRegistry implements DeviceRegistryPort {
     return { device, password };
   }
 
-  private async insert(devices: Device[]): Promise<void> {
+  /** Stores new devices; 409 for a taken name or one a valid revoked certificate still opens. */
+  async insert(devices: Device[]): Promise<void> {
     if (devices.length === 0) return;
     // The broker logs a certificate in by its CN alone: a revoked device's certificate that has
     // not expired would open a new device of the same name (there is no revocation list yet).
@@ -692,7 +694,8 @@ export class DeviceRegistry implements DeviceRegistryPort {
     throw new ApiError(HttpStatus.CONFLICT, 'DEVICE_REVOKED', `Device "${name}" is revoked`);
   }
 
-  private async running(userId: string, platformId: string): Promise<Platform> {
+  /** The user's platform if it is running, else 409 PLATFORM_NOT_RUNNING. */
+  async running(userId: string, platformId: string): Promise<Platform> {
     const platform = await this.platforms.getOwned(userId, platformId);
     if (platform.status !== 'running') {
       throw new ApiError(
@@ -705,7 +708,8 @@ export class DeviceRegistry implements DeviceRegistryPort {
     return platform;
   }
 
-  private async brokerTarget(
+  /** How to reach the platform's broker management API (409 when it cannot be). */
+  async brokerTarget(
     platform: Platform,
     keyring: PlatformKeyring,
   ): Promise<BrokerManagementTarget> {

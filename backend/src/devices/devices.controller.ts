@@ -9,12 +9,27 @@ import {
   Patch,
   Post,
   Query,
+  Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
 import { Auth, type AuthContext } from '../common/auth-context';
 import { Origin, type RequestOrigin } from '../common/request-origin';
 import { DeviceCommands } from './device-commands';
+import { DeviceImports } from './device-imports';
 import { DeviceRegistry } from './device-registry';
+import {
+  DeviceImportStartedDto,
+  DeviceImportStatusDto,
+  ImportDevicesInput,
+} from './dto/device-import.dto';
 import {
   CommandSentDto,
   CopiedDevicesDto,
@@ -38,6 +53,7 @@ export class DevicesController {
   constructor(
     private readonly registry: DeviceRegistry,
     private readonly commands: DeviceCommands,
+    private readonly imports: DeviceImports,
   ) {}
 
   @Get()
@@ -192,6 +208,56 @@ export class DevicesController {
   ): Promise<CopiedDevicesDto> {
     const { copied, skipped } = await this.registry.copyFrom(auth, id, otherId, origin);
     return { copied: copied.map(toDeviceDto), skipped };
+  }
+  @Post('import')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: DeviceImportStartedDto,
+    description:
+      'Checks every row, then imports as a job (follow GET …/devices/imports/:importId). ' +
+      'Names already active are skipped. 400 VALIDATION_FAILED (rows listed, nothing applied; ' +
+      'duplicates too), 413 TOO_MANY_ROWS (over 10,000), 409 PLATFORM_NOT_RUNNING, 409 ' +
+      'DEPLOYMENT_IN_PROGRESS',
+  })
+  async importDevices(
+    @Auth() auth: AuthContext,
+    @Origin() origin: RequestOrigin,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() input: ImportDevicesInput,
+  ): Promise<DeviceImportStartedDto> {
+    return this.imports.start(auth, id, input, origin);
+  }
+
+  @Get('imports/:importId')
+  @ApiOkResponse({ type: DeviceImportStatusDto, description: 'Progress: done of total' })
+  async getDeviceImport(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('importId', ParseUUIDPipe) importId: string,
+  ): Promise<DeviceImportStatusDto> {
+    return this.imports.status(auth, id, importId);
+  }
+
+  @Post('imports/:importId/passwords')
+  @HttpCode(200)
+  @ApiProduces('text/csv')
+  @ApiOkResponse({
+    description:
+      "The new devices' passwords as CSV name,password, once (audited). 410 " +
+      'PASSWORDS_ALREADY_EXPORTED after that; 409 IMPORT_NOT_FINISHED before it succeeded',
+  })
+  async exportImportedPasswords(
+    @Auth() auth: AuthContext,
+    @Origin() origin: RequestOrigin,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('importId', ParseUUIDPipe) importId: string,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<string> {
+    const csv = await this.imports.exportPasswords(auth, id, importId, origin);
+    response.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    response.setHeader('Content-Disposition', 'attachment; filename="device-passwords.csv"');
+    response.setHeader('Cache-Control', 'no-store');
+    return csv;
   }
 }
 

@@ -2,12 +2,15 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
+import { DeploymentsModule } from '../deployments/deployments.module';
 import { PlatformDevices } from '../platforms/platform-devices';
 import { PlatformsModule } from '../platforms/platforms.module';
 import { ProvisionModule } from '../provision/provision.module';
 import { DeviceCommands } from './device-commands';
 import { DeviceCertificates } from './device-certificates';
 import { DeviceCertificatesController } from './device-certificates.controller';
+import { DeviceImportStore } from './device-import-store';
+import { DeviceImports } from './device-imports';
 import { DeviceLocks } from './device-locks';
 import { DeviceRegistry } from './device-registry';
 import { Device } from './device.entity';
@@ -19,11 +22,19 @@ import { DevicesController, UnknownPublishersController } from './devices.contro
     TypeOrmModule.forFeature([Device]),
     AuditModule,
     AuthModule,
+    DeploymentsModule,
     PlatformsModule,
     ProvisionModule,
   ],
   controllers: [DevicesController, DeviceCertificatesController, UnknownPublishersController],
-  providers: [DeviceRegistry, DeviceLocks, DeviceCertificates, DeviceCommands],
+  providers: [
+    DeviceRegistry,
+    DeviceLocks,
+    DeviceCertificates,
+    DeviceCommands,
+    DeviceImports,
+    DeviceImportStore,
+  ],
   exports: [DeviceRegistry],
 })
 export class DevicesModule implements OnModuleInit {

@@ -16,6 +16,7 @@ export enum JobName {
   BackupScheduled = 'backup.scheduled',
   PlatformBackup = 'platform.backup',
   PlatformRestoreBackup = 'platform.restore-backup',
+  DeviceImport = 'device.import',
 }
 
 /** The payload of a job that runs a deployment: the deployment (= job) id. */
@@ -49,6 +50,7 @@ export interface JobPayloads {
   [JobName.BackupScheduled]: BackupScheduleJobData;
   [JobName.PlatformBackup]: DeploymentJobData;
   [JobName.PlatformRestoreBackup]: DeploymentJobData;
+  [JobName.DeviceImport]: DeploymentJobData;
 }
 
 /** Names whose job runs a deployment (what `DeploymentStarter.start` may queue). */

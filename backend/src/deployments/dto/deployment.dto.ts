@@ -15,6 +15,7 @@ export class DeploymentDto {
       'health-check',
       'backup',
       'restore-backup',
+      'device-import',
     ],
   })
   action!: string;

@@ -36,7 +36,7 @@ const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE_MAX = 255;
 export const METADATA_MAX_BYTES = 8 * 1024;
 
-function isLabels(value: unknown): boolean {
+export function isLabels(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const entries = Object.entries(value);
   return (

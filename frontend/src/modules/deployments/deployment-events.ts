@@ -36,6 +36,7 @@ export const ACTION_LABELS: Record<Schemas['DeploymentDto']['action'], string> =
   'health-check': 'Health check',
   backup: 'Backup',
   'restore-backup': 'Restore from a backup',
+  'device-import': 'Device import',
 };
 
 export const DEPLOYMENT_SEVERITY: Record<DeploymentStatus, string> = {

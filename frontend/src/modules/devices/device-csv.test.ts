@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkImport, csvRecords, MAX_IMPORT_ROWS, passwordsCsv } from './device-csv';
+import { checkImport, csvRecords, MAX_IMPORT_ROWS } from './device-csv';
 
 describe('csvRecords', () => {
   it('reads quoted fields, doubled quotes, CRLF and blank lines, with the line each starts on', () => {
@@ -67,16 +67,5 @@ describe('checkImport', () => {
         { line: MAX_IMPORT_ROWS + 1, problem: '10001 devices: at most 10,000 per import' },
       ],
     });
-  });
-});
-
-describe('passwordsCsv', () => {
-  it('writes name,password rows, quoting what needs it', () => {
-    expect(
-      passwordsCsv([
-        { name: 'pi-1', password: 'abc' },
-        { name: 'pi-2', password: 'a,"b' },
-      ]),
-    ).toBe('name,password\r\npi-1,abc\r\npi-2,"a,""b"\r\n');
   });
 });

@@ -113,16 +113,3 @@ export function checkImport(text: string, taken: ReadonlySet<string> = new Set()
   }
   return { rows, problems };
 }
-
-const csvField = (value: string) =>
-  /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-
-/** The new logins as a CSV file `name,password` (offered once, after an import). */
-export function passwordsCsv(created: { name: string; password: string }[]): string {
-  return [
-    'name,password',
-    ...created.map((item) => `${csvField(item.name)},${csvField(item.password)}`),
-  ]
-    .join('\r\n')
-    .concat('\r\n');
-}
