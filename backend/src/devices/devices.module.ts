@@ -12,18 +12,20 @@ import { DeviceLocks } from './device-locks';
 import { DeviceRegistry } from './device-registry';
 import { Device } from './device.entity';
 import { DevicesController, UnknownPublishersController } from './devices.controller';
+import { RevokedDeviceCertificate } from './revoked-certificate.entity';
+import { RevokedCertificates } from './revoked-certificates';
 
 /** Device fleets of platforms (issue 14); registers itself as the platforms' device registry. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Device]),
+    TypeOrmModule.forFeature([Device, RevokedDeviceCertificate]),
     AuditModule,
     AuthModule,
     PlatformsModule,
     ProvisionModule,
   ],
   controllers: [DevicesController, DeviceCertificatesController, UnknownPublishersController],
-  providers: [DeviceRegistry, DeviceLocks, DeviceCertificates, DeviceCommands],
+  providers: [DeviceRegistry, DeviceLocks, DeviceCertificates, DeviceCommands, RevokedCertificates],
   exports: [DeviceRegistry],
 })
 export class DevicesModule implements OnModuleInit {
