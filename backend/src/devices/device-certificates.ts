@@ -201,6 +201,26 @@ export class DeviceCertificates {
     }
   }
 
+  /**
+   * After a copy-from that leaves `target` with `source`'s CA: the source's revoked certificates
+   * are listed on the target too, and a running target's broker gets the list at once (if that
+   * fails, the listing is taken back and the answer is 502, before any device is copied).
+   */
+  async copyRevocations(
+    target: Platform,
+    source: Platform,
+    keyring: PlatformKeyring,
+  ): Promise<void> {
+    const added = await this.revocations.copy(source.id, target.id);
+    if (added.length === 0 || target.status !== 'running') return;
+    try {
+      await this.publishRevocationList(target, keyring);
+    } catch (error) {
+      await this.revocations.remove(target.id, ...added);
+      throw revocationListFailed('copy', source.name, error);
+    }
+  }
+
   /** Lists a revoked device's certificate (before its broker user goes); returns its serial. */
   listRevoked(platform: Platform, device: Device): Promise<string> {
     return this.revocations.add(platform.id, device.name, device.certificatePem!, 'revoked');

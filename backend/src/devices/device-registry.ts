@@ -551,6 +551,10 @@ export class DeviceRegistry implements DeviceRegistryPort {
     const target =
       platform.status === 'running' ? await this.brokerTarget(platform, keyring) : null;
     if (authority) await this.platforms.save(platform.id, authority);
+    const sharedCa = authority?.caCertificatePem ?? platform.caCertificatePem;
+    if (other.caCertificatePem !== null && sharedCa === other.caCertificatePem) {
+      await this.certificates.copyRevocations({ ...platform, ...authority }, other, keyring);
+    }
     await this.insert(copies.map(({ device }) => device));
     if (target) {
       const made: string[] = [];

@@ -201,6 +201,22 @@ describe('revoked device certificates and the revocation list', () => {
     expect(await verified(platform, after, renewedAway.certificatePem)).toBe(false);
   });
 
+  it('copies unexpired revocations to a platform that shares the CA, once', async () => {
+    const ca = authority(platform);
+    const certificate = await issueDeviceCertificate(ca, 'pi-3');
+    const serial = await store.add(platform.id, 'pi-3', certificate.certificatePem, 'revoked');
+    const listedBefore = (await store.listed(platform.id)).map((entry) => entry.serialNumber);
+    expect((await store.copy(platform.id, other.id)).sort()).toEqual([...listedBefore].sort());
+    expect(await store.copy(platform.id, other.id)).toEqual([]);
+    expect((await store.listed(other.id)).map((entry) => entry.serialNumber)).toEqual(listedBefore);
+    expect(listedBefore).toContain(serial);
+    await store.remove(other.id, ...listedBefore);
+    expect(await store.listed(other.id)).toEqual([]);
+    expect((await store.listed(platform.id)).map((entry) => entry.serialNumber)).toEqual(
+      listedBefore,
+    );
+  });
+
   it('drops the entries with their platform', async () => {
     const gone = platformRow('gone');
     gone.userId = platform.userId;

@@ -5,7 +5,7 @@ import {
   certificateSerialNumber,
   type RevokedCertificate,
 } from '@fieldstation/platform-stack';
-import { MoreThan, type Repository } from 'typeorm';
+import { In, MoreThan, type Repository } from 'typeorm';
 import {
   type CertificateRevocationReason,
   RevokedDeviceCertificate,
@@ -42,9 +42,27 @@ export class RevokedCertificates {
     return serialNumber;
   }
 
-  /** Takes a revocation back (a change that failed on the host after recording it). */
-  async remove(platformId: string, serialNumber: string): Promise<void> {
-    await this.revoked.delete({ platformId, serialNumber });
+  /** Takes revocations back (a change that failed on the host after recording them). */
+  async remove(platformId: string, ...serialNumbers: string[]): Promise<void> {
+    if (serialNumbers.length === 0) return;
+    await this.revoked.delete({ platformId, serialNumber: In(serialNumbers) });
+  }
+
+  /**
+   * Lists on `toPlatformId` the unexpired revocations of `fromPlatformId` (they share a CA after a
+   * copy-from, so those certificates would open its broker too); returns the serials it added.
+   */
+  async copy(fromPlatformId: string, toPlatformId: string, now = new Date()): Promise<string[]> {
+    const [rows, present] = await Promise.all([
+      this.revoked.find({ where: { platformId: fromPlatformId, expiresAt: MoreThan(now) } }),
+      this.revoked.find({ where: { platformId: toPlatformId }, select: { serialNumber: true } }),
+    ]);
+    const known = new Set(present.map(({ serialNumber }) => serialNumber));
+    const added = rows.filter(({ serialNumber }) => !known.has(serialNumber));
+    if (added.length > 0) {
+      await this.revoked.insert(added.map((row) => ({ ...row, platformId: toPlatformId })));
+    }
+    return added.map(({ serialNumber }) => serialNumber);
   }
 
   /** The platform's revoked certificates that have not expired at `now`, oldest first. */
