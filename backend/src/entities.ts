@@ -8,6 +8,7 @@ import { Credential } from './credentials/credential.entity';
 import { DeploymentLogEntry } from './deployments/deployment-log-entry.entity';
 import { Deployment } from './deployments/deployment.entity';
 import { Device } from './devices/device.entity';
+import { RevokedDeviceCertificate } from './devices/revoked-certificate.entity';
 import { DeploymentGrant } from './grants/deployment-grant.entity';
 import { PlatformMetricSample } from './metrics/platform-metric-sample.entity';
 import { StandingGrant } from './grants/standing-grant.entity';
@@ -34,6 +35,7 @@ export const ENTITIES: (new () => object)[] = [
   Space,
   Platform,
   Device,
+  RevokedDeviceCertificate,
   BackupSchedule,
   BackupRun,
   PlatformMetricSample,

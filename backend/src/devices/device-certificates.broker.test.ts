@@ -53,8 +53,10 @@ async function deviceCsr(name: string): Promise<{ keyPem: string; csrPem: string
 /**
  * Certificate devices on a real platform launched with TLS through the API on the local SSH host
  * (one platform for the file): devices log in over MQTTS/AMQPS by their client certificate of the
- * platform CA (EXTERNAL, CN = name) with no password; revoking deletes the broker user, so the
- * certificate opens nothing; password devices keep working over the same TLS listeners.
+ * platform CA (EXTERNAL, CN = name) with no password; renewing lists the previous certificate in
+ * the broker's revocation list (written on the host at once), so it is refused; revoking lists it
+ * and deletes the broker user, so the certificate opens nothing; password devices keep working
+ * over the same TLS listeners.
  */
 describe('Certificate devices on a running TLS platform (real broker over SSH)', () => {
   let launched: LaunchedPlatform | undefined;
@@ -157,9 +159,11 @@ describe('Certificate devices on a running TLS platform (real broker over SSH)',
 
     expect((await api.delete(`${devices}/cert-gen`)).status).toBe(200);
     await closed;
+    // Refused at the TLS handshake (the revocation list names the certificate) and, were it
+    // not, by the login (the broker user is gone).
     await expect(
       mqttsWithCertificate('cert-gen', certificate.certificatePem, certificate.privateKeyPem!),
-    ).rejects.toThrow(/Not authorized|Bad username or password|connack/i);
+    ).rejects.toThrow();
     await expect(
       amqp.connect(
         { protocol: 'amqps', hostname: host, port: amqpsPort },
@@ -170,10 +174,10 @@ describe('Certificate devices on a running TLS platform (real broker over SSH)',
           credentials: amqp.credentials.external(),
         },
       ),
-    ).rejects.toThrow(/ACCESS_REFUSED|403/);
+    ).rejects.toThrow();
   });
 
-  it('a CSR-based device (its key never sent) logs in over MQTTS; renewal signs again; after revoke it cannot', async () => {
+  it('a CSR-based device (its key never sent) logs in over MQTTS; renewal signs again and the previous certificate is refused at once; after revoke it cannot', async () => {
     const { keyPem, csrPem } = await deviceCsr('cert-csr');
     const created = await api.post<Created>(devices, {
       name: 'cert-csr',
@@ -209,11 +213,22 @@ describe('Certificate devices on a running TLS platform (real broker over SSH)',
     });
     await again.endAsync();
     await expectStored('cert-csr', 2);
+    // Renewing revoked the previous certificate: the broker's revocation list (replaced on the
+    // host, no restart) names it, though it is unexpired, of the same key and CN.
+    await expect(
+      mqttsWithCertificate('cert-csr', certificate.certificatePem, keyPem),
+    ).rejects.toThrow();
+    const stillRenewed = await mqttsWithCertificate(
+      'cert-csr',
+      renewed.body.certificate.certificatePem,
+      keyPem,
+    );
+    await stillRenewed.endAsync();
 
     expect((await api.delete(`${devices}/cert-csr`)).status).toBe(200);
     await expect(
       mqttsWithCertificate('cert-csr', renewed.body.certificate.certificatePem, keyPem),
-    ).rejects.toThrow(/Not authorized|Bad username or password|connack/i);
+    ).rejects.toThrow();
   });
 
   it('password devices (and both-kind devices by password) still log in over MQTTS meanwhile', async () => {

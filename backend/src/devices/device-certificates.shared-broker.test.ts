@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
-import { createCertificateAuthority } from '@fieldstation/platform-stack';
+import { createCertificateAuthority, revocationListStackPath } from '@fieldstation/platform-stack';
 import amqp from 'amqplib';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import { freeLoopbackPort } from '../common/free-port';
 import { PlatformAccess } from '../platforms/platform-access';
 import { TLS_FIELDS } from '../platforms/platform-secrets';
 import { Platform } from '../platforms/platform.entity';
+import { PlatformHost } from '../provision/platform-host';
 
 type Certificate = {
   certificatePem: string;
@@ -77,6 +78,13 @@ describe('Device certificates through the API (shared test RabbitMQ over SSH)', 
 
   afterAll(async () => {
     for (const name of created) await broker?.api('DELETE', `/users/${name}`);
+    // A renewal wrote the revocation list to the "host" (the test sshd is this machine).
+    if (platformId) {
+      rmSync(app.get(PlatformHost).layout(platformId).platformDir, {
+        recursive: true,
+        force: true,
+      });
+    }
     await app?.close();
   });
 
@@ -231,6 +239,27 @@ describe('Device certificates through the API (shared test RabbitMQ over SSH)', 
     ).toBe(true);
     const shown = await api.get<Created['device']>(`${devices}/${device}`);
     expect(shown.body.certificateExpiresAt).toBe(renewed.body.certificate.expiresAt);
+    // The previous certificate is in the revocation list written on the (running) platform's
+    // host, over SSH; openssl refuses it with that list and accepts the renewed one.
+    const listFile = path.join(
+      app.get(PlatformHost).layout(platformId).stackDir,
+      revocationListStackPath(caPem),
+    );
+    const dir = mkdtempSync(path.join(tmpdir(), 'fs-crl-check-'));
+    try {
+      const [ca, previous, current] = ['ca.pem', 'previous.pem', 'current.pem'].map((file) =>
+        path.join(dir, file),
+      );
+      writeFileSync(ca!, caPem);
+      writeFileSync(previous!, certificate.certificatePem);
+      writeFileSync(current!, renewed.body.certificate.certificatePem);
+      const verify = (file: string) =>
+        run('openssl', ['verify', '-crl_check', '-CAfile', ca!, '-CRLfile', listFile, file]);
+      await expect(verify(previous!)).rejects.toThrow(/revoked/);
+      await verify(current!);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const badRenewal = await api.post<ErrorBody>(`${devices}/${device}/certificate`, {
       csr: (await opensslCsr(EC_P256, '/CN=intruder')).csrPem,
     });

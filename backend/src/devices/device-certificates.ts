@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import {
   type CertificateAuthority,
   certificateExpiry,
+  createRevocationList,
   CsrRejectedError,
   issueDeviceCertificate,
   signDeviceCsr,
@@ -19,7 +20,10 @@ import { PlatformAccess, type PlatformKeyring } from '../platforms/platform-acce
 import { PlatformRecords } from '../platforms/platform-records';
 import { sealSecrets, TLS_FIELDS } from '../platforms/platform-secrets';
 import type { Platform } from '../platforms/platform.entity';
+import { PlatformHost } from '../provision/platform-host';
+import { DeviceLocks } from './device-locks';
 import { Device, type DeviceAuthKind } from './device.entity';
+import { RevokedCertificates } from './revoked-certificates';
 
 /** A device certificate as answered once: the private key only when Fieldstation made it. */
 export interface DeviceCertificateBundle {
@@ -33,11 +37,14 @@ export interface DeviceCertificateBundle {
 
 export const usesCertificate = (kind: DeviceAuthKind): boolean => kind !== 'password';
 
+/** A revocation list written this many times at most per change (others changing it at once). */
+const REVOCATION_LIST_WRITES = 5;
+
 /**
  * Client certificates of a platform's devices, signed by the platform's CA (made at launch with
  * the broker's server certificate; its private key sealed in the platform's secrets under the
- * owner's data key). The broker authenticates a certificate by its CN (EXTERNAL), so a revoked
- * device's certificate opens nothing: its broker user is gone.
+ * owner's data key). The broker authenticates a certificate by its CN (EXTERNAL) and refuses the
+ * ones its revocation list (CRL) names: those renewed away and those of revoked devices.
  */
 @Injectable()
 export class DeviceCertificates {
@@ -47,6 +54,9 @@ export class DeviceCertificates {
     private readonly access: PlatformAccess,
     private readonly sessions: SessionsService,
     private readonly audit: AuditLog,
+    private readonly host: PlatformHost,
+    private readonly locks: DeviceLocks,
+    private readonly revocations: RevokedCertificates,
   ) {}
 
   /**
@@ -86,8 +96,10 @@ export class DeviceCertificates {
 
   /**
    * A new certificate for an active certificate device (from a new or the same CSR, or a new key
-   * pair), answered once; the broker needs no change (it trusts the CA and maps the CN). Works
-   * whether or not the platform runs. The previous certificate stays valid until it expires.
+   * pair), answered once. The previous one is revoked: the registry lists it, and a running
+   * platform's broker gets the new revocation list at once (no restart; the broker user needs no
+   * change). If the list cannot be written, the device keeps its previous certificate and the
+   * answer is 502. A platform that is not running gets the list at its next launch.
    */
   async renew(
     auth: AuthContext,
@@ -97,6 +109,18 @@ export class DeviceCertificates {
     origin: RequestOrigin,
   ): Promise<{ device: Device; certificate: DeviceCertificateBundle }> {
     const platform = await this.platforms.getOwned(auth.userId, platformId);
+    return this.locks.hold(platform.id, name, () =>
+      this.renewLocked(auth, platform, name, csrPem, origin),
+    );
+  }
+
+  private async renewLocked(
+    auth: AuthContext,
+    platform: Platform,
+    name: string,
+    csrPem: string | undefined,
+    origin: RequestOrigin,
+  ): Promise<{ device: Device; certificate: DeviceCertificateBundle }> {
     const device = await this.devices.findOneBy({ activeName: `${platform.id}:${name}` });
     if (!device) {
       const known = await this.devices.existsBy({ platformId: platform.id, name });
@@ -117,13 +141,37 @@ export class DeviceCertificates {
       certificatePem: certificate.certificatePem,
       certificateExpiresAt: certificate.expiresAt,
     };
+    // The registry first (the previous certificate listed, the new one stored), then the host's
+    // list; a list that cannot be written takes both back.
+    const previousSerial = device.certificatePem
+      ? await this.revocations.add(platform.id, name, device.certificatePem, 'renewed')
+      : null;
+    const undoListing = async () => {
+      if (previousSerial) await this.revocations.remove(platform.id, previousSerial);
+    };
     // Only while the record is still active: a revoke meanwhile wins.
     const { affected } = await this.devices.update(
       { id: device.id, activeName: device.activeName! },
       changes,
     );
     if (!affected) {
+      await undoListing();
       throw new ApiError(HttpStatus.CONFLICT, 'DEVICE_REVOKED', `Device "${name}" is revoked`);
+    }
+    if (platform.status === 'running') {
+      try {
+        await this.publishRevocationList(platform, keyring);
+      } catch (error) {
+        await this.devices.update(
+          { id: device.id },
+          {
+            certificatePem: device.certificatePem,
+            certificateExpiresAt: device.certificateExpiresAt,
+          },
+        );
+        await undoListing();
+        throw revocationListFailed('renewal', name, error);
+      }
     }
     await this.audit.record(auth.userId, AuditEventType.DeviceCertificateIssued, origin, {
       platformId: platform.id,
@@ -132,6 +180,55 @@ export class DeviceCertificates {
       expiresAt: certificate.expiresAt.toISOString(),
     });
     return { device: { ...device, ...changes }, certificate };
+  }
+
+  /**
+   * Writes the platform's revocation list (its unexpired revoked certificates) to its running
+   * broker's host. Read again after writing: another change's write may have raced this one with
+   * an older list, so it writes until what it wrote is what the registry holds.
+   */
+  async publishRevocationList(platform: Platform, keyring: PlatformKeyring): Promise<void> {
+    const ca = this.authority(platform, keyring);
+    const target = await keyring.sshTarget(platform);
+    let written: string | undefined;
+    for (let writes = 0; writes < REVOCATION_LIST_WRITES; writes++) {
+      const revoked = await this.revocations.listed(platform.id);
+      const serials = revoked.map((entry) => entry.serialNumber).join(',');
+      if (serials === written) return;
+      const list = await createRevocationList(ca, revoked);
+      await this.host.writeRevocationList(target, platform.id, ca.certificatePem, list);
+      written = serials;
+    }
+  }
+
+  /**
+   * After a copy-from that leaves `target` with `source`'s CA: the source's revoked certificates
+   * are listed on the target too, and a running target's broker gets the list at once (if that
+   * fails, the listing is taken back and the answer is 502, before any device is copied).
+   */
+  async copyRevocations(
+    target: Platform,
+    source: Platform,
+    keyring: PlatformKeyring,
+  ): Promise<void> {
+    const added = await this.revocations.copy(source.id, target.id);
+    if (added.length === 0 || target.status !== 'running') return;
+    try {
+      await this.publishRevocationList(target, keyring);
+    } catch (error) {
+      await this.revocations.remove(target.id, ...added);
+      throw revocationListFailed('copy', source.name, error);
+    }
+  }
+
+  /** Lists a revoked device's certificate (before its broker user goes); returns its serial. */
+  listRevoked(platform: Platform, device: Device): Promise<string> {
+    return this.revocations.add(platform.id, device.name, device.certificatePem!, 'revoked');
+  }
+
+  /** Takes a listing back (the revoke failed on the broker). */
+  unlistRevoked(platform: Platform, serialNumber: string): Promise<void> {
+    return this.revocations.remove(platform.id, serialNumber);
   }
 
   /**
@@ -196,4 +293,15 @@ export class DeviceCertificates {
     }
     return { certificatePem: platform.caCertificatePem, privateKeyPem };
   }
+}
+
+/** The host's words (no secret: fixed commands, the path and the command's stderr only). */
+export function revocationListFailed(action: string, name: string, error: unknown): ApiError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new ApiError(
+    HttpStatus.BAD_GATEWAY,
+    'REVOCATION_LIST_NOT_WRITTEN',
+    `The platform's revocation list could not be written for the ${action} of "${name}"; ` +
+      `nothing was changed: ${message}`,
+  );
 }

@@ -6,6 +6,7 @@ import {
   deviceBrokerAccess,
   type DeviceUser,
   generateSecret,
+  type RevokedCertificate,
 } from '@fieldstation/platform-stack';
 import { In, IsNull, Like, MoreThan, Not, Repository, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -38,6 +39,7 @@ import type { CreateDeviceInput, ListDevicesQuery, UpdateDeviceInput } from './d
 import {
   type DeviceCertificateBundle,
   DeviceCertificates,
+  revocationListFailed,
   usesCertificate,
 } from './device-certificates';
 import { DeviceLocks } from './device-locks';
@@ -49,6 +51,7 @@ import {
   withLiveState,
 } from './fleet-status';
 import { Device } from './device.entity';
+import { RevokedCertificates } from './revoked-certificates';
 
 /** The sealed field of a device's password: the AAD platforms used for their launch devices. */
 export const passwordField = (name: string) => `device:${name}`;
@@ -95,6 +98,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
     private readonly audit: AuditLog,
     private readonly locks: DeviceLocks,
     private readonly certificates: DeviceCertificates,
+    private readonly revocations: RevokedCertificates,
   ) {}
 
   /** The registry's devices matching the query (the caller checked the platform is theirs). */
@@ -381,8 +385,24 @@ export class DeviceRegistry implements DeviceRegistryPort {
   ): Promise<Device> {
     const device = await this.active(platform, name);
     const dataKey = await this.sessions.dataKey(auth.sessionId);
-    const target = await this.brokerTarget(platform, this.access.open(dataKey));
-    await this.applyToBroker('revoke', target, name, (api) => api.deleteUser(name));
+    const keyring = this.access.open(dataKey);
+    const target = await this.brokerTarget(platform, keyring);
+    // A certificate is listed as revoked (registry, then the host's list) before the broker user
+    // goes: the list can be taken back if the broker refuses, a deleted user cannot.
+    const listed = await this.listCertificateRevoked(platform, keyring, device);
+    try {
+      await this.applyToBroker('revoke', target, name, (api) => api.deleteUser(name));
+    } catch (error) {
+      if (listed) {
+        await this.certificates.unlistRevoked(platform, listed);
+        await this.certificates
+          .publishRevocationList(platform, keyring)
+          .catch((undo: Error) =>
+            this.logger.warn(`revocation list of ${platform.id} not restored: ${undo.message}`),
+          );
+      }
+      throw error;
+    }
     // Deleting the user already ends its connections on the broker; this only makes sure.
     await this.broker
       .use(target, (api) => api.closeConnectionsOf(name))
@@ -394,6 +414,23 @@ export class DeviceRegistry implements DeviceRegistryPort {
     await this.devices.update({ id: device.id }, changes);
     await this.record(auth, origin, AuditEventType.DeviceRevoked, platform, name);
     return { ...device, ...changes };
+  }
+
+  /** Lists the device's certificate as revoked and writes the host's list; null: none to list. */
+  private async listCertificateRevoked(
+    platform: Platform,
+    keyring: PlatformKeyring,
+    device: Device,
+  ): Promise<string | null> {
+    if (!usesCertificate(device.authKind) || device.certificatePem === null) return null;
+    const serialNumber = await this.certificates.listRevoked(platform, device);
+    try {
+      await this.certificates.publishRevocationList(platform, keyring);
+    } catch (error) {
+      await this.certificates.unlistRevoked(platform, serialNumber);
+      throw revocationListFailed('revoke', device.name, error);
+    }
+    return serialNumber;
   }
 
   /**
@@ -514,6 +551,10 @@ export class DeviceRegistry implements DeviceRegistryPort {
     const target =
       platform.status === 'running' ? await this.brokerTarget(platform, keyring) : null;
     if (authority) await this.platforms.save(platform.id, authority);
+    const sharedCa = authority?.caCertificatePem ?? platform.caCertificatePem;
+    if (other.caCertificatePem !== null && sharedCa === other.caCertificatePem) {
+      await this.certificates.copyRevocations({ ...platform, ...authority }, other, keyring);
+    }
     await this.insert(copies.map(({ device }) => device));
     if (target) {
       const made: string[] = [];
@@ -549,6 +590,10 @@ export class DeviceRegistry implements DeviceRegistryPort {
     await this.insert(
       [...new Set(names)].map((name) => this.newDevice(platform, { name }, dataKey).device),
     );
+  }
+
+  revokedCertificates(platform: Platform): Promise<RevokedCertificate[]> {
+    return this.revocations.listed(platform.id);
   }
 
   async activeDeviceLogins(platform: Platform): Promise<DeviceLogin[]> {

@@ -15,11 +15,13 @@ import { DeviceLocks } from './device-locks';
 import { DeviceRegistry } from './device-registry';
 import { Device } from './device.entity';
 import { DevicesController, UnknownPublishersController } from './devices.controller';
+import { RevokedDeviceCertificate } from './revoked-certificate.entity';
+import { RevokedCertificates } from './revoked-certificates';
 
 /** Device fleets of platforms (issue 14); registers itself as the platforms' device registry. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Device]),
+    TypeOrmModule.forFeature([Device, RevokedDeviceCertificate]),
     AuditModule,
     AuthModule,
     DeploymentsModule,
@@ -34,6 +36,7 @@ import { DevicesController, UnknownPublishersController } from './devices.contro
     DeviceCommands,
     DeviceImports,
     DeviceImportStore,
+    RevokedCertificates,
   ],
   exports: [DeviceRegistry],
 })

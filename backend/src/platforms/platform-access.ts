@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
   createCertificateAuthority,
+  createRevocationList,
   createStackSpec,
   type DeviceUser,
   issueServerCertificate,
@@ -98,11 +99,14 @@ export class PlatformKeyring {
    */
   async stackSpec(platform: Platform): Promise<StackSpec> {
     const secrets = this.secrets(platform);
+    // Always with a revocation list, even an empty one: with `crl_check` on, the broker refuses
+    // every client certificate when the list's file is missing.
     const tls = platform.tls
       ? {
           caCertificatePem: platform.caCertificatePem!,
           serverCertificatePem: secrets.required(TLS_FIELDS.serverCertificate),
           serverPrivateKeyPem: secrets.required(TLS_FIELDS.serverPrivateKey),
+          revocationListPem: await this.revocationList(platform),
         }
       : undefined;
     return createStackSpec({
@@ -115,6 +119,19 @@ export class PlatformKeyring {
       deviceUsers: await this.activeDevices(platform),
       processor: { scriptSource: platform.processorScript, packages: platform.processorPackages },
     });
+  }
+
+  /**
+   * The platform CA's revocation list (CRL, signed by the CA): the device certificates renewed
+   * away or revoked that have not expired yet. Rendered into every TLS stack and replaced on the
+   * host when a certificate is renewed or revoked.
+   */
+  async revocationList(platform: Platform): Promise<string> {
+    const privateKeyPem = this.secrets(platform).required(TLS_FIELDS.caPrivateKey);
+    return createRevocationList(
+      { certificatePem: platform.caCertificatePem!, privateKeyPem },
+      await this.devices.revokedCertificates(platform),
+    );
   }
 
   /**

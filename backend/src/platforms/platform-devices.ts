@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ADMIN_USER, type DeviceUser, PROCESSOR_USER } from '@fieldstation/platform-stack';
+import {
+  ADMIN_USER,
+  type DeviceUser,
+  PROCESSOR_USER,
+  type RevokedCertificate,
+} from '@fieldstation/platform-stack';
 import type { DataKey } from '../crypto/data-key';
 import type { Platform } from './platform.entity';
 
@@ -22,6 +27,8 @@ export interface DeviceRegistryPort {
   activeDeviceUsers(platform: Platform, dataKey: DataKey): Promise<DeviceUser[]>;
   /** The platform's active devices without secrets: what the connection answer lists. */
   activeDeviceLogins(platform: Platform): Promise<DeviceLogin[]>;
+  /** Device certificates of the platform's CA that were renewed away or revoked, unexpired. */
+  revokedCertificates(platform: Platform): Promise<RevokedCertificate[]>;
 }
 
 /**
@@ -47,6 +54,10 @@ export class PlatformDevices implements DeviceRegistryPort {
 
   activeDeviceLogins(platform: Platform): Promise<DeviceLogin[]> {
     return this.required().activeDeviceLogins(platform);
+  }
+
+  revokedCertificates(platform: Platform): Promise<RevokedCertificate[]> {
+    return this.required().revokedCertificates(platform);
   }
 
   private required(): DeviceRegistryPort {

@@ -76,6 +76,7 @@ describe('PlatformsService (in-memory)', () => {
         })),
       activeDeviceLogins: async (platform) =>
         (enrolled.get(platform.id) ?? []).map(({ name }) => ({ name, passwordRevealed: false })),
+      revokedCertificates: async () => [],
     });
     const credentialsService = as<CredentialsService>({
       get: async (_userId: string, id: string) => {

@@ -10,6 +10,7 @@ import {
   PROCESSOR_BUILD_FILES,
   renderStack,
   type StackSpec,
+  revocationListStackPath,
 } from '@fieldstation/platform-stack';
 import type { ImageSupply } from '../config/app-config';
 import type { AnsibleLogEntry } from './ansible-events';
@@ -158,6 +159,20 @@ export class ProcessorScriptLoadError extends Error {
 
 /** restore.yml loads `<dumps>/restore-upload`: uploaded there by Ansible or by SFTP. */
 const RESTORE_UPLOAD = 'restore-upload';
+
+/**
+ * Writes stdin to "$1" as the broker's user (uid 999, as the playbook hands it `rabbitmq/`):
+ * beside it first, then renamed over it. Fixed text; the path comes as an argument.
+ */
+const WRITE_REVOCATION_LIST = [
+  'set -eu',
+  'trap \'rm -f "$1.new"\' EXIT',
+  'install -d -o 999 -g 999 -m 0755 "$(dirname "$1")"',
+  'umask 022',
+  'cat > "$1.new"',
+  'chown 999:999 "$1.new"',
+  'mv -f "$1.new" "$1"',
+].join('\n');
 
 function assertDumpPath(remotePath: string): void {
   const inDumps = /^\/[^\s]*\/platforms\/[a-z0-9-]+\/dumps\/[A-Za-z0-9.-]+$/;
@@ -324,6 +339,31 @@ export class PlatformHost {
     const session = await this.ssh.connect(target);
     try {
       await session.removeFile(remotePath);
+    } finally {
+      session.close();
+    }
+  }
+
+  /**
+   * Replaces the broker's revocation list (CRL) of a running platform, which the broker reads on
+   * the next TLS connection (no restart). The stack directory is root's: one fixed `sudo -n sh`
+   * script writes the list from stdin beside the old one, hands it to the broker's user and
+   * renames it over, so the broker never reads half a file; the path is an argument.
+   */
+  async writeRevocationList(
+    target: SshTarget,
+    platformId: string,
+    caCertificatePem: string,
+    revocationListPem: string,
+  ): Promise<void> {
+    const path = `${this.layout(platformId).stackDir}/${revocationListStackPath(caCertificatePem)}`;
+    const session = await this.ssh.connect(target);
+    try {
+      await session.run(
+        ['sudo', '-n', 'sh', '-c', WRITE_REVOCATION_LIST, 'sh', path],
+        undefined,
+        revocationListPem,
+      );
     } finally {
       session.close();
     }

@@ -15,6 +15,7 @@ import { EmailChannels1764001930000 } from './1764001930000-email-channels';
 import { DeviceCertificates1764002053000 } from './1764002053000-device-certificates';
 import { BackupRuns1764002060000 } from './1764002060000-backup-runs';
 import { MetricSampleDevices1764002071700 } from './1764002071700-metric-sample-devices';
+import { RevokedDeviceCertificates1764002080000 } from './1764002080000-revoked-device-certificates';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -37,4 +38,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DeviceCertificates1764002053000,
   BackupRuns1764002060000,
   MetricSampleDevices1764002071700,
+  RevokedDeviceCertificates1764002080000,
 ];
