@@ -402,7 +402,7 @@ describe('the compose definition', () => {
     }
   });
 
-  it('keeps each database on the data volume at the path its image really uses', () => {
+  it('keeps each database on the data volume at the path its image really uses, and gives the processor only an empty disk-watch directory of the volume', () => {
     const expected = {
       postgres: '/srv/fieldstation/data/postgres:/var/lib/postgresql/data',
       timescaledb: '/srv/fieldstation/data/timescaledb:/var/lib/postgresql/data',
@@ -425,6 +425,16 @@ describe('the compose definition', () => {
       expect(compose.services.grafana.volumes).toContain(
         '/srv/fieldstation/data/grafana:/var/lib/grafana',
       );
+      // The processor sees only an empty directory of the volume, enough to read its use.
+      expect(compose.services.processor.volumes).toContain(
+        '/srv/fieldstation/data/disk-watch:/data-volume:ro',
+      );
+      expect(compose.services.processor.environment?.DATA_VOLUME_PATH).toBe('/data-volume');
+      expect(renderStack(spec).dataDirectories).toContainEqual({
+        path: '/srv/fieldstation/data/disk-watch',
+        uid: 0,
+        gid: 0,
+      });
     }
   });
 

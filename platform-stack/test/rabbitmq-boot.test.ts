@@ -155,7 +155,7 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('has exactly the platform users (no guest), the durable queues, the bindings and classic queue storage v2', async () => {
+  it('has exactly the platform users (no guest), the durable queues, the bindings, classic queue storage v2 and the disk alarm limit', async () => {
     const users = (await asRabbitmq('rabbitmqctl', ['-q', 'list_users', '--formatter', 'json']))
       .stdout;
     expect((JSON.parse(users) as { user: string }[]).map((user) => user.user).sort()).toEqual([
@@ -192,6 +192,12 @@ describe('the rendered RabbitMQ configuration on a real node', () => {
       'application:get_env(rabbit, classic_queue_default_version).',
     ]);
     expect(queueVersion.stdout.trim()).toBe('{ok,2}');
+    // The broker's own disk alarm: publishers are blocked while less than 256 MB is free.
+    const diskLimit = await asRabbitmq('rabbitmqctl', [
+      'eval',
+      'rabbit_disk_monitor:get_disk_free_limit().',
+    ]);
+    expect(diskLimit.stdout.trim()).toBe(String(256 * 1000 * 1000));
     expect((await api('guest', 'guest')).status).toBe(401);
     expect((await api('fieldstation-admin', spec.secrets.brokerAdminPassword)).status).toBe(200);
   });

@@ -8,6 +8,8 @@ import amqp, { type ChannelModel } from 'amqplib';
 import { ConfigError, loadProcessorConfig, type ProcessorConfig } from './config/processor-config';
 import { assertTopology } from './contract/topology';
 import { runDebugCommand } from './debugging/debug-commands';
+import { DiskGuard } from './disk/disk-guard';
+import { statfsUsage } from './disk/disk-usage';
 import { ScriptLog } from './debugging/script-log';
 import { Logger, describeError } from './log/logger';
 import { BatchPipeline } from './pipeline/batch-pipeline';
@@ -20,6 +22,7 @@ import { createReadingWriter } from './writers/create-reading-writer';
 import type { ReadingWriter } from './writers/reading-writer';
 
 const QUEUE_DEPTH_SAMPLE_MS = 10_000;
+const DISK_CHECK_MS = 5_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 /** `main.cjs --check-script`: load the script once in the sandbox, report, exit (0 loads, 1 not). */
 const CHECK_SCRIPT_FLAG = '--check-script';
@@ -50,14 +53,17 @@ async function main(): Promise<void> {
 
   // Filled in once loaded; the status endpoint answers before that (e.g. while the database is down).
   const scriptHolder: { sandbox?: ScriptSandbox } = {};
+  const guardHolder: { disk?: DiskGuard } = {};
   const scriptLog = new ScriptLog();
   const status = new StatusServer(
     () => ({
       ...metrics.snapshot(),
       database: config.database.kind,
       script: scriptHolder.sandbox?.status() ?? null,
+      disk: guardHolder.disk?.snapshot() ?? null,
     }),
-    () => metrics.consuming && metrics.databaseReady,
+    // A pause for a full disk is deliberate: the container is well, the health check says why.
+    () => (metrics.consuming || guardHolder.disk?.paused === true) && metrics.databaseReady,
     {
       '/script-log': () => ({ lines: scriptLog.entries(), dropped: scriptLog.droppedCount }),
       '/devices': () => ({ at: new Date().toISOString(), devices: metrics.devices.snapshot() }),
@@ -118,11 +124,32 @@ async function main(): Promise<void> {
     batchMaxWaitMs: config.batchMaxWaitMs,
     onFatal: fatal,
   });
-  const { consumerTag } = await consumeChannel.consume(config.queue, (message) => {
-    if (message) pipeline.accept(message);
-    else fatal(new Error('the broker cancelled the consumer (queue deleted?)'));
-  });
-  metrics.consuming = true;
+  const consume = async () => {
+    const { consumerTag } = await consumeChannel.consume(config.queue, (message) => {
+      if (message) pipeline.accept(message);
+      else fatal(new Error('the broker cancelled the consumer (queue deleted?)'));
+    });
+    metrics.consuming = true;
+    return consumerTag;
+  };
+  let consumerTag: string | null = await consume();
+  if (config.dataVolumePath) {
+    const disk = new DiskGuard({
+      read: statfsUsage(config.dataVolumePath),
+      pause: async () => {
+        if (consumerTag) await consumeChannel.cancel(consumerTag);
+        consumerTag = null;
+        metrics.consuming = false;
+      },
+      resume: async () => {
+        consumerTag = await consume();
+      },
+      logger,
+    });
+    guardHolder.disk = disk;
+    await disk.check();
+    setInterval(() => void disk.check().catch(fatal), DISK_CHECK_MS).unref();
+  }
   // Its own channel: a failed check closes the channel it ran on, which must not be the consumer's.
   const depthChannel = await connection.createChannel();
   const sampleDepth = () =>
@@ -138,6 +165,7 @@ async function main(): Promise<void> {
     prefetch: config.prefetch,
     batchSize: config.batchSize,
     script: config.scriptPath ?? null,
+    dataVolume: config.dataVolumePath ?? null,
   });
 
   const shutdown = async (signal: string) => {
@@ -148,7 +176,7 @@ async function main(): Promise<void> {
     // Whatever is not acknowledged by then is redelivered by the broker, so a stuck drain may be cut short.
     setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
     try {
-      await consumeChannel.cancel(consumerTag);
+      if (consumerTag) await consumeChannel.cancel(consumerTag);
       await pipeline.drain();
       await closeQuietly(connection);
       await writer.close();

@@ -28,6 +28,9 @@ export const ENV = {
 
 const ref = (name: string) => `\${${name}}`;
 
+const DISK_WATCH_DIR = 'disk-watch';
+const PROCESSOR_DISK_WATCH_PATH = '/data-volume';
+
 /** Data directories below the data volume, with the owner (uid:gid) each image runs as. */
 export function dataDirectories(spec: StackSpec): { path: string; uid: number; gid: number }[] {
   const database = {
@@ -40,6 +43,9 @@ export function dataDirectories(spec: StackSpec): { path: string; uid: number; g
     { path: `${spec.dataPath}/rabbitmq`, uid: 999, gid: 999 },
     { path: `${spec.dataPath}/${database.dir}`, uid: database.uid, gid: database.gid },
     { path: `${spec.dataPath}/grafana`, uid: 472, gid: 0 },
+    // Empty, on the same filesystem: the processor reads the volume's use through it (statfs)
+    // without seeing any database's files.
+    { path: `${spec.dataPath}/${DISK_WATCH_DIR}`, uid: 0, gid: 0 },
   ];
 }
 
@@ -270,9 +276,13 @@ export function renderCompose(spec: StackSpec): Record<string, unknown> {
         SCRIPT_TIMEOUT_MS: String(spec.processor.scriptTimeoutMs),
         PROCESSOR_BATCH_SIZE: String(spec.processor.batchSize),
         STATUS_PORT: '8080',
+        DATA_VOLUME_PATH: PROCESSOR_DISK_WATCH_PATH,
       },
       // The script directory is mounted, so updating it is a file copy the processor hot-reloads.
-      volumes: ['./processor/script:/app/script:ro'],
+      volumes: [
+        './processor/script:/app/script:ro',
+        `${spec.dataPath}/${DISK_WATCH_DIR}:${PROCESSOR_DISK_WATCH_PATH}:ro`,
+      ],
       depends_on: {
         rabbitmq: { condition: 'service_healthy' },
         ...DATABASE_DEPENDENCY,

@@ -209,6 +209,10 @@ export function renderRabbitmqConf(spec: StackSpec): string {
     // closes the publisher's AMQP channel (PRECONDITION_FAILED) or MQTT connection; nothing is
     // queued, so the processor never sees it.
     ['max_message_size', MAX_MESSAGE_BYTES],
+    // The broker blocks publishers (devices wait, nothing is half-written) while less than this is
+    // free on the data volume. The processor pauses earlier (at 95 % use, DiskGuard), so readings
+    // pile up here first and the databases keep room to finish what they write.
+    ['disk_free_limit.absolute', '256MB'],
   ];
   if (spec.tls) {
     entries.push(

@@ -21,6 +21,8 @@ export interface ProcessorConfig {
   scriptTimeoutMs: number;
   /** Longest one batch may spend in the script host before the host is killed and the batch dead-lettered. */
   scriptBatchTimeoutMs: number;
+  /** The platform's data volume (mounted read-only); its use pauses consuming when nearly full. */
+  dataVolumePath?: string;
   statusHost: string;
   statusPort: number;
   logLevel: LogLevel;
@@ -44,6 +46,7 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env): Proce
     scriptPath: env.SCRIPT_PATH || undefined,
     scriptTimeoutMs: integer(env, 'SCRIPT_TIMEOUT_MS', 1000, 10, 600_000),
     scriptBatchTimeoutMs: integer(env, 'SCRIPT_BATCH_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    dataVolumePath: env.DATA_VOLUME_PATH || undefined,
     statusHost: env.STATUS_HOST || '0.0.0.0',
     statusPort: integer(env, 'STATUS_PORT', 8080, 0, 65_535),
     logLevel: logLevel(env.LOG_LEVEL),
