@@ -124,6 +124,7 @@ describe('platform health, as the host reports it', () => {
     health,
   });
   const services = [running('rabbitmq'), running('database'), running('processor')];
+  const disk = { usedPercent: 84.9, bytesFree: 1_510_000_000, bytesTotal: 10_000_000_000 };
   const processor = {
     consuming: true,
     databaseReady: true,
@@ -132,14 +133,31 @@ describe('platform health, as the host reports it', () => {
   };
 
   it('keeps healthy and adds the queue depth and the last reading', () => {
-    expect(judgeHostStatus({ services, processor }, outside)).toEqual({
+    expect(judgeHostStatus({ services, processor, disk }, outside)).toEqual({
       ...outside,
       queueDepth: 3,
       lastReadingAt: '2026-11-24T19:59:58.000Z',
+      disk,
     });
   });
 
   it.each([
+    [
+      { services, processor, disk: { ...disk, usedPercent: 85 } },
+      'The data volume is 85 % full (1.5 GB free)',
+    ],
+    [
+      {
+        services,
+        processor: {
+          ...processor,
+          consuming: false,
+          disk: { pausedReason: 'The data volume is 95.2 % full (pausing at 95 %)' },
+        },
+        disk: { ...disk, usedPercent: 95.2 },
+      },
+      'The data volume is 95.2 % full (pausing at 95 %)',
+    ],
     [{ services: [], processor }, 'No container of the platform is on the host'],
     [
       {
@@ -163,6 +181,9 @@ describe('platform health, as the host reports it', () => {
       '25000 readings are waiting in the queue',
     ],
   ])('is degraded, naming the cause: %#', (status, reason) => {
-    expect(judgeHostStatus(status, outside)).toMatchObject({ status: 'degraded', reason });
+    expect(judgeHostStatus({ disk: null, ...status }, outside)).toMatchObject({
+      status: 'degraded',
+      reason,
+    });
   });
 });

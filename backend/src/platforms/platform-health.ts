@@ -23,6 +23,8 @@ export const HEALTH_CHECK_CONCURRENCY = 8;
 const PROBE_TIMEOUT_MS = 5000;
 /** More readings than this waiting in the queue means the processor is falling behind. */
 const BACKLOG_LIMIT = 10_000;
+/** From this use of the data volume on, the platform is degraded (the processor pauses at 95 %). */
+export const DISK_WARNING_PERCENT = 85;
 
 /**
  * Every minute: first from outside, as a device sees it (broker ports, Grafana's health
@@ -104,7 +106,8 @@ export function judgeHostStatus(
   const queueDepth = typeof processor?.queueDepth === 'number' ? processor.queueDepth : null;
   const lastReadingAt =
     typeof processor?.lastReadingAt === 'string' ? processor.lastReadingAt : null;
-  const facts = { ...outside, queueDepth, lastReadingAt };
+  const facts = { ...outside, queueDepth, lastReadingAt, disk: status.disk };
+  const diskPause = processor?.disk as { pausedReason?: unknown } | null | undefined;
   const broken = status.services.find(
     (service) => service.state !== 'running' || service.health === 'unhealthy',
   );
@@ -112,9 +115,12 @@ export function judgeHostStatus(
   if (status.services.length === 0) problem = 'No container of the platform is on the host';
   else if (broken) problem = `Service ${broken.service} is ${broken.health ?? broken.state}`;
   else if (!processor) problem = 'The processor does not report its status';
+  else if (typeof diskPause?.pausedReason === 'string') problem = diskPause.pausedReason;
   else if (processor.consuming !== true) problem = 'The processor is not consuming';
   else if (processor.databaseReady !== true) problem = 'The processor cannot reach the database';
-  else if (queueDepth !== null && queueDepth > BACKLOG_LIMIT) {
+  else if (status.disk && status.disk.usedPercent >= DISK_WARNING_PERCENT) {
+    problem = `The data volume is ${status.disk.usedPercent} % full (${formatBytes(status.disk.bytesFree)} free)`;
+  } else if (queueDepth !== null && queueDepth > BACKLOG_LIMIT) {
     problem = `${queueDepth} readings are waiting in the queue`;
   }
   if (!problem) return facts;
@@ -123,6 +129,17 @@ export function judgeHostStatus(
     status: 'degraded',
     reason: outside.reason ? `${outside.reason}; ${problem}` : problem,
   };
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 export async function checkPlatform(platform: Platform): Promise<PlatformHealth> {

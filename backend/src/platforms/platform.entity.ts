@@ -16,6 +16,8 @@ export interface PlatformHealth {
   queueDepth?: number | null;
   /** From the host: when the database last confirmed a reading. */
   lastReadingAt?: string | null;
+  /** From the host: the data volume's use (`df` on the platform's data path). */
+  disk?: { usedPercent: number; bytesFree: number; bytesTotal: number } | null;
 }
 
 /** Target-specific, non-secret launch options (instance type, zone, data device…). */

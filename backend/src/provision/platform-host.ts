@@ -14,6 +14,11 @@ import {
 } from '@fieldstation/platform-stack';
 import type { ImageSupply } from '../config/app-config';
 import type { AnsibleLogEntry } from './ansible-events';
+import {
+  dataVolumeUsageCommand,
+  parseDataVolumeUsage,
+  type DataVolumeUsage,
+} from './data-volume-usage';
 import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
 import { type AnsibleRunResult, AnsibleRunner } from './ansible-runner';
 import { SshClient, type SshSession, type SshTarget } from './ssh-client';
@@ -94,6 +99,8 @@ export interface PlatformHostStatus {
   services: { service: string; state: string; health: string | null }[];
   /** The processor's `/status` answer (counters, last reading, queue depth); null if unreadable. */
   processor: Record<string, unknown> | null;
+  /** The data volume's use (`df` on the platform's data path); null if unreadable. */
+  disk: DataVolumeUsage | null;
 }
 
 /** Where one platform lives on its host. */
@@ -418,10 +425,19 @@ export class PlatformHost {
    * (`docker ps` by compose label, the processor's status endpoint from inside its container).
    */
   async status(request: PlatformOperation): Promise<PlatformHostStatus> {
-    const { composeProject } = this.layout(request.platformId);
+    const { composeProject, dataPath } = this.layout(request.platformId);
     const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
     const session = await this.ssh.connect(request.target);
     try {
+      let dfOutput = '';
+      const disk = await session
+        .run(dataVolumeUsageCommand(dataPath), ({ stream, line }) => {
+          if (stream === 'stdout') dfOutput += `${line}\n`;
+        })
+        .then(
+          () => parseDataVolumeUsage(dfOutput),
+          () => null,
+        );
       const containers: { id: string; service: string; state: string; health: string | null }[] =
         [];
       await session.run(
@@ -470,6 +486,7 @@ export class PlatformHost {
       return {
         services: containers.map(({ service, state, health }) => ({ service, state, health })),
         processor: status,
+        disk,
       };
     } finally {
       session.close();
@@ -484,10 +501,19 @@ export class PlatformHost {
   async processorDevices(
     request: PlatformOperation,
   ): Promise<Record<string, ProcessorDeviceFigures> | null> {
-    const { composeProject } = this.layout(request.platformId);
+    const { composeProject, dataPath } = this.layout(request.platformId);
     const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
     const session = await this.ssh.connect(request.target);
     try {
+      let dfOutput = '';
+      const disk = await session
+        .run(dataVolumeUsageCommand(dataPath), ({ stream, line }) => {
+          if (stream === 'stdout') dfOutput += `${line}\n`;
+        })
+        .then(
+          () => parseDataVolumeUsage(dfOutput),
+          () => null,
+        );
       const containers: string[] = [];
       await session.run(
         [
