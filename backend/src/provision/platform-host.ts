@@ -501,19 +501,10 @@ export class PlatformHost {
   async processorDevices(
     request: PlatformOperation,
   ): Promise<Record<string, ProcessorDeviceFigures> | null> {
-    const { composeProject, dataPath } = this.layout(request.platformId);
+    const { composeProject } = this.layout(request.platformId);
     const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
     const session = await this.ssh.connect(request.target);
     try {
-      let dfOutput = '';
-      const disk = await session
-        .run(dataVolumeUsageCommand(dataPath), ({ stream, line }) => {
-          if (stream === 'stdout') dfOutput += `${line}\n`;
-        })
-        .then(
-          () => parseDataVolumeUsage(dfOutput),
-          () => null,
-        );
       const containers: string[] = [];
       await session.run(
         [
