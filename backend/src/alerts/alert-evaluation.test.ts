@@ -29,6 +29,8 @@ function sample(minute: number, fields: Partial<PlatformMetricSample> = {}): Pla
     endToEndLatencyP99Ms: null,
     devicesOnline: null,
     devicesTotal: null,
+    diskUsedPercent: null,
+    diskBytesFree: null,
     ...fields,
   };
 }
@@ -95,6 +97,26 @@ describe('alert evaluation (a clock the test controls)', () => {
     expect(evaluateRule(condition, samples.slice(0, 5), [], at(4)).detail).toBe(
       '25000 messages waiting (limit 10000)',
     );
+    expect(evaluateRule(condition, [sample(0)], [], at(0)).firing).toBeNull();
+  });
+
+  it('fires "disk use" when the data volume stays at or above the percentage, not on one reading', () => {
+    const percents = [70, 86, 80, 85, 88, 91, 60];
+    const samples = percents.map((diskUsedPercent, minute) => sample(minute, { diskUsedPercent }));
+    const condition = rule({ kind: 'disk-use', threshold: 85, minutes: 2 });
+    expect(firingOverTime(condition, samples)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      false,
+    ]);
+    expect(evaluateRule(condition, samples.slice(0, 6), [], at(5)).detail).toBe(
+      'Data volume 91 % full (limit 85 %)',
+    );
+    // Signed out, the host is not read: no figure, no change.
     expect(evaluateRule(condition, [sample(0)], [], at(0)).firing).toBeNull();
   });
 

@@ -91,6 +91,20 @@ export function evaluateRule(
       if (firing === null) return noData('No recent health check');
       return { firing, detail: `${latest.queueDepth} messages waiting (limit ${limit})` };
     }
+    case 'disk-use': {
+      const limit = rule.threshold ?? 0;
+      if (latest?.diskUsedPercent === null || latest?.diskUsedPercent === undefined) {
+        return noData('Disk use unknown (the host is read while you are signed in)');
+      }
+      const firing = sustained(
+        samples,
+        now,
+        rule.minutes,
+        (s) => s.diskUsedPercent !== null && s.diskUsedPercent >= limit,
+      );
+      if (firing === null) return noData('No recent health check');
+      return { firing, detail: `Data volume ${latest.diskUsedPercent} % full (limit ${limit} %)` };
+    }
     case 'dead-letter-rate': {
       const perMinute = deadLettersPerMinute(samples, now, rule.minutes);
       if (perMinute === null) return noData('Dead-letter count unknown');

@@ -15,6 +15,7 @@ export const ALERT_KINDS = [
   'device-silent',
   'dead-letter-rate',
   'queue-depth',
+  'disk-use',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
@@ -44,7 +45,7 @@ export class AlertRule extends UserOwned {
   @Column({ type: 'integer' })
   minutes!: number;
 
-  /** dead-letter-rate: messages per minute; queue-depth: messages waiting. */
+  /** dead-letter-rate: messages per minute; queue-depth: messages waiting; disk-use: percent. */
   @Column({ type: 'double precision', nullable: true })
   threshold!: number | null;
 

@@ -21,6 +21,8 @@ export const DEFAULT_RULES: Pick<AlertRule, 'kind' | 'minutes' | 'threshold'>[] 
   { kind: 'platform-unhealthy', minutes: 1, threshold: null },
   { kind: 'dead-letter-rate', minutes: 5, threshold: 0 },
   { kind: 'queue-depth', minutes: 5, threshold: 10_000 },
+  // The platform turns degraded at 85 % too; the processor pauses ingest at 95 %.
+  { kind: 'disk-use', minutes: 5, threshold: 85 },
 ];
 const DEFAULT_RENOTIFY_MINUTES = 60;
 
@@ -177,9 +179,12 @@ function checkFields(
   kind: AlertKind,
   input: { threshold?: number; device?: string; label?: string },
 ): void {
-  const needsThreshold = kind === 'dead-letter-rate' || kind === 'queue-depth';
+  const needsThreshold =
+    kind === 'dead-letter-rate' || kind === 'queue-depth' || kind === 'disk-use';
   if (needsThreshold && input.threshold === undefined)
     throw invalid('threshold', `is required for ${kind}`);
+  if (kind === 'disk-use' && input.threshold !== undefined && input.threshold > 100)
+    throw invalid('threshold', 'is a percentage for disk-use (0 to 100)');
   if (!needsThreshold && input.threshold !== undefined)
     throw invalid('threshold', `is not used by ${kind}`);
   if (kind !== 'device-silent') {

@@ -68,6 +68,7 @@ describe('Alert rules', () => {
       ['platform-unhealthy', 1, null, 'ok'],
       ['dead-letter-rate', 5, 0, 'ok'],
       ['queue-depth', 5, 10_000, 'ok'],
+      ['disk-use', 5, 85, 'ok'],
     ]);
 
     const ghost = await api.post<ErrorBody>(`/platforms/${id}/alert-rules`, {

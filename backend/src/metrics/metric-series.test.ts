@@ -24,6 +24,8 @@ function sample(n: number, counters: Partial<PlatformMetricSample> = {}): Platfo
     endToEndLatencyP99Ms: null,
     devicesOnline: null,
     devicesTotal: null,
+    diskUsedPercent: null,
+    diskBytesFree: null,
     ...counters,
   };
 }
@@ -65,7 +67,12 @@ describe('metric series', () => {
   it('takes from the processor status only figures of the right type', () => {
     const observation = (processor: Record<string, unknown> | null): PlatformHealthObservation => ({
       platform: { id: 'p' } as Platform,
-      health: { status: 'degraded', reason: 'x', checkedAt: minute(5).toISOString() },
+      health: {
+        status: 'degraded',
+        reason: 'x',
+        checkedAt: minute(5).toISOString(),
+        disk: { usedPercent: 87.5, bytesFree: 1_250_000_000, bytesTotal: 10_000_000_000 },
+      },
       processor,
       observedAt: minute(5),
     });
@@ -99,6 +106,8 @@ describe('metric series', () => {
       endToEndLatencyP99Ms: 900,
       devicesOnline: 3,
       devicesTotal: 5,
+      diskUsedPercent: 87.5,
+      diskBytesFree: 1_250_000_000,
     });
     expect(
       sampleOf(

@@ -31,6 +31,8 @@ export interface MetricPoint {
   /** Active devices with a broker connection; null where the broker could not be asked. */
   devicesOnline: number | null;
   devicesTotal: number | null;
+  diskUsedPercent: number | null;
+  diskBytesFree: number | null;
 }
 
 /** A fleet's size and connected part at the sample's minute (`online` null: unknown). */
@@ -81,6 +83,8 @@ export function sampleOf(
     endToEndLatencyP99Ms: percentile(processor.endToEndLatencyMs, 'p99'),
     devicesOnline: fleet?.online ?? null,
     devicesTotal: fleet?.total ?? null,
+    diskUsedPercent: figure(observation.health.disk?.usedPercent),
+    diskBytesFree: figure(observation.health.disk?.bytesFree),
   };
 }
 
@@ -124,6 +128,8 @@ export function toSeries(samples: PlatformMetricSample[], from: Date): MetricPoi
       endToEndLatencyP99Ms: sample.endToEndLatencyP99Ms,
       devicesOnline: sample.devicesOnline,
       devicesTotal: sample.devicesTotal,
+      diskUsedPercent: sample.diskUsedPercent,
+      diskBytesFree: sample.diskBytesFree,
     });
   });
   return points;

@@ -105,7 +105,12 @@ describe('Metrics API', () => {
     const record = (minutesAgo: number, messagesIn: number, messagesFailed = 0) =>
       history.record({
         platform,
-        health: { status: 'healthy', reason: null, checkedAt: new Date().toISOString() },
+        health: {
+          status: 'healthy',
+          reason: null,
+          checkedAt: new Date().toISOString(),
+          disk: { usedPercent: 40 + minutesAgo / 100, bytesFree: 6e9, bytesTotal: 1e10 },
+        },
         processor: {
           startedAt,
           messagesIn,
@@ -137,6 +142,10 @@ describe('Metrics API', () => {
       [20, 1, 7],
     ]);
     expect(hour.body.points[0]!.batchLatencyP99Ms).toBe(80);
+    expect(hour.body.points.map((p) => [p.diskUsedPercent, p.diskBytesFree])).toEqual([
+      [40.3, 6e9],
+      [40.29, 6e9],
+    ]);
 
     const day = await api.get<MetricsSeriesDto>(`/platforms/${id}/metrics?range=24h`);
     expect(day.body.points).toHaveLength(4);

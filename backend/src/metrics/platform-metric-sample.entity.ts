@@ -65,4 +65,10 @@ export class PlatformMetricSample {
   /** Active (not revoked) devices in the registry; null in samples from before it was kept. */
   @Column({ type: 'integer', nullable: true })
   devicesTotal!: number | null;
+  /** The data volume's use on the host (`df`), percent. */
+  @Column({ type: 'double precision', nullable: true })
+  diskUsedPercent!: number | null;
+
+  @Column({ type: 'double precision', nullable: true })
+  diskBytesFree!: number | null;
 }

@@ -35,6 +35,10 @@ export class Platform extends UserOwnedTarget<PlatformTarget> {
   @Column({ type: 'integer' })
   dataVolumeGb!: number;
 
+  /** Readings older than this many days are deleted on the host; null keeps them for ever. */
+  @Column({ type: 'integer', nullable: true })
+  readingsRetentionDays!: number | null;
+
   @Column({ type: 'boolean' })
   tls!: boolean;
 

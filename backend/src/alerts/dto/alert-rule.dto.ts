@@ -26,7 +26,7 @@ export class CreateAlertRuleInput {
     minimum: 0,
     maximum: DAY_MINUTES,
     description:
-      'platform-unhealthy, queue-depth: how long the condition holds; device-silent: how long ' +
+      'platform-unhealthy, queue-depth, disk-use: how long the condition holds; device-silent: how long ' +
       'a device may stay silent; dead-letter-rate: the window the rate is measured over',
   })
   @IsInt()
@@ -36,7 +36,8 @@ export class CreateAlertRuleInput {
 
   @ApiPropertyOptional({
     minimum: 0,
-    description: 'dead-letter-rate: messages per minute; queue-depth: messages waiting',
+    description:
+      'dead-letter-rate: messages per minute; queue-depth: messages waiting; disk-use: percent of the data volume used',
   })
   @IsOptional()
   @IsNumber({ allowInfinity: false, allowNaN: false })

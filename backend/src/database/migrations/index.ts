@@ -15,6 +15,7 @@ import { EmailChannels1764001930000 } from './1764001930000-email-channels';
 import { DeviceCertificates1764002053000 } from './1764002053000-device-certificates';
 import { BackupRuns1764002060000 } from './1764002060000-backup-runs';
 import { MetricSampleDevices1764002071700 } from './1764002071700-metric-sample-devices';
+import { DiskAndReadingsRetention1764002071900 } from './1764002071900-disk-and-readings-retention';
 import { RevokedDeviceCertificates1764002080000 } from './1764002080000-revoked-device-certificates';
 
 /**
@@ -38,5 +39,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DeviceCertificates1764002053000,
   BackupRuns1764002060000,
   MetricSampleDevices1764002071700,
+  DiskAndReadingsRetention1764002071900,
   RevokedDeviceCertificates1764002080000,
 ];

@@ -38,6 +38,9 @@ export class MetricPointDto {
   devicesOnline!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Active (not revoked) devices' })
   devicesTotal!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Data volume use on the host, %' })
+  diskUsedPercent!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) diskBytesFree!: number | null;
 }
 
 export class MetricsSeriesDto {
