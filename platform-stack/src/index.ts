@@ -32,6 +32,12 @@ export type {
   ProcessorSpec,
   DatabaseChoice,
 } from './spec/stack-spec';
+export {
+  READINGS_RETENTION_DAYS,
+  InvalidRetentionError,
+  checkRetentionDays,
+  readingsRetentionCommand,
+} from './database/readings-retention';
 export { STANDARD_PORTS, defaultStackPorts } from './spec/ports';
 export type { StackPortName } from './spec/ports';
 export { DEFAULT_IMAGES } from './spec/images';

@@ -19,10 +19,13 @@ import { ScriptSandbox } from './script/script-sandbox';
 import { ProcessorMetrics } from './status/processor-metrics';
 import { StatusServer } from './status/status-server';
 import { createReadingWriter } from './writers/create-reading-writer';
+import { pruneExpiredReadings } from './writers/postgres-retention';
 import type { ReadingWriter } from './writers/reading-writer';
 
 const QUEUE_DEPTH_SAMPLE_MS = 10_000;
 const DISK_CHECK_MS = 5_000;
+/** Rows deleted per statement when pruning: short transactions that never hold up ingest long. */
+const PRUNE_BATCH_SIZE = 5_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 /** `main.cjs --check-script`: load the script once in the sandbox, report, exit (0 loads, 1 not). */
 const CHECK_SCRIPT_FLAG = '--check-script';
@@ -159,6 +162,21 @@ async function main(): Promise<void> {
     );
   void sampleDepth();
   setInterval(() => void sampleDepth(), QUEUE_DEPTH_SAMPLE_MS).unref();
+  if (config.database.kind === 'postgres') {
+    const url = config.database.url;
+    const prune = () =>
+      pruneExpiredReadings(url, PRUNE_BATCH_SIZE).then(
+        (deleted) => {
+          if (deleted > 0) logger.info('deleted readings past their retention', { deleted });
+        },
+        (error: unknown) =>
+          logger.warn('could not delete readings past their retention', {
+            error: describeError(error),
+          }),
+      );
+    void prune();
+    setInterval(() => void prune(), config.retentionPruneIntervalMs).unref();
+  }
   logger.info('consuming', {
     queue: config.queue,
     database: config.database.kind,

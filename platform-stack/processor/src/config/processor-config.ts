@@ -23,6 +23,8 @@ export interface ProcessorConfig {
   scriptBatchTimeoutMs: number;
   /** The platform's data volume (mounted read-only); its use pauses consuming when nearly full. */
   dataVolumePath?: string;
+  /** Plain PostgreSQL: how often readings past the platform's retention are deleted. */
+  retentionPruneIntervalMs: number;
   statusHost: string;
   statusPort: number;
   logLevel: LogLevel;
@@ -47,6 +49,13 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env): Proce
     scriptTimeoutMs: integer(env, 'SCRIPT_TIMEOUT_MS', 1000, 10, 600_000),
     scriptBatchTimeoutMs: integer(env, 'SCRIPT_BATCH_TIMEOUT_MS', 60_000, 100, 3_600_000),
     dataVolumePath: env.DATA_VOLUME_PATH || undefined,
+    retentionPruneIntervalMs: integer(
+      env,
+      'RETENTION_PRUNE_INTERVAL_MS',
+      10 * 60_000,
+      1000,
+      24 * 60 * 60_000,
+    ),
     statusHost: env.STATUS_HOST || '0.0.0.0',
     statusPort: integer(env, 'STATUS_PORT', 8080, 0, 65_535),
     logLevel: logLevel(env.LOG_LEVEL),
