@@ -11,7 +11,8 @@ export type DeploymentAction =
   | 'health-check'
   | 'backup'
   | 'restore-backup'
-  | 'device-import';
+  | 'device-import'
+  | 'readings-retention';
 export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export const FINISHED_STATUSES: readonly DeploymentStatus[] = ['succeeded', 'failed', 'cancelled'];

@@ -17,6 +17,7 @@ export enum JobName {
   PlatformBackup = 'platform.backup',
   PlatformRestoreBackup = 'platform.restore-backup',
   DeviceImport = 'device.import',
+  PlatformReadingsRetention = 'platform.readings-retention',
 }
 
 /** The payload of a job that runs a deployment: the deployment (= job) id. */
@@ -51,6 +52,7 @@ export interface JobPayloads {
   [JobName.PlatformBackup]: DeploymentJobData;
   [JobName.PlatformRestoreBackup]: DeploymentJobData;
   [JobName.DeviceImport]: DeploymentJobData;
+  [JobName.PlatformReadingsRetention]: DeploymentJobData;
 }
 
 /** Names whose job runs a deployment (what `DeploymentStarter.start` may queue). */

@@ -20,7 +20,7 @@ import { brokerPorts, probeTcp } from './port-probe';
 import type { Platform } from './platform.entity';
 
 const MINUTE = 60_000;
-const STEP_TIMEOUT_MS: Record<PlatformStep | 'dump' | 'restore', number> = {
+const STEP_TIMEOUT_MS: Record<PlatformStep | 'dump' | 'restore' | 'readings-retention', number> = {
   provisioning_infra: 30 * MINUTE,
   waiting_for_host: 60 * MINUTE,
   configuring: 45 * MINUTE,
@@ -29,6 +29,7 @@ const STEP_TIMEOUT_MS: Record<PlatformStep | 'dump' | 'restore', number> = {
   destroying: 30 * MINUTE,
   dump: 30 * MINUTE,
   restore: 60 * MINUTE,
+  'readings-retention': 10 * MINUTE,
 };
 /** A deployment run of a platform job: the grant's data key is opened once, as a keyring. */
 type PlatformRun = Omit<DeploymentRun, 'dataKey'> & { keyring: PlatformKeyring };
@@ -136,6 +137,25 @@ export class PlatformJobs {
     );
   }
 
+  /** Applies the record's retention in the running database; nothing else on the host changes. */
+  @OnJob(JobName.PlatformReadingsRetention)
+  async readingsRetention(_data: DeploymentJobData, job: PlatformJob): Promise<void> {
+    await this.run(job, async (run) => {
+      const platform = await this.platforms.getById(run.deployment.targetId);
+      const days = platform.readingsRetentionDays;
+      await run.step('readings-retention', STEP_TIMEOUT_MS['readings-retention'], async (signal) =>
+        this.host.applyReadingsRetention({
+          ...(await this.operation(run, platform, signal)),
+          database: platform.database,
+          days,
+        }),
+      );
+      await run.log({
+        message: days === null ? 'Readings are kept for ever' : `Readings are kept ${days} days`,
+      });
+    });
+  }
+
   @OnJob(JobName.PlatformDump)
   async dump(_data: DeploymentJobData, job: PlatformJob): Promise<void> {
     await this.run(job, async (run) => {
@@ -223,6 +243,7 @@ export class PlatformJobs {
           spec: await run.keyring.stackSpec(configured),
           images: this.config.imageSupply,
           dataDevice: dataDevice(configured),
+          readingsRetentionDays: configured.readingsRetentionDays,
         });
         return;
       }

@@ -8,6 +8,7 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
+  Put,
   Req,
   Res,
   StreamableFile,
@@ -29,6 +30,7 @@ import { Auth, type AuthContext } from '../common/auth-context';
 import {
   DestroyPlatformInput,
   LaunchPlatformInput,
+  ReadingsRetentionInput,
   UpdateProcessorInput,
 } from './dto/launch-platform.dto';
 import {
@@ -159,6 +161,21 @@ export class PlatformsController {
     @Body() input: UpdateProcessorInput,
   ): Promise<DeploymentAcceptedDto> {
     return this.platforms.updateProcessor(auth, id, input);
+  }
+
+  @Put(':id/readings-retention')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: DeploymentAcceptedDto,
+    description: 'Applied in the running database as a deployment; 400 INVALID_RETENTION',
+  })
+  async setReadingsRetention(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() input: ReadingsRetentionInput,
+  ): Promise<DeploymentAcceptedDto> {
+    const deploymentId = await this.platforms.setReadingsRetention(auth, id, input.days);
+    return { deploymentId, warnings: [] };
   }
 
   @Get(':id/connection')

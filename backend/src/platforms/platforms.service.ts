@@ -3,7 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { defaultStackPorts, readScriptTemplate } from '@fieldstation/platform-stack';
+import {
+  checkRetentionDays,
+  defaultStackPorts,
+  InvalidRetentionError,
+  readScriptTemplate,
+} from '@fieldstation/platform-stack';
 import type { AuthContext } from '../common/auth-context';
 import { SessionsService } from '../auth/sessions.service';
 import { ApiError } from '../common/api-error';
@@ -105,6 +110,7 @@ export class PlatformsService {
       spaceId: input.spaceId ?? null,
       database: input.database ?? 'postgres',
       dataVolumeGb: input.dataVolumeGb ?? 20,
+      readingsRetentionDays: retentionDays(input.readingsRetentionDays ?? null),
       tls,
       ports: { ...defaultStackPorts(tls), ...definedFields(input.ports) },
       options: definedFields(input.options),
@@ -200,6 +206,19 @@ export class PlatformsService {
         }),
     );
     return { deploymentId, warnings };
+  }
+
+  /**
+   * Changes how long the running platform keeps readings: a small deployment with its own log
+   * (one command in the database container), not a re-launch. Stored once the deployment is
+   * recorded, so a 409 (something else runs) changes nothing.
+   */
+  async setReadingsRetention(auth: AuthContext, id: string, days: number | null) {
+    const platform = await this.assertRunning(auth.userId, id);
+    const checked = retentionDays(days);
+    return this.start(auth, platform, 'readings-retention', JobName.PlatformReadingsRetention, () =>
+      this.platforms.save(id, { readingsRetentionDays: checked }),
+    );
   }
 
   async requestDump(auth: AuthContext, id: string): Promise<string> {
@@ -355,4 +374,20 @@ function definedFields<T extends object>(value: T | undefined): Partial<T> {
 
 function badField(field: string, code: string, message: string): ApiError {
   return new ApiError(HttpStatus.BAD_REQUEST, code, message, [{ field, problems: [message] }]);
+}
+
+/** platform-stack's one check of the days, as a 400 naming the field. */
+function retentionDays(days: unknown): number | null {
+  try {
+    return checkRetentionDays(days);
+  } catch (error) {
+    if (error instanceof InvalidRetentionError) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'INVALID_RETENTION',
+        `readingsRetentionDays ${error.message}`,
+      );
+    }
+    throw error;
+  }
 }

@@ -8,6 +8,7 @@ import {
   type DatabaseChoice,
   ONE_SHOT_SERVICES,
   PROCESSOR_BUILD_FILES,
+  readingsRetentionCommand,
   renderStack,
   type StackSpec,
   revocationListStackPath,
@@ -60,6 +61,8 @@ export interface LaunchRequest extends PlatformOperation {
   images: ImageSupply;
   /** Block device of the data volume (formatted only when blank, mounted at the host root). */
   dataDevice?: string;
+  /** Days of readings kept (applied once the services are healthy); null or absent: all. */
+  readingsRetentionDays?: number | null;
 }
 
 export interface UpdateProcessorRequest extends PlatformOperation {
@@ -69,6 +72,12 @@ export interface UpdateProcessorRequest extends PlatformOperation {
 
 export interface DumpRequest extends PlatformOperation {
   database: DatabaseChoice;
+}
+
+export interface ReadingsRetentionRequest extends PlatformOperation {
+  database: DatabaseChoice;
+  /** Whole days 1..3650, or null to keep readings for ever (checked again when rendered). */
+  days: number | null;
 }
 
 export interface RestoreRequest extends PlatformOperation {
@@ -272,6 +281,9 @@ export class PlatformHost {
     return this.withRenderedStack(spec, (source) =>
       this.run('launch.yml', request, {
         ...this.stackVars(request.platformId, spec, source),
+        ...(request.readingsRetentionDays != null
+          ? retentionVars(spec.database, request.readingsRetentionDays)
+          : {}),
         fieldstation_host_data_device: request.dataDevice ?? '',
         fieldstation_host_data_mount: this.hostRoot,
         fieldstation_host_docker_manage_service: this.options.manageDockerService ?? true,
@@ -310,6 +322,18 @@ export class PlatformHost {
       }
       throw error;
     }
+  }
+
+  /**
+   * Sets how long the running database keeps readings (readings-retention.yml): one command in
+   * the database container; nothing else is touched or restarted.
+   */
+  async applyReadingsRetention(request: ReadingsRetentionRequest): Promise<PlatformRunResult> {
+    return this.run('readings-retention.yml', request, {
+      ...this.layoutVars(this.layout(request.platformId)),
+      fieldstation_stack_database: request.database,
+      ...retentionVars(request.database, request.days),
+    });
   }
 
   /** Writes a consistent dump of the platform's database into one file on the host. */
@@ -717,4 +741,10 @@ export class PlatformHost {
       await rm(source, { recursive: true, force: true });
     }
   }
+}
+
+/** The retention command as playbook variables (data in the vars file, never a command line). */
+function retentionVars(database: DatabaseChoice, days: number | null): Record<string, unknown> {
+  const { argv, stdin } = readingsRetentionCommand(database, days);
+  return { fieldstation_stack_retention_argv: argv, fieldstation_stack_retention_stdin: stdin };
 }

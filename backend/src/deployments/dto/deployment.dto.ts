@@ -16,6 +16,7 @@ export class DeploymentDto {
       'backup',
       'restore-backup',
       'device-import',
+      'readings-retention',
     ],
   })
   action!: string;

@@ -15,8 +15,10 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { READINGS_RETENTION_DAYS } from '@fieldstation/platform-stack';
 import { IsDnsLabel, TARGET_NAME_MAX } from '../../common/dns-label';
 import { RESERVED_DEVICE_NAME_MESSAGE, RESERVED_DEVICE_NAMES } from '../platform-devices';
 import { DATABASE_CHOICES, type DatabaseChoice } from '@fieldstation/platform-stack';
@@ -135,6 +137,19 @@ export class LaunchPlatformInput {
   dataVolumeGb?: number;
 
   @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: READINGS_RETENTION_DAYS.min,
+    maximum: READINGS_RETENTION_DAYS.max,
+    description: 'Keep readings this many days; null or absent keeps them all',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(READINGS_RETENTION_DAYS.min)
+  @Max(READINGS_RETENTION_DAYS.max)
+  readingsRetentionDays?: number | null;
+
+  @ApiPropertyOptional({
     default: true,
     description: 'TLS listeners (AMQPS 5671, MQTTS 8883) and HTTPS Grafana; false for plain ports',
   })
@@ -183,6 +198,21 @@ export class UpdateProcessorInput {
   @IsOptional()
   @IsObject()
   packages?: Record<string, string>;
+}
+
+export class ReadingsRetentionInput {
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    minimum: READINGS_RETENTION_DAYS.min,
+    maximum: READINGS_RETENTION_DAYS.max,
+    description: 'Keep readings this many days; null keeps them all',
+  })
+  @ValidateIf((input: ReadingsRetentionInput) => input.days !== null)
+  @IsInt()
+  @Min(READINGS_RETENTION_DAYS.min)
+  @Max(READINGS_RETENTION_DAYS.max)
+  days!: number | null;
 }
 
 export class DestroyPlatformInput {

@@ -3,6 +3,12 @@ import { PLATFORM_STATUSES } from '../platform-lifecycle';
 import { DATABASE_CHOICES } from '@fieldstation/platform-stack';
 import { PLATFORM_TARGETS, type Platform } from '../platform.entity';
 
+export class DataVolumeUseDto {
+  @ApiProperty({ description: 'percent used' }) usedPercent!: number;
+  @ApiProperty() bytesFree!: number;
+  @ApiProperty() bytesTotal!: number;
+}
+
 export class PlatformHealthDto {
   @ApiProperty({ enum: ['healthy', 'degraded', 'unreachable'] }) status!: string;
   @ApiProperty({ type: String, nullable: true }) reason!: string | null;
@@ -11,6 +17,12 @@ export class PlatformHealthDto {
   queueDepth?: number | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'last stored reading' })
   lastReadingAt?: string | null;
+  @ApiPropertyOptional({
+    type: DataVolumeUseDto,
+    nullable: true,
+    description: "the data volume's use on the host (df)",
+  })
+  disk?: DataVolumeUseDto | null;
 }
 
 export class PlatformPortsDto {
@@ -50,6 +62,12 @@ export class PlatformDto {
     description: 'Size of the cloud data volume; null for ssh-host platforms, which have none',
   })
   dataVolumeGb!: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Readings older than this many days are deleted; null keeps them all',
+  })
+  readingsRetentionDays!: number | null;
   @ApiProperty() tls!: boolean;
   @ApiProperty({ type: PlatformPortsDto }) ports!: PlatformPortsDto;
   @ApiProperty({ type: 'object', additionalProperties: true }) options!: Record<string, unknown>;
@@ -78,6 +96,7 @@ export function toPlatformDto(platform: Platform): PlatformDto {
     spaceId: platform.spaceId,
     database: platform.database,
     dataVolumeGb: platform.target === 'ssh-host' ? null : platform.dataVolumeGb,
+    readingsRetentionDays: platform.readingsRetentionDays,
     tls: platform.tls,
     ports: platform.ports,
     options: platform.options,
