@@ -255,4 +255,41 @@ describe('the InfluxDB platform’s least-privileged users (real playbooks, Dock
     const [read] = asUser('grafana', [{ query: 'SELECT * FROM room' }]);
     expect(outcome(read!)).toBe('allowed');
   }, 600_000);
+
+  it('sets the readings retention in the running database as a small playbook, restarting nothing (readings-retention.yml)', async () => {
+    const containers = () =>
+      probe
+        .docker(
+          'ps',
+          '--quiet',
+          '--filter',
+          `label=com.docker.compose.project=${host.layout(platformId).composeProject}`,
+        )
+        .trim()
+        .split('\n')
+        .sort();
+    const before = containers();
+    const log: string[] = [];
+    const result = await host.applyReadingsRetention({
+      platformId,
+      target,
+      database: 'influxdb',
+      days: 7,
+      onEvent: (event) => log.push(JSON.stringify(event)),
+    });
+    expect(result.totals).toMatchObject({ failures: 0, unreachable: 0 });
+    expect(log.join('\n')).toContain('Apply the readings retention');
+    const [policies] = asUser('grafana', [{ query: 'SHOW RETENTION POLICIES ON telemetry' }]);
+    expect(policies!.body).toContain('"autogen","168h0m0s","24h0m0s"');
+
+    // From now on a reading older than 7 days is not kept; a newer one is.
+    const day = 24 * 60 * 60_000;
+    const [old, recent] = asUser('processor', [
+      { write: `room,device=too-old raw=1 ${Date.now() - 30 * day}` },
+      { write: `room,device=recent raw=1 ${Date.now() - day}` },
+    ]);
+    expect(old!.body).toMatch(/beyond retention policy/);
+    expect(outcome(recent!)).toBe('allowed');
+    expect(containers()).toEqual(before);
+  }, 300_000);
 });
