@@ -31,6 +31,9 @@ describe('describeRule', () => {
     expect(describeRule({ ...rule, kind: 'dead-letter-rate', threshold: 2.5 })).toBe(
       'More than 2.5 dead letters a minute over 5 minutes',
     );
+    expect(describeRule({ ...rule, kind: 'disk-use', threshold: 85, minutes: 5 })).toBe(
+      'Data volume 85 % full or more for 5 minutes',
+    );
     expect(describeRule({ ...rule, kind: 'queue-depth', threshold: 10_000 })).toBe(
       'More than 10,000 queued for 5 minutes',
     );

@@ -9,12 +9,14 @@ export const KIND_LABELS: Record<AlertKind, string> = {
   'device-silent': 'Device silent',
   'dead-letter-rate': 'Dead letters',
   'queue-depth': 'Queue backlog',
+  'disk-use': 'Disk use',
 };
 
 /** What a new platform starts with (backend alerts/alert-rules.service.ts DEFAULT_RULES). */
 export const DEFAULT_RULES_TEXT =
-  'A new platform starts with three rules: not healthy for 1 minute, any dead letter within ' +
-  '5 minutes, more than 10,000 readings queued for 5 minutes. Each notifies your notification ' +
+  'A new platform starts with four rules: not healthy for 1 minute, any dead letter within ' +
+  '5 minutes, more than 10,000 readings queued for 5 minutes, the data volume 85 % full or more ' +
+  'for 5 minutes. Each notifies your notification ' +
   'channels once when it fires, again every re-notify interval while it fires, and when it resolves.';
 
 const minutesText = (minutes: number) => (minutes === 1 ? '1 minute' : `${minutes} minutes`);
@@ -41,13 +43,15 @@ export function describeRule(
         : `Any dead letter within ${minutesText(rule.minutes)}`;
     case 'queue-depth':
       return `More than ${threshold} queued for ${minutesText(rule.minutes)}`;
+    case 'disk-use':
+      return `Data volume ${threshold} % full or more for ${minutesText(rule.minutes)}`;
   }
 }
 
 /** Which fields a kind uses besides minutes and the re-notify interval. */
 export function kindFields(kind: AlertKind): { threshold: boolean; target: boolean } {
   return {
-    threshold: kind === 'dead-letter-rate' || kind === 'queue-depth',
+    threshold: kind === 'dead-letter-rate' || kind === 'queue-depth' || kind === 'disk-use',
     target: kind === 'device-silent',
   };
 }
@@ -57,11 +61,13 @@ export const MINUTES_HELP: Record<AlertKind, string> = {
   'device-silent': 'How long a device may stay without a reading.',
   'dead-letter-rate': 'The window the rate is measured over.',
   'queue-depth': 'How long the queue must stay above the threshold.',
+  'disk-use': 'How long the data volume must stay at or above the percentage.',
 };
 
 export const THRESHOLD_LABELS: Partial<Record<AlertKind, string>> = {
   'dead-letter-rate': 'Dead letters per minute above',
   'queue-depth': 'Readings queued above',
+  'disk-use': 'Percent of the data volume used, at or above',
 };
 
 /** The rule form as the user fills it: empty text fields are left out. */

@@ -37,6 +37,7 @@ export const ACTION_LABELS: Record<Schemas['DeploymentDto']['action'], string> =
   backup: 'Backup',
   'restore-backup': 'Restore from a backup',
   'device-import': 'Device import',
+  'readings-retention': 'Readings retention',
 };
 
 export const DEPLOYMENT_SEVERITY: Record<DeploymentStatus, string> = {

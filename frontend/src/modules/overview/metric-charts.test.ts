@@ -23,6 +23,8 @@ const point = (at: string, fields: Partial<MetricPoint>): MetricPoint => ({
   endToEndLatencyP99Ms: null,
   devicesOnline: null,
   devicesTotal: null,
+  diskUsedPercent: null,
+  diskBytesFree: null,
   ...fields,
 });
 

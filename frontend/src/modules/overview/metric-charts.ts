@@ -57,6 +57,13 @@ export const OVERVIEW_CHARTS: ChartSpec[] = [
       { key: 'devicesTotal', label: 'total' },
     ],
   },
+  {
+    id: 'disk',
+    // The platform is degraded from 85 %; ingest pauses at 95 % (readings wait in the broker).
+    title: 'Data volume used',
+    unit: ' %',
+    lines: [{ key: 'diskUsedPercent', label: 'used' }],
+  },
 ];
 
 /** A line's points for the chart: x in epoch milliseconds, y null where nothing was measured. */

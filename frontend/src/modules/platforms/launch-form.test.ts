@@ -91,6 +91,14 @@ describe('toLaunchInput', () => {
     });
   });
 
+  it('sends the readings retention only when one is set', () => {
+    const form = { ...defaultLaunchForm(), name: 'kept', credentialId: 'c1' };
+    expect(toLaunchInput(form, {})).not.toHaveProperty('readingsRetentionDays');
+    expect(toLaunchInput({ ...form, readingsRetentionDays: 30 }, {})).toMatchObject({
+      readingsRetentionDays: 30,
+    });
+  });
+
   it('sends a cloud launch with its space and instance options', () => {
     const form = {
       ...defaultLaunchForm(),

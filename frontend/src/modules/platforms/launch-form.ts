@@ -15,6 +15,8 @@ export interface LaunchForm {
   spaceId: string | undefined;
   database: Database;
   dataVolumeGb: number;
+  /** Days of readings kept; null keeps them all. */
+  readingsRetentionDays: number | null;
   tls: boolean;
   /** Comma-separated device user names. */
   deviceUsers: string;
@@ -152,6 +154,7 @@ export function defaultLaunchForm(): LaunchForm {
     spaceId: undefined,
     database: 'postgres',
     dataVolumeGb: 20,
+    readingsRetentionDays: null,
     // On unless the user turns it off: devices send their passwords over these ports.
     tls: true,
     deviceUsers: 'device-1',
@@ -174,6 +177,7 @@ export function toLaunchInput(form: LaunchForm, ports: Partial<Ports>): LaunchIn
       .map((user) => user.trim())
       .filter(Boolean),
   };
+  if (form.readingsRetentionDays !== null) input.readingsRetentionDays = form.readingsRetentionDays;
   if (needsSpace(form.target)) input.spaceId = form.spaceId ?? '';
   const options: Schemas['PlatformOptionsInput'] = {};
   for (const field of OPTION_FIELDS[form.target]) {
