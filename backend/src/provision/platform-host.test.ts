@@ -186,6 +186,59 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
     );
   }, 900_000);
 
+  it('reports the data volume from the host and from the processor, and sets the PostgreSQL readings retention restarting nothing', async () => {
+    const status = await host.status({ platformId: postgres.id, target });
+    expect(status.disk?.usedPercent).toBeGreaterThan(0);
+    expect(status.disk?.usedPercent).toBeLessThan(100);
+    // The processor reads the same filesystem through its empty disk-watch mount.
+    const processorDisk = status.processor?.disk as { usedPercent: number; pausedReason: null };
+    expect(Math.abs(processorDisk.usedPercent - status.disk!.usedPercent)).toBeLessThan(2);
+    expect(processorDisk.pausedReason).toBeNull();
+
+    const containers = () =>
+      postgres.probe
+        .docker(
+          'ps',
+          '--quiet',
+          '--filter',
+          `label=com.docker.compose.project=${host.layout(postgres.id).composeProject}`,
+        )
+        .trim()
+        .split('\n')
+        .sort();
+    const before = containers();
+    const result = await host.applyReadingsRetention({
+      platformId: postgres.id,
+      target,
+      database: 'postgres',
+      days: 30,
+    });
+    expect(result.totals).toMatchObject({ failures: 0, unreachable: 0 });
+    const database = postgres.probe
+      .docker(
+        'ps',
+        '--quiet',
+        '--filter',
+        `label=com.docker.compose.project=${host.layout(postgres.id).composeProject}`,
+        '--filter',
+        'label=com.docker.compose.service=database',
+      )
+      .trim();
+    const setting = postgres.probe.docker(
+      'exec',
+      database,
+      'psql',
+      '--username=postgres',
+      '--dbname=telemetry',
+      '--tuples-only',
+      '--no-align',
+      '--command',
+      "SELECT days, has_function_privilege('fieldstation_processor', 'fieldstation_prune_readings(integer)', 'EXECUTE') FROM fieldstation_readings_retention",
+    );
+    expect(setting.trim()).toBe('30|t');
+    expect(containers()).toEqual(before);
+  }, 300_000);
+
   it('reads the newest readings over SSH with the fixed query of each database', async () => {
     for (const [platform, database] of [
       [postgres, 'postgres'],
