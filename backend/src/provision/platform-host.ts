@@ -177,17 +177,20 @@ export class ProcessorScriptLoadError extends Error {
 const RESTORE_UPLOAD = 'restore-upload';
 
 /**
- * Writes stdin to "$1" as the broker's user (uid 999, as the playbook hands it `rabbitmq/`):
- * beside it first, then renamed over it. Fixed text; the path comes as an argument.
+ * Writes stdin to "$1": to a fresh temporary file beside it, made readable (the broker, uid 999,
+ * only reads it), then renamed over it. Root creates and renames without following a link a
+ * process of uid 999 (which owns `rabbitmq/`) might plant, and gives nothing to that uid. Fixed
+ * text; the path comes as an argument.
  */
 const WRITE_REVOCATION_LIST = [
   'set -eu',
-  'trap \'rm -f "$1.new"\' EXIT',
-  'install -d -o 999 -g 999 -m 0755 "$(dirname "$1")"',
-  'umask 022',
-  'cat > "$1.new"',
-  'chown 999:999 "$1.new"',
-  'mv -f "$1.new" "$1"',
+  'dir=$(dirname "$1")',
+  'mkdir -p "$dir"',
+  'tmp=$(mktemp "$dir/.crl.XXXXXX")',
+  'trap \'rm -f "$tmp"\' EXIT',
+  'cat > "$tmp"',
+  'chmod 0644 "$tmp"',
+  'mv -f "$tmp" "$1"',
 ].join('\n');
 
 function assertDumpPath(remotePath: string): void {

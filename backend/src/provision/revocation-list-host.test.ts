@@ -15,8 +15,8 @@ import { testSshTarget } from './testing/test-ssh-host';
 
 /**
  * Replacing a platform's revocation list over SSH (the real test sshd, its user a sudoer as on a
- * platform's host): the file lands in the root-owned stack directory, owned by the broker's user
- * (uid 999), readable, with nothing left beside it; a second write replaces the first.
+ * platform's host): the file lands in the root-owned stack directory, owned by root and readable
+ * by the broker's user, with nothing left beside it; a second write replaces the first.
  */
 describe('PlatformHost.writeRevocationList over SSH', () => {
   const hostRoot = mkdtempSync(join(tmpdir(), 'fs-crl-host-'));
@@ -27,7 +27,7 @@ describe('PlatformHost.writeRevocationList over SSH', () => {
   });
   afterAll(() => rmSync(hostRoot, { recursive: true, force: true }));
 
-  it('writes the list beside the old one and renames it over, as the broker user', async () => {
+  it('writes the list beside the old one and renames it over, root-owned and world-readable', async () => {
     const platformId = randomUUID();
     const ca = await createCertificateAuthority('plant');
     const path = join(host.layout(platformId).stackDir, revocationListStackPath(ca.certificatePem));
@@ -35,7 +35,7 @@ describe('PlatformHost.writeRevocationList over SSH', () => {
     await host.writeRevocationList(testSshTarget(), platformId, ca.certificatePem, empty);
     expect(readFileSync(path, 'utf8')).toBe(empty);
     const stat = statSync(path);
-    expect([stat.uid, stat.gid, stat.mode & 0o777]).toEqual([999, 999, 0o644]);
+    expect([stat.uid, stat.mode & 0o777]).toEqual([0, 0o644]);
 
     const listing = await createRevocationList(ca, [
       { serialNumber: '0a1b2c', revokedAt: new Date() },
