@@ -183,9 +183,15 @@ export function validateStackSpec(spec: StackSpec): void {
   }
 }
 
-/** Random URL-safe secret, 32 characters (192 bits). */
+/**
+ * Random URL-safe secret, 32 characters (about 190 bits), starting with a letter or digit: a
+ * spreadsheet opening a password export would take a leading `-` as a formula.
+ */
 export function generateSecret(): string {
-  return randomBytes(24).toString('base64url');
+  for (;;) {
+    const secret = randomBytes(24).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(secret)) return secret;
+  }
 }
 
 export function generateStackSecrets(): StackSecrets {
