@@ -296,6 +296,17 @@ describe('Device certificates through the API (shared test RabbitMQ over SSH)', 
     ).toBe(true);
     const listed = await api.get<unknown[]>(devices);
     expect(JSON.stringify(listed.body)).not.toContain('PRIVATE KEY');
+    // While the platform is not running (its broker may still be up, as when updating), a
+    // renewal would leave the previous certificate accepted: refused, nothing changed.
+    const platforms = app.get(DataSource).getRepository(Platform);
+    await platforms.update(platformId, { status: 'updating' });
+    const whileUpdating = await api.post<ErrorBody>(`${devices}/${device}/certificate`);
+    await platforms.update(platformId, { status: 'running' });
+    expect(whileUpdating.status).toBe(409);
+    expect(whileUpdating.body.error.code).toBe('PLATFORM_NOT_RUNNING');
+    const unchanged = await api.get<{ certificateExpiresAt: string }>(`${devices}/${device}`);
+    expect(unchanged.body.certificateExpiresAt).toBe(answer.body.device.certificateExpiresAt);
+
     const renewed = await api.post<{ certificate: Certificate }>(
       `${devices}/${device}/certificate`,
     );

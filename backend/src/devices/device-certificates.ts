@@ -23,6 +23,7 @@ import type { Platform } from '../platforms/platform.entity';
 import { PlatformHost } from '../provision/platform-host';
 import { DeviceLocks } from './device-locks';
 import { Device, type DeviceAuthKind } from './device.entity';
+import { requireRunning } from './require-running';
 import { RevokedCertificates } from './revoked-certificates';
 
 /** A device certificate as answered once: the private key only when Fieldstation made it. */
@@ -99,7 +100,8 @@ export class DeviceCertificates {
    * pair), answered once. The previous one is revoked: the registry lists it, and a running
    * platform's broker gets the new revocation list at once (no restart; the broker user needs no
    * change). If the list cannot be written, the device keeps its previous certificate and the
-   * answer is 502. A platform that is not running gets the list at its next launch.
+   * answer is 502. A platform that is not running answers 409: its broker may still run (updating,
+   * failed at updating) and would keep accepting the previous certificate.
    */
   async renew(
     auth: AuthContext,
@@ -108,7 +110,7 @@ export class DeviceCertificates {
     csrPem: string | undefined,
     origin: RequestOrigin,
   ): Promise<{ device: Device; certificate: DeviceCertificateBundle }> {
-    const platform = await this.platforms.getOwned(auth.userId, platformId);
+    const platform = requireRunning(await this.platforms.getOwned(auth.userId, platformId));
     return this.locks.hold(platform.id, name, () =>
       this.renewLocked(auth, platform, name, csrPem, origin),
     );
@@ -158,20 +160,18 @@ export class DeviceCertificates {
       await undoListing();
       throw new ApiError(HttpStatus.CONFLICT, 'DEVICE_REVOKED', `Device "${name}" is revoked`);
     }
-    if (platform.status === 'running') {
-      try {
-        await this.publishRevocationList(platform, keyring);
-      } catch (error) {
-        await this.devices.update(
-          { id: device.id },
-          {
-            certificatePem: device.certificatePem,
-            certificateExpiresAt: device.certificateExpiresAt,
-          },
-        );
-        await undoListing();
-        throw revocationListFailed('renewal', name, error);
-      }
+    try {
+      await this.publishRevocationList(platform, keyring);
+    } catch (error) {
+      await this.devices.update(
+        { id: device.id },
+        {
+          certificatePem: device.certificatePem,
+          certificateExpiresAt: device.certificateExpiresAt,
+        },
+      );
+      await undoListing();
+      throw revocationListFailed('renewal', name, error);
     }
     await this.audit.record(auth.userId, AuditEventType.DeviceCertificateIssued, origin, {
       platformId: platform.id,

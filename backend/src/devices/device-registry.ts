@@ -43,6 +43,7 @@ import {
   usesCertificate,
 } from './device-certificates';
 import { DeviceLocks } from './device-locks';
+import { requireRunning } from './require-running';
 import {
   type DeviceWithStatus,
   filterAndSort,
@@ -741,16 +742,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
 
   /** The user's platform if it is running, else 409 PLATFORM_NOT_RUNNING. */
   async running(userId: string, platformId: string): Promise<Platform> {
-    const platform = await this.platforms.getOwned(userId, platformId);
-    if (platform.status !== 'running') {
-      throw new ApiError(
-        HttpStatus.CONFLICT,
-        'PLATFORM_NOT_RUNNING',
-        `The platform is ${platform.status.replace('_', ' ')}, not running: devices change ` +
-          'on a running platform (a launch renders the registry)',
-      );
-    }
-    return platform;
+    return requireRunning(await this.platforms.getOwned(userId, platformId));
   }
 
   /** How to reach the platform's broker management API (409 when it cannot be). */
