@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { diskUseText, parseRetention, retentionText } from './readings-retention';
+import {
+  diskUseText,
+  parseRetention,
+  retentionCutoffWarning,
+  retentionText,
+} from './readings-retention';
 
 describe('readings retention in the platform settings', () => {
   it('says how long readings are kept', () => {
@@ -23,5 +28,20 @@ describe('readings retention in the platform settings', () => {
       '87.5 % used, 1.3 GB free',
     );
     expect(diskUseText({ usedPercent: 99.9, bytesFree: 512 })).toBe('99.9 % used, 512 bytes free');
+  });
+});
+
+describe('retentionCutoffWarning', () => {
+  const now = new Date('2026-12-02T12:00:00Z');
+
+  it('names the cutoff date when a change keeps readings for less time', () => {
+    expect(retentionCutoffWarning(null, 30, now)).toMatch(/^Readings from before 2 Nov 2026 /);
+    expect(retentionCutoffWarning(100, 1, now)).toMatch(/^Readings from before 1 Dec 2026 /);
+  });
+
+  it('says nothing when no more readings are deleted than before', () => {
+    expect(retentionCutoffWarning(30, null, now)).toBe('');
+    expect(retentionCutoffWarning(30, 30, now)).toBe('');
+    expect(retentionCutoffWarning(30, 90, now)).toBe('');
   });
 });

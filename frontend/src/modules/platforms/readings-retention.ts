@@ -34,3 +34,24 @@ export function diskUseText(disk: { usedPercent: number; bytesFree: number }): s
   const free = unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
   return `${disk.usedPercent} % used, ${free} free`;
 }
+
+/**
+ * When a change keeps readings for less time than before (or no longer for ever), the readings it
+ * deletes, in words ("Readings from before 2 Nov 2026 will be deleted…"); '' when it deletes
+ * nothing more than before.
+ */
+export function retentionCutoffWarning(
+  before: number | null | undefined,
+  after: number | null,
+  now: Date = new Date(),
+): string {
+  if (after === null) return '';
+  if (before !== null && before !== undefined && after >= before) return '';
+  const cutoff = new Date(now.getTime() - after * 24 * 60 * 60 * 1000);
+  const date = cutoff.toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+  });
+  return `Readings from before ${date} will be deleted for good, by the database itself, soon after you confirm. Download a dump or make a backup first if you may need them.`;
+}
