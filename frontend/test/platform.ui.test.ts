@@ -295,8 +295,9 @@ describe('a platform on the local test SSH host, in a real browser', () => {
         .getByLabel('Devices (CSV)')
         .fill('name,labels\npi-0002,site=row-1\nPi 3,site=row-2\npi-0001,\n');
       await importDialog.getByRole('button', { name: 'Check' }).click();
+      // pi-0001 exists: skipped as the API does, not a problem.
       await expect(importDialog.getByTestId('import-problems').innerText()).resolves.toMatch(
-        /Line 3: "Pi 3" is not a DNS label[\s\S]*Line 4: "pi-0001" is already a device/,
+        /^Line 3: "Pi 3" is not a DNS label[^\n]*$/,
       );
       await audit.check(page, 'import devices with problems');
       await importDialog

@@ -42,15 +42,15 @@ describe('checkImport', () => {
       ',site=x',
       'pi-9,bad key=1',
     ].join('\n');
-    const { rows, problems } = checkImport(text, new Set(['taken-1']));
+    const { rows, problems, skipped } = checkImport(text, new Set(['taken-1']));
     expect(rows.map((row) => row.name)).toEqual(['pi-1']);
+    expect(skipped).toEqual(['taken-1']);
     expect(problems).toEqual([
       { line: 3, problem: expect.stringContaining('"Pi_2" is not a DNS label') },
       { line: 4, problem: '"pi-1" is already on line 2' },
       { line: 5, problem: '"site" is not key=value' },
       { line: 6, problem: `"fieldstation-admin" is one of the platform's own broker logins` },
       { line: 7, problem: '3 columns: expected name,labels (quote labels that hold a ",")' },
-      { line: 8, problem: '"taken-1" is already a device of this platform' },
       { line: 9, problem: 'A name is required' },
       { line: 10, problem: expect.stringContaining('label key "bad key"') },
     ]);

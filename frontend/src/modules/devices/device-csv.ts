@@ -15,7 +15,8 @@ export interface RowProblem {
   problem: string;
 }
 
-export type ImportCheck = { rows: ImportRow[]; problems: RowProblem[] };
+/** `skipped`: names already active on the platform, which the import leaves as they are. */
+export type ImportCheck = { rows: ImportRow[]; problems: RowProblem[]; skipped: string[] };
 
 /**
  * Splits CSV text (RFC 4180: `"` quotes a field, `""` is a quote inside one) into records, each
@@ -72,19 +73,26 @@ export function csvRecords(text: string): { line: number; fields: string[] }[] {
 /**
  * Checks a device list `name,labels` (labels `key=value;key=value`, the column may be left out;
  * a first line `name,labels` is a header) before anything is created: every row's problems, by
- * line, so the user fixes the file once. `taken` are the platform's active device names.
+ * line, so the user fixes the file once. `taken` are the platform's active device names: as the
+ * API does, a row naming one is skipped (a fleet file re-imported adds only its new devices).
  */
 export function checkImport(text: string, taken: ReadonlySet<string> = new Set()): ImportCheck {
   const records = csvRecords(text);
   if (records[0] && records[0].fields[0]?.trim().toLowerCase() === 'name') records.shift();
   const rows: ImportRow[] = [];
   const problems: RowProblem[] = [];
+  const skipped: string[] = [];
   if (records.length === 0) {
-    return { rows, problems: [{ line: 1, problem: 'no devices: one "name,labels" per line' }] };
+    return {
+      rows,
+      skipped,
+      problems: [{ line: 1, problem: 'no devices: one "name,labels" per line' }],
+    };
   }
   if (records.length > MAX_IMPORT_ROWS) {
     return {
       rows,
+      skipped,
       problems: [
         {
           line: records[MAX_IMPORT_ROWS]!.line,
@@ -104,12 +112,12 @@ export function checkImport(text: string, taken: ReadonlySet<string> = new Set()
     const nameProblem = deviceNameProblem(name);
     if (nameProblem) found.push(nameProblem);
     else if (seen.has(name)) found.push(`"${name}" is already on line ${seen.get(name)}`);
-    else if (taken.has(name)) found.push(`"${name}" is already a device of this platform`);
     const labels = parseLabels(labelText);
     if (!labels.ok) found.push(labels.problem);
     if (!seen.has(name)) seen.set(name, line);
     if (found.length) problems.push(...found.map((problem) => ({ line, problem })));
+    else if (taken.has(name)) skipped.push(name);
     else if (labels.ok) rows.push({ line, name, labels: labels.value });
   }
-  return { rows, problems };
+  return { rows, problems, skipped };
 }
