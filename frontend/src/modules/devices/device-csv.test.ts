@@ -23,6 +23,7 @@ describe('checkImport', () => {
         { line: 3, name: 'pi-2', labels: {} },
       ],
       problems: [],
+      skipped: [],
     });
     expect(checkImport(' pi-1 , site = a ').rows).toEqual([
       { line: 1, name: 'pi-1', labels: { site: 'a' } },
@@ -63,6 +64,7 @@ describe('checkImport', () => {
     const many = Array.from({ length: MAX_IMPORT_ROWS + 1 }, (_, index) => `d-${index}`).join('\n');
     expect(checkImport(many)).toEqual({
       rows: [],
+      skipped: [],
       problems: [
         { line: MAX_IMPORT_ROWS + 1, problem: '10001 devices: at most 10,000 per import' },
       ],
