@@ -171,6 +171,7 @@ export class BackupJobs {
             onEvent: ansibleLogger(run),
             signal,
             spec: await keyring.stackSpec(platform),
+            readingsRetentionDays: platform.readingsRetentionDays,
           }),
         );
         backupKey.fill(0);

@@ -181,6 +181,7 @@ export class PlatformJobs {
             ...(await this.operation(run, platform, signal)),
             spec: await run.keyring.stackSpec(platform),
             dumpFile,
+            readingsRetentionDays: platform.readingsRetentionDays,
           }),
         ),
       );

@@ -458,7 +458,13 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
     ]);
     for (const [index, { from, database }] of sources.entries()) {
       const into = fresh[index]!;
-      await host.restore({ platformId: into.id, target, spec: into.spec, dumpFile: dumps[index]! });
+      await host.restore({
+        platformId: into.id,
+        target,
+        spec: into.spec,
+        dumpFile: dumps[index]!,
+        readingsRetentionDays: null,
+      });
       const original = from.probe.readings(database);
       expect(original.length).toBeGreaterThanOrEqual(2);
       expect(into.probe.readings(database)).toEqual(original);

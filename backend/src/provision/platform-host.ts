@@ -87,6 +87,11 @@ export interface RestoreRequest extends PlatformOperation {
    * undefined: the one already written on the host by {@link PlatformHost.openRestoreUpload}.
    */
   dumpFile?: string;
+  /**
+   * The platform's readings retention, applied again after the restore: a dump carries the
+   * retention of the database it was made from (policy, TTL, pruning setting).
+   */
+  readingsRetentionDays: number | null;
 }
 
 export interface ReadingsRequest extends PlatformOperation {
@@ -661,6 +666,7 @@ export class PlatformHost {
       ...this.layoutVars(layout),
       fieldstation_stack_database: request.spec.database,
       fieldstation_stack_restore_file: request.dumpFile ?? '',
+      ...retentionVars(request.spec.database, request.readingsRetentionDays),
     });
   }
 
