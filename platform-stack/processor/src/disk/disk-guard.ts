@@ -65,7 +65,7 @@ export class DiskGuard {
     }
     this.usage = usage;
     if (!this.paused && usage.usedPercent >= PAUSE_AT_PERCENT) {
-      const reason = `The data volume is ${usage.usedPercent} % full (pausing at ${PAUSE_AT_PERCENT} %): readings wait in the broker until space is freed`;
+      const reason = `The data volume is ${usage.usedPercent} % full (pausing at ${PAUSE_AT_PERCENT} %): readings wait in the broker until space is freed. Grow the volume or free space on it: a shorter retention frees space on TimescaleDB and InfluxDB, while PostgreSQL and MongoDB keep deleted space for new rows`;
       await this.options.pause();
       this.pausedReason = reason;
       this.options.logger.error('paused consuming: data volume nearly full', {
