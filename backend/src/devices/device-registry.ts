@@ -551,7 +551,17 @@ export class DeviceRegistry implements DeviceRegistryPort {
       : null;
     const target =
       platform.status === 'running' ? await this.brokerTarget(platform, keyring) : null;
-    if (authority) await this.platforms.save(platform.id, authority);
+    if (
+      authority &&
+      !(await this.platforms.saveIfCertificateAuthority(platform.id, null, authority))
+    ) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'CERTIFICATE_AUTHORITY_CONFLICT',
+        'This platform made its own certificate authority meanwhile (its launch reached ' +
+          'configuring): the copied certificates would not be trusted here. Nothing was copied',
+      );
+    }
     const sharedCa = authority?.caCertificatePem ?? platform.caCertificatePem;
     if (other.caCertificatePem !== null && sharedCa === other.caCertificatePem) {
       await this.certificates.copyRevocations({ ...platform, ...authority }, other, keyring);

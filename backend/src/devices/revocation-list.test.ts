@@ -20,6 +20,7 @@ import { ENTITIES } from '../entities';
 import { PlatformAccess } from '../platforms/platform-access';
 import { PlatformDevices } from '../platforms/platform-devices';
 import { generatePlatformSecrets, sealSecrets } from '../platforms/platform-secrets';
+import { PlatformRecords } from '../platforms/platform-records';
 import { Platform } from '../platforms/platform.entity';
 import type { UsersService } from '../users/users.service';
 import { RevokedDeviceCertificate } from './revoked-certificate.entity';
@@ -115,6 +116,24 @@ describe('revoked device certificates and the revocation list', () => {
   });
 
   afterAll(async () => dataSource?.destroy());
+
+  it('stores a CA only while the platform still has the one expected (launch vs copy-from)', async () => {
+    const records = new PlatformRecords(dataSource.getRepository(Platform));
+    const fresh = { ...platformRow('fresh'), userId: platform.userId };
+    await dataSource.getRepository(Platform).insert(fresh);
+    const [first, second] = [platform.caCertificatePem!, other.caCertificatePem!];
+    expect(
+      await records.saveIfCertificateAuthority(fresh.id, null, { caCertificatePem: first }),
+    ).toBe(true);
+    // The other writer read "no CA yet" too: it loses, the first CA stays.
+    expect(
+      await records.saveIfCertificateAuthority(fresh.id, null, { caCertificatePem: second }),
+    ).toBe(false);
+    expect((await records.getById(fresh.id)).caCertificatePem).toBe(first);
+    expect(
+      await records.saveIfCertificateAuthority(fresh.id, first, { caCertificatePem: first }),
+    ).toBe(true);
+  });
 
   /** The platform's revocation list as its stack renders it. */
   async function renderedList(of: Platform): Promise<string> {

@@ -94,6 +94,17 @@ export class InMemoryPlatformRecords implements Pick<PlatformRecords, keyof Plat
     if (row) this.rows.set(id, { ...row, ...structuredClone(changes) });
   }
 
+  async saveIfCertificateAuthority(
+    id: string,
+    expected: string | null,
+    changes: Partial<Omit<Platform, 'status' | 'failedStep'>>,
+  ): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row || row.caCertificatePem !== expected) return false;
+    this.rows.set(id, { ...row, ...structuredClone(changes) });
+    return true;
+  }
+
   async saveFailed(
     id: string,
     changes: Partial<Omit<Platform, 'status' | 'failedStep'>>,

@@ -236,9 +236,23 @@ export class PlatformJobs {
         return;
       }
       case 'configuring': {
+        let configured = platform;
         const tls = await run.keyring.issueTls(platform);
-        const configured = tls ? { ...platform, ...tls } : platform;
-        if (tls) await this.platforms.save(platform.id, tls);
+        if (tls) {
+          configured = { ...platform, ...tls };
+          const kept = await this.platforms.saveIfCertificateAuthority(
+            platform.id,
+            platform.caCertificatePem,
+            tls,
+          );
+          if (!kept) {
+            // A copy-from stored its CA meanwhile: issue the server certificate under that one.
+            const current = await this.platforms.getById(platform.id);
+            const reissued = await run.keyring.issueTls(current);
+            configured = { ...current, ...reissued };
+            if (reissued) await this.platforms.save(platform.id, reissued);
+          }
+        }
         await this.host.launch({
           ...(await this.operation(run, configured, signal)),
           spec: await run.keyring.stackSpec(configured),

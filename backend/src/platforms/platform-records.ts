@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Not, Repository, type DeepPartial } from 'typeorm';
+import { IsNull, Not, Repository, type DeepPartial } from 'typeorm';
 import { ApiError } from '../common/api-error';
 import { isUniqueViolation } from '../common/unique-violation';
 import {
@@ -107,6 +107,23 @@ export class PlatformRecords {
   /** Changes columns other than the status (use `moveTo` for that). */
   async save(id: string, changes: Partial<Omit<Platform, 'status' | 'failedStep'>>): Promise<void> {
     await this.platforms.update({ id }, changes);
+  }
+
+  /**
+   * Saves `changes` (a CA and the secrets sealed with it) only while the platform's CA is still
+   * `expected` (null: none yet), so a launch issuing one and a copy-from bringing another cannot
+   * both win; false when another CA was stored meanwhile.
+   */
+  async saveIfCertificateAuthority(
+    id: string,
+    expected: string | null,
+    changes: Partial<Omit<Platform, 'status' | 'failedStep'>>,
+  ): Promise<boolean> {
+    const { affected } = await this.platforms.update(
+      { id, caCertificatePem: expected ?? IsNull() },
+      changes,
+    );
+    return (affected ?? 0) > 0;
   }
 
   /**
