@@ -11,9 +11,9 @@ import {
 } from '@fieldstation/platform-stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../common/free-port';
-import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
+import { AnsibleInputError } from './ansible-errors';
 import type { ImageSupply } from '../config/app-config';
-import { ProcessorScriptRefusedError } from './platform-host';
+import { ProcessorScriptLoadError, ProcessorScriptRefusedError } from './platform-host';
 import { HostKeyMismatchError } from './ssh-errors';
 import {
   amqpPublisher,
@@ -475,12 +475,12 @@ describe('PlatformHost with the real playbooks, Ansible, sshd and Docker', () =>
     const broken = await newPlatform('broken', 'postgres', scriptV1, {
       'fieldstation-no-such-package': '1.0.0',
     });
+    // A package that does not install stops the launch before anything starts, blaming the
+    // packages in the processor's words, and says how to go on.
     const failing = launch(broken);
-    await expect(failing).rejects.toBeInstanceOf(AnsibleRunError);
+    await expect(failing).rejects.toBeInstanceOf(ProcessorScriptLoadError);
     await expect(failing).rejects.toThrow(
-      new RegExp(
-        `^launch\\.yml: task "fieldstation_stack : Build the processor image with the script's npm packages" failed on 127\\.0\\.0\\.1: .*`,
-      ),
+      /^The script's npm packages do not install: [\s\S]*npm install[\s\S]*non-zero code[\s\S]* Fix the script on the Processing script tab and save it: the launch resumes\.$/,
     );
     await expect(
       host.teardown({

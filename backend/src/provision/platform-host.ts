@@ -155,6 +155,12 @@ const SCRIPT_REFUSED_TASK = 'Refuse the new script (the previous one keeps runni
 const LAUNCH_SCRIPT_CHECK_TASK = 'Stop the launch (the script does not load)';
 /** processor.yml's build task: when it fails, the running processor's image is untouched. */
 const PROCESSOR_BUILD_TASK = "Build the processor image with the script's npm packages";
+/**
+ * The build failed in its `npm install` step (the classic builder's and BuildKit's words): only
+ * then are the script's packages to blame, not for a Docker or disk failure of the same task.
+ */
+const NPM_INSTALL_FAILED =
+  /npm install[^\n]*(returned a non-zero code|did not complete successfully)/;
 
 /** A processor update whose new script does not load: the running processor was kept. */
 export class ProcessorScriptRefusedError extends Error {
@@ -274,7 +280,11 @@ export class PlatformHost {
       if (error instanceof AnsibleRunError && error.task?.endsWith(LAUNCH_SCRIPT_CHECK_TASK)) {
         throw new ProcessorScriptLoadError(error.detail);
       }
-      if (error instanceof AnsibleRunError && error.task?.endsWith(PROCESSOR_BUILD_TASK)) {
+      if (
+        error instanceof AnsibleRunError &&
+        error.task?.endsWith(PROCESSOR_BUILD_TASK) &&
+        NPM_INSTALL_FAILED.test(error.detail)
+      ) {
         throw new ProcessorScriptLoadError(
           `The script's npm packages do not install: ${error.detail}`,
         );
