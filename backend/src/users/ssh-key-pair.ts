@@ -9,8 +9,20 @@ export interface SshKeyPair {
 }
 
 export function generateSshKeyPair(comment: string): SshKeyPair {
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
-  return { publicKey: pair.public.trim(), privateKey: pair.private };
+  for (;;) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    // ssh2 drops a leading zero byte of the key (about 1 pair in 200), which neither ssh2 nor
+    // OpenSSH can read back: such a pair is drawn again.
+    const privateKey = utils.parseKey(pair.private);
+    const publicKey = utils.parseKey(pair.public);
+    if (readable(privateKey) && readable(publicKey)) {
+      return { publicKey: pair.public.trim(), privateKey: pair.private };
+    }
+  }
+}
+
+function readable(key: ReturnType<typeof utils.parseKey>): boolean {
+  return !(key instanceof Error) && !Array.isArray(key);
 }
 
 /** `SHA256:…` as `ssh-keygen -lf` prints it. */
