@@ -53,7 +53,9 @@ export async function launchOnTestHost(
       900_000,
       'the platform launch',
     );
-    expect(deployment).toMatchObject({ status: 'succeeded' });
+    expect(deployment, `the launch failed: ${deployment.error}`).toMatchObject({
+      status: 'succeeded',
+    });
     return launched;
   } catch (error) {
     // A failed launch leaves nothing behind on the test host, as a test's afterAll would.
