@@ -8,6 +8,7 @@ import {
   sharedBrokerPlatform,
   uniqueDeviceName,
 } from '../test/shared-broker-platform';
+import { percentile } from './percentile';
 
 /**
  * `npm run bench:devices` (BENCH_DEVICES=N, default 20): for N devices, one after another, the
@@ -21,11 +22,6 @@ const DEVICES = Number(process.env.BENCH_DEVICES ?? 20);
 const GIVE_UP_MS = 30_000;
 
 type Answer = { status: number; body: { password?: string } };
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 describe('bench: device changes until effective on the broker', () => {
   let app: INestApplication;

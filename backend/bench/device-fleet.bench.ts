@@ -1,12 +1,14 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../src/common/free-port';
+import { mapWithConcurrency } from '../src/common/map-with-concurrency';
 import { waitFor } from '../src/provision/testing/platform-probes';
 import {
   destroyLaunched,
   launchOnTestHost,
   type LaunchedPlatform,
 } from '../test/launched-platform';
+import { percentile } from './percentile';
 
 /**
  * `npm run bench:devices [-- --quick]` (issue 14): a platform launched on the local SSH host, N
@@ -24,22 +26,7 @@ const CREATE_CONCURRENCY = 4;
 
 type Created = { device: { name: string }; password: string };
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-
-/** Runs `work` over `items` with at most `limit` at once. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
 
 describe('bench: a fleet of devices on one platform', () => {
   let launched: LaunchedPlatform | undefined;
@@ -94,7 +81,7 @@ describe('bench: a fleet of devices on one platform', () => {
     const addMs: number[] = [];
     const names = Array.from({ length: DEVICES }, (_, i) => `dev-${String(i).padStart(5, '0')}`);
     const addStarted = Date.now();
-    await eachLimited(names, CREATE_CONCURRENCY, async (name) => {
+    await mapWithConcurrency(names, CREATE_CONCURRENCY, async (name) => {
       const sent = Date.now();
       const created = await api.post<Created>(devices, { name });
       addMs.push(Date.now() - sent);
