@@ -229,9 +229,11 @@ async function readVerified(
   object: StoredObject,
   backupKey: Buffer,
   sink: Writable,
+  signal?: AbortSignal,
 ): Promise<void> {
   const read = await target.client.send(
     new GetObjectCommand({ Bucket: target.location.bucket, Key: object.key }),
+    { abortSignal: signal },
   );
   const stored = new Measure();
   const plain = new Measure();
@@ -245,6 +247,7 @@ async function readVerified(
     new DecipherUntilTag(decipher, untag),
     plain,
     sink,
+    { signal },
   );
   if (stored.sha256() !== object.sha256 || stored.bytes !== object.bytes) {
     throw new BackupVerificationError(
@@ -309,16 +312,17 @@ export async function readManifest(
 /**
  * Proves a stored backup restorable before anything uses it: every byte is read back and checked
  * against its manifest (size, SHA-256, GCM tag, plaintext SHA-256) and the dump passes its
- * structural check. Nothing is written anywhere.
+ * structural check. Nothing is written anywhere. An abort ends the read and the check at once.
  */
 export async function verifyBackup(
   target: BackupTarget,
   manifest: BackupManifest,
   backupKey: Buffer,
+  signal?: AbortSignal,
 ): Promise<void> {
   const check = structuralCheck(manifest.dumpFormat);
   await Promise.all([
-    readVerified(target, storedObjectOf(manifest), backupKey, check.input),
+    readVerified(target, storedObjectOf(manifest), backupKey, check.input, signal),
     check.done,
   ]);
 }

@@ -27,6 +27,7 @@ import {
   readBackupInto,
   readManifest,
   scheduleBackupPrefix,
+  verifyBackup,
   writeBackup,
 } from './backup-archive';
 import type { BackupRun } from './backup-run.entity';
@@ -144,11 +145,22 @@ export class BackupJobs {
           run.dataKey.openField(record.id, 'backup-key', record.sealedBackupKey!),
           'base64',
         );
-        await run.step('download', 120 * MINUTE, async (signal) => {
-          const manifest = await readManifest(bucket, record.objectKey!).catch((error) => {
+        const manifest = await run.step('verify', 120 * MINUTE, async (signal) => {
+          const stored = await readManifest(bucket, record.objectKey!).catch((error) => {
             throw storageError(error, 'Reading the backup failed');
           });
-          if (!manifest) throw new Error(`${record.objectKey} is no longer in the bucket`);
+          if (!stored) throw new Error(`${record.objectKey} is no longer in the bucket`);
+          await run.log({
+            message: `Reading ${record.objectKey} back whole before touching the host (${stored.object.bytes} bytes)`,
+          });
+          await verifyBeforeRestore(bucket, stored, backupKey, signal);
+          await run.log({
+            message:
+              'Verified: checksum, authentication tag and archive structure; the host was not touched',
+          });
+          return stored;
+        });
+        await run.step('download', 120 * MINUTE, async (signal) => {
           await run.log({ message: `Streaming ${record.objectKey} to the host, verifying it` });
           const upload = await this.host.openRestoreUpload(sshTarget, platform.id);
           const stop = () => upload.stream.destroy(new Error('The download was stopped'));
@@ -221,6 +233,26 @@ export function storageError(error: unknown, what: string): Error {
     return new Error(`${what}: ${failure.message}`);
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * The restore's first step: the whole stored backup read back against its manifest. A mismatch
+ * names what differs ("Refused before touching the platform: …"); a cancel ends the read.
+ */
+async function verifyBeforeRestore(
+  bucket: BackupTarget,
+  manifest: BackupManifest,
+  backupKey: Buffer,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await verifyBackup(bucket, manifest, backupKey, signal);
+  } catch (error) {
+    if (error instanceof BackupVerificationError) {
+      throw new BackupVerificationError(`Refused before touching the platform: ${error.message}`);
+    }
+    throw storageError(error, 'Reading the backup failed');
+  }
 }
 
 /** Writes the backup; a cancel or timeout ends the dump stream (and its SSH channel) at once. */

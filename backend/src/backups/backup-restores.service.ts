@@ -15,7 +15,6 @@ import {
   BackupVerificationError,
   listBackups,
   readManifest,
-  verifyBackup,
 } from './backup-archive';
 import { BackupRuns } from './backup-runs.service';
 import type {
@@ -40,9 +39,9 @@ const notABackup = (message: string) =>
 /**
  * What the bucket holds and restoring it: the list of stored backups (every platform's under the
  * credential's prefix, another install's too), a backup's key for restoring it elsewhere, and a
- * restore that proves the backup whole (every byte read back against its manifest, the GCM tag,
- * the dump's structure) before it answers, so a corrupted or foreign archive is a 4xx and the host
- * is never touched; the job then streams it to the host, verifying again before the database.
+ * restore. The request checks only what its manifest says (present, the platform's dump format, a
+ * key to open it) and answers with the deployment at once; reading a GB-sized backup back whole
+ * is the job's first step, before anything on the host is touched (backup-jobs.ts).
  */
 @Injectable()
 export class BackupRestores {
@@ -127,18 +126,6 @@ export class BackupRestores {
         'backupKey',
         'This backup was made under another account (or install): give its backup key',
       );
-    }
-    try {
-      await verifyBackup(bucket, manifest, backupKey);
-    } catch (error) {
-      if (error instanceof BackupVerificationError) {
-        throw new ApiError(
-          HttpStatus.UNPROCESSABLE_ENTITY,
-          'BACKUP_VERIFICATION_FAILED',
-          `Refused before touching the platform: ${error.message}`,
-        );
-      }
-      throw storageRefused(error);
     }
     const deploymentId = await this.starter.start(
       auth,

@@ -265,7 +265,7 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
     ).toBe(204);
   }, 600_000);
 
-  it('refuses a corrupted, a foreign and a wrongly keyed archive with a 4xx before touching the host', async () => {
+  it('a corrupted or wrongly keyed archive fails its restore deployment in the verify step, the host untouched; a foreign one without its key is a 4xx', async () => {
     const s3 = testS3();
     const client = testS3Client();
     const read = async (key: string) =>
@@ -306,27 +306,39 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
       keyOpens: false,
     });
 
-    const deploymentsBefore = (await api.get<unknown[]>(`/deployments?targetId=${platformId}`)).body
-      .length;
     const before = await devices();
     const restore = (body: object) =>
-      api.post<ErrorBody>(`/platforms/${platformId}/backups/restore`, {
+      api.post<ErrorBody & { deploymentId: string }>(`/platforms/${platformId}/backups/restore`, {
         credentialId: bucketCredentialId,
         ...body,
       });
+    /** Answered 202 at once; the job's first step reads the backup back and refuses it. */
+    const refusedInJob = async (body: object, error: RegExp) => {
+      const accepted = await restore(body);
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+      const deployment = await finishedDeployment(api, accepted.body.deploymentId, 300_000);
+      expect(deployment, JSON.stringify(deployment)).toMatchObject({
+        status: 'failed',
+        step: 'verify',
+      });
+      expect(deployment.error).toMatch(/^Refused before touching the platform: /);
+      expect(deployment.error).toMatch(error);
+      const lines = (await logOf(accepted.body.deploymentId)).join('\n');
+      expect(lines).toMatch(/before touching the host/);
+      expect(lines).not.toMatch(/Step (download|restore) started/);
+      const run = (await runs()).find((candidate) => candidate.id === accepted.body.deploymentId);
+      expect(run).toMatchObject({ kind: 'restore', status: 'failed', error: deployment.error });
+      expect(await devices()).toBe(before);
+    };
 
-    const corrupt = await restore({ objectKey: corruptKey });
-    expect(corrupt.status, JSON.stringify(corrupt.body)).toBe(422);
-    expect(corrupt.body.error.code).toBe('BACKUP_VERIFICATION_FAILED');
-    expect(corrupt.body.error.message).toMatch(/stored object differs|authentication/);
+    await refusedInJob({ objectKey: corruptKey }, /stored object differs|authentication/);
+    await refusedInJob(
+      { objectKey: scheduled.objectKey, backupKey: randomBytes(32).toString('base64') },
+      /authentication \(GCM tag mismatch\)/,
+    );
 
-    const wrongKey = await restore({
-      objectKey: scheduled.objectKey,
-      backupKey: randomBytes(32).toString('base64'),
-    });
-    expect(wrongKey.status, JSON.stringify(wrongKey.body)).toBe(422);
-    expect(wrongKey.body.error.message).toMatch(/authentication \(GCM tag mismatch\)/);
-
+    const deploymentsBefore = (await api.get<unknown[]>(`/deployments?targetId=${platformId}`)).body
+      .length;
     const unkeyed = await restore({ objectKey: foreign.object.key });
     expect(unkeyed.status, JSON.stringify(unkeyed.body)).toBe(400);
     expect(unkeyed.body.error.code).toBe('BACKUP_KEY_REQUIRED');
@@ -340,7 +352,7 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
       deploymentsBefore,
     );
     expect(await devices()).toBe(before);
-  }, 120_000);
+  }, 660_000);
 
   it('restores a stored backup into the platform, given its exported key as another install would', async () => {
     await psql("DELETE FROM readings WHERE device = 'before-backup'");

@@ -53,7 +53,7 @@ export class PlatformBackupsController {
   @ApiAcceptedResponse({
     type: RestoreAcceptedDto,
     description:
-      'Verifies the whole backup first (checksum, decryption, archive structure): 422 before the platform is touched when it does not verify; then a `restore-backup` deployment replaces the database content',
+      "Checks the backup's manifest (present, the platform's dump format, a key that opens it) and answers at once with a `restore-backup` deployment. Its first step, `verify`, reads the whole backup back (checksum, decryption, archive structure) and fails the deployment before the host is touched when it does not verify; then the database content is replaced",
   })
   restoreBackup(
     @Auth() auth: AuthContext,
