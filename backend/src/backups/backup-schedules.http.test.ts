@@ -3,13 +3,15 @@ import type { INestApplication } from '@nestjs/common';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type ErrorBody } from '../../test/api-client';
+import { ApiClient, type ErrorBody, finishedDeployment } from '../../test/api-client';
 import { FAKE_AWS_ACCESS_KEY_ID } from '../../test/fixtures/fake-credentials';
 import { startTestApp } from '../../test/http-app';
 import { s3CredentialBody } from '../../test/test-s3';
 import { GrantUnavailableError } from '../grants/deployment-grants.service';
 import { StandingGrants } from '../grants/standing-grants.service';
+import { JobQueue } from '../jobs/job-queue.service';
 import { Platform } from '../platforms/platform.entity';
+import { BackupSchedule } from './backup-schedule.entity';
 
 type Schedule = {
   id: string;
@@ -137,5 +139,50 @@ describe('backup schedules (running API, SQLite)', () => {
     await other.signUp('backups-other');
     expect((await other.get(path)).status).toBe(404);
     expect((await other.post(path, { credentialId, preset: 'daily' })).status).toBe(404);
+  });
+  it("a destroyed platform's schedules go with their standing grants and job schedulers; removing one destroyed before that does the same", async () => {
+    const bucket = await api.post<{ id: string }>(
+      '/credentials',
+      s3CredentialBody('bucket-3', 'd/'),
+    );
+    const standing = app.get(StandingGrants);
+    const queue = app.get(JobQueue);
+    const scheduleOn = async (platformId: string) => {
+      const made = await api.post<Schedule>(`/platforms/${platformId}/backup-schedules`, {
+        credentialId: bucket.body.id,
+        preset: 'hourly',
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      expect(await queue.schedulerIds()).toContain(`backup-schedule:${made.body.id}`);
+      return made.body;
+    };
+    const expectGone = async (schedule: Schedule) => {
+      await expect(standing.open(schedule.grantId)).rejects.toThrow(GrantUnavailableError);
+      expect(await queue.schedulerIds()).not.toContain(`backup-schedule:${schedule.id}`);
+      const rows = app.get<Repository<BackupSchedule>>(getRepositoryToken(BackupSchedule));
+      expect(await rows.findOneBy({ id: schedule.id })).toBeNull();
+    };
+
+    // Destroyed through the API: the destroy job (nothing was put on this record's host).
+    const destroyedId = await platformOf(userId, bucket.body.id);
+    const onDestroyed = await scheduleOn(destroyedId);
+    const kept = await scheduleOn(await platformOf(userId, bucket.body.id));
+    const destroy = await api.delete<{ deploymentId: string }>(`/platforms/${destroyedId}`, {});
+    expect(destroy.status, JSON.stringify(destroy.body)).toBe(202);
+    const destroyed = await finishedDeployment(api, destroy.body.deploymentId, 60_000);
+    expect(destroyed, JSON.stringify(destroyed)).toMatchObject({ status: 'succeeded' });
+    await expectGone(onDestroyed);
+    expect((await standing.open(kept.grantId)).userId).toBe(userId);
+    expect(await queue.schedulerIds()).toContain(`backup-schedule:${kept.id}`);
+
+    // Destroyed before schedules were let go of (its schedule still there): removal does it.
+    const removedId = await platformOf(userId, bucket.body.id);
+    const onRemoved = await scheduleOn(removedId);
+    await app
+      .get<Repository<Platform>>(getRepositoryToken(Platform))
+      .update({ id: removedId }, { status: 'destroyed' });
+    expect((await api.post(`/platforms/${removedId}/remove`)).status).toBe(204);
+    await expectGone(onRemoved);
+    expect((await standing.open(kept.grantId)).userId).toBe(userId);
   });
 });

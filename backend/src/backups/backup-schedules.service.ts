@@ -94,6 +94,18 @@ export class BackupSchedules {
     await this.runs.disarm(id);
   }
 
+  /**
+   * A destroyed or removed platform's schedules go, each with its standing grant and job
+   * scheduler: nothing keeps a key open for a platform that no longer runs. Idempotent.
+   */
+  async deleteAllOf(platformId: string): Promise<void> {
+    for (const schedule of await this.schedules.findBy({ platformId })) {
+      await this.schedules.delete({ id: schedule.id });
+      await this.grants.revokeFor(schedule.userId, schedulePurpose(schedule.id));
+      await this.runs.disarm(schedule.id);
+    }
+  }
+
   /** For the worker, which acts on ids from job payloads; null once deleted. */
   findById(id: string): Promise<BackupSchedule | null> {
     return this.schedules.findOneBy({ id });

@@ -6,6 +6,7 @@ import { CredentialsModule } from '../credentials/credentials.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { GrantsModule } from '../grants/grants.module';
 import { PlatformsModule } from '../platforms/platforms.module';
+import { PlatformRetirementHooks } from '../platforms/retirement-hooks';
 import { ProvisionModule } from '../provision/provision.module';
 import { BackupJobs } from './backup-jobs';
 import { BackupRestores } from './backup-restores.service';
@@ -33,11 +34,13 @@ export class BackupsModule implements OnModuleInit {
   constructor(
     private readonly credentialUsage: CredentialUsage,
     private readonly schedules: BackupSchedules,
+    private readonly retirementHooks: PlatformRetirementHooks,
   ) {}
 
   onModuleInit(): void {
     this.credentialUsage.register('backup schedules', (userId, credentialId) =>
       this.schedules.usingCredential(userId, credentialId),
     );
+    this.retirementHooks.register((platformId) => this.schedules.deleteAllOf(platformId));
   }
 }

@@ -17,6 +17,7 @@ import { isStep, LAUNCH_STEPS, type PlatformStep } from './platform-lifecycle';
 import { PlatformRecords } from './platform-records';
 import { RestoreUploads } from './platform-uploads';
 import { brokerPorts, probeTcp } from './port-probe';
+import { PlatformRetirementHooks } from './retirement-hooks';
 import type { Platform } from './platform.entity';
 
 const MINUTE = 60_000;
@@ -50,6 +51,7 @@ export class PlatformJobs {
     private readonly infrastructure: PlatformInfrastructure,
     private readonly host: PlatformHost,
     private readonly ssh: SshClient,
+    private readonly retirementHooks: PlatformRetirementHooks,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -103,6 +105,12 @@ export class PlatformJobs {
           }
         });
         await this.platforms.moveTo(platform.id, 'destroyed');
+        // The platform is gone either way; what is left over is let go of again on removal.
+        await this.retirementHooks
+          .run(platform.id)
+          .catch((error: Error) =>
+            run.log({ level: 'warn', message: `Cleaning up after the platform: ${error.message}` }),
+          );
       },
       (deployment) => this.markFailed(deployment),
     );

@@ -27,6 +27,7 @@ import { RestoreUploads } from './platform-uploads';
 import { Platform } from './platform.entity';
 import { PlatformsController } from './platforms.controller';
 import { PlatformsService } from './platforms.service';
+import { PlatformRetirementHooks } from './retirement-hooks';
 
 @Module({
   imports: [
@@ -53,6 +54,7 @@ import { PlatformsService } from './platforms.service';
     PlatformHealthChecks,
     PlatformHealthObservers,
     PlatformLaunchHooks,
+    PlatformRetirementHooks,
     NpmRegistry,
     RestoreUploads,
   ],
@@ -64,6 +66,7 @@ import { PlatformsService } from './platforms.service';
     PlatformDevices,
     PlatformHealthObservers,
     PlatformLaunchHooks,
+    PlatformRetirementHooks,
   ],
 })
 export class PlatformsModule implements OnModuleInit {
