@@ -145,23 +145,38 @@ export class PlatformJobs {
     );
   }
 
-  /** Applies the record's retention in the running database; nothing else on the host changes. */
+  /**
+   * Applies the record's retention in the running database; nothing else on the host changes.
+   * When it fails the record goes back to the retention in force before, as the host has it.
+   */
   @OnJob(JobName.PlatformReadingsRetention)
   async readingsRetention(_data: DeploymentJobData, job: PlatformJob): Promise<void> {
-    await this.run(job, async (run) => {
-      const platform = await this.platforms.getById(run.deployment.targetId);
-      const days = platform.readingsRetentionDays;
-      await run.step('readings-retention', STEP_TIMEOUT_MS['readings-retention'], async (signal) =>
-        this.host.applyReadingsRetention({
-          ...(await this.operation(run, platform, signal)),
-          database: platform.database,
-          days,
-        }),
-      );
-      await run.log({
-        message: days === null ? 'Readings are kept for ever' : `Readings are kept ${days} days`,
-      });
-    });
+    await this.run(
+      job,
+      async (run) => {
+        const platform = await this.platforms.getById(run.deployment.targetId);
+        const days = platform.readingsRetentionDays;
+        await run.step(
+          'readings-retention',
+          STEP_TIMEOUT_MS['readings-retention'],
+          async (signal) =>
+            this.host.applyReadingsRetention({
+              ...(await this.operation(run, platform, signal)),
+              database: platform.database,
+              days,
+            }),
+        );
+        await run.log({
+          message: days === null ? 'Readings are kept for ever' : `Readings are kept ${days} days`,
+        });
+      },
+      async (deployment) => {
+        const platform = await this.platforms.getById(deployment.targetId);
+        await this.platforms.save(platform.id, {
+          readingsRetentionDays: platform.previousReadingsRetentionDays,
+        });
+      },
+    );
   }
 
   @OnJob(JobName.PlatformDump)

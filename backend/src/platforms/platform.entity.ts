@@ -39,6 +39,10 @@ export class Platform extends UserOwnedTarget<PlatformTarget> {
   @Column({ type: 'integer', nullable: true })
   readingsRetentionDays!: number | null;
 
+  /** In force before the last change: put back when the change's deployment fails. */
+  @Column({ type: 'integer', nullable: true })
+  previousReadingsRetentionDays!: number | null;
+
   @Column({ type: 'boolean' })
   tls!: boolean;
 

@@ -111,6 +111,7 @@ export class PlatformsService {
       database: input.database ?? 'postgres',
       dataVolumeGb: input.dataVolumeGb ?? 20,
       readingsRetentionDays: retentionDays(input.readingsRetentionDays ?? null),
+      previousReadingsRetentionDays: null,
       tls,
       ports: { ...defaultStackPorts(tls), ...definedFields(input.ports) },
       options: definedFields(input.options),
@@ -211,13 +212,17 @@ export class PlatformsService {
   /**
    * Changes how long the running platform keeps readings: a small deployment with its own log
    * (one command in the database container), not a re-launch. Stored once the deployment is
-   * recorded, so a 409 (something else runs) changes nothing.
+   * recorded, so a 409 (something else runs) changes nothing; the value in force before is kept
+   * beside it, put back if the deployment fails (platform-jobs.ts).
    */
   async setReadingsRetention(auth: AuthContext, id: string, days: number | null) {
     const platform = await this.assertRunning(auth.userId, id);
     const checked = retentionDays(days);
     return this.start(auth, platform, 'readings-retention', JobName.PlatformReadingsRetention, () =>
-      this.platforms.save(id, { readingsRetentionDays: checked }),
+      this.platforms.save(id, {
+        readingsRetentionDays: checked,
+        previousReadingsRetentionDays: platform.readingsRetentionDays,
+      }),
     );
   }
 

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type ErrorBody } from '../../test/api-client';
+import { ApiClient, type ErrorBody, finishedDeployment } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
 import { freeLoopbackPort } from '../common/free-port';
 import { Deployment } from '../deployments/deployment.entity';
@@ -124,4 +126,84 @@ describe('Readings retention API', () => {
     const answer = await other.request('PUT', `/platforms/${id}/readings-retention`, { days: 3 });
     expect(answer.status).toBe(404);
   });
+});
+
+/**
+ * A change whose deployment fails, with the worker running: the platform's pinned host key is not
+ * the test SSH host's, so the job's SSH connection is refused for real and the record must go back.
+ */
+describe('Readings retention change that fails (worker running)', () => {
+  let app: INestApplication;
+  let api: ApiClient;
+  let userId: string;
+
+  beforeAll(async () => {
+    let baseUrl: string;
+    ({ app, baseUrl } = await startTestApp());
+    api = new ApiClient(baseUrl);
+    ({ userId } = await api.signUp('rollback'));
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('puts the record back to the retention in force before when the job fails', async () => {
+    const credential = await api.post<{ id: string }>('/credentials', {
+      type: 'ssh-host',
+      name: 'test-host',
+      host: process.env.FS_TEST_SSH_HOST,
+      port: Number(process.env.FS_TEST_SSH_PORT),
+      username: process.env.FS_TEST_SSH_USER,
+      auth: 'uploaded-key',
+      privateKey: readFileSync(process.env.FS_TEST_SSH_KEY_FILE!, 'utf8'),
+    });
+    expect(credential.status, JSON.stringify(credential.body)).toBe(201);
+    // A running platform whose pinned host key is another host's.
+    const id = randomUUID();
+    const platforms = app.get(DataSource).getRepository(Platform);
+    await platforms.insert({
+      id,
+      userId,
+      name: `rollback-${id.slice(0, 8)}`,
+      activeName: null,
+      target: 'ssh-host',
+      credentialId: credential.body.id,
+      spaceId: null,
+      database: 'postgres',
+      dataVolumeGb: 10,
+      readingsRetentionDays: 90,
+      previousReadingsRetentionDays: null,
+      tls: false,
+      ports: {} as Platform['ports'],
+      options: {} as Platform['options'],
+      status: 'running',
+      hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`,
+      deviceUsers: [],
+      secrets: {},
+      processorScript: '',
+      processorPackages: {},
+      grafanaPasswordRevealed: false,
+      removeDataOnDestroy: false,
+    });
+
+    const change = async (days: number | null) => {
+      const changed = await api.request<{ deploymentId: string }>(
+        'PUT',
+        `/platforms/${id}/readings-retention`,
+        { days },
+      );
+      expect(changed.status, JSON.stringify(changed.body)).toBe(202);
+      const deployment = await finishedDeployment(api, changed.body.deploymentId, 120_000);
+      expect(deployment, JSON.stringify(deployment)).toMatchObject({
+        status: 'failed',
+        step: 'readings-retention',
+      });
+      expect(deployment.error).toMatch(/host key of .* changed/);
+      return (await api.get<PlatformDto>(`/platforms/${id}`)).body.readingsRetentionDays;
+    };
+    expect(await change(7)).toBe(90);
+    expect(await change(null)).toBe(90);
+    await platforms.update({ id }, { readingsRetentionDays: null });
+    expect(await change(30)).toBeNull();
+  }, 400_000);
 });

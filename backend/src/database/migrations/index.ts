@@ -17,6 +17,7 @@ import { BackupRuns1764002060000 } from './1764002060000-backup-runs';
 import { MetricSampleDevices1764002071700 } from './1764002071700-metric-sample-devices';
 import { DiskAndReadingsRetention1764002071900 } from './1764002071900-disk-and-readings-retention';
 import { RevokedDeviceCertificates1764002080000 } from './1764002080000-revoked-device-certificates';
+import { PlatformPreviousReadingsRetention1764002090000 } from './1764002090000-platform-previous-readings-retention';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -41,4 +42,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   MetricSampleDevices1764002071700,
   DiskAndReadingsRetention1764002071900,
   RevokedDeviceCertificates1764002080000,
+  PlatformPreviousReadingsRetention1764002090000,
 ];
