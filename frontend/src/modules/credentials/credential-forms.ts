@@ -1,6 +1,6 @@
 import type { Schemas } from '../../api/client';
 
-export type CredentialType = 'aws' | 'gcp' | 'openstack' | 'ssh-host';
+export type CredentialType = 'aws' | 'gcp' | 'openstack' | 'ssh-host' | 's3';
 
 export interface CredentialField {
   key: string;
@@ -18,6 +18,7 @@ export const CREDENTIAL_TYPES: { label: string; value: CredentialType }[] = [
   { label: 'Google Cloud', value: 'gcp' },
   { label: 'OpenStack', value: 'openstack' },
   { label: 'SSH host', value: 'ssh-host' },
+  { label: 'Object storage (S3)', value: 's3' },
 ];
 
 /** One form per type; field keys are the API's field names. */
@@ -59,7 +60,35 @@ export const CREDENTIAL_FORMS: Record<CredentialType, CredentialField[]> = {
       when: { key: 'auth', equals: 'uploaded-key' },
     },
   ],
+  s3: [
+    {
+      key: 'endpoint',
+      label: 'Endpoint URL',
+      placeholder: 'https://s3.eu-central-1.amazonaws.com',
+    },
+    { key: 'region', label: 'Region', placeholder: 'us-east-1 for services without regions' },
+    { key: 'bucket', label: 'Bucket', placeholder: 'fieldstation-backups' },
+    { key: 'prefix', label: 'Key prefix', placeholder: 'backups/', optional: true },
+    { key: 'accessKeyId', label: 'Access key', kind: 'secret' },
+    { key: 'secretAccessKey', label: 'Secret key', kind: 'secret' },
+    {
+      key: 'pathStyle',
+      label: 'Addressing',
+      kind: 'choice',
+      choices: [
+        { label: 'Bucket in the path (MinIO, Ceph, B2, Wasabi)', value: 'path' },
+        { label: 'Bucket in the host name (AWS)', value: 'virtual-host' },
+      ],
+    },
+  ],
 };
+
+/** The values a new form of that type starts with (its choices preselected). */
+export function initialValues(type: CredentialType): Record<string, string> {
+  if (type === 'ssh-host') return { auth: 'generated-key' };
+  if (type === 's3') return { pathStyle: 'path' };
+  return {};
+}
 
 /** A short line describing where a credential points, for the list. */
 export function credentialSummary(credential: Schemas['CredentialDto']): string {
@@ -70,6 +99,8 @@ export function credentialSummary(credential: Schemas['CredentialDto']): string 
       return `${credential.project} · ${credential.clientEmail}`;
     case 'openstack':
       return `${credential.projectName} @ ${credential.authUrl}`;
+    case 's3':
+      return `${credential.bucket}/${credential.prefix ?? ''} @ ${credential.endpoint} · key …${credential.accessKeyIdHint}`;
     default:
       return `${credential.username}@${credential.host}:${credential.port}`;
   }
@@ -79,7 +110,8 @@ export type CredentialInput =
   | Schemas['AwsCredentialInput']
   | Schemas['GcpCredentialInput']
   | Schemas['OpenstackCredentialInput']
-  | Schemas['SshHostCredentialInput'];
+  | Schemas['SshHostCredentialInput']
+  | Schemas['S3CredentialInput'];
 
 /** The request body of the chosen type: empty optional fields left out, numbers as numbers. */
 export function toRequestBody(
@@ -129,5 +161,29 @@ export function toRequestBody(
         privateKey: auth === 'uploaded-key' ? text('privateKey') : undefined,
       };
     }
+    case 's3':
+      return {
+        type,
+        name,
+        endpoint: text('endpoint'),
+        region: text('region'),
+        bucket: text('bucket'),
+        prefix: optional('prefix'),
+        accessKeyId: text('accessKeyId'),
+        secretAccessKey: text('secretAccessKey'),
+        pathStyle: values.pathStyle !== 'virtual-host',
+      };
   }
+}
+
+const STORAGE_STEPS = { write: 'writing', read: 'reading back', delete: 'deleting' } as const;
+
+/** One line for a storage test: what worked, or the step that failed and the service's words. */
+export function storageTestSummary(report: Schemas['StorageTestReportDto']): string {
+  const seconds = (report.durationMs / 1000).toFixed(1);
+  if (report.ok) {
+    return `Connected in ${seconds} s. ${report.message}.`;
+  }
+  const step = report.failedStep ? ` ${STORAGE_STEPS[report.failedStep]} a test object` : '';
+  return `Failed${step}${report.code ? ` (${report.code})` : ''}: ${report.message}`;
 }
