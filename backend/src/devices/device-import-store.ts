@@ -25,6 +25,13 @@ export interface DeviceImportState {
   passwordsExportedAt: string | null;
 }
 
+/** The one download of an import's passwords: when, and the token a retry must bring. */
+export interface PasswordsExport {
+  at: Date;
+  /** The client's token of that download (a retry with it gets the same CSV), or null. */
+  downloadToken: string | null;
+}
+
 /**
  * An import's state in Redis, shared by the API (status, export) and the worker (progress):
  * `<prefix>:device-import:<id>` (a hash) and, until the job took them, its rows
@@ -79,7 +86,9 @@ export class DeviceImportStore implements OnModuleDestroy {
       created: JSON.parse(hash.created!) as string[],
       skipped: JSON.parse(hash.skipped!) as string[],
       revoked: JSON.parse(hash.revoked!) as string[],
-      passwordsExportedAt: hash.passwordsExportedAt ?? null,
+      passwordsExportedAt: hash.passwordsExport
+        ? (JSON.parse(hash.passwordsExport) as { at: string }).at
+        : null,
     };
   }
 
@@ -91,6 +100,14 @@ export class DeviceImportStore implements OnModuleDestroy {
 
   async progress(id: string, done: number, total: number): Promise<void> {
     await this.redis.hset(this.key(id), { done: String(done), total: String(total) });
+  }
+
+  /**
+   * The names created so far, saved after each batch reached the broker: a job that fails later
+   * (revoking, or the worker stopped) still knows whose passwords its export hands out.
+   */
+  async created(id: string, names: readonly string[]): Promise<void> {
+    await this.redis.hset(this.key(id), { created: JSON.stringify(names) });
   }
 
   async finish(id: string, outcome: Pick<DeviceImportState, 'created' | 'skipped' | 'revoked'>) {
@@ -105,11 +122,24 @@ export class DeviceImportStore implements OnModuleDestroy {
       .exec();
   }
 
-  /** Marks the passwords taken; true only for the first caller (HSETNX). */
-  async claimExport(id: string): Promise<boolean> {
-    return (
-      (await this.redis.hsetnx(this.key(id), 'passwordsExportedAt', new Date().toISOString())) === 1
-    );
+  /**
+   * Marks the passwords taken at `at` with the caller's download token: null for the first caller
+   * (HSETNX), else the download that took them.
+   */
+  async claimExport(
+    id: string,
+    at: Date,
+    downloadToken: string | null,
+  ): Promise<PasswordsExport | null> {
+    const claim = JSON.stringify({ at: at.toISOString(), downloadToken });
+    const [[, first], [, stored]] = (await this.redis
+      .multi()
+      .hsetnx(this.key(id), 'passwordsExport', claim)
+      .hget(this.key(id), 'passwordsExport')
+      .exec()) as [[null, number], [null, string]];
+    if (first === 1) return null;
+    const taken = JSON.parse(stored) as { at: string; downloadToken: string | null };
+    return { at: new Date(taken.at), downloadToken: taken.downloadToken };
   }
 
   async onModuleDestroy(): Promise<void> {

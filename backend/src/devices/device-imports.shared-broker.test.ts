@@ -15,6 +15,7 @@ import { AuditEvent } from '../audit/audit-event.entity';
 import { Deployment } from '../deployments/deployment.entity';
 import { DeploymentLogEntry } from '../deployments/deployment-log-entry.entity';
 import { Platform } from '../platforms/platform.entity';
+import { DeviceLocks } from './device-locks';
 import { Device } from './device.entity';
 
 type ImportStatus = {
@@ -75,10 +76,8 @@ describe('Device import from CSV (shared test RabbitMQ over SSH, a real worker)'
     return ['name,labels', ...names.map((name, index) => `${name},${labels(index)}`)].join('\n');
   }
 
-  async function importAndWait(
-    csv: string,
-    revokeMissing = false,
-  ): Promise<[string, ImportStatus]> {
+  /** Starts an import and waits until its job has finished, however it ended. */
+  async function importToEnd(csv: string, revokeMissing = false): Promise<[string, ImportStatus]> {
     const started = await api.post<{ id: string; rows: number }>(`${devices}/import`, {
       csv,
       revokeMissing,
@@ -91,17 +90,33 @@ describe('Device import from CSV (shared test RabbitMQ over SSH, a real worker)'
       },
       { timeoutMs: 90_000, intervalMs: 50, what: 'the import job' },
     );
-    expect(finished.error).toBeNull();
-    expect(finished.status).toBe('succeeded');
-    expect(finished.done).toBe(finished.total);
     return [started.body.id, finished];
   }
 
-  async function exportPasswords(importId: string): Promise<Response> {
+  async function importAndWait(
+    csv: string,
+    revokeMissing = false,
+  ): Promise<[string, ImportStatus]> {
+    const [id, finished] = await importToEnd(csv, revokeMissing);
+    expect(finished.error).toBeNull();
+    expect(finished.status).toBe('succeeded');
+    expect(finished.done).toBe(finished.total);
+    return [id, finished];
+  }
+
+  async function exportPasswords(importId: string, downloadToken?: string): Promise<Response> {
     return fetch(`${api.baseUrl}/api/v1${devices}/imports/${importId}/passwords`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${api.accessToken!}` },
+      headers: { authorization: `Bearer ${api.accessToken!}`, 'content-type': 'application/json' },
+      body: JSON.stringify(downloadToken ? { downloadToken } : {}),
     });
+  }
+
+  /** The CSV's `name,password` lines as a map. */
+  async function passwordsOf(download: Response): Promise<Map<string, string>> {
+    const [header, ...lines] = (await download.text()).trim().split('\n');
+    expect(header).toBe('name,password');
+    return new Map(lines.map((line) => line.split(',') as [string, string]));
   }
 
   async function mqttPublish(name: string, password: string): Promise<void> {
@@ -230,4 +245,75 @@ describe('Device import from CSV (shared test RabbitMQ over SSH, a real worker)'
     expect(await repository.countBy({ platformId, name: `${fresh}-a` })).toBe(0);
     expect((await broker.api('GET', `/users/${fresh}-a`)).status).toBe(404);
   }, 60_000);
+
+  it('a download whose answer was lost can be retried with its download token (same passwords); any other second call is 410', async () => {
+    const active = (await api.get<{ name: string }[]>(`${devices}?status=active`)).body.map(
+      ({ name }) => name,
+    );
+    const fresh = Array.from({ length: 3 }, (_, index) => `${uniqueDeviceName('retry')}-${index}`);
+    const [importId, status] = await importAndWait(csvOf([...active, ...fresh]));
+    expect(status.created).toBe(3);
+
+    const token = randomUUID();
+    const first = await exportPasswords(importId, token);
+    expect(first.status).toBe(200);
+    // The client never read that answer (a dropped connection); it retries with its token.
+    const retried = await exportPasswords(importId, token);
+    expect(retried.status).toBe(200);
+    const passwords = await passwordsOf(retried);
+    expect([...passwords.keys()].sort()).toEqual([...fresh].sort());
+    expect(await passwordsOf(first)).toEqual(passwords);
+    await mqttPublish(fresh[1]!, passwords.get(fresh[1]!)!);
+
+    for (const other of [randomUUID(), undefined]) {
+      const refused = await exportPasswords(importId, other);
+      expect(refused.status).toBe(410);
+      expect(((await refused.json()) as ErrorBody).error.code).toBe('PASSWORDS_ALREADY_EXPORTED');
+    }
+    const badToken = await exportPasswords(importId, 'not-a-uuid');
+    expect(badToken.status).toBe(400);
+    // A device rotated since is no longer in a retry: its password is the rotation's.
+    expect((await api.post(`${devices}/${fresh[0]!}/rotate`)).status).toBe(201);
+    const afterRotate = await passwordsOf(await exportPasswords(importId, token));
+    expect([...afterRotate.keys()].sort()).toEqual([fresh[1], fresh[2]].sort());
+  }, 120_000);
+
+  it('an import that fails while revoking keeps the devices it created, and their passwords download once; its revokes wait for no device lock held elsewhere', async () => {
+    const active = (await api.get<{ name: string }[]>(`${devices}?status=active`)).body.map(
+      ({ name }) => name,
+    );
+    const [busy, ...kept] = active;
+    const fresh = Array.from({ length: 4 }, (_, index) => `${uniqueDeviceName('fail')}-${index}`);
+    // Another change of `busy` holds its lock for the whole import: revoking it must not go on.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const holding = app.get(DeviceLocks).hold(platformId, busy!, () => released);
+    let status: ImportStatus;
+    let importId: string;
+    try {
+      [importId, status] = await importToEnd(csvOf([...kept, ...fresh]), true);
+    } finally {
+      release();
+      await holding;
+    }
+    expect(status.status).toBe('failed');
+    expect(status.error).toMatch(new RegExp(`${busy!}.*in progress`));
+    expect(status.revoked).toEqual([]);
+    expect(status.created).toBe(4);
+    expect(status.passwordsAvailable).toBe(true);
+    // Not revoked behind the lock holder's back: registry and broker still have it.
+    const record = await app
+      .get(DataSource)
+      .getRepository(Device)
+      .findOneByOrFail({ platformId, name: busy!, revokedAt: IsNull() });
+    expect(record.password).not.toBeNull();
+    expect((await broker.api('GET', `/users/${busy!}`)).status).toBe(200);
+
+    const download = await exportPasswords(importId);
+    expect(download.status).toBe(200);
+    const passwords = await passwordsOf(download);
+    expect([...passwords.keys()].sort()).toEqual([...fresh].sort());
+    await mqttPublish(fresh[3]!, passwords.get(fresh[3]!)!);
+    expect((await exportPasswords(importId)).status).toBe(410);
+  }, 120_000);
 });

@@ -19,15 +19,20 @@ import { JobName, type DeploymentJobData } from '../jobs/job-names';
 import { PlatformAccess } from '../platforms/platform-access';
 import { PlatformRecords } from '../platforms/platform-records';
 import type { Platform } from '../platforms/platform.entity';
-import { BrokerManagement } from '../provision/broker-management';
+import type { PlatformKeyring } from '../platforms/platform-access';
+import { BrokerManagement, type BrokerApi } from '../provision/broker-management';
+import { DeviceCertificates, revocationListFailed, usesCertificate } from './device-certificates';
 import { type ImportRow, parseDeviceCsv } from './device-csv';
 import { type DeviceImportState, DeviceImportStore } from './device-import-store';
+import { DeviceLocks } from './device-locks';
 import { DeviceRegistry, passwordField } from './device-registry';
 import { Device } from './device.entity';
 
 /** Devices per broker call and per insert: one definitions import of 500 users takes ~1 s. */
 const BATCH = 500;
 const IMPORT_TIMEOUT_MS = 60 * 60_000;
+/** How long a download whose answer was lost can be retried with its download token. */
+const EXPORT_RETRY_MS = 10 * 60_000;
 
 export interface DeviceImportStatus {
   id: string;
@@ -66,6 +71,8 @@ export class DeviceImports {
     private readonly sessions: SessionsService,
     private readonly broker: BrokerManagement,
     private readonly audit: AuditLog,
+    private readonly locks: DeviceLocks,
+    private readonly certificates: DeviceCertificates,
   ) {}
 
   async start(
@@ -115,40 +122,52 @@ export class DeviceImports {
       skipped: state.skipped,
       revoked: state.revoked,
       passwordsAvailable:
-        deployment.status === 'succeeded' &&
+        isFinished(deployment.status) &&
         state.passwordsExportedAt === null &&
         state.created.length > 0,
     };
   }
 
   /**
-   * The new devices' passwords as CSV `name,password`, once: a second call is 410. Only devices
-   * still active whose password nobody has seen (not rotated, not revealed) are in it.
+   * The new devices' passwords as CSV `name,password`, once: a second call is 410, except a retry
+   * with the first call's `downloadToken` within {@link EXPORT_RETRY_MS} (its answer may have
+   * been lost on the way), which gets the same passwords again. Only devices still active whose
+   * password nobody else has seen (not rotated, not revealed) are in it. A failed import's
+   * created devices are there too: its devices stay when a later step (revoking) failed.
    */
   async exportPasswords(
     auth: AuthContext,
     platformId: string,
     id: string,
     origin: RequestOrigin,
+    downloadToken: string | null = null,
   ): Promise<string> {
     const state = await this.owned(auth, platformId, id);
     const deployment = await this.deployments.getById(id);
-    if (deployment.status !== 'succeeded') {
+    if (!isFinished(deployment.status)) {
       throw new ApiError(
         HttpStatus.CONFLICT,
         'IMPORT_NOT_FINISHED',
-        `The import is ${deployment.status}; its passwords are there once it succeeded`,
+        `The import is ${deployment.status}; its passwords are there once it has finished`,
       );
     }
-    if (!(await this.store.claimExport(id))) {
+    const now = new Date();
+    const taken = await this.store.claimExport(id, now, downloadToken);
+    const retry =
+      taken !== null &&
+      downloadToken !== null &&
+      taken.downloadToken === downloadToken &&
+      now.getTime() - taken.at.getTime() <= EXPORT_RETRY_MS;
+    if (taken !== null && !retry) {
       throw new ApiError(
         HttpStatus.GONE,
         'PASSWORDS_ALREADY_EXPORTED',
         "This import's passwords were downloaded once already; rotate a device for a new one",
       );
     }
+    // A retry answers the devices the first download marked (at its time), nothing more.
+    const revealedAt = taken?.at ?? now;
     const dataKey = await this.sessions.dataKey(auth.sessionId);
-    const revealedAt = new Date();
     const lines = ['name,password'];
     const shown: string[] = [];
     for (const names of batches(state.created)) {
@@ -157,15 +176,17 @@ export class DeviceImports {
           platformId,
           name: In(names),
           revokedAt: IsNull(),
-          passwordRevealedAt: IsNull(),
+          passwordRevealedAt: retry ? revealedAt : IsNull(),
         },
         order: { name: 'ASC' },
       });
       if (unseen.length === 0) continue;
-      await this.devices.update(
-        { id: In(unseen.map((device) => device.id)), passwordRevealedAt: IsNull() },
-        { passwordRevealedAt: revealedAt },
-      );
+      if (!retry) {
+        await this.devices.update(
+          { id: In(unseen.map((device) => device.id)), passwordRevealedAt: IsNull() },
+          { passwordRevealedAt: revealedAt },
+        );
+      }
       for (const device of unseen) {
         if (device.password === null) continue;
         const password = dataKey.openField(platformId, passwordField(device.name), device.password);
@@ -178,7 +199,10 @@ export class DeviceImports {
       auth.userId,
       AuditEventType.DevicePasswordRevealed,
       origin,
-      shown.map((device) => auditDetails(platform, device, id)),
+      shown.map((device) => ({
+        ...auditDetails(platform, device, id),
+        download: retry ? 'retry' : 'first',
+      })),
     );
     return `${lines.join('\n')}\n`;
   }
@@ -196,9 +220,12 @@ export class DeviceImports {
   }
 
   /**
-   * Creates the new devices batch by batch (rows, then broker users); any failure deletes the
-   * broker users and rows made so far, so a failed import leaves nothing. Then revokes the
-   * missing ones when asked (broker first, then the record, per batch).
+   * Creates the new devices batch by batch (rows, then broker users), saving the names created
+   * after each batch; a failure while creating deletes the broker users and rows made so far
+   * (and their names), so it leaves nothing. Then revokes the missing ones when asked, a batch at
+   * a time under their device locks: certificates listed as revoked (registry, then the host's
+   * list), broker users deleted, records marked. A failure while revoking keeps the devices
+   * created: they are on the broker, and their passwords can be exported once.
    */
   private async apply(
     id: string,
@@ -211,7 +238,8 @@ export class DeviceImports {
     if (platform.status !== 'running') {
       throw new Error(`The platform is ${platform.status}, not running; nothing was imported`);
     }
-    const target = await this.registry.brokerTarget(platform, this.access.open(dataKey));
+    const keyring = this.access.open(dataKey);
+    const target = await this.registry.brokerTarget(platform, keyring);
     const active = await this.devices.find({
       where: { platformId: platform.id, revokedAt: IsNull() },
       select: { id: true, name: true },
@@ -230,6 +258,27 @@ export class DeviceImports {
     });
 
     const made: Device[] = [];
+    const revoked: string[] = [];
+    const finish = async () => {
+      const created = made.map(({ name }) => name);
+      await this.audit.recordMany(
+        state.userId,
+        AuditEventType.DeviceCreated,
+        state.origin,
+        created.map((name) => auditDetails(platform, name, id)),
+      );
+      await this.audit.recordMany(
+        state.userId,
+        AuditEventType.DeviceRevoked,
+        state.origin,
+        revoked.map((name) => auditDetails(platform, name, id)),
+      );
+      await this.store.finish(id, { created, skipped, revoked });
+      await log({
+        level: 'info',
+        message: `${made.length} created, ${skipped.length} skipped, ${revoked.length} revoked`,
+      });
+    };
     await this.broker.use(target, async (api) => {
       try {
         for (const batch of batches(toCreate)) {
@@ -243,42 +292,83 @@ export class DeviceImports {
               access: deviceBrokerAccess(device.name, { legacyFanout: false }),
             })),
           );
+          await this.store.created(
+            id,
+            made.map(({ name }) => name),
+          );
           done += batch.length;
           await this.store.progress(id, done, total);
         }
       } catch (error) {
         await api.deleteUsers(made.map(({ name }) => name)).catch(() => undefined);
         for (const batch of batches(made)) await this.devices.delete(batch.map((d) => d.id));
+        await this.store.created(id, []);
         throw error;
       }
-      for (const batch of batches(toRevoke)) {
-        await api.deleteUsers(batch.map(({ name }) => name));
-        await this.devices.update(
-          { id: In(batch.map((device) => device.id)) },
-          { revokedAt: new Date(), activeName: null, password: null },
-        );
-        done += batch.length;
-        await this.store.progress(id, done, total);
+      try {
+        for (const batch of batches(toRevoke)) {
+          const names = batch.map(({ name }) => name);
+          await this.locks.holdAll(platform.id, names, async () => {
+            revoked.push(...(await this.revokeBatch(platform, keyring, api, names)));
+          });
+          done += batch.length;
+          await this.store.progress(id, done, total);
+        }
+      } catch (error) {
+        await finish();
+        throw error;
       }
     });
-    const revoked = toRevoke.map(({ name }) => name);
-    await this.audit.recordMany(
-      state.userId,
-      AuditEventType.DeviceCreated,
-      state.origin,
-      made.map(({ name }) => auditDetails(platform, name, id)),
-    );
-    await this.audit.recordMany(
-      state.userId,
-      AuditEventType.DeviceRevoked,
-      state.origin,
-      revoked.map((name) => auditDetails(platform, name, id)),
-    );
-    await this.store.finish(id, { created: made.map(({ name }) => name), skipped, revoked });
-    await log({
-      level: 'info',
-      message: `${made.length} created, ${skipped.length} skipped, ${revoked.length} revoked`,
+    await finish();
+  }
+
+  /**
+   * Revokes those of `names` still active (under their locks): certificate devices' certificates
+   * are listed on the host first, because that can be taken back if the broker then refuses and
+   * a deleted broker user cannot. Returns the names revoked.
+   */
+  private async revokeBatch(
+    platform: Platform,
+    keyring: PlatformKeyring,
+    api: BrokerApi,
+    names: string[],
+  ): Promise<string[]> {
+    const devices = await this.devices.find({
+      where: { platformId: platform.id, name: In(names), revokedAt: IsNull() },
+      select: { id: true, name: true, authKind: true, certificatePem: true },
     });
+    const withCertificate = devices.filter(
+      (device) => usesCertificate(device.authKind) && device.certificatePem !== null,
+    );
+    const serials: string[] = [];
+    const unlist = async () => {
+      for (const serial of serials) await this.certificates.unlistRevoked(platform, serial);
+    };
+    if (withCertificate.length > 0) {
+      for (const device of withCertificate) {
+        serials.push(await this.certificates.listRevoked(platform, device));
+      }
+      try {
+        await this.certificates.publishRevocationList(platform, keyring);
+      } catch (error) {
+        await unlist();
+        throw revocationListFailed('revoke', withCertificate[0]!.name, error);
+      }
+    }
+    try {
+      await api.deleteUsers(devices.map(({ name }) => name));
+    } catch (error) {
+      if (serials.length > 0) {
+        await unlist();
+        await this.certificates.publishRevocationList(platform, keyring).catch(() => undefined);
+      }
+      throw error;
+    }
+    await this.devices.update(
+      { id: In(devices.map((device) => device.id)) },
+      { revokedAt: new Date(), activeName: null, password: null },
+    );
+    return devices.map(({ name }) => name);
   }
 
   /** The import's state if it is this user's, of this platform; else 404. */
@@ -304,4 +394,8 @@ function* batches<T>(items: readonly T[]): Generator<T[]> {
 
 function auditDetails(platform: Platform, device: string, importId: string) {
   return { platformId: platform.id, platformName: platform.name, device, importId };
+}
+
+function isFinished(status: DeploymentStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
 }

@@ -34,21 +34,43 @@ export class DeviceLocks implements OnModuleDestroy {
   }
 
   async hold<T>(platformId: string, name: string, work: () => Promise<T>): Promise<T> {
-    const key = `${this.prefix}${platformId}:${name}`;
+    return this.holdAll(platformId, [name], work);
+  }
+
+  /**
+   * Holds every named device's lock (a bulk change such as an import's revokes), or none: if one
+   * is taken, those already taken here are released and the answer is 409 DEVICE_BUSY.
+   */
+  async holdAll<T>(
+    platformId: string,
+    names: readonly string[],
+    work: () => Promise<T>,
+  ): Promise<T> {
     const token = randomUUID();
-    if ((await this.redis.set(key, token, 'PX', LOCK_MS, 'NX')) !== 'OK') {
-      throw new ApiError(
-        HttpStatus.CONFLICT,
-        'DEVICE_BUSY',
-        `Another change of device "${name}" is in progress; try again when it has finished`,
-      );
-    }
+    const keys = names.map((name) => `${this.prefix}${platformId}:${name}`);
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.set(key, token, 'PX', LOCK_MS, 'NX');
+    const answers = (await pipeline.exec()) ?? [];
+    const busy = names.find((_, index) => answers[index]?.[1] !== 'OK');
     try {
+      if (busy !== undefined) {
+        throw new ApiError(
+          HttpStatus.CONFLICT,
+          'DEVICE_BUSY',
+          `Another change of device "${busy}" is in progress; try again when it has finished`,
+        );
+      }
       return await work();
     } finally {
       // A lock that cannot be released now expires by itself.
-      await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+      await this.release(keys, token).catch(() => undefined);
     }
+  }
+
+  private async release(keys: readonly string[], token: string): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.eval(RELEASE, 1, key, token);
+    await pipeline.exec();
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -28,6 +28,7 @@ import { DeviceRegistry } from './device-registry';
 import {
   DeviceImportStartedDto,
   DeviceImportStatusDto,
+  ExportImportedPasswordsInput,
   ImportDevicesInput,
 } from './dto/device-import.dto';
 import {
@@ -243,17 +244,25 @@ export class DevicesController {
   @ApiProduces('text/csv')
   @ApiOkResponse({
     description:
-      "The new devices' passwords as CSV name,password, once (audited). 410 " +
-      'PASSWORDS_ALREADY_EXPORTED after that; 409 IMPORT_NOT_FINISHED before it succeeded',
+      "The new devices' passwords as CSV name,password, once (audited); again only to a retry " +
+      'with the same downloadToken within 10 minutes. 410 PASSWORDS_ALREADY_EXPORTED after ' +
+      'that; 409 IMPORT_NOT_FINISHED while the import runs',
   })
   async exportImportedPasswords(
     @Auth() auth: AuthContext,
     @Origin() origin: RequestOrigin,
     @Param('id', ParseUUIDPipe) id: string,
     @Param('importId', ParseUUIDPipe) importId: string,
+    @Body() input: ExportImportedPasswordsInput,
     @Res({ passthrough: true }) response: Response,
   ): Promise<string> {
-    const csv = await this.imports.exportPasswords(auth, id, importId, origin);
+    const csv = await this.imports.exportPasswords(
+      auth,
+      id,
+      importId,
+      origin,
+      input.downloadToken ?? null,
+    );
     response.setHeader('Content-Type', 'text/csv; charset=utf-8');
     response.setHeader('Content-Disposition', 'attachment; filename="device-passwords.csv"');
     response.setHeader('Cache-Control', 'no-store');

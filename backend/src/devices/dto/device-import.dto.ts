@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, IsUUID } from 'class-validator';
 import { MAX_IMPORT_ROWS } from '../device-csv';
 
 export class ImportDevicesInput {
@@ -20,6 +20,19 @@ export class ImportDevicesInput {
   @IsOptional()
   @IsBoolean()
   revokeMissing?: boolean;
+}
+
+export class ExportImportedPasswordsInput {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'A UUID the client makes for this download. A retry with the same token within 10 minutes ' +
+      'of the first download (whose answer was lost) gets the same passwords again; without one, ' +
+      'or with another, a second call is 410',
+  })
+  @IsOptional()
+  @IsUUID()
+  downloadToken?: string;
 }
 
 export class DeviceImportStartedDto {
