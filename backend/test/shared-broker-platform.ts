@@ -1,13 +1,24 @@
+import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
-import { ADMIN_USER } from '@fieldstation/platform-stack';
+import {
+  ADMIN_USER,
+  type CertificateAuthority,
+  createCertificateAuthority,
+  revocationListStackPath,
+} from '@fieldstation/platform-stack';
 import { DataSource } from 'typeorm';
 import type { ApiClient } from './api-client';
 import { Tokens } from '../src/auth/tokens';
 import { SessionsService } from '../src/auth/sessions.service';
 import { freeLoopbackPort } from '../src/common/free-port';
+import { TLS_FIELDS } from '../src/platforms/platform-secrets';
 import { Platform } from '../src/platforms/platform.entity';
+import { PlatformHost } from '../src/provision/platform-host';
 import { testSshTarget } from '../src/provision/testing/test-ssh-host';
 
 /** The shared test broker of scripts/services/rabbitmq.sh (AMQP, MQTT and management ports). */
@@ -118,6 +129,73 @@ export async function sharedBrokerPlatform(
     },
   });
   return { platformId, broker };
+}
+
+/**
+ * Gives the platform a CA sealed in its secrets (`ca`, else a new one), as a TLS launch's
+ * configuring step (or a copy-from, for a second platform sharing it) does.
+ */
+export async function giveCertificateAuthority(
+  app: INestApplication,
+  api: ApiClient,
+  platformId: string,
+  ca?: CertificateAuthority,
+): Promise<CertificateAuthority> {
+  const authority = ca ?? (await createCertificateAuthority('shared-broker'));
+  const { sessionId } = await app.get(Tokens).verifyAccessToken(api.accessToken!);
+  const dataKey = await app.get(SessionsService).dataKey(sessionId);
+  const platforms = app.get(DataSource).getRepository(Platform);
+  const platform = await platforms.findOneByOrFail({ id: platformId });
+  await platforms.update(platformId, {
+    tls: true,
+    caCertificatePem: authority.certificatePem,
+    secrets: {
+      ...platform.secrets,
+      [TLS_FIELDS.caPrivateKey]: dataKey.sealField(
+        platformId,
+        TLS_FIELDS.caPrivateKey,
+        authority.privateKeyPem,
+      ),
+    },
+  });
+  return authority;
+}
+
+/**
+ * What `openssl verify -crl_check` says of a certificate with the revocation list written on the
+ * platform's "host" (the test sshd is this machine): 'revoked', 'accepted', or 'no list'.
+ */
+export async function checkWithHostList(
+  app: INestApplication,
+  platformId: string,
+  caPem: string,
+  certificatePem: string,
+): Promise<'revoked' | 'accepted' | 'no list'> {
+  const listFile = path.join(
+    app.get(PlatformHost).layout(platformId).stackDir,
+    revocationListStackPath(caPem),
+  );
+  const dir = mkdtempSync(path.join(tmpdir(), 'fs-crl-check-'));
+  try {
+    const [ca, certificate] = [path.join(dir, 'ca.pem'), path.join(dir, 'certificate.pem')];
+    writeFileSync(ca, caPem);
+    writeFileSync(certificate, certificatePem);
+    try {
+      readFileSync(listFile);
+    } catch {
+      return 'no list';
+    }
+    const verify = ['verify', '-crl_check', '-CAfile', ca, '-CRLfile', listFile, certificate];
+    return await promisify(execFile)('openssl', verify).then(
+      () => 'accepted' as const,
+      (error: Error & { stdout?: string; stderr?: string }) => {
+        if (/revoked/.test(`${error.stdout}${error.stderr}${error.message}`)) return 'revoked';
+        throw error;
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function required(name: string): string {

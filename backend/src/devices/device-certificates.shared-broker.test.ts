@@ -5,13 +5,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
-import { createCertificateAuthority, revocationListStackPath } from '@fieldstation/platform-stack';
+import {
+  type CertificateAuthority,
+  certificateSerialNumber,
+  createCertificateAuthority,
+  revocationListStackPath,
+} from '@fieldstation/platform-stack';
 import amqp from 'amqplib';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
 import {
+  checkWithHostList,
+  giveCertificateAuthority as giveAuthority,
   type SharedBroker,
   sharedBrokerPlatform,
   uniqueDeviceName,
@@ -23,6 +30,7 @@ import { PlatformAccess } from '../platforms/platform-access';
 import { TLS_FIELDS } from '../platforms/platform-secrets';
 import { Platform } from '../platforms/platform.entity';
 import { PlatformHost } from '../provision/platform-host';
+import { DeviceRegistry } from './device-registry';
 
 type Certificate = {
   certificatePem: string;
@@ -65,6 +73,8 @@ describe('Device certificates through the API (shared test RabbitMQ over SSH)', 
   let devices: string;
   let platformId: string;
   let caPem: string;
+  let ca: CertificateAuthority;
+  const platformDirs: string[] = [];
   const created: string[] = [];
 
   beforeAll(async () => {
@@ -79,34 +89,14 @@ describe('Device certificates through the API (shared test RabbitMQ over SSH)', 
   afterAll(async () => {
     for (const name of created) await broker?.api('DELETE', `/users/${name}`);
     // A renewal wrote the revocation list to the "host" (the test sshd is this machine).
-    if (platformId) {
-      rmSync(app.get(PlatformHost).layout(platformId).platformDir, {
-        recursive: true,
-        force: true,
-      });
+    for (const id of [platformId, ...platformDirs].filter(Boolean)) {
+      rmSync(app.get(PlatformHost).layout(id).platformDir, { recursive: true, force: true });
     }
     await app?.close();
   });
 
-  /** Gives the platform a CA sealed in its secrets, as a TLS launch's configuring step does. */
   async function giveCertificateAuthority(): Promise<void> {
-    const ca = await createCertificateAuthority('shared-broker');
-    const { sessionId } = await app.get(Tokens).verifyAccessToken(api.accessToken!);
-    const dataKey = await app.get(SessionsService).dataKey(sessionId);
-    const platforms = app.get(DataSource).getRepository(Platform);
-    const platform = await platforms.findOneByOrFail({ id: platformId });
-    await platforms.update(platformId, {
-      tls: true,
-      caCertificatePem: ca.certificatePem,
-      secrets: {
-        ...platform.secrets,
-        [TLS_FIELDS.caPrivateKey]: dataKey.sealField(
-          platformId,
-          TLS_FIELDS.caPrivateKey,
-          ca.privateKeyPem,
-        ),
-      },
-    });
+    ca = await giveAuthority(app, api, platformId);
     caPem = ca.certificatePem;
   }
 
@@ -412,5 +402,26 @@ describe('Device certificates through the API (shared test RabbitMQ over SSH)', 
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('PLATFORM_WITHOUT_TLS');
     expect(await copiedNames(plain)).toEqual(plainBefore);
+  });
+
+  it('a certificate revoked on one platform is refused by every running platform sharing its CA (after a copy-from), and their renders list it', async () => {
+    const other = (await sharedBrokerPlatform(app, api)).platformId;
+    platformDirs.push(other);
+    await giveAuthority(app, api, other, ca);
+    const device = name('pi-shared-ca');
+    const made = await api.post<Created>(devices, { name: device, authKind: 'certificate' });
+    expect(made.status).toBe(201);
+    const certificatePem = made.body.certificate!.certificatePem;
+    expect(await checkWithHostList(app, platformId, caPem, certificatePem)).toBe('accepted');
+
+    expect((await api.delete(`${devices}/${device}`)).status).toBe(200);
+    expect(await checkWithHostList(app, platformId, caPem, certificatePem)).toBe('revoked');
+    // The other platform's broker trusts the same CA: its list names the certificate too.
+    expect(await checkWithHostList(app, other, caPem, certificatePem)).toBe('revoked');
+    const record = await app.get(DataSource).getRepository(Platform).findOneByOrFail({ id: other });
+    const serials = (await app.get(DeviceRegistry).revokedCertificates(record)).map(
+      ({ serialNumber }) => serialNumber,
+    );
+    expect(serials).toContain(certificateSerialNumber(certificatePem));
   });
 });

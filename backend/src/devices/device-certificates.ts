@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   type CertificateAuthority,
@@ -6,6 +6,7 @@ import {
   createRevocationList,
   CsrRejectedError,
   issueDeviceCertificate,
+  type RevokedCertificate,
   signDeviceCsr,
 } from '@fieldstation/platform-stack';
 import { Not, IsNull, type Repository } from 'typeorm';
@@ -49,6 +50,8 @@ const REVOCATION_LIST_WRITES = 5;
  */
 @Injectable()
 export class DeviceCertificates {
+  private readonly logger = new Logger(DeviceCertificates.name);
+
   constructor(
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     private readonly platforms: PlatformRecords,
@@ -183,16 +186,47 @@ export class DeviceCertificates {
   }
 
   /**
-   * Writes the platform's revocation list (its unexpired revoked certificates) to its running
-   * broker's host. Read again after writing: another change's write may have raced this one with
-   * an older list, so it writes until what it wrote is what the registry holds.
+   * Writes the platform's revocation list to its running broker's host, and to every other
+   * running platform that trusts the same CA (after a copy-from): a certificate revoked on one is
+   * refused by all of them. The list names the unexpired revoked certificates of all those
+   * platforms. This platform's write must succeed (else the error); another's that fails is
+   * logged, and its next render (launch, update) lists them anyway.
    */
   async publishRevocationList(platform: Platform, keyring: PlatformKeyring): Promise<void> {
+    const sharing = await this.platforms.sharingCertificateAuthority(platform);
+    const ids = sharing.map(({ id }) => id);
+    if (!ids.includes(platform.id)) ids.push(platform.id);
+    await this.writeRevocationList(platform, keyring, ids);
+    for (const other of sharing) {
+      if (other.id === platform.id || other.status !== 'running' || !other.tls) continue;
+      await this.writeRevocationList(other, keyring, ids).catch((error: Error) =>
+        this.logger.warn(
+          `revocation list of ${other.id} (sharing the CA of ${platform.id}) not written: ${error.message}`,
+        ),
+      );
+    }
+  }
+
+  /** What a render of the platform's broker lists: the revocations of every platform sharing its CA. */
+  async revokedForAuthority(platform: Platform): Promise<RevokedCertificate[]> {
+    const sharing = await this.platforms.sharingCertificateAuthority(platform);
+    return this.revocations.listedOnAny([platform.id, ...sharing.map(({ id }) => id)]);
+  }
+
+  /**
+   * Writes one platform's list. Read again after writing: another change's write may have raced
+   * this one with an older list, so it writes until what it wrote is what the registry holds.
+   */
+  private async writeRevocationList(
+    platform: Platform,
+    keyring: PlatformKeyring,
+    platformIds: readonly string[],
+  ): Promise<void> {
     const ca = this.authority(platform, keyring);
     const target = await keyring.sshTarget(platform);
     let written: string | undefined;
     for (let writes = 0; writes < REVOCATION_LIST_WRITES; writes++) {
-      const revoked = await this.revocations.listed(platform.id);
+      const revoked = await this.revocations.listedOnAny(platformIds);
       const serials = revoked.map((entry) => entry.serialNumber).join(',');
       if (serials === written) return;
       const list = await createRevocationList(ca, revoked);

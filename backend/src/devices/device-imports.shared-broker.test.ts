@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import mqtt from 'mqtt';
 import { DataSource, IsNull } from 'typeorm';
@@ -6,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
 import {
+  checkWithHostList,
+  giveCertificateAuthority,
   type SharedBroker,
   sharedBrokerPlatform,
   uniqueDeviceName,
@@ -15,6 +18,7 @@ import { AuditEvent } from '../audit/audit-event.entity';
 import { Deployment } from '../deployments/deployment.entity';
 import { DeploymentLogEntry } from '../deployments/deployment-log-entry.entity';
 import { Platform } from '../platforms/platform.entity';
+import { PlatformHost } from '../provision/platform-host';
 import { DeviceLocks } from './device-locks';
 import { Device } from './device.entity';
 
@@ -67,6 +71,13 @@ describe('Device import from CSV (shared test RabbitMQ over SSH, a real worker)'
   afterAll(async () => {
     // Broker users are global on the shared broker: leave none behind.
     for (const name of made) await broker?.api('DELETE', `/users/${name}`);
+    // The revocation list was written to the "host" (the test sshd is this machine).
+    if (platformId) {
+      rmSync(app.get(PlatformHost).layout(platformId).platformDir, {
+        recursive: true,
+        force: true,
+      });
+    }
     await worker?.close();
     await app?.close();
   });
@@ -315,5 +326,27 @@ describe('Device import from CSV (shared test RabbitMQ over SSH, a real worker)'
     expect([...passwords.keys()].sort()).toEqual([...fresh].sort());
     await mqttPublish(fresh[3]!, passwords.get(fresh[3]!)!);
     expect((await exportPasswords(importId)).status).toBe(410);
+  }, 120_000);
+
+  it("revokeMissing lists a revoked certificate device's certificate on the host's revocation list", async () => {
+    const ca = await giveCertificateAuthority(app, api, platformId);
+    const device = uniqueDeviceName('imp-cert');
+    made.add(device);
+    const created = await api.post<{ certificate: { certificatePem: string } }>(devices, {
+      name: device,
+      authKind: 'certificate',
+    });
+    expect(created.status).toBe(201);
+    const { certificatePem } = created.body.certificate;
+    const others = (await api.get<{ name: string }[]>(`${devices}?status=active`)).body
+      .map(({ name }) => name)
+      .filter((name) => name !== device);
+
+    const [, status] = await importAndWait(csvOf(others), true);
+    expect(status.revoked).toEqual([device]);
+    expect(await checkWithHostList(app, platformId, ca.certificatePem, certificatePem)).toBe(
+      'revoked',
+    );
+    expect((await broker.api('GET', `/users/${device}`)).status).toBe(404);
   }, 120_000);
 });

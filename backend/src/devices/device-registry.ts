@@ -52,7 +52,6 @@ import {
   withLiveState,
 } from './fleet-status';
 import { Device } from './device.entity';
-import { RevokedCertificates } from './revoked-certificates';
 
 /** The sealed field of a device's password: the AAD platforms used for their launch devices. */
 export const passwordField = (name: string) => `device:${name}`;
@@ -99,7 +98,6 @@ export class DeviceRegistry implements DeviceRegistryPort {
     private readonly audit: AuditLog,
     private readonly locks: DeviceLocks,
     private readonly certificates: DeviceCertificates,
-    private readonly revocations: RevokedCertificates,
   ) {}
 
   /** The registry's devices matching the query (the caller checked the platform is theirs). */
@@ -604,7 +602,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
   }
 
   revokedCertificates(platform: Platform): Promise<RevokedCertificate[]> {
-    return this.revocations.listed(platform.id);
+    return this.certificates.revokedForAuthority(platform);
   }
 
   async activeDeviceLogins(platform: Platform): Promise<DeviceLogin[]> {

@@ -66,11 +66,26 @@ export class RevokedCertificates {
   }
 
   /** The platform's revoked certificates that have not expired at `now`, oldest first. */
-  async listed(platformId: string, now = new Date()): Promise<RevokedCertificate[]> {
+  listed(platformId: string, now = new Date()): Promise<RevokedCertificate[]> {
+    return this.listedOnAny([platformId], now);
+  }
+
+  /**
+   * The unexpired revoked certificates of any of these platforms (those sharing a CA), each
+   * serial once (its first revocation), oldest first.
+   */
+  async listedOnAny(
+    platformIds: readonly string[],
+    now = new Date(),
+  ): Promise<RevokedCertificate[]> {
     const rows = await this.revoked.find({
-      where: { platformId, expiresAt: MoreThan(now) },
+      where: { platformId: In(platformIds), expiresAt: MoreThan(now) },
       order: { revokedAt: 'ASC', serialNumber: 'ASC' },
     });
-    return rows.map(({ serialNumber, revokedAt }) => ({ serialNumber, revokedAt }));
+    const listed = new Map<string, RevokedCertificate>();
+    for (const { serialNumber, revokedAt } of rows) {
+      if (!listed.has(serialNumber)) listed.set(serialNumber, { serialNumber, revokedAt });
+    }
+    return [...listed.values()];
   }
 }

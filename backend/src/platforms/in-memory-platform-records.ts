@@ -48,6 +48,16 @@ export class InMemoryPlatformRecords implements Pick<PlatformRecords, keyof Plat
       .map((row) => structuredClone(row));
   }
 
+  async sharingCertificateAuthority(platform: Platform): Promise<Platform[]> {
+    if (platform.caCertificatePem === null) return [platform];
+    return [...this.rows.values()]
+      .filter(
+        (row) =>
+          row.userId === platform.userId && row.caCertificatePem === platform.caCertificatePem,
+      )
+      .map((row) => structuredClone(row));
+  }
+
   async remove(id: string): Promise<void> {
     this.rows.delete(id);
   }

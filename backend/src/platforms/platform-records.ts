@@ -74,6 +74,18 @@ export class PlatformRecords {
     return platform;
   }
 
+  /**
+   * The user's platforms whose brokers trust `platform`'s CA (itself included): a copy-from
+   * gives a platform without a CA the source's, so a certificate of one opens the others too.
+   */
+  sharingCertificateAuthority(platform: Platform): Promise<Platform[]> {
+    if (platform.caCertificatePem === null) return Promise.resolve([platform]);
+    return this.platforms.find({
+      where: { userId: platform.userId, caCertificatePem: platform.caCertificatePem },
+      order: { createdAt: 'ASC' },
+    });
+  }
+
   /** Names of the user's platforms, destroyed ones aside, that use a credential. */
   async namesUsingCredential(userId: string, credentialId: string): Promise<string[]> {
     const using = await this.platforms.find({
