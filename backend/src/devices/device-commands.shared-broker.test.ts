@@ -197,4 +197,30 @@ describe('Device commands on a real broker (shared test RabbitMQ over SSH)', () 
     expect(revoked.status).toBe(409);
     expect((revoked.body as ErrorBody).error.code).toBe('DEVICE_REVOKED');
   });
+
+  it('refuses retain (400 RETAIN_NOT_SUPPORTED, nothing sent): the broker keeps no command published on amq.topic for a later subscriber', async () => {
+    const a = await newDevice('cmd-retain');
+    const refused = await send(a.name, { payload: 'retained?', retain: true });
+    expect(refused.status).toBe(400);
+    expect((refused.body as ErrorBody).error.code).toBe('RETAIN_NOT_SUPPORTED');
+    expect((await send(a.name, { payload: 'x', retain: 'yes' })).status).toBe(400);
+
+    // Why: a command sent while nobody listens is not kept for a subscriber that comes later.
+    // The first message a later subscription gets is the next command, not the earlier one.
+    const early = await send(a.name, { payload: 'before anyone subscribed', retain: false });
+    expect(early.status).toBe(200);
+    expect((early.body as CommandSent).routed).toBe(false);
+    const device = await connect(a, true);
+    await device.client.subscribeAsync(`commands/${a.name}/#`, { qos: 1 });
+    expect((await send(a.name, { payload: 'after' })).status).toBe(200);
+    const [first] = await messages(device.client, device.received, 1);
+    expect(first).toEqual({ topic: `commands/${a.name}`, payload: 'after', qos: 1 });
+
+    const audit =
+      await api.get<{ type: string; details: Record<string, string> }[]>('/audit-events');
+    const sent = audit.body.filter(
+      ({ type, details }) => type === 'device_command_sent' && details.device === a.name,
+    );
+    expect(sent).toHaveLength(2);
+  });
 });

@@ -46,6 +46,19 @@ export class DeviceCommands {
     input: SendCommandInput,
     origin: RequestOrigin,
   ): Promise<CommandSent> {
+    if (input.retain === true) {
+      // RabbitMQ's MQTT plugin retains only what an MQTT client publishes with the retain flag;
+      // a message published on amq.topic (AMQP, the management API) is never kept for later
+      // subscribers, so a retain flag here would be silently ignored.
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'RETAIN_NOT_SUPPORTED',
+        'Retained commands are not supported: the broker keeps only MQTT-published messages. ' +
+          'A device that must get commands sent while it is offline keeps a persistent session ' +
+          '(QoS 1, clean session off)',
+        [{ field: 'retain', problems: ['is not supported'] }],
+      );
+    }
     const payload = commandBytes(input.payload);
     if (payload.length > COMMAND_PAYLOAD_MAX_BYTES) {
       throw new ApiError(

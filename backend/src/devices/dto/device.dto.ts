@@ -285,6 +285,18 @@ export class SendCommandInput {
   })
   @IsDefined()
   payload!: unknown;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Not supported: true is 400 RETAIN_NOT_SUPPORTED. RabbitMQ retains only messages ' +
+      'published over MQTT, and commands are published on amq.topic through the management API. ' +
+      'A device that must get commands sent while it was offline keeps a persistent MQTT ' +
+      'session (QoS 1, clean session off)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  retain?: boolean;
 }
 
 export class CommandSentDto {
