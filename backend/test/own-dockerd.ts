@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const SCRIPT = resolve(__dirname, '../../scripts/services/dockerd.sh');
@@ -56,6 +56,8 @@ export class OwnDockerd {
   remove(): void {
     this.stop();
     rmSync(this.dir, { recursive: true, force: true });
-    execFileSync('ip', ['link', 'delete', this.bridge], { stdio: 'ignore' });
+    if (existsSync(`/sys/class/net/${this.bridge}`)) {
+      execFileSync('ip', ['link', 'delete', this.bridge], { stdio: 'ignore' });
+    }
   }
 }
