@@ -44,8 +44,9 @@ export function deploymentEnd(
 export async function launchOnTestHost(
   user: string,
   platform: Record<string, unknown>,
+  dockerHost = testDockerHost(),
 ): Promise<LaunchedPlatform> {
-  const { launched, deploymentId } = await startLaunchOnTestHost(user, platform);
+  const { launched, deploymentId } = await startLaunchOnTestHost(user, platform, dockerHost);
   try {
     const deployment = await deploymentEnd(
       launched.api,
@@ -66,11 +67,13 @@ export async function launchOnTestHost(
 
 /**
  * The same up to the launch's 202: answers the platform and its launch deployment, running.
- * The caller destroys it ({@link destroyLaunched}) whatever the launch's outcome.
+ * The caller destroys it ({@link destroyLaunched}) whatever the launch's outcome. `dockerHost`:
+ * the Docker daemon the platform runs in (a test that restarts it brings its own).
  */
 export async function startLaunchOnTestHost(
   user: string,
   platform: Record<string, unknown>,
+  dockerHost = testDockerHost(),
 ): Promise<{ launched: LaunchedPlatform; deploymentId: string }> {
   const { archive, images } = testImages();
   const started = await startTestApp({
@@ -78,7 +81,7 @@ export async function startLaunchOnTestHost(
       IMAGE_SUPPLY: 'offline',
       IMAGE_ARCHIVES: archive,
       STACK_IMAGES: JSON.stringify(images),
-      HOST_DOCKER_HOST: testDockerHost(),
+      HOST_DOCKER_HOST: dockerHost,
       HOST_MANAGE_DOCKER_SERVICE: 'false',
     },
   });
@@ -107,7 +110,7 @@ export async function startLaunchOnTestHost(
       api,
       platformId,
       devices: `/platforms/${platformId}/devices`,
-      probe: new PlatformProbe(testDockerHost(), `fieldstation-${platformId}`),
+      probe: new PlatformProbe(dockerHost, `fieldstation-${platformId}`),
     };
     return { launched, deploymentId: accepted.body.deploymentId };
   } catch (error) {
