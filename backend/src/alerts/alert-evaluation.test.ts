@@ -167,6 +167,68 @@ describe('alert evaluation (a clock the test controls)', () => {
       evaluateRule(rule({ kind: 'device-silent', minutes: 10 }), [], unknown, at(0)).firing,
     ).toBeNull();
   });
+
+  it('judges one-minute checks that end a little early or late as a minute apart', () => {
+    // A check's time is when it ended: 59.5 s after the previous one as often as 60.5 s.
+    const seconds = (s: number) => new Date(T0 + s * 1000);
+    const samples = [0, 60.4, 119.9, 180.3].map((s, index) => ({
+      ...sample(0, { status: index === 0 ? 'healthy' : 'unreachable' }),
+      sampledAt: seconds(s),
+    }));
+    const judged = samples.map(
+      (s, index) =>
+        evaluateRule(rule({ minutes: 1 }), samples.slice(0, index + 1), [], s.sampledAt).firing,
+    );
+    // Unreachable at 60.4 s and again at 119.9 s (59.5 s later): held for the rule's minute.
+    expect(judged).toEqual([false, false, true, true]);
+  });
+
+  it('fires "backup failed" while the latest finished backup failed, until one succeeds', () => {
+    const condition = rule({ kind: 'backup-failed', minutes: 0 });
+    const judge = (...statuses: ('succeeded' | 'failed')[]) =>
+      evaluateRule(condition, [], [], at(0), {
+        backups: statuses.map((status, index) => ({ status, startedAt: at(-60 * (index + 1)) })),
+        certificates: [],
+      });
+    expect(judge()).toEqual({ firing: false, detail: 'No backup run yet' });
+    expect(judge('succeeded', 'failed')).toEqual({
+      firing: false,
+      detail: `Last backup succeeded (${at(-60).toISOString()})`,
+    });
+    expect(judge('failed', 'succeeded')).toEqual({
+      firing: true,
+      detail: `Last backup failed (latest started ${at(-60).toISOString()})`,
+    });
+    expect(judge('failed', 'failed', 'failed', 'succeeded').detail).toBe(
+      `Last 3 backups failed (latest started ${at(-60).toISOString()})`,
+    );
+  });
+
+  it('fires "certificate expiring" while any certificate expires within the days given', () => {
+    const day = 24 * 60;
+    const judge = (days: number, ...expiries: [string, number][]) =>
+      evaluateRule(
+        rule({ kind: 'certificate-expiring', minutes: 0, threshold: days }),
+        [],
+        [],
+        at(0),
+        {
+          backups: [],
+          certificates: expiries.map(([name, inDays]) => ({ name, expiresAt: at(inDays * day) })),
+        },
+      );
+    expect(judge(30)).toEqual({ firing: false, detail: 'No certificates' });
+    expect(judge(30, ['pi-1', 200], ['platform CA', 3000])).toEqual({
+      firing: false,
+      detail: '2 certificates valid beyond 30 days',
+    });
+    expect(judge(30, ['pi-1', 200], ['pi-2', 12.5], ['broker TLS certificate', -1])).toEqual({
+      firing: true,
+      detail: 'Expiring within 30 days: broker TLS certificate (expired), pi-2 (in 12 days)',
+    });
+    expect(judge(30, ['pi-1', 30]).firing).toBe(true);
+    expect(judge(7, ['pi-1', 8]).firing).toBe(false);
+  });
 });
 
 describe('alert state: fire, re-notify, resolve, mute', () => {

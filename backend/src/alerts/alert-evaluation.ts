@@ -6,6 +6,13 @@ import type { AlertKind, AlertState } from './alert-rule.entity';
 const MINUTE_MS = 60_000;
 /** Samples older than this (the worker or the check stopped) say nothing about now. */
 const STALE_MS = 3 * SAMPLE_INTERVAL_MS;
+/**
+ * A sample counts as "`minutes` ago" up to half a check early: a check's time is when it ended,
+ * so one-minute checks land 59.x s apart as often as 60.x s, and an exact comparison would make a
+ * one-minute rule wait for a third bad check (up to three minutes from the fault).
+ */
+const CHECK_JITTER_MS = SAMPLE_INTERVAL_MS / 2;
+const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /** What evaluation needs of a rule: its condition and its state. */
 export interface RuleCondition {
@@ -32,6 +39,27 @@ export interface DeviceActivity {
   lastReadingAt?: Date | null;
 }
 
+/** A finished backup run of the platform (a run that could not start counts as failed). */
+export interface BackupOutcome {
+  status: 'succeeded' | 'failed';
+  startedAt: Date;
+}
+
+/** A certificate of the platform: a device's, the platform CA, the broker's server certificate. */
+export interface CertificateExpiry {
+  name: string;
+  expiresAt: Date;
+}
+
+/** What the registry stores besides the samples: judged by the rules that need no time span. */
+export interface StoredRecords {
+  /** Finished backup runs, newest first. */
+  backups: BackupOutcome[];
+  certificates: CertificateExpiry[];
+}
+
+const NO_RECORDS: StoredRecords = { backups: [], certificates: [] };
+
 /** firing null: nothing to judge by (no recent sample, no counters): the state stays. */
 export interface Evaluation {
   firing: boolean | null;
@@ -55,7 +83,7 @@ function sustained(
   for (let index = samples.length - 1; index >= 0; index -= 1) {
     const sample = samples[index]!;
     if (!holds(sample)) return false;
-    if (sample.sampledAt.getTime() <= since) return true;
+    if (sample.sampledAt.getTime() <= since + CHECK_JITTER_MS) return true;
   }
   return minutes === 0;
 }
@@ -69,6 +97,7 @@ export function evaluateRule(
   samples: PlatformMetricSample[],
   devices: DeviceActivity[],
   now: Date,
+  records: StoredRecords = NO_RECORDS,
 ): Evaluation {
   const latest = samples.at(-1);
   switch (rule.kind) {
@@ -116,7 +145,55 @@ export function evaluateRule(
     }
     case 'device-silent':
       return silentDevices(rule, devices, now);
+    case 'backup-failed':
+      return failedBackups(records.backups);
+    case 'certificate-expiring':
+      return expiringCertificates(rule.threshold ?? 0, records.certificates, now);
   }
+}
+
+/** Firing while the latest finished backup failed; a later success resolves it. */
+function failedBackups(backups: BackupOutcome[]): Evaluation {
+  const latest = backups[0];
+  if (!latest) return { firing: false, detail: 'No backup run yet' };
+  const lastSuccess = backups.findIndex((run) => run.status === 'succeeded');
+  const inARow = lastSuccess === -1 ? backups.length : lastSuccess;
+  if (inARow === 0) {
+    return { firing: false, detail: `Last backup succeeded (${latest.startedAt.toISOString()})` };
+  }
+  return {
+    firing: true,
+    detail:
+      `${inARow === 1 ? 'Last backup' : `Last ${inARow} backups`} failed ` +
+      `(latest started ${latest.startedAt.toISOString()})`,
+  };
+}
+
+/** Firing while any certificate expires within `days` (or has expired). */
+function expiringCertificates(
+  days: number,
+  certificates: CertificateExpiry[],
+  now: Date,
+): Evaluation {
+  if (certificates.length === 0) return { firing: false, detail: 'No certificates' };
+  const limit = now.getTime() + days * DAY_MS;
+  const expiring = certificates
+    .filter((certificate) => certificate.expiresAt.getTime() <= limit)
+    .sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime());
+  if (expiring.length === 0) {
+    return {
+      firing: false,
+      detail: `${certificates.length} certificates valid beyond ${days} days`,
+    };
+  }
+  const described = expiring.map(({ name, expiresAt }) => {
+    const left = Math.floor((expiresAt.getTime() - now.getTime()) / DAY_MS);
+    return expiresAt <= now ? `${name} (expired)` : `${name} (in ${left} days)`;
+  });
+  const shown =
+    described.slice(0, 5).join(', ') +
+    (described.length > 5 ? ` and ${described.length - 5} more` : '');
+  return { firing: true, detail: `Expiring within ${days} days: ${shown}` };
 }
 
 /** Over the last `minutes`: the earliest and latest sample of one processor run. */

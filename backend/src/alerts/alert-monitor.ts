@@ -1,18 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Not, Repository } from 'typeorm';
+import { certificateExpiry } from '@fieldstation/platform-stack';
+import { In, IsNull, Not, Repository } from 'typeorm';
+import { BackupRun } from '../backups/backup-run.entity';
 import { Device } from '../devices/device.entity';
 import { sampleOf } from '../metrics/metric-series';
 import { MetricsHistory } from '../metrics/metrics-history';
 import { NotificationChannels } from '../notifications/notification-channels.service';
 import type { PlatformHealthObservation } from '../platforms/health-observers';
-import { evaluateRule, nextState, type DeviceActivity } from './alert-evaluation';
+import type { Platform } from '../platforms/platform.entity';
+import {
+  evaluateRule,
+  nextState,
+  type BackupOutcome,
+  type CertificateExpiry,
+  type DeviceActivity,
+  type StoredRecords,
+} from './alert-evaluation';
 import { AlertEvent } from './alert-event.entity';
 import { AlertRule } from './alert-rule.entity';
 
 /** Samples a few minutes beyond the longest rule: the one before its window gives the rate. */
 const MARGIN_MS = 5 * 60_000;
+/** Backup runs read back: enough to count a run of failures in the detail. */
+const BACKUPS_READ = 20;
 
 /**
  * The thin scheduler around the pure evaluation: after each health check of a platform (the
@@ -25,6 +37,7 @@ export class AlertMonitor {
     @InjectRepository(AlertRule) private readonly rules: Repository<AlertRule>,
     @InjectRepository(AlertEvent) private readonly events: Repository<AlertEvent>,
     @InjectRepository(Device) private readonly devices: Repository<Device>,
+    @InjectRepository(BackupRun) private readonly backupRuns: Repository<BackupRun>,
     private readonly history: MetricsHistory,
     private readonly notifications: NotificationChannels,
   ) {}
@@ -43,9 +56,17 @@ export class AlertMonitor {
     const devices = rules.some((rule) => rule.kind === 'device-silent')
       ? await this.deviceActivity(platform.id)
       : [];
+    const records: StoredRecords = {
+      backups: rules.some((rule) => rule.kind === 'backup-failed')
+        ? await this.backupOutcomes(platform.id)
+        : [],
+      certificates: rules.some((rule) => rule.kind === 'certificate-expiring')
+        ? await this.certificates(platform)
+        : [],
+    };
     const recorded: AlertEvent[] = [];
     for (const rule of rules) {
-      const evaluation = evaluateRule(rule, samples, devices, now);
+      const evaluation = evaluateRule(rule, samples, devices, now, records);
       const { state, event } = nextState(rule, evaluation.firing, now);
       await this.rules.update(
         { id: rule.id },
@@ -86,5 +107,48 @@ export class AlertMonitor {
   private async deviceActivity(platformId: string): Promise<DeviceActivity[]> {
     const devices = await this.devices.findBy({ platformId, activeName: Not(IsNull()) });
     return devices.map(({ name, labels, createdAt }) => ({ name, labels, createdAt }));
+  }
+
+  /** The platform's finished backups, newest first (restores are not judged). */
+  private async backupOutcomes(platformId: string): Promise<BackupOutcome[]> {
+    const runs = await this.backupRuns.find({
+      select: { status: true, startedAt: true },
+      where: { platformId, kind: 'backup', status: In(['succeeded', 'failed']) },
+      order: { startedAt: 'DESC' },
+      take: BACKUPS_READ,
+    });
+    return runs.map(({ status, startedAt }) => ({
+      status: status === 'succeeded' ? 'succeeded' : 'failed',
+      startedAt,
+    }));
+  }
+
+  /** Its active devices' client certificates, its CA and its broker's server certificate. */
+  private async certificates(platform: Platform): Promise<CertificateExpiry[]> {
+    const devices = await this.devices.find({
+      select: { name: true, certificateExpiresAt: true },
+      where: {
+        platformId: platform.id,
+        activeName: Not(IsNull()),
+        certificateExpiresAt: Not(IsNull()),
+      },
+    });
+    const certificates = devices.map(({ name, certificateExpiresAt }) => ({
+      name,
+      expiresAt: certificateExpiresAt!,
+    }));
+    if (platform.caCertificatePem) {
+      certificates.push({
+        name: 'platform CA',
+        expiresAt: certificateExpiry(platform.caCertificatePem),
+      });
+    }
+    if (platform.tlsCertificateExpiresAt) {
+      certificates.push({
+        name: 'broker TLS certificate',
+        expiresAt: platform.tlsCertificateExpiresAt,
+      });
+    }
+    return certificates;
   }
 }

@@ -16,6 +16,8 @@ export const ALERT_KINDS = [
   'dead-letter-rate',
   'queue-depth',
   'disk-use',
+  'backup-failed',
+  'certificate-expiring',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
@@ -40,12 +42,16 @@ export class AlertRule extends UserOwned {
 
   /**
    * How long the condition must hold (platform-unhealthy, queue-depth), a device may stay
-   * silent (device-silent), or the window the dead-letter rate is measured over.
+   * silent (device-silent), or the window the dead-letter rate is measured over; unused (0) by
+   * backup-failed and certificate-expiring, which judge stored records, not a span of samples.
    */
   @Column({ type: 'integer' })
   minutes!: number;
 
-  /** dead-letter-rate: messages per minute; queue-depth: messages waiting; disk-use: percent. */
+  /**
+   * dead-letter-rate: messages per minute; queue-depth: messages waiting; disk-use: percent;
+   * certificate-expiring: days before expiry.
+   */
   @Column({ type: 'double precision', nullable: true })
   threshold!: number | null;
 

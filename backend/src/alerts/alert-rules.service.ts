@@ -12,6 +12,10 @@ import { AlertRule, type AlertKind } from './alert-rule.entity';
 import type { CreateAlertRuleInput, UpdateAlertRuleInput } from './dto/alert-rule.dto';
 
 const EVENTS_SHOWN = 200;
+/** certificate-expiring without a threshold: warn this many days ahead. */
+const CERTIFICATE_WARNING_DAYS = 30;
+/** Kinds that judge stored records, not a span of samples: their `minutes` is unused (0). */
+const RECORD_KINDS: readonly AlertKind[] = ['backup-failed', 'certificate-expiring'];
 
 /**
  * What a new platform starts with: told within about two minutes of a platform going down,
@@ -23,6 +27,9 @@ export const DEFAULT_RULES: Pick<AlertRule, 'kind' | 'minutes' | 'threshold'>[] 
   { kind: 'queue-depth', minutes: 5, threshold: 10_000 },
   // The platform turns degraded at 85 % too; the processor pauses ingest at 95 %.
   { kind: 'disk-use', minutes: 5, threshold: 85 },
+  // Judged on stored records at each check: the latest backup run, certificates within 30 days.
+  { kind: 'backup-failed', minutes: 0, threshold: null },
+  { kind: 'certificate-expiring', minutes: 0, threshold: CERTIFICATE_WARNING_DAYS },
 ];
 const DEFAULT_RENOTIFY_MINUTES = 60;
 
@@ -55,13 +62,17 @@ export class AlertRules {
     input: CreateAlertRuleInput,
   ): Promise<AlertRule> {
     const platform = await this.platforms.getOwned(userId, platformId);
+    if (input.minutes === undefined && !RECORD_KINDS.includes(input.kind))
+      throw invalid('minutes', `is required for ${input.kind}`);
     checkFields(input.kind, input);
     if (input.device) await this.assertDeviceExists(platformId, input.device);
     if (input.label) await this.assertLabelExists(platformId, input.label);
     const rule = this.newRule(platform, {
       kind: input.kind,
-      minutes: input.minutes,
-      threshold: input.threshold ?? null,
+      minutes: input.minutes ?? 0,
+      threshold:
+        input.threshold ??
+        (input.kind === 'certificate-expiring' ? CERTIFICATE_WARNING_DAYS : null),
       device: input.device ?? null,
       label: input.label ?? null,
       reNotifyMinutes: input.reNotifyMinutes ?? DEFAULT_RENOTIFY_MINUTES,
@@ -78,7 +89,10 @@ export class AlertRules {
   ): Promise<AlertRule> {
     const rule = await this.getOwned(userId, platformId, ruleId);
     const changes: Partial<AlertRule> = {};
-    if (input.minutes !== undefined) changes.minutes = input.minutes;
+    if (input.minutes !== undefined) {
+      checkFields(rule.kind, { minutes: input.minutes });
+      changes.minutes = input.minutes;
+    }
     if (input.reNotifyMinutes !== undefined) changes.reNotifyMinutes = input.reNotifyMinutes;
     if (input.mutedUntil !== undefined) changes.mutedUntil = input.mutedUntil;
     if (input.threshold !== undefined) {
@@ -177,15 +191,19 @@ export class AlertRules {
 /** Which fields each kind takes: a threshold where one is compared, a device only when silent. */
 function checkFields(
   kind: AlertKind,
-  input: { threshold?: number; device?: string; label?: string },
+  input: { minutes?: number; threshold?: number; device?: string; label?: string },
 ): void {
+  if (RECORD_KINDS.includes(kind) && input.minutes !== undefined && input.minutes !== 0)
+    throw invalid('minutes', `is not used by ${kind}`);
+  if (kind === 'backup-failed' && input.threshold !== undefined)
+    throw invalid('threshold', `is not used by ${kind}`);
   const needsThreshold =
     kind === 'dead-letter-rate' || kind === 'queue-depth' || kind === 'disk-use';
   if (needsThreshold && input.threshold === undefined)
     throw invalid('threshold', `is required for ${kind}`);
   if (kind === 'disk-use' && input.threshold !== undefined && input.threshold > 100)
     throw invalid('threshold', 'is a percentage for disk-use (0 to 100)');
-  if (!needsThreshold && input.threshold !== undefined)
+  if (!needsThreshold && kind !== 'certificate-expiring' && input.threshold !== undefined)
     throw invalid('threshold', `is not used by ${kind}`);
   if (kind !== 'device-silent') {
     if (input.device !== undefined) throw invalid('device', `is not used by ${kind}`);

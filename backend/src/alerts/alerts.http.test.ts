@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
+import { BackupRun, type BackupRunStatus } from '../backups/backup-run.entity';
 import { freeLoopbackPort } from '../common/free-port';
+import { Device } from '../devices/device.entity';
 import { PlatformHealthObservers } from '../platforms/health-observers';
 import { Platform, type HealthStatus } from '../platforms/platform.entity';
 import type { AlertEventDto, AlertRuleDto } from './dto/alert-rule.dto';
@@ -69,6 +72,8 @@ describe('Alert rules', () => {
       ['dead-letter-rate', 5, 0, 'ok'],
       ['queue-depth', 5, 10_000, 'ok'],
       ['disk-use', 5, 85, 'ok'],
+      ['backup-failed', 0, null, 'ok'],
+      ['certificate-expiring', 0, 30, 'ok'],
     ]);
 
     const ghost = await api.post<ErrorBody>(`/platforms/${id}/alert-rules`, {
@@ -97,6 +102,10 @@ describe('Alert rules', () => {
       { kind: 'disk-full', minutes: 5 },
       { kind: 'platform-unhealthy', minutes: -1 },
       { kind: 'platform-unhealthy', minutes: 5, extra: 1 },
+      { kind: 'platform-unhealthy' },
+      { kind: 'backup-failed', minutes: 5 },
+      { kind: 'backup-failed', threshold: 2 },
+      { kind: 'certificate-expiring', threshold: -1 },
     ]) {
       const answer = await api.post<ErrorBody>(`/platforms/${id}/alert-rules`, body);
       expect(answer.status, JSON.stringify(body)).toBe(400);
@@ -165,5 +174,91 @@ describe('Alert rules', () => {
       mutedUntil: 'tomorrow',
     });
     expect(badMute.status).toBe(400);
+  });
+
+  it('judges stored records at each check: "backup failed" until a later run succeeds, "certificate expiring" within the days given', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('keeper');
+    const id = await launch(api, ['pi-1']);
+    const rules = (await api.get<AlertRuleDto[]>(`/platforms/${id}/alert-rules`)).body;
+    const backups = rules.find((rule) => rule.kind === 'backup-failed')!;
+    const certificates = rules.find((rule) => rule.kind === 'certificate-expiring')!;
+    const data = app.get(DataSource);
+    const platform = await data.getRepository(Platform).findOneByOrFail({ id });
+    const t0 = Date.UTC(2026, 11, 2, 5, 0);
+    const minute = (n: number) => t0 + n * MINUTE;
+    const storeRun = (status: BackupRunStatus, at: number) =>
+      data.getRepository(BackupRun).insert({
+        id: randomUUID(),
+        userId: platform.userId,
+        platformId: id,
+        kind: 'backup',
+        scheduleId: null,
+        deploymentId: null,
+        credentialId: platform.credentialId,
+        status,
+        objectKey: null,
+        bytes: null,
+        sha256: null,
+        durationMs: null,
+        pruned: null,
+        error: status === 'failed' ? 'S3 answered 403 AccessDenied for bucket secret-bucket' : null,
+        sealedBackupKey: null,
+        startedAt: new Date(at),
+        finishedAt: status === 'running' ? null : new Date(at + 30_000),
+      });
+    const rule = async (ruleId: string) =>
+      (await api.get<AlertRuleDto[]>(`/platforms/${id}/alert-rules`)).body.find(
+        (found) => found.id === ruleId,
+      )!;
+    const events = async (ruleId: string) =>
+      (await api.get<AlertEventDto[]>(`/platforms/${id}/alert-rules/${ruleId}/events`)).body
+        .map((event) => `${(event.at as unknown as string).slice(11, 16)} ${event.kind}`)
+        .reverse();
+
+    await check(id, minute(0), 'healthy');
+    expect(await rule(backups.id)).toMatchObject({ state: 'ok', detail: 'No backup run yet' });
+    expect(await rule(certificates.id)).toMatchObject({ state: 'ok', detail: 'No certificates' });
+
+    await storeRun('failed', minute(1));
+    await storeRun('running', minute(2)); // not finished: judges nothing yet
+    await check(id, minute(3), 'healthy');
+    await check(id, minute(4), 'healthy');
+    const failed = await rule(backups.id);
+    expect(failed).toMatchObject({
+      state: 'firing',
+      detail: `Last backup failed (latest started ${new Date(minute(1)).toISOString()})`,
+    });
+    await storeRun('succeeded', minute(5));
+    await check(id, minute(6), 'healthy');
+    expect(await events(backups.id)).toEqual(['05:03 fired', '05:06 resolved']);
+    const backupMessages = (
+      await api.get<AlertEventDto[]>(`/platforms/${id}/alert-rules/${backups.id}/events`)
+    ).body.map((event) => event.message);
+    expect(backupMessages.join(' ')).not.toMatch(/AccessDenied|secret-bucket/);
+
+    const devices = data.getRepository(Device);
+    await devices.update(
+      { platformId: id, name: 'pi-1' },
+      { certificateExpiresAt: new Date(t0 + 10 * 24 * 60 * MINUTE + 60 * MINUTE) },
+    );
+    await check(id, minute(7), 'healthy');
+    expect(await rule(certificates.id)).toMatchObject({
+      state: 'firing',
+      detail: 'Expiring within 30 days: pi-1 (in 10 days)',
+    });
+    await api.patch(`/platforms/${id}/alert-rules/${certificates.id}`, { threshold: 7 });
+    await check(id, minute(8), 'healthy');
+    expect(await rule(certificates.id)).toMatchObject({
+      state: 'ok',
+      detail: '1 certificates valid beyond 7 days',
+    });
+    expect(await events(certificates.id)).toEqual(['05:07 fired', '05:08 resolved']);
+
+    const defaulted = await api.post<AlertRuleDto>(`/platforms/${id}/alert-rules`, {
+      kind: 'certificate-expiring',
+    });
+    expect(defaulted.status).toBe(201);
+    expect(defaulted.body).toMatchObject({ minutes: 0, threshold: 30, state: 'ok' });
   });
 });

@@ -1,5 +1,6 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { BackupRun } from '../backups/backup-run.entity';
 import { Device } from '../devices/device.entity';
 import { MetricsModule } from '../metrics/metrics.module';
 import { NotificationsModule } from '../notifications/notifications.module';
@@ -15,7 +16,7 @@ import { AlertsController } from './alerts.controller';
 /** Alert rules per platform (issue 17): defaults at launch, judged after each health check. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([AlertRule, AlertEvent, Device]),
+    TypeOrmModule.forFeature([AlertRule, AlertEvent, Device, BackupRun]),
     MetricsModule,
     NotificationsModule,
     PlatformsModule,

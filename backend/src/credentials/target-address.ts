@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { HttpStatus, Inject, Injectable, Optional } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -86,39 +86,98 @@ export function refusalOf(ip: string, rules: TargetAddressRules): string | null 
   return REFUSALS[found];
 }
 
+/** A name's addresses, as getaddrinfo answers them (the seam a test feeds its own answers through). */
+export type ResolveHost = (name: string) => Promise<{ address: string; family: number }[]>;
+export const HOST_RESOLVER = Symbol('HOST_RESOLVER');
+const systemResolver: ResolveHost = (name) => lookup(name, { all: true, verbatim: true });
+
+/** A connection refused before it was opened: the name is or resolves to a refused address. */
+export class TargetRefusedError extends Error {
+  override readonly name = 'TargetRefusedError';
+}
+
 /**
  * Keeps the hosts Fieldstation connects to on a user's behalf (an ssh-host, an OpenStack auth
  * URL) away from this server's own surroundings. A name is resolved the way the SSH client and
  * Ansible resolve it (getaddrinfo), and every address it has must pass. A name that does not
  * resolve passes: nothing can connect to it either, and the check runs again before each use.
+ * Connections Fieldstation opens itself (webhook and ntfy deliveries) go through
+ * `pinnedLookup`: resolved once, checked, and connected to exactly the checked addresses, so a
+ * name cannot answer differently between the check and the connection (DNS rebinding).
  */
 @Injectable()
 export class TargetAddresses {
   private readonly rules: TargetAddressRules;
+  private readonly resolve: ResolveHost;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'targetAddresses'>,
+    @Optional() @Inject(HOST_RESOLVER) resolve?: ResolveHost,
+  ) {
     this.rules = config.targetAddresses;
+    this.resolve = resolve ?? systemResolver;
   }
 
   /** Throws a 400 `code` naming `field` when `host` (a name or an IP) is or resolves to a refused address. */
   async assertAllowed(field: string, code: string, host: string): Promise<void> {
     const bare = host.replace(/^\[(.*)\]$/, '$1');
     const literal = isIP(bare) !== 0;
-    const addresses = literal ? [bare] : await resolved(bare);
-    for (const address of addresses) {
-      const refusal = refusalOf(address, this.rules);
-      if (refusal) {
-        const message = `${field} ${literal ? 'is' : 'resolves to'} ${refusal}`;
-        throw new ApiError(HttpStatus.BAD_REQUEST, code, message, [{ field, problems: [message] }]);
-      }
+    const addresses = literal ? [bare] : await this.resolved(bare);
+    const refusal = this.firstRefusal(field, literal, addresses);
+    if (refusal) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, code, refusal, [{ field, problems: [refusal] }]);
     }
   }
-}
 
-async function resolved(name: string): Promise<string[]> {
-  try {
-    return (await lookup(name, { all: true, verbatim: true })).map((entry) => entry.address);
-  } catch {
-    return [];
+  /**
+   * A socket `lookup` (node:http, node:net) that resolves the name once and answers only when
+   * every address passes — else fails the connection with a TargetRefusedError naming `field`.
+   * The socket connects to the addresses answered here; TLS SNI and Host stay the name.
+   */
+  pinnedLookup(field: string): LookupFunction {
+    return (hostname, options, callback) => {
+      const literal = isIP(hostname) !== 0;
+      const answer = literal
+        ? Promise.resolve([{ address: hostname, family: isIP(hostname) }])
+        : this.resolve(hostname);
+      answer.then(
+        (entries) => {
+          const wanted = entries.filter(
+            (entry) => !options.family || entry.family === options.family,
+          );
+          const refusal = this.firstRefusal(
+            field,
+            literal,
+            entries.map((entry) => entry.address),
+          );
+          if (refusal) return callback(new TargetRefusedError(refusal), '', 0);
+          if (wanted.length === 0) {
+            const error = Object.assign(new Error(`${hostname} does not resolve`), {
+              code: 'ENOTFOUND',
+            });
+            return callback(error, '', 0);
+          }
+          if (options.all) return callback(null, wanted);
+          return callback(null, wanted[0]!.address, wanted[0]!.family);
+        },
+        (error: NodeJS.ErrnoException) => callback(error, '', 0),
+      );
+    };
+  }
+
+  private firstRefusal(field: string, literal: boolean, addresses: string[]): string | null {
+    for (const address of addresses) {
+      const refusal = refusalOf(address, this.rules);
+      if (refusal) return `${field} ${literal ? 'is' : 'resolves to'} ${refusal}`;
+    }
+    return null;
+  }
+
+  private async resolved(name: string): Promise<string[]> {
+    try {
+      return (await this.resolve(name)).map((entry) => entry.address);
+    } catch {
+      return [];
+    }
   }
 }

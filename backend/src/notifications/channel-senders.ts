@@ -1,5 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { createTransport } from 'nodemailer';
+import { TargetRefusedError } from '../credentials/target-address';
 import type { SmtpSettings } from './notification-channel.entity';
 import type { NotificationMessage } from './notification-delivery.entity';
 
@@ -27,24 +31,77 @@ export class DeliveryRefusedError extends Error {
   override readonly name = 'DeliveryRefusedError';
 }
 
-async function post(url: string, headers: Record<string, string>, body: string): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers,
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    throw new DeliveryRefusedError(`No answer: ${cause ?? (error as Error).message}`);
-  }
-  const text = (await response.text()).slice(0, ANSWER_CHARS);
-  const answer = `HTTP ${response.status}${text ? `: ${text}` : ''}`;
-  if (!response.ok) throw new DeliveryRefusedError(answer);
-  return answer;
+/**
+ * POSTs `body` over node:http(s) connecting through `lookup` (TargetAddresses.pinnedLookup:
+ * the checked address, Host and TLS SNI still the name). Redirects are never followed: a 3xx is
+ * the answer, so a receiver cannot send the request on to a refused address.
+ */
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  lookup: LookupFunction,
+): Promise<string> {
+  const target = new URL(url);
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+  // Node connects to an IP literal without a lookup: the lookup judges it first.
+  const judged =
+    isIP(host) === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) =>
+          lookup(host, {}, (error) => (error ? reject(noAnswer(error)) : resolve())),
+        );
+  return judged.then(() => send(request, target, headers, body, lookup));
+}
+
+function send(
+  request: typeof httpRequest,
+  target: URL,
+  headers: Record<string, string>,
+  body: string,
+  lookup: LookupFunction,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sent = request(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup,
+        // One connection per delivery: a kept-alive socket would skip the next lookup's check.
+        agent: false,
+        timeout: SEND_TIMEOUT_MS,
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          if (text.length < ANSWER_CHARS) text += chunk;
+        });
+        response.on('error', (error) => reject(noAnswer(error)));
+        response.on('end', () => {
+          const shown = text.slice(0, ANSWER_CHARS);
+          const status = response.statusCode ?? 0;
+          const answer = `HTTP ${status}${shown ? `: ${shown}` : ''}`;
+          if (status >= 200 && status < 300) resolve(answer);
+          else reject(new DeliveryRefusedError(answer));
+        });
+      },
+    );
+    sent.on('timeout', () =>
+      sent.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+    );
+    sent.on('error', (error) => reject(noAnswer(error)));
+    sent.end(body);
+  });
+}
+
+function noAnswer(error: Error): DeliveryRefusedError {
+  if (error instanceof TargetRefusedError)
+    return new DeliveryRefusedError(`Not sent: ${error.message}`);
+  const code = (error as NodeJS.ErrnoException).code;
+  return new DeliveryRefusedError(`No answer: ${code ?? error.message}`);
 }
 
 /** Signed per Standard Webhooks; `messageId` is the delivery id (the same on every retry). */
@@ -54,6 +111,7 @@ export function sendWebhook(
   messageId: string,
   message: NotificationMessage,
   now: Date,
+  lookup: LookupFunction,
 ): Promise<string> {
   const body = JSON.stringify({ type: message.type, timestamp: now.toISOString(), data: message });
   const timestamp = Math.floor(now.getTime() / 1000);
@@ -66,11 +124,16 @@ export function sendWebhook(
       'webhook-signature': webhookSignature(secret, messageId, timestamp, body),
     },
     body,
+    lookup,
   );
 }
 
 /** ntfy-style topic push: the text as the body, the title in a header. */
-export function sendNtfy(url: string, message: NotificationMessage): Promise<string> {
+export function sendNtfy(
+  url: string,
+  message: NotificationMessage,
+  lookup: LookupFunction,
+): Promise<string> {
   return post(
     url,
     {
@@ -78,6 +141,7 @@ export function sendNtfy(url: string, message: NotificationMessage): Promise<str
       title: message.title.replace(/[^\x20-\x7e]/g, '?'),
     },
     message.text,
+    lookup,
   );
 }
 

@@ -11,9 +11,15 @@ import { JobQueue } from '../jobs/job-queue.service';
 import { JobName } from '../jobs/job-names';
 import { newWebhookSecret } from './channel-senders';
 import { NotificationChannel } from './notification-channel.entity';
-import { NotificationDelivery, type NotificationMessage } from './notification-delivery.entity';
+import {
+  NotificationDelivery,
+  type DeliveryAttempt,
+  type NotificationMessage,
+} from './notification-delivery.entity';
 import type { CreateChannelInput } from './dto/notification-channel.dto';
 
+/** Deliveries looked through for a channel's latest attempt (newer ones may still be queued). */
+const LAST_ATTEMPT_SEARCH = 5;
 const DELIVERIES_SHOWN = 100;
 
 const invalid = (field: string, problem: string) =>
@@ -57,6 +63,21 @@ export class NotificationChannels {
 
   list(userId: string): Promise<NotificationChannel[]> {
     return this.channels.find({ where: { userId }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Each channel's latest attempt (of its latest delivery tried), by channel id. */
+  async lastAttempts(channels: NotificationChannel[]): Promise<Map<string, DeliveryAttempt>> {
+    const found = new Map<string, DeliveryAttempt>();
+    for (const channel of channels) {
+      const latest = await this.deliveries.find({
+        where: { channelId: channel.id },
+        order: { createdAt: 'DESC' },
+        take: LAST_ATTEMPT_SEARCH,
+      });
+      const attempt = latest.find((delivery) => delivery.attempts.length > 0)?.attempts.at(-1);
+      if (attempt) found.set(channel.id, attempt);
+    }
+    return found;
   }
 
   /** Answers the webhook's signing secret once, for the receiver to verify with. */

@@ -53,17 +53,20 @@ export class NotificationJobs {
   }
 
   private async send(channel: NotificationChannel, delivery: NotificationDelivery, now: Date) {
-    try {
-      await assertChannelAddress(this.targets, channel);
-    } catch (error) {
-      throw new DeliveryRefusedError(`Not sent: ${(error as Error).message}`);
-    }
-    if (channel.kind === 'ntfy') return sendNtfy(channel.url, delivery.message);
+    // Webhook and ntfy: checked at connect time on the address connected to (pinned lookup).
+    const lookup = this.targets.pinnedLookup('url');
+    if (channel.kind === 'ntfy') return sendNtfy(channel.url, delivery.message, lookup);
     if (channel.kind === 'email') {
+      try {
+        await assertChannelAddress(this.targets, channel);
+      } catch (error) {
+        throw new DeliveryRefusedError(`Not sent: ${(error as Error).message}`);
+      }
       const password = channel.secret ? await this.secret(channel) : null;
       return sendEmail(channel.smtp!, password, delivery.message);
     }
-    return sendWebhook(channel.url, await this.secret(channel), delivery.id, delivery.message, now);
+    const secret = await this.secret(channel);
+    return sendWebhook(channel.url, secret, delivery.id, delivery.message, now, lookup);
   }
 
   /** Opens the channel's secret through its standing grant: no session is needed. */

@@ -37,7 +37,9 @@ export class NotificationsController {
   @Get()
   @ApiOkResponse({ type: [NotificationChannelDto] })
   async listChannels(@Auth() auth: AuthContext): Promise<NotificationChannelDto[]> {
-    return (await this.channels.list(auth.userId)).map(toChannelDto);
+    const channels = await this.channels.list(auth.userId);
+    const lastAttempts = await this.channels.lastAttempts(channels);
+    return channels.map((channel) => toChannelDto(channel, lastAttempts.get(channel.id) ?? null));
   }
 
   @Post()
@@ -51,7 +53,7 @@ export class NotificationsController {
     @Body() input: CreateChannelInput,
   ): Promise<CreatedChannelDto> {
     const { channel, signingSecret } = await this.channels.create(auth, input);
-    return { channel: toChannelDto(channel), signingSecret };
+    return { channel: toChannelDto(channel, null), signingSecret };
   }
 
   @Delete(':id')

@@ -311,6 +311,11 @@ describe('Notification channels', () => {
       expect(commands).not.toContain('AUTH');
       expect(commands).not.toContain('MAIL');
       expect(logins).toBe(0);
+      // The channel list carries that answer: the Notifications page's notice is built from it.
+      const listed = await api.get<NotificationChannelDto[]>('/notification-channels');
+      expect(
+        listed.body.find((found) => found.id === channel.body.channel.id)?.lastAttempt,
+      ).toEqual(refused!.attempts[0]);
 
       const badCa = await api.post<ErrorBody>('/notification-channels', {
         name: 'bad ca',

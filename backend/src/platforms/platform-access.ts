@@ -1,5 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
+  certificateExpiry,
   createCertificateAuthority,
   createRevocationList,
   createStackSpec,
@@ -140,7 +141,7 @@ export class PlatformKeyring {
    */
   async issueTls(
     platform: Platform,
-  ): Promise<Pick<Platform, 'secrets' | 'caCertificatePem'> | null> {
+  ): Promise<Pick<Platform, 'secrets' | 'caCertificatePem' | 'tlsCertificateExpiresAt'> | null> {
     if (!platform.tls || platform.secrets[TLS_FIELDS.serverPrivateKey]) return null;
     // A CA copied with another platform's devices (copy-from) is kept: their certificates work.
     const copiedKey = platform.caCertificatePem
@@ -153,6 +154,7 @@ export class PlatformKeyring {
     const server = await issueServerCertificate(ca, platform.address!);
     return {
       caCertificatePem: ca.certificatePem,
+      tlsCertificateExpiresAt: certificateExpiry(server.certificatePem),
       secrets: {
         ...platform.secrets,
         ...sealSecrets(this.dataKey, platform.id, {

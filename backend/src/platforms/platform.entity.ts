@@ -83,6 +83,13 @@ export class Platform extends UserOwnedTarget<PlatformTarget> {
   @Column({ type: 'text', nullable: true })
   caCertificatePem!: string | null;
 
+  /**
+   * When the broker's server certificate expires (it is sealed in `secrets`; this lets the
+   * worker warn before then without a key). Null without TLS and for platforms from before it.
+   */
+  @Column({ type: Date, nullable: true })
+  tlsCertificateExpiresAt!: Date | null;
+
   @Column({ type: 'text' })
   processorScript!: string;
 

@@ -123,6 +123,7 @@ export class PlatformsService {
       deviceUsers,
       secrets: sealSecrets(dataKey, id, generatePlatformSecrets()),
       caCertificatePem: null,
+      tlsCertificateExpiresAt: null,
       processorScript: input.processor?.script ?? readScriptTemplate(),
       processorPackages: packages,
       previousProcessorScript: null,

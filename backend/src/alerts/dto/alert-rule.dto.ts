@@ -22,22 +22,25 @@ export class CreateAlertRuleInput {
   @IsIn(ALERT_KINDS)
   kind!: AlertKind;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     minimum: 0,
     maximum: DAY_MINUTES,
     description:
       'platform-unhealthy, queue-depth, disk-use: how long the condition holds; device-silent: how long ' +
-      'a device may stay silent; dead-letter-rate: the window the rate is measured over',
+      'a device may stay silent; dead-letter-rate: the window the rate is measured over (required for ' +
+      'these); backup-failed, certificate-expiring: not used (omit or 0)',
   })
+  @IsOptional()
   @IsInt()
   @Min(0)
   @Max(DAY_MINUTES)
-  minutes!: number;
+  minutes?: number;
 
   @ApiPropertyOptional({
     minimum: 0,
     description:
-      'dead-letter-rate: messages per minute; queue-depth: messages waiting; disk-use: percent of the data volume used',
+      'dead-letter-rate: messages per minute; queue-depth: messages waiting; disk-use: percent of the data volume used; ' +
+      'certificate-expiring: days before expiry (default 30)',
   })
   @IsOptional()
   @IsNumber({ allowInfinity: false, allowNaN: false })

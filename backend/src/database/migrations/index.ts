@@ -18,6 +18,7 @@ import { MetricSampleDevices1764002071700 } from './1764002071700-metric-sample-
 import { DiskAndReadingsRetention1764002071900 } from './1764002071900-disk-and-readings-retention';
 import { RevokedDeviceCertificates1764002080000 } from './1764002080000-revoked-device-certificates';
 import { PlatformPreviousReadingsRetention1764002090000 } from './1764002090000-platform-previous-readings-retention';
+import { StoredRecordAlerts1764002091000 } from './1764002091000-stored-record-alerts';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -43,4 +44,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DiskAndReadingsRetention1764002071900,
   RevokedDeviceCertificates1764002080000,
   PlatformPreviousReadingsRetention1764002090000,
+  StoredRecordAlerts1764002091000,
 ];

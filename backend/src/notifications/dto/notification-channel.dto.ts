@@ -101,6 +101,13 @@ export class CreateChannelInput {
   smtp?: SmtpInput;
 }
 
+export class DeliveryAttemptDto {
+  @ApiProperty() at!: string;
+  @ApiProperty() ok!: boolean;
+  @ApiProperty({ description: "The receiver's answer (HTTP status and the start of its body)" })
+  answer!: string;
+}
+
 export class NotificationChannelDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
@@ -108,6 +115,13 @@ export class NotificationChannelDto {
   @ApiProperty() url!: string;
   @ApiProperty({ description: 'A standing grant lets the worker sign without a session' })
   standingGrant!: boolean;
+  @ApiProperty({
+    type: DeliveryAttemptDto,
+    nullable: true,
+    description:
+      'The latest attempt of its latest delivery tried (what the Notifications page warns about)',
+  })
+  lastAttempt!: DeliveryAttemptDto | null;
   @ApiProperty() createdAt!: Date;
 }
 
@@ -119,13 +133,6 @@ export class CreatedChannelDto {
     description: 'webhook: the Standard Webhooks signing secret (whsec_…), shown only here',
   })
   signingSecret!: string | null;
-}
-
-export class DeliveryAttemptDto {
-  @ApiProperty() at!: string;
-  @ApiProperty() ok!: boolean;
-  @ApiProperty({ description: "The receiver's answer (HTTP status and the start of its body)" })
-  answer!: string;
 }
 
 export class NotificationDeliveryDto {
@@ -141,9 +148,12 @@ export class QueuedDeliveryDto {
   @ApiProperty({ format: 'uuid' }) deliveryId!: string;
 }
 
-export function toChannelDto(channel: NotificationChannel): NotificationChannelDto {
+export function toChannelDto(
+  channel: NotificationChannel,
+  lastAttempt: DeliveryAttempt | null,
+): NotificationChannelDto {
   const { id, name, kind, url, grantId, createdAt } = channel;
-  return { id, name, kind, url, standingGrant: grantId !== null, createdAt };
+  return { id, name, kind, url, standingGrant: grantId !== null, lastAttempt, createdAt };
 }
 
 export function toDeliveryDto(delivery: NotificationDelivery): NotificationDeliveryDto {

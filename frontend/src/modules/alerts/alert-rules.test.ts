@@ -37,6 +37,12 @@ describe('describeRule', () => {
     expect(describeRule({ ...rule, kind: 'queue-depth', threshold: 10_000 })).toBe(
       'More than 10,000 queued for 5 minutes',
     );
+    expect(describeRule({ ...rule, kind: 'backup-failed', minutes: 0 })).toBe(
+      'The latest backup failed',
+    );
+    expect(describeRule({ ...rule, kind: 'certificate-expiring', minutes: 0, threshold: 30 })).toBe(
+      'A certificate expires within 30 days',
+    );
   });
 
   it('names the device or label a silence rule watches', () => {
@@ -67,6 +73,13 @@ describe('rule bodies', () => {
       kind: 'device-silent',
       minutes: 5,
       device: 'pi-1',
+    });
+    expect(createBody(form({ kind: 'backup-failed', threshold: 3 }))).toEqual({
+      kind: 'backup-failed',
+    });
+    expect(createBody(form({ kind: 'certificate-expiring', threshold: 14 }))).toEqual({
+      kind: 'certificate-expiring',
+      threshold: 14,
     });
   });
 

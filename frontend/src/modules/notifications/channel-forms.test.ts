@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   blankChannelForm,
   channelBody,
+  channelNotice,
   deliveryOutcome,
   formFieldErrors,
   type Delivery,
@@ -93,5 +94,29 @@ describe('deliveryOutcome', () => {
       ),
     ).toBe('delivered after 2 attempts: HTTP 204');
     expect(deliveryOutcome(delivery({}))).toBe('queued');
+  });
+});
+
+describe('channelNotice', () => {
+  const attempt = (ok: boolean, answer: string) => ({ at: '2026-12-02T16:00:00Z', ok, answer });
+  const noTls =
+    'TLS required, nothing sent in clear: Error upgrading connection with STARTTLS: 502 5.5.2 Error: command not recognized';
+
+  it('tells what to do when an email server offered no STARTTLS', () => {
+    expect(channelNotice({ kind: 'email', lastAttempt: attempt(false, noTls) })).toMatch(
+      /Enable STARTTLS on the relay, or add this channel again with "TLS from the first byte" on port 465/,
+    );
+  });
+
+  it('says nothing for other failures, successes, other kinds or no attempt yet', () => {
+    expect(
+      channelNotice({
+        kind: 'email',
+        lastAttempt: attempt(false, '535 5.7.8 Authentication failed'),
+      }),
+    ).toBeNull();
+    expect(channelNotice({ kind: 'email', lastAttempt: attempt(true, '250 OK') })).toBeNull();
+    expect(channelNotice({ kind: 'webhook', lastAttempt: attempt(false, noTls) })).toBeNull();
+    expect(channelNotice({ kind: 'email', lastAttempt: null })).toBeNull();
   });
 });

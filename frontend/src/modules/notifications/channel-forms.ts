@@ -93,3 +93,23 @@ export function deliveryOutcome(delivery: Delivery): string {
   if (!last) return delivery.status === 'pending' ? 'queued' : delivery.status;
   return `${delivery.status} after ${tries}: ${last.answer}`;
 }
+
+/** The delivery log's answer when an SMTP server offered no STARTTLS (backend channel-senders.ts). */
+const NO_TLS_ANSWER = 'TLS required, nothing sent in clear';
+
+/**
+ * What the user should do about a channel, from its latest attempt: an email channel whose
+ * server offered no STARTTLS sends nothing until the relay offers TLS or the channel uses
+ * implicit TLS. Null when there is nothing to do.
+ */
+export function channelNotice(channel: Pick<Channel, 'kind' | 'lastAttempt'>): string | null {
+  const last = channel.lastAttempt;
+  if (channel.kind !== 'email' || !last || last.ok || !last.answer.startsWith(NO_TLS_ANSWER)) {
+    return null;
+  }
+  return (
+    'Nothing is being sent: the mail server did not offer TLS (STARTTLS), and Fieldstation never ' +
+    'sends a login or a message in clear. Enable STARTTLS on the relay, or add this channel again ' +
+    'with "TLS from the first byte" on port 465.'
+  );
+}
