@@ -149,10 +149,10 @@ export interface ProcessorDeviceFigures {
 
 const PLATFORM_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-/** The name of update-processor.yml's task that refuses a script that does not load. */
-const SCRIPT_REFUSED_TASK = 'Refuse the new script (the previous one keeps running)';
-/** The name of deploy.yml's task that stops a launch whose script does not load. */
-const LAUNCH_SCRIPT_CHECK_TASK = 'Stop the launch (the script does not load)';
+/** check-script.yml's task that stops a launch or an update whose script does not load. */
+const SCRIPT_REFUSED_TASK = 'Refuse the script (it does not load)';
+/** check-script.yml's task that stops when the check itself failed (Docker, a full disk). */
+const SCRIPT_CHECK_FAILED_TASK = 'Stop (the script check could not run)';
 /** processor.yml's build task: when it fails, the running processor's image is untouched. */
 const PROCESSOR_BUILD_TASK = "Build the processor image with the script's npm packages";
 /**
@@ -277,7 +277,7 @@ export class PlatformHost {
     try {
       return await this.runLaunch(request);
     } catch (error) {
-      if (error instanceof AnsibleRunError && error.task?.endsWith(LAUNCH_SCRIPT_CHECK_TASK)) {
+      if (error instanceof AnsibleRunError && error.task?.endsWith(SCRIPT_REFUSED_TASK)) {
         throw new ProcessorScriptLoadError(error.detail);
       }
       if (
@@ -329,8 +329,13 @@ export class PlatformHost {
         this.run('update-processor.yml', request, this.stackVars(request.platformId, spec, source)),
       );
     } catch (error) {
-      // Ansible names a role's task "<role> : <name>".
-      if (error instanceof AnsibleRunError && error.task?.endsWith(SCRIPT_REFUSED_TASK)) {
+      // Ansible names a role's task "<role> : <name>". Either way the check failed, the host put
+      // the running image and script back, and the record follows it.
+      if (
+        error instanceof AnsibleRunError &&
+        (error.task?.endsWith(SCRIPT_REFUSED_TASK) ||
+          error.task?.endsWith(SCRIPT_CHECK_FAILED_TASK))
+      ) {
         throw new ProcessorScriptRefusedError(error.detail);
       }
       if (error instanceof AnsibleRunError && error.task?.endsWith(PROCESSOR_BUILD_TASK)) {
