@@ -1,4 +1,5 @@
 import 'primeicons/primeicons.css';
+import './global.css';
 import { createPinia } from 'pinia';
 import PrimeVue from 'primevue/config';
 import ConfirmationService from 'primevue/confirmationservice';
