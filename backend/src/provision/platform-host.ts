@@ -473,7 +473,7 @@ export class PlatformHost {
    */
   async status(request: PlatformOperation): Promise<PlatformHostStatus> {
     const { composeProject, dataPath } = this.layout(request.platformId);
-    const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
+    const docker = this.dockerCommand();
     const session = await this.ssh.connect(request.target);
     try {
       let dfOutput = '';
@@ -549,26 +549,10 @@ export class PlatformHost {
     request: PlatformOperation,
   ): Promise<Record<string, ProcessorDeviceFigures> | null> {
     const { composeProject } = this.layout(request.platformId);
-    const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
+    const docker = this.dockerCommand();
     const session = await this.ssh.connect(request.target);
     try {
-      const containers: string[] = [];
-      await session.run(
-        [
-          ...docker,
-          'ps',
-          '--quiet',
-          '--filter',
-          `label=com.docker.compose.project=${composeProject}`,
-          '--filter',
-          'label=com.docker.compose.service=processor',
-          '--filter',
-          'status=running',
-        ],
-        ({ stream, line }) => {
-          if (stream === 'stdout' && line.trim()) containers.push(line.trim());
-        },
-      );
+      const containers = await this.runningContainers(session, composeProject, 'processor');
       if (containers.length !== 1) return null;
       let output = '';
       await session.run(
@@ -599,13 +583,12 @@ export class PlatformHost {
       throw new AnsibleInputError(`invalid readings limit ${request.limit}`);
     }
     const { composeProject } = this.layout(request.platformId);
-    const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
     const session = await this.ssh.connect(request.target);
     try {
       const container = await this.databaseContainer(session, composeProject);
       const stdout: string[] = [];
       await session.run(
-        [...docker, 'exec', container, ...storedReadingsCommand(request.database)],
+        [...this.dockerCommand(), 'exec', container, ...storedReadingsCommand(request.database)],
         ({ stream, line }) => {
           if (stream === 'stdout') stdout.push(line);
         },
@@ -649,6 +632,22 @@ export class PlatformHost {
 
   /** The id of the platform's one database container; throws when it is not running. */
   private async databaseContainer(session: SshSession, composeProject: string): Promise<string> {
+    const containers = await this.runningContainers(session, composeProject, 'database');
+    if (containers.length !== 1) {
+      throw new Error(`The platform's database is not running (${containers.length} containers)`);
+    }
+    return containers[0]!;
+  }
+
+  /**
+   * The ids of the platform's running containers of one compose service, found by the labels
+   * compose sets (`docker ps` on the host; fixed arguments): one while the service runs.
+   */
+  async runningContainers(
+    session: SshSession,
+    composeProject: string,
+    service: 'database' | 'processor',
+  ): Promise<string[]> {
     const containers: string[] = [];
     await session.run(
       [
@@ -658,19 +657,19 @@ export class PlatformHost {
         '--filter',
         `label=com.docker.compose.project=${composeProject}`,
         '--filter',
-        'label=com.docker.compose.service=database',
+        `label=com.docker.compose.service=${service}`,
+        '--filter',
+        'status=running',
       ],
       ({ stream, line }) => {
         if (stream === 'stdout' && line.trim()) containers.push(line.trim());
       },
     );
-    if (containers.length !== 1) {
-      throw new Error(`The platform's database is not running (${containers.length} containers)`);
-    }
-    return containers[0]!;
+    return containers;
   }
 
-  private dockerCommand(): string[] {
+  /** The host's Docker CLI as root, at the platforms' Docker daemon: `sudo -n env DOCKER_HOST=… docker`. */
+  dockerCommand(): string[] {
     return ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
   }
 

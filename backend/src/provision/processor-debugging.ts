@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { PLATFORM_HOST_OPTIONS, PlatformHost, type PlatformHostOptions } from './platform-host';
+import { Injectable } from '@nestjs/common';
+import { PlatformHost } from './platform-host';
 import { SshClient, type SshSession, type SshTarget } from './ssh-client';
 
 /** The processor's one-shot commands (platform-stack/processor/src/debugging/debug-commands.ts). */
@@ -35,15 +35,10 @@ export class ProcessorCommandError extends Error {
  */
 @Injectable()
 export class ProcessorDebugging {
-  private readonly dockerHost: string;
-
   constructor(
     private readonly ssh: SshClient,
     private readonly host: PlatformHost,
-    @Inject(PLATFORM_HOST_OPTIONS) options: PlatformHostOptions,
-  ) {
-    this.dockerHost = options.dockerHost ?? 'unix:///var/run/docker.sock';
-  }
+  ) {}
 
   /** `{lines, dropped}` from the processor's memory. */
   scriptLog(platformId: string, target: SshTarget): Promise<unknown> {
@@ -107,26 +102,10 @@ export class ProcessorDebugging {
     work: (session: SshSession, exec: (withStdin?: boolean) => string[]) => Promise<T>,
   ): Promise<T> {
     const { composeProject } = this.host.layout(platformId);
-    const docker = ['sudo', '-n', 'env', `DOCKER_HOST=${this.dockerHost}`, 'docker'];
+    const docker = this.host.dockerCommand();
     const session = await this.ssh.connect(target);
     try {
-      const containers: string[] = [];
-      await session.run(
-        [
-          ...docker,
-          'ps',
-          '--quiet',
-          '--filter',
-          `label=com.docker.compose.project=${composeProject}`,
-          '--filter',
-          'label=com.docker.compose.service=processor',
-          '--filter',
-          'status=running',
-        ],
-        ({ stream, line }) => {
-          if (stream === 'stdout' && line.trim()) containers.push(line.trim());
-        },
-      );
+      const containers = await this.host.runningContainers(session, composeProject, 'processor');
       if (containers.length !== 1) {
         throw new ProcessorNotRunningError(
           `The platform's processor is not running (${containers.length} running containers)`,
