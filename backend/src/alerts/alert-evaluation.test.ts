@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlatformMetricSample } from '../metrics/platform-metric-sample.entity';
+import { metricSample } from '../metrics/testing/metric-sample';
 import {
   evaluateRule,
   nextState,
@@ -13,26 +14,7 @@ const at = (minute: number) => new Date(T0 + minute * 60_000);
 const started = at(-600);
 
 function sample(minute: number, fields: Partial<PlatformMetricSample> = {}): PlatformMetricSample {
-  return {
-    platformId: 'p',
-    sampledAt: at(minute),
-    status: 'healthy',
-    processorStartedAt: started,
-    messagesIn: null,
-    readingsStored: null,
-    messagesFailed: null,
-    queueDepth: null,
-    lastReadingAt: null,
-    batchLatencyP50Ms: null,
-    batchLatencyP99Ms: null,
-    endToEndLatencyP50Ms: null,
-    endToEndLatencyP99Ms: null,
-    devicesOnline: null,
-    devicesTotal: null,
-    diskUsedPercent: null,
-    diskBytesFree: null,
-    ...fields,
-  };
+  return metricSample(at(minute), started, fields);
 }
 
 const rule = (fields: Partial<RuleCondition>): RuleCondition => ({

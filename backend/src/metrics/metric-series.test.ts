@@ -3,31 +3,13 @@ import type { PlatformHealthObservation } from '../platforms/health-observers';
 import type { Platform } from '../platforms/platform.entity';
 import { ratePerSecond, sampleOf, toSeries } from './metric-series';
 import type { PlatformMetricSample } from './platform-metric-sample.entity';
+import { metricSample } from './testing/metric-sample';
 
 const minute = (n: number) => new Date(Date.UTC(2026, 11, 2, 4, n));
 const started = new Date(Date.UTC(2026, 11, 2, 3, 0));
 
 function sample(n: number, counters: Partial<PlatformMetricSample> = {}): PlatformMetricSample {
-  return {
-    platformId: 'p',
-    sampledAt: minute(n),
-    status: 'healthy',
-    processorStartedAt: started,
-    messagesIn: null,
-    readingsStored: null,
-    messagesFailed: null,
-    queueDepth: null,
-    lastReadingAt: null,
-    batchLatencyP50Ms: null,
-    batchLatencyP99Ms: null,
-    endToEndLatencyP50Ms: null,
-    endToEndLatencyP99Ms: null,
-    devicesOnline: null,
-    devicesTotal: null,
-    diskUsedPercent: null,
-    diskBytesFree: null,
-    ...counters,
-  };
+  return metricSample(minute(n), started, counters);
 }
 
 describe('metric series', () => {
