@@ -11,40 +11,12 @@ import { waitFor as waitUntil } from '../../test/test-env';
 import { freeLoopbackPort } from '../common/free-port';
 import { type DeviceLogin, PlatformProbe, waitFor } from '../provision/testing/platform-probes';
 import { sharedBrokerPlatform, uniqueDeviceName } from '../../test/shared-broker-platform';
-
-type DeviceWithPassword = { device: { name: string; status: string }; password: string };
-
-/** Within this long a change must hold on the running broker (issue 14: 5 s). */
-const TAKES_EFFECT_MS = 5_000;
-
-/** Connects over MQTT with the device's name as client id; rejects when the broker refuses. */
-function connectMqtt(login: DeviceLogin) {
-  return mqtt.connectAsync(`mqtt://127.0.0.1:${login.port}`, {
-    username: login.username,
-    password: login.password,
-    clientId: login.username,
-    reconnectPeriod: 0,
-    connectTimeout: 3_000,
-  });
-}
-
-/** Retries an MQTT login until it succeeds; returns the connected client and when it did. */
-async function firstMqttLogin(login: DeviceLogin, deadline: number) {
-  for (;;) {
-    try {
-      return { client: await connectMqtt(login), at: Date.now() };
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-const reading = (device: string, seq: number, via: string) => ({
-  measurement: 'room',
-  device,
-  data: { raw: 2000 + seq, seq, via },
-});
+import {
+  type DeviceWithPassword,
+  firstMqttLogin,
+  reading,
+  TAKES_EFFECT_MS,
+} from './testing/device-logins';
 
 /**
  * Fleet figures, commands and copy-from against a real platform launched once through the API on

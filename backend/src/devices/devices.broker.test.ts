@@ -1,5 +1,4 @@
 import type { INestApplication } from '@nestjs/common';
-import mqtt from 'mqtt';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,40 +15,13 @@ import {
   PlatformProbe,
   waitFor,
 } from '../provision/testing/platform-probes';
-
-type DeviceWithPassword = { device: { name: string; status: string }; password: string };
-
-/** Within this long a change must hold on the running broker (issue 14: 5 s). */
-const TAKES_EFFECT_MS = 5_000;
-
-/** Connects over MQTT with the device's name as client id; rejects when the broker refuses. */
-function connectMqtt(login: DeviceLogin) {
-  return mqtt.connectAsync(`mqtt://127.0.0.1:${login.port}`, {
-    username: login.username,
-    password: login.password,
-    clientId: login.username,
-    reconnectPeriod: 0,
-    connectTimeout: 3_000,
-  });
-}
-
-/** Retries an MQTT login until it succeeds; returns the connected client and when it did. */
-async function firstMqttLogin(login: DeviceLogin, deadline: number) {
-  for (;;) {
-    try {
-      return { client: await connectMqtt(login), at: Date.now() };
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-const reading = (device: string, seq: number, via: string) => ({
-  measurement: 'room',
-  device,
-  data: { raw: 2000 + seq, seq, via },
-});
+import {
+  connectMqtt,
+  type DeviceWithPassword,
+  firstMqttLogin,
+  reading,
+  TAKES_EFFECT_MS,
+} from './testing/device-logins';
 
 /**
  * The device registry against a real platform: launched once through the API on the local SSH
