@@ -78,6 +78,7 @@ export {
   READING_NAME_MAX_LENGTH,
   InvalidReadingAlertError,
   checkReadingAlertRule,
+  deletedReadingAlertUids,
   grafanaText,
   readingAlertUid,
   renderReadingAlerts,

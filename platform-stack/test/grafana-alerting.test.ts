@@ -4,6 +4,7 @@ import {
   READING_ALERTS_STACK_PATH,
   InvalidReadingAlertError,
   createStackSpec,
+  deletedReadingAlertUids,
   generateStackSecrets,
   grafanaText,
   renderReadingAlertsFile,
@@ -125,11 +126,25 @@ describe('grafana alerting provisioning for reading thresholds', () => {
     },
   );
 
-  it('writes deleteRules for removed rules and an empty file without rules', () => {
-    expect(parsed(renderReadingAlertsFile('postgres', [], [temperature.id]))).toEqual({
-      apiVersion: 1,
-      deleteRules: [{ orgId: 1, uid: 'fs-6f1c2d3e4a5b4c6d8e7f001122334455' }],
-    });
+  it('deletes in Grafana the rules gone since the previous file, carrying deletions on', () => {
+    const both = renderReadingAlertsFile('postgres', [temperature, onePi]);
+    const deleted = deletedReadingAlertUids(both, [onePi]);
+    expect(deleted).toEqual(['fs-6f1c2d3e4a5b4c6d8e7f001122334455']);
+    const next = renderReadingAlertsFile('postgres', [onePi], deleted);
+    expect(parsed(next).deleteRules).toEqual([
+      { orgId: 1, uid: 'fs-6f1c2d3e4a5b4c6d8e7f001122334455' },
+    ]);
+    // The next change still deletes it (its reload may have failed); one recreated is not deleted.
+    expect(deletedReadingAlertUids(next, [])).toEqual([
+      'fs-0a1b2c3d4e5f4a6b8c7d8e9fa0b1c2d3',
+      'fs-6f1c2d3e4a5b4c6d8e7f001122334455',
+    ]);
+    expect(deletedReadingAlertUids(next, [temperature, onePi])).toEqual([]);
+    expect(deletedReadingAlertUids('', [])).toEqual([]);
+    expect(deletedReadingAlertUids('groups: [{rules: [{uid: "other"}]}]', [])).toEqual([]);
+    expect(() => renderReadingAlertsFile('postgres', [], ['x" OR 1'])).toThrow(
+      InvalidReadingAlertError,
+    );
     expect(parsed(renderReadingAlertsFile('mongodb', []))).toEqual({ apiVersion: 1 });
   });
 

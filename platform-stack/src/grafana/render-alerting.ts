@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { DatabaseChoice } from '../spec/stack-spec';
 import { DATASOURCE_UID } from './render-grafana';
 
@@ -110,15 +110,18 @@ export function grafanaText(text: string): string {
   return text;
 }
 
+const GRAFANA_UID = /^fs-[0-9a-f]{32}$/;
+
 /**
  * Grafana alerting file provisioning (apiVersion 1) for the readings' threshold rules: one group
- * in the "Fieldstation" folder, evaluated each minute; `deletedRuleIds` become `deleteRules`
- * (Grafana keeps a provisioned rule that merely disappears from the file).
+ * in the "Fieldstation" folder, evaluated each minute. `deletedUids` (see
+ * {@link deletedReadingAlertUids}) become `deleteRules`: Grafana keeps a provisioned rule that
+ * merely disappears from the file.
  */
 export function renderReadingAlerts(
   database: DatabaseChoice,
   rules: readonly ReadingAlertRule[],
-  deletedRuleIds: readonly string[] = [],
+  deletedUids: readonly string[] = [],
 ): Record<string, unknown> {
   if (rules.length > 0 && !supportsReadingAlerts(database)) {
     throw new InvalidReadingAlertError(
@@ -139,8 +142,11 @@ export function renderReadingAlerts(
       },
     ];
   }
-  if (deletedRuleIds.length > 0) {
-    file.deleteRules = deletedRuleIds.map((id) => ({ orgId: 1, uid: readingAlertUid(id) }));
+  for (const uid of deletedUids) {
+    if (!GRAFANA_UID.test(uid)) throw new InvalidReadingAlertError('uid', `"${uid}" is not ours`);
+  }
+  if (deletedUids.length > 0) {
+    file.deleteRules = deletedUids.map((uid) => ({ orgId: 1, uid }));
   }
   return file;
 }
@@ -149,9 +155,38 @@ export function renderReadingAlerts(
 export function renderReadingAlertsFile(
   database: DatabaseChoice,
   rules: readonly ReadingAlertRule[],
-  deletedRuleIds: readonly string[] = [],
+  deletedUids: readonly string[] = [],
 ): string {
-  return stringify(renderReadingAlerts(database, rules, deletedRuleIds), { lineWidth: 0 });
+  return stringify(renderReadingAlerts(database, rules, deletedUids), { lineWidth: 0 });
+}
+
+/**
+ * The rule uids Grafana must delete when `rules` replace the file `previous` (the one on the
+ * host; empty if none): those provisioned or deleted there and not among `rules`. Deletions are
+ * carried on, so one whose reload failed is still made by the next. Unparsable text: none.
+ */
+export function deletedReadingAlertUids(
+  previous: string,
+  rules: readonly ReadingAlertRule[],
+): string[] {
+  let file: unknown;
+  try {
+    file = parse(previous);
+  } catch {
+    return [];
+  }
+  const uids = new Set<string>();
+  const entries = (value: unknown): Record<string, unknown>[] =>
+    Array.isArray(value)
+      ? value.filter((entry) => entry !== null && typeof entry === 'object')
+      : [];
+  const record = (file ?? {}) as { groups?: unknown; deleteRules?: unknown };
+  for (const group of entries(record.groups)) {
+    for (const rule of entries(group.rules)) uids.add(String(rule.uid));
+  }
+  for (const deleted of entries(record.deleteRules)) uids.add(String(deleted.uid));
+  for (const rule of rules) uids.delete(readingAlertUid(rule.id));
+  return [...uids].filter((uid) => GRAFANA_UID.test(uid)).sort();
 }
 
 function renderRule(database: DatabaseChoice, rule: ReadingAlertRule): Record<string, unknown> {
