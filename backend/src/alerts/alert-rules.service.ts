@@ -83,6 +83,15 @@ export class AlertRules {
         ],
       );
     }
+    if (input.kind === 'reading-threshold' && platform.ports.grafana === null) {
+      // Its admin API is reached on the host's loopback, where the stack publishes it.
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'GRAFANA_NOT_PUBLISHED',
+        "This platform's Grafana has no port on its host, so its alert rules cannot be reloaded",
+        [{ field: 'kind', problems: ['reading-threshold needs Grafana published on the host'] }],
+      );
+    }
     if (input.device) await this.assertDeviceExists(platformId, input.device);
     if (input.label) await this.assertLabelExists(platformId, input.label);
     const rule = this.newRule(platform, {

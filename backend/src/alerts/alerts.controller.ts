@@ -48,7 +48,7 @@ export class AlertsController {
     type: AlertRuleDto,
     description:
       '400 UNKNOWN_DEVICE / UNKNOWN_LABEL naming what does not exist, READING_ALERTS_UNSUPPORTED on ' +
-      'MongoDB; a reading-threshold on a running platform answers the deployment taking it to Grafana',
+      'MongoDB, GRAFANA_NOT_PUBLISHED without a Grafana port; a reading-threshold on a running platform answers the deployment taking it to Grafana',
   })
   async createAlertRule(
     @Auth() auth: AuthContext,

@@ -192,6 +192,7 @@ describe('Alert rules', () => {
 
     // Running: the change is stored once its deployment is recorded; a second change meanwhile
     // is a 409 that stores nothing (this app has no worker, so the deployment stays queued).
+    const platform = await app.get(DataSource).getRepository(Platform).findOneByOrFail({ id });
     // As if the launch had run: the platform runs and its launch deployment ended.
     await app.get(DataSource).getRepository(Platform).update({ id }, { status: 'running' });
     await app
@@ -210,6 +211,14 @@ describe('Alert rules', () => {
       (rule) => rule.kind === 'reading-threshold',
     );
     expect(thresholds.map((rule) => rule.threshold)).toEqual([-5, 30]);
+
+    await app
+      .get(DataSource)
+      .getRepository(Platform)
+      .update({ id }, { ports: { ...platform.ports, grafana: null } });
+    const unpublished = await api.post<ErrorBody>(url, valid);
+    expect(unpublished.status).toBe(400);
+    expect(unpublished.body.error.code).toBe('GRAFANA_NOT_PUBLISHED');
 
     const mongo = await launch(api, [], 'mongodb');
     const unsupported = await api.post<ErrorBody>(`/platforms/${mongo}/alert-rules`, valid);
