@@ -7,6 +7,7 @@ import {
   startLaunchOnTestHost,
   type LaunchedPlatform,
 } from '../../test/launched-platform';
+import { readSse, type SseEvent } from '../../test/sse';
 import { freeLoopbackPort } from '../common/free-port';
 import type { AlertRuleDto } from './dto/alert-rule.dto';
 
@@ -137,6 +138,23 @@ describe('Grafana reading alerts on a launched platform', () => {
       [true, afterAdd.text],
       [true, afterRemove.text],
     ]);
+
+    // The admin password reached Grafana, never the deployment's log.
+    const adminPassword = /^FIELDSTATION_GRAFANA_ADMIN_PASSWORD=(.+)$/m.exec(
+      readFileSync(`${stackDir}/.env`, 'utf8'),
+    )![1]!;
+    const events: SseEvent[] = [];
+    const log = await fetch(`${api.baseUrl}/api/v1/deployments/${removal.id}/events`, {
+      headers: { authorization: `Bearer ${api.accessToken}` },
+    });
+    await readSse(log, (event) => {
+      events.push(event);
+      return event.event === 'end';
+    });
+    const logText = JSON.stringify(events);
+    expect(logText).toContain('Make Grafana reload its alerting provisioning');
+    expect(logText).toContain('Grafana evaluates 1 reading threshold');
+    expect(logText).not.toContain(adminPassword);
 
     // The stand-in checks the login as Grafana does: a wrong password is a 401, recorded.
     const wrong = await fetch(
