@@ -70,3 +70,19 @@ export {
   revocationListStackPath,
 } from './rabbitmq/render-rabbitmq';
 export type { DeviceBrokerAccess, TopicPermission } from './rabbitmq/render-rabbitmq';
+export {
+  READING_ALERTS_STACK_PATH,
+  READING_ALERT_OPERATORS,
+  READING_ALERT_VALUE_LIMIT,
+  READING_NAME_PATTERN,
+  READING_NAME_MAX_LENGTH,
+  InvalidReadingAlertError,
+  checkReadingAlertRule,
+  deletedReadingAlertUids,
+  grafanaText,
+  readingAlertUid,
+  renderReadingAlerts,
+  renderReadingAlertsFile,
+  supportsReadingAlerts,
+} from './grafana/render-alerting';
+export type { ReadingAlertRule, ReadingAlertOperator } from './grafana/render-alerting';

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { dataDirectories, renderCompose, renderEnvFile } from './compose/render-compose';
 import { databaseSetupFile, renderDatabaseSetup } from './database/render-database-setup';
+import { READING_ALERTS_STACK_PATH, renderReadingAlertsFile } from './grafana/render-alerting';
 import {
   renderDashboardProvisioning,
   renderDatasourceProvisioning,
@@ -105,6 +106,12 @@ export function renderStack(spec: StackSpec): RenderedStack {
       mode: PUBLIC,
     });
   }
+  // Always written (empty without rules), so a launch replaces whatever an earlier one left.
+  files.push({
+    path: READING_ALERTS_STACK_PATH,
+    content: renderReadingAlertsFile(spec.database, spec.readingAlerts ?? []),
+    mode: PUBLIC,
+  });
   const dashboard = renderStarterDashboard(spec.database);
   files.push({
     path: dashboard ? 'grafana/dashboards/readings.json' : 'grafana/dashboards/.keep',

@@ -44,7 +44,10 @@ export class AlertMonitor {
 
   async observe(observation: PlatformHealthObservation): Promise<AlertEvent[]> {
     const { platform, observedAt: now } = observation;
-    const rules = await this.rules.findBy({ platformId: platform.id });
+    // Reading thresholds are Grafana's to evaluate, on the readings themselves.
+    const rules = (await this.rules.findBy({ platformId: platform.id })).filter(
+      (rule) => rule.kind !== 'reading-threshold',
+    );
     if (rules.length === 0) return [];
     const longest = Math.max(...rules.map((rule) => rule.minutes)) * 60_000;
     const samples = await this.history.since(

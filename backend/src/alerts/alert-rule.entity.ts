@@ -7,6 +7,7 @@ import {
   ManyToOne,
   PrimaryColumn,
 } from 'typeorm';
+import type { ReadingAlertOperator } from '@fieldstation/platform-stack';
 import { Platform } from '../platforms/platform.entity';
 import { UserOwned } from '../users/user-owned';
 
@@ -18,6 +19,7 @@ export const ALERT_KINDS = [
   'disk-use',
   'backup-failed',
   'certificate-expiring',
+  'reading-threshold',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
@@ -41,21 +43,34 @@ export class AlertRule extends UserOwned {
   kind!: AlertKind;
 
   /**
-   * How long the condition must hold (platform-unhealthy, queue-depth), a device may stay
-   * silent (device-silent), or the window the dead-letter rate is measured over; unused (0) by
-   * backup-failed and certificate-expiring, which judge stored records, not a span of samples.
+   * How long the condition must hold (platform-unhealthy, queue-depth, reading-threshold), a
+   * device may stay silent (device-silent), or the window the dead-letter rate is measured over;
+   * unused (0) by backup-failed and certificate-expiring, which judge stored records, not a span
+   * of samples.
    */
   @Column({ type: 'integer' })
   minutes!: number;
 
   /**
    * dead-letter-rate: messages per minute; queue-depth: messages waiting; disk-use: percent;
-   * certificate-expiring: days before expiry.
+   * certificate-expiring: days before expiry; reading-threshold: the value the field is compared
+   * with.
    */
   @Column({ type: 'double precision', nullable: true })
   threshold!: number | null;
 
-  /** device-silent: one device by name… */
+  /** reading-threshold: the readings' measurement and field (strict names: they reach a query). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  measurement!: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  field!: string | null;
+
+  /** reading-threshold: `>`, `>=`, `<` or `<=`. */
+  @Column({ type: 'varchar', length: 2, nullable: true })
+  operator!: ReadingAlertOperator | null;
+
+  /** device-silent, reading-threshold: one device by name… */
   @Column({ type: 'varchar', length: 63, nullable: true })
   device!: string | null;
 

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { supportsReadingAlerts, type ReadingAlertRule } from '@fieldstation/platform-stack';
 import { IsNull, Not, Repository } from 'typeorm';
 import { ApiError } from '../common/api-error';
+import type { AuthContext } from '../common/auth-context';
+import { DeploymentStarter } from '../deployments/deployment-starter';
 import { Device } from '../devices/device.entity';
+import { JobName } from '../jobs/job-names';
 import { PlatformRecords } from '../platforms/platform-records';
 import type { Platform } from '../platforms/platform.entity';
 import { splitLabel } from './alert-evaluation';
@@ -49,6 +53,7 @@ export class AlertRules {
     @InjectRepository(AlertEvent) private readonly events: Repository<AlertEvent>,
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     private readonly platforms: PlatformRecords,
+    private readonly starter: DeploymentStarter,
   ) {}
 
   async list(userId: string, platformId: string): Promise<AlertRule[]> {
@@ -57,14 +62,36 @@ export class AlertRules {
   }
 
   async create(
-    userId: string,
+    auth: AuthContext,
     platformId: string,
     input: CreateAlertRuleInput,
-  ): Promise<AlertRule> {
-    const platform = await this.platforms.getOwned(userId, platformId);
+  ): Promise<AlertRuleChange> {
+    const platform = await this.platforms.getOwned(auth.userId, platformId);
     if (input.minutes === undefined && !RECORD_KINDS.includes(input.kind))
       throw invalid('minutes', `is required for ${input.kind}`);
-    checkFields(input.kind, input);
+    checkFields(input.kind, input, 'create');
+    if (input.kind === 'reading-threshold' && !supportsReadingAlerts(platform.database)) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'READING_ALERTS_UNSUPPORTED',
+        'Grafana cannot evaluate reading thresholds on a MongoDB platform (it has no MongoDB datasource)',
+        [
+          {
+            field: 'kind',
+            problems: ['reading-threshold needs InfluxDB, PostgreSQL or TimescaleDB'],
+          },
+        ],
+      );
+    }
+    if (input.kind === 'reading-threshold' && platform.ports.grafana === null) {
+      // Its admin API is reached on the host's loopback, where the stack publishes it.
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'GRAFANA_NOT_PUBLISHED',
+        "This platform's Grafana has no port on its host, so its alert rules cannot be reloaded",
+        [{ field: 'kind', problems: ['reading-threshold needs Grafana published on the host'] }],
+      );
+    }
     if (input.device) await this.assertDeviceExists(platformId, input.device);
     if (input.label) await this.assertLabelExists(platformId, input.label);
     const rule = this.newRule(platform, {
@@ -73,44 +100,93 @@ export class AlertRules {
       threshold:
         input.threshold ??
         (input.kind === 'certificate-expiring' ? CERTIFICATE_WARNING_DAYS : null),
+      measurement: input.measurement ?? null,
+      field: input.field ?? null,
+      operator: input.operator ?? null,
       device: input.device ?? null,
       label: input.label ?? null,
       reNotifyMinutes: input.reNotifyMinutes ?? DEFAULT_RENOTIFY_MINUTES,
     });
-    await this.rules.insert(rule);
-    return rule;
+    const deploymentId = await this.changing(auth, platform, rule, () => this.rules.insert(rule));
+    return { rule, deploymentId };
   }
 
   async update(
-    userId: string,
+    auth: AuthContext,
     platformId: string,
     ruleId: string,
     input: UpdateAlertRuleInput,
-  ): Promise<AlertRule> {
-    const rule = await this.getOwned(userId, platformId, ruleId);
+  ): Promise<AlertRuleChange> {
+    const { platform, rule } = await this.getOwned(auth.userId, platformId, ruleId);
     const changes: Partial<AlertRule> = {};
     if (input.minutes !== undefined) {
-      checkFields(rule.kind, { minutes: input.minutes });
+      checkFields(rule.kind, { minutes: input.minutes }, 'update');
       changes.minutes = input.minutes;
     }
     if (input.reNotifyMinutes !== undefined) changes.reNotifyMinutes = input.reNotifyMinutes;
     if (input.mutedUntil !== undefined) changes.mutedUntil = input.mutedUntil;
     if (input.threshold !== undefined) {
-      checkFields(rule.kind, { threshold: input.threshold });
+      checkFields(rule.kind, { threshold: input.threshold }, 'update');
       changes.threshold = input.threshold;
     }
-    await this.rules.update({ id: rule.id }, changes);
-    return { ...rule, ...changes } as AlertRule;
+    const deploymentId = await this.changing(auth, platform, rule, () =>
+      this.rules.update({ id: rule.id }, changes),
+    );
+    return { rule: { ...rule, ...changes } as AlertRule, deploymentId };
   }
 
-  async remove(userId: string, platformId: string, ruleId: string): Promise<void> {
-    const rule = await this.getOwned(userId, platformId, ruleId);
-    await this.rules.delete({ id: rule.id });
+  /** Answers the deployment that takes the deletion to Grafana, if one was started. */
+  async remove(auth: AuthContext, platformId: string, ruleId: string): Promise<string | null> {
+    const { platform, rule } = await this.getOwned(auth.userId, platformId, ruleId);
+    return this.changing(auth, platform, rule, () => this.rules.delete({ id: rule.id }));
+  }
+
+  /** The platform's reading thresholds as Grafana's provisioning takes them. */
+  async readingAlerts(platform: Platform): Promise<ReadingAlertRule[]> {
+    if (!supportsReadingAlerts(platform.database)) return [];
+    const rules = await this.rules.find({
+      where: { platformId: platform.id, kind: 'reading-threshold' },
+      order: { createdAt: 'ASC' },
+    });
+    return rules.map((rule) => ({
+      id: rule.id,
+      measurement: rule.measurement!,
+      field: rule.field!,
+      operator: rule.operator!,
+      value: rule.threshold!,
+      forMinutes: rule.minutes,
+      ...(rule.device ? { device: rule.device } : {}),
+    }));
+  }
+
+  /**
+   * Makes a change; one to a reading threshold of a running platform is taken to its Grafana by a
+   * deployment (with its log), and stored only once that deployment is recorded, so a 409
+   * (something else runs on the platform) changes nothing. A platform that is not running gets
+   * its thresholds at its next launch.
+   */
+  private async changing(
+    auth: AuthContext,
+    platform: Platform,
+    rule: AlertRule,
+    change: () => Promise<unknown>,
+  ): Promise<string | null> {
+    if (rule.kind !== 'reading-threshold' || platform.status !== 'running') {
+      await change();
+      return null;
+    }
+    return this.starter.start(
+      auth,
+      { kind: 'platform', id: platform.id },
+      'reading-alerts',
+      JobName.PlatformReadingAlerts,
+      async () => void (await change()),
+    );
   }
 
   /** The rule's history, newest first. */
   async history(userId: string, platformId: string, ruleId: string): Promise<AlertEvent[]> {
-    const rule = await this.getOwned(userId, platformId, ruleId);
+    const { rule } = await this.getOwned(userId, platformId, ruleId);
     return this.events.find({
       where: { ruleId: rule.id },
       order: { at: 'DESC' },
@@ -124,6 +200,9 @@ export class AlertRules {
       DEFAULT_RULES.map((fields) =>
         this.newRule(platform, {
           ...fields,
+          measurement: null,
+          field: null,
+          operator: null,
           device: null,
           label: null,
           reNotifyMinutes: DEFAULT_RENOTIFY_MINUTES,
@@ -136,7 +215,15 @@ export class AlertRules {
     platform: Platform,
     fields: Pick<
       AlertRule,
-      'kind' | 'minutes' | 'threshold' | 'device' | 'label' | 'reNotifyMinutes'
+      | 'kind'
+      | 'minutes'
+      | 'threshold'
+      | 'measurement'
+      | 'field'
+      | 'operator'
+      | 'device'
+      | 'label'
+      | 'reNotifyMinutes'
     >,
   ): AlertRule {
     return this.rules.create({
@@ -152,11 +239,15 @@ export class AlertRules {
     });
   }
 
-  private async getOwned(userId: string, platformId: string, ruleId: string): Promise<AlertRule> {
-    await this.platforms.getOwned(userId, platformId);
+  private async getOwned(
+    userId: string,
+    platformId: string,
+    ruleId: string,
+  ): Promise<{ platform: Platform; rule: AlertRule }> {
+    const platform = await this.platforms.getOwned(userId, platformId);
     const rule = await this.rules.findOneBy({ id: ruleId, userId, platformId });
     if (!rule) throw ruleNotFound();
-    return rule;
+    return { platform, rule };
   }
 
   private async assertDeviceExists(platformId: string, name: string): Promise<void> {
@@ -188,27 +279,56 @@ export class AlertRules {
   }
 }
 
-/** Which fields each kind takes: a threshold where one is compared, a device only when silent. */
+/** What a change answers: the rule, and the deployment taking it to Grafana if one started. */
+export interface AlertRuleChange {
+  rule: AlertRule;
+  deploymentId: string | null;
+}
+
+const READING_FIELDS = ['measurement', 'field', 'operator'] as const;
+
+/**
+ * Which fields each kind takes: a threshold where one is compared (negative only for readings),
+ * a device when silent or for readings, a measurement, field and operator only for readings.
+ */
 function checkFields(
   kind: AlertKind,
-  input: { minutes?: number; threshold?: number; device?: string; label?: string },
+  input: Partial<
+    Pick<
+      CreateAlertRuleInput,
+      'minutes' | 'threshold' | 'device' | 'label' | (typeof READING_FIELDS)[number]
+    >
+  >,
+  change: 'create' | 'update',
 ): void {
   if (RECORD_KINDS.includes(kind) && input.minutes !== undefined && input.minutes !== 0)
     throw invalid('minutes', `is not used by ${kind}`);
   if (kind === 'backup-failed' && input.threshold !== undefined)
     throw invalid('threshold', `is not used by ${kind}`);
   const needsThreshold =
-    kind === 'dead-letter-rate' || kind === 'queue-depth' || kind === 'disk-use';
+    kind === 'dead-letter-rate' ||
+    kind === 'queue-depth' ||
+    kind === 'disk-use' ||
+    kind === 'reading-threshold';
   if (needsThreshold && input.threshold === undefined)
     throw invalid('threshold', `is required for ${kind}`);
+  if (kind !== 'reading-threshold' && input.threshold !== undefined && input.threshold < 0)
+    throw invalid('threshold', `must not be less than 0 for ${kind}`);
   if (kind === 'disk-use' && input.threshold !== undefined && input.threshold > 100)
     throw invalid('threshold', 'is a percentage for disk-use (0 to 100)');
   if (!needsThreshold && kind !== 'certificate-expiring' && input.threshold !== undefined)
     throw invalid('threshold', `is not used by ${kind}`);
-  if (kind !== 'device-silent') {
-    if (input.device !== undefined) throw invalid('device', `is not used by ${kind}`);
-    if (input.label !== undefined) throw invalid('label', `is not used by ${kind}`);
-  } else if (input.device !== undefined && input.label !== undefined) {
+  for (const name of READING_FIELDS) {
+    if (kind === 'reading-threshold' && change === 'create' && input[name] === undefined)
+      throw invalid(name, 'is required for reading-threshold');
+    if (kind !== 'reading-threshold' && input[name] !== undefined)
+      throw invalid(name, `is not used by ${kind}`);
+  }
+  if (kind !== 'device-silent' && input.label !== undefined)
+    throw invalid('label', `is not used by ${kind}`);
+  if (kind !== 'device-silent' && kind !== 'reading-threshold' && input.device !== undefined)
+    throw invalid('device', `is not used by ${kind}`);
+  if (kind === 'device-silent' && input.device !== undefined && input.label !== undefined) {
     throw invalid('label', 'cannot be given with device (one device, or devices with a label)');
   }
 }

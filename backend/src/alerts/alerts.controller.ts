@@ -23,6 +23,7 @@ import {
   AlertRuleDto,
   CreateAlertRuleInput,
   toAlertEventDto,
+  toAlertRuleChangeDto,
   toAlertRuleDto,
   UpdateAlertRuleInput,
 } from './dto/alert-rule.dto';
@@ -45,36 +46,44 @@ export class AlertsController {
   @Post()
   @ApiCreatedResponse({
     type: AlertRuleDto,
-    description: '400 UNKNOWN_DEVICE / UNKNOWN_LABEL naming what does not exist',
+    description:
+      '400 UNKNOWN_DEVICE / UNKNOWN_LABEL naming what does not exist, READING_ALERTS_UNSUPPORTED on ' +
+      'MongoDB, GRAFANA_NOT_PUBLISHED without a Grafana port; a reading-threshold on a running platform answers the deployment taking it to Grafana',
   })
   async createAlertRule(
     @Auth() auth: AuthContext,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() input: CreateAlertRuleInput,
   ): Promise<AlertRuleDto> {
-    return toAlertRuleDto(await this.rules.create(auth.userId, id, input));
+    return toAlertRuleChangeDto(await this.rules.create(auth, id, input));
   }
 
   @Patch(':ruleId')
-  @ApiOkResponse({ type: AlertRuleDto, description: 'Thresholds, intervals, mute' })
+  @ApiOkResponse({
+    type: AlertRuleDto,
+    description: 'Thresholds, intervals, mute (a reading-threshold: with its deployment)',
+  })
   async updateAlertRule(
     @Auth() auth: AuthContext,
     @Param('id', ParseUUIDPipe) id: string,
     @Param('ruleId', ParseUUIDPipe) ruleId: string,
     @Body() input: UpdateAlertRuleInput,
   ): Promise<AlertRuleDto> {
-    return toAlertRuleDto(await this.rules.update(auth.userId, id, ruleId, input));
+    return toAlertRuleChangeDto(await this.rules.update(auth, id, ruleId, input));
   }
 
   @Delete(':ruleId')
   @HttpCode(204)
-  @ApiNoContentResponse()
+  @ApiNoContentResponse({
+    description:
+      "A reading-threshold of a running platform is removed from Grafana by a deployment (the platform's latest)",
+  })
   async deleteAlertRule(
     @Auth() auth: AuthContext,
     @Param('id', ParseUUIDPipe) id: string,
     @Param('ruleId', ParseUUIDPipe) ruleId: string,
   ): Promise<void> {
-    await this.rules.remove(auth.userId, id, ruleId);
+    await this.rules.remove(auth, id, ruleId);
   }
 
   @Get(':ruleId/events')

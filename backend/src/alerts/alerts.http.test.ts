@@ -7,6 +7,7 @@ import { startTestApp } from '../../test/http-app';
 import { BackupRun, type BackupRunStatus } from '../backups/backup-run.entity';
 import { freeLoopbackPort } from '../common/free-port';
 import { Device } from '../devices/device.entity';
+import { Deployment } from '../deployments/deployment.entity';
 import { PlatformHealthObservers } from '../platforms/health-observers';
 import { Platform, type HealthStatus } from '../platforms/platform.entity';
 import type { AlertEventDto, AlertRuleDto } from './dto/alert-rule.dto';
@@ -29,10 +30,14 @@ describe('Alert rules', () => {
     await app?.close();
   });
 
-  async function launch(api: ApiClient, deviceUsers: string[] = []): Promise<string> {
+  async function launch(
+    api: ApiClient,
+    deviceUsers: string[] = [],
+    database = 'influxdb',
+  ): Promise<string> {
     const credential = await api.post<{ id: string }>('/credentials', {
       type: 'ssh-host',
-      name: 'pi',
+      name: `pi-${database}`,
       host: '127.0.0.1',
       port: await freeLoopbackPort(),
       username: 'pi',
@@ -43,8 +48,9 @@ describe('Alert rules', () => {
       target: 'ssh-host',
       credentialId: credential.body.id,
       deviceUsers,
+      database,
     });
-    expect(launched.status).toBe(202);
+    expect(launched.status, JSON.stringify(launched.body)).toBe(202);
     return launched.body.platform.id;
   }
 
@@ -124,6 +130,101 @@ describe('Alert rules', () => {
     expect((await other.get(`/platforms/${id}/alert-rules`)).status).toBe(404);
     expect((await other.delete(`/platforms/${id}/alert-rules/${silent.body.id}`)).status).toBe(404);
     expect((await api.delete(`/platforms/${id}/alert-rules/${silent.body.id}`)).status).toBe(204);
+  });
+
+  it('takes reading thresholds for Grafana with strict names (400 naming the field), none on MongoDB, and queues a deployment for a running platform', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('thresholds');
+    const id = await launch(api, ['pi-1']);
+    const url = `/platforms/${id}/alert-rules`;
+    const valid = {
+      kind: 'reading-threshold',
+      minutes: 5,
+      measurement: 'room',
+      field: 'temperature',
+      operator: '>',
+      threshold: 30,
+    };
+    const refused: [Record<string, unknown>, string, string][] = [
+      [{ ...valid, measurement: "room' OR '1'='1" }, 'VALIDATION_FAILED', 'measurement'],
+      [{ ...valid, measurement: '{{ $values }}' }, 'VALIDATION_FAILED', 'measurement'],
+      [{ ...valid, field: 'temperature") FROM x --' }, 'VALIDATION_FAILED', 'field'],
+      [{ ...valid, field: 'x'.repeat(65) }, 'VALIDATION_FAILED', 'field'],
+      [{ ...valid, operator: '==' }, 'VALIDATION_FAILED', 'operator'],
+      [{ ...valid, threshold: Number.MAX_VALUE }, 'VALIDATION_FAILED', 'threshold'],
+      [{ ...valid, device: "pi-1' OR 'a'='a" }, 'VALIDATION_FAILED', 'device'],
+      [{ ...valid, measurement: undefined }, 'VALIDATION_FAILED', 'measurement'],
+      [{ ...valid, operator: undefined }, 'VALIDATION_FAILED', 'operator'],
+      [{ ...valid, threshold: undefined }, 'VALIDATION_FAILED', 'threshold'],
+      [{ ...valid, label: 'site:north' }, 'VALIDATION_FAILED', 'label'],
+      [{ ...valid, device: 'pi-9' }, 'UNKNOWN_DEVICE', 'device'],
+      [
+        { kind: 'queue-depth', minutes: 5, threshold: 10, field: 'x' },
+        'VALIDATION_FAILED',
+        'field',
+      ],
+      [{ kind: 'queue-depth', minutes: 5, threshold: -1 }, 'VALIDATION_FAILED', 'threshold'],
+    ];
+    for (const [body, code, field] of refused) {
+      const answer = await api.post<ErrorBody>(url, body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error.code, JSON.stringify(body)).toBe(code);
+      expect(answer.body.error.message, JSON.stringify(body)).toContain(field);
+    }
+
+    // Not running yet: stored for the launch to render, no deployment.
+    const created = await api.post<AlertRuleDto>(url, {
+      ...valid,
+      threshold: -5,
+      operator: '<=',
+      device: 'pi-1',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      kind: 'reading-threshold',
+      measurement: 'room',
+      field: 'temperature',
+      operator: '<=',
+      threshold: -5,
+      device: 'pi-1',
+    });
+    expect(created.body.deploymentId).toBeUndefined();
+
+    // Running: the change is stored once its deployment is recorded; a second change meanwhile
+    // is a 409 that stores nothing (this app has no worker, so the deployment stays queued).
+    const platform = await app.get(DataSource).getRepository(Platform).findOneByOrFail({ id });
+    // As if the launch had run: the platform runs and its launch deployment ended.
+    await app.get(DataSource).getRepository(Platform).update({ id }, { status: 'running' });
+    await app
+      .get(DataSource)
+      .getRepository(Deployment)
+      .update({ targetId: id }, { status: 'succeeded', activeKey: null });
+    const applied = await api.post<AlertRuleDto>(url, valid);
+    expect(applied.status).toBe(201);
+    const deployment = await api.get<{ action: string; status: string }>(
+      `/deployments/${applied.body.deploymentId}`,
+    );
+    expect(deployment.body).toMatchObject({ action: 'reading-alerts', status: 'queued' });
+    const busy = await api.post<ErrorBody>(url, { ...valid, threshold: 40 });
+    expect(busy.status).toBe(409);
+    const thresholds = (await api.get<AlertRuleDto[]>(url)).body.filter(
+      (rule) => rule.kind === 'reading-threshold',
+    );
+    expect(thresholds.map((rule) => rule.threshold)).toEqual([-5, 30]);
+
+    await app
+      .get(DataSource)
+      .getRepository(Platform)
+      .update({ id }, { ports: { ...platform.ports, grafana: null } });
+    const unpublished = await api.post<ErrorBody>(url, valid);
+    expect(unpublished.status).toBe(400);
+    expect(unpublished.body.error.code).toBe('GRAFANA_NOT_PUBLISHED');
+
+    const mongo = await launch(api, [], 'mongodb');
+    const unsupported = await api.post<ErrorBody>(`/platforms/${mongo}/alert-rules`, valid);
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.body.error.code).toBe('READING_ALERTS_UNSUPPORTED');
+    expect(unsupported.body.error.message).toContain('MongoDB');
   });
 
   it('fires after each health check once the condition holds, notifies once, resolves, and keeps quiet while muted', async () => {

@@ -12,7 +12,8 @@ export type DeploymentAction =
   | 'backup'
   | 'restore-backup'
   | 'device-import'
-  | 'readings-retention';
+  | 'readings-retention'
+  | 'reading-alerts';
 export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export const FINISHED_STATUSES: readonly DeploymentStatus[] = ['succeeded', 'failed', 'cancelled'];

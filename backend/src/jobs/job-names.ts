@@ -18,6 +18,7 @@ export enum JobName {
   PlatformRestoreBackup = 'platform.restore-backup',
   DeviceImport = 'device.import',
   PlatformReadingsRetention = 'platform.readings-retention',
+  PlatformReadingAlerts = 'platform.reading-alerts',
 }
 
 /** The payload of a job that runs a deployment: the deployment (= job) id. */
@@ -53,6 +54,7 @@ export interface JobPayloads {
   [JobName.PlatformRestoreBackup]: DeploymentJobData;
   [JobName.DeviceImport]: DeploymentJobData;
   [JobName.PlatformReadingsRetention]: DeploymentJobData;
+  [JobName.PlatformReadingAlerts]: DeploymentJobData;
 }
 
 /** Names whose job runs a deployment (what `DeploymentStarter.start` may queue). */

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
+import type { StackSpec } from '@fieldstation/platform-stack';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ansibleLogger, infraLogger } from '../deployments/deployment-log-sinks';
@@ -13,6 +14,7 @@ import { PlatformHost, ProcessorScriptRefusedError } from '../provision/platform
 import { SshClient } from '../provision/ssh-client';
 import { PlatformAccess, type PlatformKeyring } from './platform-access';
 import { PlatformInfrastructure } from './platform-infrastructure';
+import { PlatformReadingAlerts } from './platform-reading-alerts';
 import { isStep, LAUNCH_STEPS, type PlatformStep } from './platform-lifecycle';
 import { PlatformRecords } from './platform-records';
 import { RestoreUploads } from './platform-uploads';
@@ -21,7 +23,10 @@ import { PlatformRetirementHooks } from './retirement-hooks';
 import type { Platform } from './platform.entity';
 
 const MINUTE = 60_000;
-const STEP_TIMEOUT_MS: Record<PlatformStep | 'dump' | 'restore' | 'readings-retention', number> = {
+const STEP_TIMEOUT_MS: Record<
+  PlatformStep | 'dump' | 'restore' | 'readings-retention' | 'reading-alerts',
+  number
+> = {
   provisioning_infra: 30 * MINUTE,
   waiting_for_host: 60 * MINUTE,
   configuring: 45 * MINUTE,
@@ -31,6 +36,7 @@ const STEP_TIMEOUT_MS: Record<PlatformStep | 'dump' | 'restore' | 'readings-rete
   dump: 30 * MINUTE,
   restore: 60 * MINUTE,
   'readings-retention': 10 * MINUTE,
+  'reading-alerts': 10 * MINUTE,
 };
 /** A deployment run of a platform job: the grant's data key is opened once, as a keyring. */
 type PlatformRun = Omit<DeploymentRun, 'dataKey'> & { keyring: PlatformKeyring };
@@ -52,6 +58,7 @@ export class PlatformJobs {
     private readonly host: PlatformHost,
     private readonly ssh: SshClient,
     private readonly retirementHooks: PlatformRetirementHooks,
+    private readonly readingAlerts: PlatformReadingAlerts,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -179,6 +186,33 @@ export class PlatformJobs {
     );
   }
 
+  /**
+   * Gives the running Grafana the platform's current reading thresholds (alerts/ queues this
+   * after a change); nothing else on the host changes.
+   */
+  @OnJob(JobName.PlatformReadingAlerts)
+  async applyReadingAlerts(_data: DeploymentJobData, job: PlatformJob): Promise<void> {
+    await this.run(job, async (run) => {
+      const platform = await this.platforms.getById(run.deployment.targetId);
+      const spec = await this.launchSpec(run, platform);
+      await run.step('reading-alerts', STEP_TIMEOUT_MS['reading-alerts'], async (signal) =>
+        this.host.applyReadingAlerts({ ...(await this.operation(run, platform, signal)), spec }),
+      );
+      const count = spec.readingAlerts?.length ?? 0;
+      await run.log({
+        message: `Grafana evaluates ${count} reading threshold${count === 1 ? '' : 's'}`,
+      });
+    });
+  }
+
+  /** The stack as a launch renders it: the record's spec with the reading thresholds. */
+  private async launchSpec(run: PlatformRun, platform: Platform): Promise<StackSpec> {
+    return {
+      ...(await run.keyring.stackSpec(platform)),
+      readingAlerts: await this.readingAlerts.forPlatform(platform),
+    };
+  }
+
   @OnJob(JobName.PlatformDump)
   async dump(_data: DeploymentJobData, job: PlatformJob): Promise<void> {
     await this.run(job, async (run) => {
@@ -278,7 +312,7 @@ export class PlatformJobs {
         }
         await this.host.launch({
           ...(await this.operation(run, configured, signal)),
-          spec: await run.keyring.stackSpec(configured),
+          spec: await this.launchSpec(run, configured),
           images: this.config.imageSupply,
           dataDevice: dataDevice(configured),
           readingsRetentionDays: configured.readingsRetentionDays,

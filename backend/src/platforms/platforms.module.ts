@@ -14,6 +14,7 @@ import { UsersModule } from '../users/users.module';
 import { NpmRegistry } from './npm-registry';
 import { PlatformHealthObservers } from './health-observers';
 import { PlatformLaunchHooks } from './launch-hooks';
+import { PlatformReadingAlerts } from './platform-reading-alerts';
 import { PlatformAccess } from './platform-access';
 import { PlatformDevices } from './platform-devices';
 import { PlatformHealthChecks } from './platform-health';
@@ -55,11 +56,13 @@ import { PlatformRetirementHooks } from './retirement-hooks';
     PlatformHealthObservers,
     PlatformLaunchHooks,
     PlatformRetirementHooks,
+    PlatformReadingAlerts,
     NpmRegistry,
     RestoreUploads,
   ],
   // For the device registry (devices/), which manages fleets of these platforms.
-  // The health observers and launch hooks: for the metrics history and alerts (metrics/, alerts/).
+  // The health observers, launch hooks and reading alerts: for the metrics history and alerts
+  // (metrics/, alerts/).
   exports: [
     PlatformRecords,
     PlatformAccess,
@@ -67,6 +70,7 @@ import { PlatformRetirementHooks } from './retirement-hooks';
     PlatformHealthObservers,
     PlatformLaunchHooks,
     PlatformRetirementHooks,
+    PlatformReadingAlerts,
   ],
 })
 export class PlatformsModule implements OnModuleInit {

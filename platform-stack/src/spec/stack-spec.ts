@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_IMAGES, type StackImages } from './images';
 import { defaultStackPorts, type StackPorts } from './ports';
 import { readScriptTemplate } from './script-template';
+import type { ReadingAlertRule } from '../grafana/render-alerting';
 
 export type { StackPorts } from './ports';
 
@@ -71,6 +72,8 @@ export interface StackSpec {
   secrets: StackSecrets;
   deviceUsers: DeviceUser[];
   processor: ProcessorSpec;
+  /** Thresholds on readings that Grafana evaluates (its alerting provisioning); absent: none. */
+  readingAlerts?: ReadingAlertRule[];
 }
 
 export type StackSpecInput = Pick<StackSpec, 'address' | 'database' | 'secrets'> &
@@ -101,6 +104,7 @@ export function createStackSpec(input: StackSpecInput): StackSpec {
     images: { ...DEFAULT_IMAGES, ...input.images },
     secrets: input.secrets,
     deviceUsers: input.deviceUsers ?? [],
+    readingAlerts: input.readingAlerts ?? [],
     processor: {
       packages: {},
       scriptTimeoutMs: 1000,

@@ -7,13 +7,22 @@ import {
   IsNumber,
   IsOptional,
   Matches,
+  MaxLength,
   Max,
   Min,
   ValidateIf,
 } from 'class-validator';
+import {
+  READING_ALERT_OPERATORS,
+  READING_ALERT_VALUE_LIMIT,
+  READING_NAME_MAX_LENGTH,
+  READING_NAME_PATTERN,
+  type ReadingAlertOperator,
+} from '@fieldstation/platform-stack';
 import { IsDnsLabel } from '../../common/dns-label';
 import { ALERT_KINDS, type AlertKind, type AlertRule, type AlertState } from '../alert-rule.entity';
 import type { AlertEvent, AlertEventKind } from '../alert-event.entity';
+import type { AlertRuleChange } from '../alert-rules.service';
 
 const DAY_MINUTES = 24 * 60;
 
@@ -26,9 +35,9 @@ export class CreateAlertRuleInput {
     minimum: 0,
     maximum: DAY_MINUTES,
     description:
-      'platform-unhealthy, queue-depth, disk-use: how long the condition holds; device-silent: how long ' +
-      'a device may stay silent; dead-letter-rate: the window the rate is measured over (required for ' +
-      'these); backup-failed, certificate-expiring: not used (omit or 0)',
+      'platform-unhealthy, queue-depth, disk-use, reading-threshold: how long the condition holds; ' +
+      'device-silent: how long a device may stay silent; dead-letter-rate: the window the rate is ' +
+      'measured over (required for these); backup-failed, certificate-expiring: not used (omit or 0)',
   })
   @IsOptional()
   @IsInt()
@@ -37,17 +46,47 @@ export class CreateAlertRuleInput {
   minutes?: number;
 
   @ApiPropertyOptional({
-    minimum: 0,
     description:
       'dead-letter-rate: messages per minute; queue-depth: messages waiting; disk-use: percent of the data volume used; ' +
-      'certificate-expiring: days before expiry (default 30)',
+      'certificate-expiring: days before expiry (default 30) (these at least 0); reading-threshold: the value the field ' +
+      'is compared with (may be negative)',
   })
   @IsOptional()
   @IsNumber({ allowInfinity: false, allowNaN: false })
-  @Min(0)
+  @Min(-READING_ALERT_VALUE_LIMIT)
+  @Max(READING_ALERT_VALUE_LIMIT)
   threshold?: number;
 
-  @ApiPropertyOptional({ description: 'device-silent: one device by name' })
+  @ApiPropertyOptional({
+    example: 'room',
+    maxLength: READING_NAME_MAX_LENGTH,
+    description: 'reading-threshold: the measurement (letters, digits, "_", inner "." or "-")',
+  })
+  @IsOptional()
+  @MaxLength(READING_NAME_MAX_LENGTH)
+  @Matches(READING_NAME_PATTERN, {
+    message: 'measurement must be letters, digits and "_" (inner "." or "-")',
+  })
+  measurement?: string;
+
+  @ApiPropertyOptional({
+    example: 'temperature',
+    maxLength: READING_NAME_MAX_LENGTH,
+    description: 'reading-threshold: the data field (a nested one as `a.b`)',
+  })
+  @IsOptional()
+  @MaxLength(READING_NAME_MAX_LENGTH)
+  @Matches(READING_NAME_PATTERN, {
+    message: 'field must be letters, digits and "_" (inner "." or "-")',
+  })
+  field?: string;
+
+  @ApiPropertyOptional({ enum: READING_ALERT_OPERATORS, description: 'reading-threshold' })
+  @IsOptional()
+  @IsIn(READING_ALERT_OPERATORS)
+  operator?: ReadingAlertOperator;
+
+  @ApiPropertyOptional({ description: 'device-silent, reading-threshold: one device by name' })
   @IsOptional()
   @IsDnsLabel()
   device?: string;
@@ -78,10 +117,11 @@ export class UpdateAlertRuleInput {
   @Max(DAY_MINUTES)
   minutes?: number;
 
-  @ApiPropertyOptional({ minimum: 0 })
+  @ApiPropertyOptional({ description: 'At least 0, except for reading-threshold' })
   @IsOptional()
   @IsNumber({ allowInfinity: false, allowNaN: false })
-  @Min(0)
+  @Min(-READING_ALERT_VALUE_LIMIT)
+  @Max(READING_ALERT_VALUE_LIMIT)
   threshold?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 7 * DAY_MINUTES })
@@ -109,6 +149,10 @@ export class AlertRuleDto {
   @ApiProperty({ enum: ALERT_KINDS }) kind!: AlertKind;
   @ApiProperty() minutes!: number;
   @ApiProperty({ type: Number, nullable: true }) threshold!: number | null;
+  @ApiProperty({ type: String, nullable: true }) measurement!: string | null;
+  @ApiProperty({ type: String, nullable: true }) field!: string | null;
+  @ApiProperty({ enum: READING_ALERT_OPERATORS, nullable: true })
+  operator!: ReadingAlertOperator | null;
   @ApiProperty({ type: String, nullable: true }) device!: string | null;
   @ApiProperty({ type: String, nullable: true }) label!: string | null;
   @ApiProperty() reNotifyMinutes!: number;
@@ -119,6 +163,12 @@ export class AlertRuleDto {
   @ApiProperty({ type: String, nullable: true, description: 'What the latest evaluation found' })
   detail!: string | null;
   @ApiProperty() createdAt!: Date;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'reading-threshold on a running platform: the deployment taking the change to Grafana',
+  })
+  deploymentId?: string;
 }
 
 export class AlertEventDto {
@@ -133,6 +183,11 @@ export class AlertEventDto {
 export function toAlertRuleDto(rule: AlertRule): AlertRuleDto {
   const { user: _user, platform: _platform, userId: _userId, ...fields } = rule;
   return fields;
+}
+
+export function toAlertRuleChangeDto(change: AlertRuleChange): AlertRuleDto {
+  const dto = toAlertRuleDto(change.rule);
+  return change.deploymentId ? { ...dto, deploymentId: change.deploymentId } : dto;
 }
 
 export function toAlertEventDto(event: AlertEvent): AlertEventDto {

@@ -19,6 +19,7 @@ import { DiskAndReadingsRetention1764002071900 } from './1764002071900-disk-and-
 import { RevokedDeviceCertificates1764002080000 } from './1764002080000-revoked-device-certificates';
 import { PlatformPreviousReadingsRetention1764002090000 } from './1764002090000-platform-previous-readings-retention';
 import { StoredRecordAlerts1764002091000 } from './1764002091000-stored-record-alerts';
+import { ReadingThresholdAlerts1764002095000 } from './1764002095000-reading-threshold-alerts';
 
 /**
  * Migrations in order. They use TypeORM's QueryRunner table API rather than raw SQL so that one
@@ -45,4 +46,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   RevokedDeviceCertificates1764002080000,
   PlatformPreviousReadingsRetention1764002090000,
   StoredRecordAlerts1764002091000,
+  ReadingThresholdAlerts1764002095000,
 ];

@@ -17,6 +17,7 @@ export class DeploymentDto {
       'restore-backup',
       'device-import',
       'readings-retention',
+      'reading-alerts',
     ],
   })
   action!: string;

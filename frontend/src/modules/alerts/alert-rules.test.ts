@@ -4,6 +4,7 @@ import {
   describeRule,
   isMuted,
   muteUntil,
+  readingFormProblems,
   updateBody,
   type RuleForm,
 } from './alert-rules';
@@ -15,7 +16,74 @@ const form = (fields: Partial<RuleForm>): RuleForm => ({
   device: '',
   label: '',
   reNotifyMinutes: null,
+  measurement: '',
+  field: '',
+  operator: '>',
   ...fields,
+});
+
+describe('reading thresholds (evaluated by Grafana)', () => {
+  const reading = form({
+    kind: 'reading-threshold',
+    measurement: ' room ',
+    field: 'temperature',
+    operator: '>=',
+    threshold: -2.5,
+    device: 'pi-1',
+    label: 'site:north',
+    reNotifyMinutes: 30,
+  });
+
+  it('sends measurement, field, operator, value and device, and no re-notify interval or label', () => {
+    expect(createBody(reading)).toEqual({
+      kind: 'reading-threshold',
+      minutes: 5,
+      measurement: 'room',
+      field: 'temperature',
+      operator: '>=',
+      threshold: -2.5,
+      device: 'pi-1',
+    });
+    expect(createBody({ ...reading, device: ' ' })).not.toHaveProperty('device');
+    expect(updateBody(reading)).toEqual({ minutes: 5, threshold: -2.5 });
+  });
+
+  it('says it in words', () => {
+    expect(
+      describeRule({
+        kind: 'reading-threshold',
+        minutes: 5,
+        threshold: 30,
+        device: null,
+        label: null,
+        measurement: 'room',
+        field: 'temperature',
+        operator: '>',
+      }),
+    ).toBe('room.temperature > 30 on any device, for 5 minutes');
+    expect(
+      describeRule({
+        kind: 'reading-threshold',
+        minutes: 0,
+        threshold: 12.5,
+        device: 'pi-1',
+        label: null,
+        measurement: 'soil',
+        field: 'probe.moisture',
+        operator: '<=',
+      }),
+    ).toBe('soil.probe.moisture <= 12.5 on device pi-1, at once');
+  });
+
+  it('shows names Grafana cannot query before sending', () => {
+    expect(readingFormProblems(reading)).toEqual({});
+    expect(readingFormProblems({ ...reading, measurement: '', field: "t') OR 1" })).toEqual({
+      measurement: 'Enter the measurement.',
+      field: 'Letters, digits and "_" only (an inner "." or "-" too), at most 64.',
+    });
+    expect(readingFormProblems({ ...reading, field: '{{ $values }}' }).field).toBeDefined();
+    expect(readingFormProblems(form({ kind: 'queue-depth' }))).toEqual({});
+  });
 });
 
 describe('describeRule', () => {

@@ -12,7 +12,21 @@ export const KIND_LABELS: Record<AlertKind, string> = {
   'disk-use': 'Disk use',
   'backup-failed': 'Backup failed',
   'certificate-expiring': 'Certificate expiring',
+  'reading-threshold': 'Reading value (Grafana)',
 };
+
+export type ReadingOperator = NonNullable<AlertRule['operator']>;
+export const READING_OPERATORS: { value: ReadingOperator; label: string }[] = [
+  { value: '>', label: 'above (>)' },
+  { value: '>=', label: 'at or above (>=)' },
+  { value: '<', label: 'below (<)' },
+  { value: '<=', label: 'at or below (<=)' },
+];
+
+/** The dialog's help line for the kind Fieldstation does not judge itself. */
+export const READING_THRESHOLD_HELP =
+  "Evaluated by Grafana on the platform: it shows in Grafana's Alerting page, and Grafana's own " +
+  'contact points notify (not your Fieldstation channels).';
 
 /** What a new platform starts with (backend alerts/alert-rules.service.ts DEFAULT_RULES). */
 export const DEFAULT_RULES_TEXT =
@@ -25,7 +39,8 @@ const minutesText = (minutes: number) => (minutes === 1 ? '1 minute' : `${minute
 
 /** The rule in words: "Not healthy for 1 minute", "More than 10,000 queued for 5 minutes". */
 export function describeRule(
-  rule: Pick<AlertRule, 'kind' | 'minutes' | 'threshold' | 'device' | 'label'>,
+  rule: Pick<AlertRule, 'kind' | 'minutes' | 'threshold' | 'device' | 'label'> &
+    Partial<Pick<AlertRule, 'measurement' | 'field' | 'operator'>>,
 ): string {
   const threshold = (rule.threshold ?? 0).toLocaleString('en-US');
   switch (rule.kind) {
@@ -51,6 +66,11 @@ export function describeRule(
       return 'The latest backup failed';
     case 'certificate-expiring':
       return `A certificate expires within ${rule.threshold === 1 ? '1 day' : `${threshold} days`}`;
+    case 'reading-threshold': {
+      const which = rule.device ? `device ${rule.device}` : 'any device';
+      const holds = rule.minutes === 0 ? 'at once' : `for ${minutesText(rule.minutes)}`;
+      return `${rule.measurement}.${rule.field} ${rule.operator} ${rule.threshold} on ${which}, ${holds}`;
+    }
   }
 }
 
@@ -59,18 +79,25 @@ export function kindFields(kind: AlertKind): {
   minutes: boolean;
   threshold: boolean;
   target: boolean;
+  reading: boolean;
 } {
+  const reading = kind === 'reading-threshold';
   return {
     // Backups and certificates are judged on stored records, not over a span of minutes.
     minutes: kind !== 'backup-failed' && kind !== 'certificate-expiring',
     threshold:
+      reading ||
       kind === 'dead-letter-rate' ||
       kind === 'queue-depth' ||
       kind === 'disk-use' ||
       kind === 'certificate-expiring',
     target: kind === 'device-silent',
+    reading,
   };
 }
+
+/** Names Grafana's query can take (the API refuses others, naming the field). */
+export const READING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:[.-][A-Za-z0-9_]+)*$/;
 
 export const MINUTES_HELP: Record<AlertKind, string> = {
   'platform-unhealthy': 'How long the platform must stay unhealthy or unreachable.',
@@ -80,6 +107,7 @@ export const MINUTES_HELP: Record<AlertKind, string> = {
   'disk-use': 'How long the data volume must stay at or above the percentage.',
   'backup-failed': 'Not used: the latest finished backup run decides.',
   'certificate-expiring': 'Not used: the certificates stored for the platform decide.',
+  'reading-threshold': 'How long the value must stay beyond the threshold (0: at once).',
 };
 
 export const THRESHOLD_LABELS: Partial<Record<AlertKind, string>> = {
@@ -87,6 +115,7 @@ export const THRESHOLD_LABELS: Partial<Record<AlertKind, string>> = {
   'queue-depth': 'Readings queued above',
   'disk-use': 'Percent of the data volume used, at or above',
   'certificate-expiring': 'Days before a certificate expires',
+  'reading-threshold': 'Value',
 };
 
 export const THRESHOLD_HELP: Partial<Record<AlertKind, string>> = {
@@ -103,6 +132,10 @@ export interface RuleForm {
   device: string;
   label: string;
   reNotifyMinutes: number | null;
+  /** reading-threshold only. */
+  measurement: string;
+  field: string;
+  operator: ReadingOperator;
 }
 
 export type CreateRuleBody = Schemas['CreateAlertRuleInput'];
@@ -116,15 +149,39 @@ export function createBody(form: RuleForm): CreateRuleBody {
   if (fields.threshold && form.threshold !== null) body.threshold = form.threshold;
   if (fields.target && form.device.trim()) body.device = form.device.trim();
   if (fields.target && form.label.trim()) body.label = form.label.trim();
-  if (form.reNotifyMinutes !== null) body.reNotifyMinutes = form.reNotifyMinutes;
+  if (fields.reading) {
+    body.measurement = form.measurement.trim();
+    body.field = form.field.trim();
+    body.operator = form.operator;
+    if (form.device.trim()) body.device = form.device.trim();
+  } else if (form.reNotifyMinutes !== null) {
+    // Grafana notifies reading thresholds on its own schedule.
+    body.reNotifyMinutes = form.reNotifyMinutes;
+  }
   return body;
+}
+
+/** What the form shows before the API answers: a name Grafana's query cannot take. */
+export function readingFormProblems(
+  form: RuleForm,
+): Partial<Record<'measurement' | 'field', string>> {
+  if (!kindFields(form.kind).reading) return {};
+  const problems: Partial<Record<'measurement' | 'field', string>> = {};
+  for (const name of ['measurement', 'field'] as const) {
+    const value = form[name].trim();
+    if (!value) problems[name] = `Enter the ${name}.`;
+    else if (value.length > 64 || !READING_NAME.test(value))
+      problems[name] = 'Letters, digits and "_" only (an inner "." or "-" too), at most 64.';
+  }
+  return problems;
 }
 
 export function updateBody(form: RuleForm): UpdateRuleBody {
   const body: UpdateRuleBody = {};
-  if (kindFields(form.kind).minutes && form.minutes !== null) body.minutes = form.minutes;
-  if (kindFields(form.kind).threshold && form.threshold !== null) body.threshold = form.threshold;
-  if (form.reNotifyMinutes !== null) body.reNotifyMinutes = form.reNotifyMinutes;
+  const fields = kindFields(form.kind);
+  if (fields.minutes && form.minutes !== null) body.minutes = form.minutes;
+  if (fields.threshold && form.threshold !== null) body.threshold = form.threshold;
+  if (!fields.reading && form.reNotifyMinutes !== null) body.reNotifyMinutes = form.reNotifyMinutes;
   return body;
 }
 

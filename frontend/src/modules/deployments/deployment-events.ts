@@ -38,6 +38,7 @@ export const ACTION_LABELS: Record<Schemas['DeploymentDto']['action'], string> =
   'restore-backup': 'Restore from a backup',
   'device-import': 'Device import',
   'readings-retention': 'Readings retention',
+  'reading-alerts': 'Grafana reading alerts',
 };
 
 export const DEPLOYMENT_SEVERITY: Record<DeploymentStatus, string> = {
