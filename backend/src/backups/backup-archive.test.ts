@@ -158,9 +158,9 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
     );
   });
 
-  it('streams 96 MB through with bounded memory (multipart)', async () => {
+  it('streams 192 MiB through without holding it (multipart)', async () => {
     const to = target();
-    const total = 96 * 1024 * 1024;
+    const total = 192 * 1024 * 1024;
     let sent = 0;
     const chunk = randomBytes(1024 * 1024);
     const source = new Readable({
@@ -187,6 +187,9 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
       `backup of ${total / 2 ** 20} MiB: ${(total / 2 ** 20 / seconds).toFixed(1)} MiB/s incl. read-back, rss +${((peak - before) / 2 ** 20).toFixed(1)} MiB`,
     );
     expect(manifest.plaintext.bytes).toBe(total);
-    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+    // Held whole, the dump alone would add 192 MiB; streamed, the growth is the multipart queue
+    // plus garbage not yet collected, which a busy machine lets reach ~100 MiB. The figure for the
+    // issue's target comes from `npm run bench:backup`, not from this test.
+    expect(peak - before).toBeLessThan(total * 0.75);
   });
 });
