@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { ProcessorDeviceFigures } from '../provision/platform-host';
 import type { Platform, PlatformHealth } from './platform.entity';
 
 /** What one health check of one running platform saw. */
@@ -7,6 +8,12 @@ export interface PlatformHealthObservation {
   health: PlatformHealth;
   /** The processor's `/status` answer (counters, latencies); null when the host was not read. */
   processor: Record<string, unknown> | null;
+  /**
+   * The processor's per-device figures (`GET /devices`, read with `/status`): last stored reading
+   * per device name. Absent or null when not read; a device missing from it sent nothing since
+   * the processor started (`processor.startedAt`), or was forgotten past the processor's cap.
+   */
+  processorDevices?: Record<string, ProcessorDeviceFigures> | null;
   observedAt: Date;
 }
 

@@ -7,7 +7,7 @@ import { JobQueue } from '../jobs/job-queue.service';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName } from '../jobs/job-names';
 import { PlatformHost, type PlatformHostStatus } from '../provision/platform-host';
-import { PlatformHealthObservers } from './health-observers';
+import { type PlatformHealthObservation, PlatformHealthObservers } from './health-observers';
 import { PlatformAccess } from './platform-access';
 import { brokerPorts, probeTcp } from './port-probe';
 import { PlatformRecords } from './platform-records';
@@ -67,39 +67,53 @@ export class PlatformHealthChecks implements OnApplicationBootstrap {
 
   private async check(platform: Platform): Promise<void> {
     const outside = await checkPlatform(platform);
-    const { health, processor } =
+    const { health, processor, processorDevices } =
       outside.status === 'unreachable'
-        ? { health: outside, processor: null }
+        ? { health: outside, processor: null, processorDevices: null }
         : await this.checkOnHost(platform, outside);
     await this.platforms.save(platform.id, { health });
     if (health.status !== 'healthy') {
       this.logger.warn(`platform ${platform.id} is ${health.status}: ${health.reason}`);
     }
-    await this.observers.notify({ platform, health, processor, observedAt: new Date() });
+    await this.observers.notify({
+      platform,
+      health,
+      processor,
+      processorDevices,
+      observedAt: new Date(),
+    });
   }
 
   private async checkOnHost(
     platform: Platform,
     outside: PlatformHealth,
-  ): Promise<{ health: PlatformHealth; processor: Record<string, unknown> | null }> {
+  ): Promise<Pick<PlatformHealthObservation, 'health' | 'processor' | 'processorDevices'>> {
     const dataKey = await this.sessions.latestDataKey(platform.userId);
-    if (!dataKey) return { health: outside, processor: null };
+    if (!dataKey) return { health: outside, processor: null, processorDevices: null };
     try {
       const status = await this.host.status({
         platformId: platform.id,
         target: await this.access.open(dataKey).sshTarget(platform),
       });
-      return { health: judgeHostStatus(status, outside), processor: status.processor };
+      return {
+        health: judgeHostStatus(status, outside),
+        processor: status.processor,
+        processorDevices: status.processorDevices,
+      };
     } catch (error) {
       const reason = `Host check failed: ${(error as Error).message}`;
-      return { health: { ...outside, status: 'degraded', reason }, processor: null };
+      return {
+        health: { ...outside, status: 'degraded', reason },
+        processor: null,
+        processorDevices: null,
+      };
     }
   }
 }
 
 /** Folds what the host reports into the outside view: the first problem found is the reason. */
 export function judgeHostStatus(
-  status: PlatformHostStatus,
+  status: Omit<PlatformHostStatus, 'processorDevices'>,
   outside: PlatformHealth,
 ): PlatformHealth {
   const processor = status.processor;

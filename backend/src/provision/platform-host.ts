@@ -121,6 +121,12 @@ export interface PlatformHostStatus {
   services: { service: string; state: string; health: string | null }[];
   /** The processor's `/status` answer (counters, last reading, queue depth); null if unreadable. */
   processor: Record<string, unknown> | null;
+  /**
+   * The processor's per-device figures (`GET /devices`), read in the same session right after
+   * `/status`; null when the processor was not read or its answer exceeded
+   * {@link PROCESSOR_DEVICES_MAX_BYTES}.
+   */
+  processorDevices: Record<string, ProcessorDeviceFigures> | null;
   /** The data volume's use (`df` on the platform's data path); null if unreadable. */
   disk: DataVolumeUsage | null;
 }
@@ -154,6 +160,13 @@ export interface ProcessorDeviceFigures {
   lastReadingAt: string;
   readingsLastHour: number;
 }
+
+/**
+ * The most of `GET /devices` a health check reads: the processor keeps figures for at most
+ * 10,000 devices (about 90 bytes each in JSON), so 2 MB holds them all with room; a larger answer
+ * is dropped (figures unknown) rather than buffered without bound.
+ */
+export const PROCESSOR_DEVICES_MAX_BYTES = 2 * 1024 * 1024;
 
 const PLATFORM_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -583,9 +596,14 @@ export class PlatformHost {
           .then(() => (status = JSON.parse(output) as Record<string, unknown>))
           .catch(() => undefined);
       }
+      const processorDevices =
+        status && processor
+          ? await readProcessorDevices(session, [...docker, 'exec', processor.id])
+          : null;
       return {
         services: containers.map(({ service, state, health }) => ({ service, state, health })),
         processor: status,
+        processorDevices,
         disk,
       };
     } finally {
@@ -823,4 +841,44 @@ export class PlatformHost {
 function retentionVars(database: DatabaseChoice, days: number | null): Record<string, unknown> {
   const { argv, stdin } = readingsRetentionCommand(database, days);
   return { fieldstation_stack_retention_argv: argv, fieldstation_stack_retention_stdin: stdin };
+}
+
+/**
+ * The running processor's `GET /devices` (a fixed command through `exec`), at most
+ * {@link PROCESSOR_DEVICES_MAX_BYTES}; entries not shaped as figures are left out. Null when
+ * unreadable or too large: the figures are then unknown, never guessed.
+ */
+async function readProcessorDevices(
+  session: SshSession,
+  exec: string[],
+): Promise<Record<string, ProcessorDeviceFigures> | null> {
+  let output = '';
+  let tooLarge = false;
+  const read = await session
+    .run([...exec, 'node', '-e', PROCESSOR_DEVICES_SCRIPT], ({ stream, line }) => {
+      if (stream !== 'stdout' || tooLarge) return;
+      if (output.length + line.length > PROCESSOR_DEVICES_MAX_BYTES) {
+        tooLarge = true;
+        output = '';
+      } else output += line;
+    })
+    .then(
+      () => true,
+      () => false,
+    );
+  if (!read || tooLarge) return null;
+  try {
+    const answer = JSON.parse(output) as { devices?: unknown };
+    if (typeof answer.devices !== 'object' || answer.devices === null) return null;
+    const figures: Record<string, ProcessorDeviceFigures> = {};
+    for (const [device, value] of Object.entries(answer.devices)) {
+      const { lastReadingAt, readingsLastHour } = (value ?? {}) as Record<string, unknown>;
+      if (typeof lastReadingAt !== 'string' || Number.isNaN(Date.parse(lastReadingAt))) continue;
+      if (typeof readingsLastHour !== 'number') continue;
+      figures[device] = { lastReadingAt, readingsLastHour };
+    }
+    return figures;
+  } catch {
+    return null;
+  }
 }
