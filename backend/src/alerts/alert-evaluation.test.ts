@@ -150,6 +150,28 @@ describe('alert evaluation (a clock the test controls)', () => {
     ).toBeNull();
   });
 
+  it("after a processor restart, judges a device it has no figure for only once the restart is the rule's minutes old", () => {
+    // The processor restarted 4 minutes ago (at -4) and forgot: pi-1 sent since, pi-2 did not.
+    const afterRestart = (minute: number): DeviceActivity[] => [
+      { name: 'pi-1', labels: {}, createdAt: at(-100), lastReadingAt: at(minute - 1) },
+      { name: 'pi-2', labels: {}, createdAt: at(-100), lastReadingAt: null, nothingSince: at(-4) },
+    ];
+    const judge = (fields: Partial<RuleCondition>, minute: number) =>
+      evaluateRule(
+        rule({ kind: 'device-silent', minutes: 10, ...fields }),
+        [],
+        afterRestart(minute),
+        at(minute),
+      );
+    // pi-2 may have sent before the restart: neither silent nor reporting, the rule keeps state.
+    expect(judge({ device: 'pi-2' }, 0).firing).toBeNull();
+    expect(judge({}, 0).firing).toBeNull();
+    expect(judge({ device: 'pi-1' }, 0).firing).toBe(false);
+    // Ten minutes after the restart it has sent nothing for ten minutes: silent for certain.
+    expect(judge({}, 6)).toEqual({ firing: true, detail: 'Silent for 10 min or more: pi-2' });
+    expect(judge({ device: 'pi-2' }, 5).firing).toBeNull();
+  });
+
   it('judges one-minute checks that end a little early or late as a minute apart', () => {
     // A check's time is when it ended: 59.5 s after the previous one as often as 60.5 s.
     const seconds = (s: number) => new Date(T0 + s * 1000);

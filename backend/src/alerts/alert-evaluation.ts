@@ -31,12 +31,17 @@ export interface RuleState {
   mutedUntil: Date | null;
 }
 
-/** A device as the registry knows it; `lastReadingAt` undefined: the registry does not know. */
+/**
+ * A device and its last reading as the processor counts it. `lastReadingAt` undefined: not known;
+ * null: none since its creation, or, when `nothingSince` is set, none since then and unknown
+ * before (the processor restarted then and forgot).
+ */
 export interface DeviceActivity {
   name: string;
   labels: Record<string, string>;
   createdAt: Date;
   lastReadingAt?: Date | null;
+  nothingSince?: Date;
 }
 
 /** A finished backup run of the platform (a run that could not start counts as failed). */
@@ -231,17 +236,30 @@ function silentDevices(rule: RuleCondition, devices: DeviceActivity[], now: Date
       (rule.device === null || d.name === rule.device) &&
       (labelKey === null || d.labels[labelKey] === labelValue),
   );
-  const known = watched.filter((d) => d.lastReadingAt !== undefined);
-  if (known.length === 0) return noData('No reading times known for these devices');
   const since = now.getTime() - rule.minutes * MINUTE_MS;
-  const silent = known.filter((d) =>
-    d.lastReadingAt ? d.lastReadingAt.getTime() <= since : d.createdAt.getTime() <= since,
-  );
-  if (silent.length === 0) return { firing: false, detail: `${known.length} devices reporting` };
-  const names = silent.map((d) => d.name);
+  const silent: string[] = [];
+  let reporting = 0;
+  for (const device of watched) {
+    const silence = silenceOf(device, since);
+    if (silence === 'silent') silent.push(device.name);
+    else if (silence === 'reporting') reporting++;
+  }
+  if (silent.length === 0 && reporting < watched.length) {
+    // One that may be silent keeps the rule's state (a firing rule does not resolve on a restart).
+    return noData('No reading times known for some of these devices');
+  }
+  if (silent.length === 0) return { firing: false, detail: `${reporting} devices reporting` };
   const shown =
-    names.slice(0, 5).join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
+    silent.slice(0, 5).join(', ') + (silent.length > 5 ? ` and ${silent.length - 5} more` : '');
   return { firing: true, detail: `Silent for ${rule.minutes} min or more: ${shown}` };
+}
+
+/** Whether a device sent nothing after `since` (epoch ms), sent something, or is not known. */
+function silenceOf(device: DeviceActivity, since: number): 'silent' | 'reporting' | 'unknown' {
+  if (device.lastReadingAt === undefined) return 'unknown';
+  if (device.lastReadingAt) return device.lastReadingAt.getTime() <= since ? 'silent' : 'reporting';
+  if (device.nothingSince) return device.nothingSince.getTime() <= since ? 'silent' : 'unknown';
+  return device.createdAt.getTime() <= since ? 'silent' : 'reporting';
 }
 
 export function splitLabel(label: string): [string, string] {

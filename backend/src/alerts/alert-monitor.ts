@@ -57,7 +57,7 @@ export class AlertMonitor {
     // Observers run in the order they registered: this check's sample may not be stored yet.
     if (samples.at(-1)?.sampledAt.getTime() !== now.getTime()) samples.push(sampleOf(observation));
     const devices = rules.some((rule) => rule.kind === 'device-silent')
-      ? await this.deviceActivity(platform.id)
+      ? await this.deviceActivity(platform.id, observation)
       : [];
     const records: StoredRecords = {
       backups: rules.some((rule) => rule.kind === 'backup-failed')
@@ -104,12 +104,32 @@ export class AlertMonitor {
   }
 
   /**
-   * The platform's active devices. The registry keeps no reading times yet, so
-   * `lastReadingAt` stays unknown and device-silent rules judge nothing (see README).
+   * The platform's active devices with their last reading as the processor counts it (read by
+   * this health check). Its figures live in memory: a device it has no figure for sent nothing
+   * since the processor started (`/status` `startedAt`): created after that start, it counts
+   * from its creation (as the fleet view does); created before, nothing is known before the start
+   * (a restart forgets), so it is silent only once the start is `minutes` old and unknown until
+   * then. Figures not read this check: unknown, and the rule keeps its state.
    */
-  private async deviceActivity(platformId: string): Promise<DeviceActivity[]> {
+  private async deviceActivity(
+    platformId: string,
+    observation: PlatformHealthObservation,
+  ): Promise<DeviceActivity[]> {
     const devices = await this.devices.findBy({ platformId, activeName: Not(IsNull()) });
-    return devices.map(({ name, labels, createdAt }) => ({ name, labels, createdAt }));
+    const figures = observation.processorDevices;
+    const startedAt =
+      typeof observation.processor?.startedAt === 'string'
+        ? new Date(observation.processor.startedAt)
+        : null;
+    return devices.map(({ name, labels, createdAt }) => {
+      const figure = figures?.[name];
+      if (!figures || !startedAt || Number.isNaN(startedAt.getTime())) {
+        return { name, labels, createdAt };
+      }
+      if (figure) return { name, labels, createdAt, lastReadingAt: new Date(figure.lastReadingAt) };
+      if (createdAt >= startedAt) return { name, labels, createdAt, lastReadingAt: null };
+      return { name, labels, createdAt, lastReadingAt: null, nothingSince: startedAt };
+    });
   }
 
   /** The platform's finished backups, newest first (restores are not judged). */

@@ -277,6 +277,74 @@ describe('Alert rules', () => {
     expect(badMute.status).toBe(400);
   });
 
+  it("judges device-silent on the processor's per-device figures: never sent counts from creation, unread keeps the state, a processor restart resolves nothing", async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('silence');
+    const id = await launch(api, ['pi-1', 'pi-2']);
+    const created = await api.post<AlertRuleDto>(`/platforms/${id}/alert-rules`, {
+      kind: 'device-silent',
+      minutes: 5,
+    });
+    expect(created.status).toBe(201);
+    const platform = await app.get(DataSource).getRepository(Platform).findOneByOrFail({ id });
+    // The devices were just created: the checks below come after, minute by minute.
+    const t0 = Date.now() + 1000;
+    const minute = (n: number) => new Date(t0 + n * MINUTE);
+    const checkWith = async (
+      at: number,
+      startedAt: number,
+      lastReadings: Record<string, number> | null,
+    ) => {
+      await app.get(PlatformHealthObservers).notify({
+        platform,
+        health: { status: 'healthy', reason: null, checkedAt: minute(at).toISOString() },
+        processor: { startedAt: minute(startedAt).toISOString(), messagesIn: 0 },
+        processorDevices:
+          lastReadings &&
+          Object.fromEntries(
+            Object.entries(lastReadings).map(([name, last]) => [
+              name,
+              { lastReadingAt: minute(last).toISOString(), readingsLastHour: 1 },
+            ]),
+          ),
+        observedAt: minute(at),
+      });
+      return (await api.get<AlertRuleDto[]>(`/platforms/${id}/alert-rules`)).body.find(
+        (rule) => rule.id === created.body.id,
+      )!;
+    };
+    const events = async () =>
+      (
+        await api.get<AlertEventDto[]>(`/platforms/${id}/alert-rules/${created.body.id}/events`)
+      ).body
+        .map((event) => `${event.kind} ${event.message.split(': ').slice(1).join(': ')}`)
+        .reverse();
+
+    // pi-2 never sent: it has had 1 minute since its creation, then 6.
+    expect(await checkWith(1, -60, { 'pi-1': 0.9 })).toMatchObject({
+      state: 'ok',
+      detail: '2 devices reporting',
+    });
+    expect(await checkWith(6, -60, { 'pi-1': 5.9 })).toMatchObject({
+      state: 'firing',
+      detail: 'Silent for 5 min or more: pi-2',
+    });
+    // Figures not read this check: unknown, the rule stays as it was.
+    expect((await checkWith(7, -60, null)).state).toBe('firing');
+    // The processor restarted at 7.5 and forgot: pi-2 may have sent before, so nothing resolves…
+    expect((await checkWith(8, 7.5, { 'pi-1': 7.9 })).state).toBe('firing');
+    // …and five minutes after the restart it is silent for certain.
+    expect(await checkWith(13, 7.5, { 'pi-1': 12.9 })).toMatchObject({
+      state: 'firing',
+      detail: 'Silent for 5 min or more: pi-2',
+    });
+    expect(await checkWith(14, 7.5, { 'pi-1': 13.9, 'pi-2': 13.5 })).toMatchObject({
+      state: 'ok',
+      detail: '2 devices reporting',
+    });
+    expect(await events()).toEqual(['fired Silent for 5 min or more: pi-2', 'resolved resolved']);
+  });
+
   it('judges stored records at each check: "backup failed" until a later run succeeds, "certificate expiring" within the days given', async () => {
     const api = new ApiClient(baseUrl);
     await api.signUp('keeper');
