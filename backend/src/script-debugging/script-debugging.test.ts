@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import {
@@ -11,7 +13,11 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
+import type { AlertRuleDto } from '../alerts/dto/alert-rule.dto';
 import { freeLoopbackPort } from '../common/free-port';
+import { Device } from '../devices/device.entity';
+import { NotificationDelivery } from '../notifications/notification-delivery.entity';
+import { NotificationJobs } from '../notifications/notification-jobs';
 import { PlatformHealthChecks } from '../platforms/platform-health';
 import { Platform } from '../platforms/platform.entity';
 import { amqpPublisher } from '../provision/testing/platform-probes';
@@ -291,4 +297,116 @@ describe('script debugging on a launched platform (API, SSH, Docker, RabbitMQ, P
     expect(changing.body.error.code).toBe('NOT_RUNNING');
     await app.get(DataSource).getRepository(Platform).update(platformId, { status: 'running' });
   });
+
+  it('a device-silent rule of 1 min fires once when the device stops and resolves once when it sends again, each a webhook', async () => {
+    const data = app.get(DataSource);
+    const platform = await data.getRepository(Platform).findOneByOrFail({ id: platformId });
+    // The launch spec made the broker login; the registry gets its record as a launch would.
+    await data.getRepository(Device).insert({
+      id: randomUUID(),
+      userId: platform.userId,
+      platformId,
+      name: 'sensor-1',
+      activeName: `${platformId}:sensor-1`,
+      labels: {},
+      metadata: {},
+      authKind: 'password',
+      legacyFanout: false,
+      password: null,
+      passwordRevealedAt: null,
+      certificatePem: null,
+      certificateExpiresAt: null,
+      rotatedAt: null,
+      revokedAt: null,
+    });
+    const received: { type: string; title: string; at: number }[] = [];
+    const receiver: Server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const payload = JSON.parse(body) as { type: string; data: { title: string } };
+        received.push({ type: payload.type, title: payload.data.title, at: Date.now() });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (receiver.address() as { port: number }).port;
+      const channel = await api.post<{ channel: { id: string } }>('/notification-channels', {
+        name: 'silence hook',
+        kind: 'webhook',
+        url: `http://127.0.0.1:${port}/silence`,
+      });
+      expect(channel.status).toBe(201);
+      const created = await api.post<AlertRuleDto>(`/platforms/${platformId}/alert-rules`, {
+        kind: 'device-silent',
+        minutes: 1,
+        device: 'sensor-1',
+      });
+      expect(created.status).toBe(201);
+      const ruleState = async () =>
+        (await api.get<AlertRuleDto[]>(`/platforms/${platformId}/alert-rules`)).body.find(
+          (rule) => rule.id === created.body.id,
+        )!;
+      // No worker runs here: the delivery jobs the monitor queued are run by hand, as checks are.
+      const deliverPending = async () => {
+        const pending = await data
+          .getRepository(NotificationDelivery)
+          .findBy({ channelId: channel.body.channel.id, status: 'pending' });
+        for (const delivery of pending) {
+          await app.get(NotificationJobs).deliver({ deliveryId: delivery.id });
+        }
+      };
+      const silenceHooks = () => received.filter((hook) => hook.title.includes('device-silent'));
+      const publishOne = async (raw: number) => {
+        const publisher = await amqpPublisher(device);
+        await publisher.publish('telemetry.room.sensor-1', { data: { raw } });
+        await publisher.close();
+        return until(
+          `the processor counting reading ${raw}`,
+          () => host.processorDevices({ platformId, target }),
+          (figures) =>
+            figures?.['sensor-1'] !== undefined &&
+            Date.parse(figures['sensor-1'].lastReadingAt) > Date.now() - 30_000,
+        );
+      };
+
+      const sent = await publishOne(311);
+      const lastReadingAt = Date.parse(sent!['sensor-1']!.lastReadingAt);
+      await healthCheck();
+      expect(await ruleState()).toMatchObject({ state: 'ok', detail: '1 devices reporting' });
+
+      // Checks every few seconds (each one is real: SSH, docker exec, the processor's figures).
+      const firing = await until(
+        'the rule firing',
+        async () => {
+          await healthCheck();
+          return ruleState();
+        },
+        (rule) => rule.state === 'firing',
+      );
+      const firedAt = Date.now();
+      expect(firing.detail).toBe('Silent for 1 min or more: sensor-1');
+      expect(firedAt - lastReadingAt).toBeGreaterThanOrEqual(60_000);
+      await deliverPending();
+      await healthCheck();
+      await healthCheck();
+      await deliverPending();
+      expect(silenceHooks().map((hook) => hook.type)).toEqual(['alert.fired']);
+      console.log(
+        `device-silent (1 min): last reading to fired ${((firedAt - lastReadingAt) / 1000).toFixed(1)} s, ` +
+          `to webhook received ${((silenceHooks()[0]!.at - lastReadingAt) / 1000).toFixed(1)} s`,
+      );
+
+      await publishOne(312);
+      await healthCheck();
+      expect(await ruleState()).toMatchObject({ state: 'ok', detail: '1 devices reporting' });
+      await deliverPending();
+      await healthCheck();
+      await deliverPending();
+      expect(silenceHooks().map((hook) => hook.type)).toEqual(['alert.fired', 'alert.resolved']);
+    } finally {
+      receiver.close();
+    }
+  }, 600_000);
 });
