@@ -614,3 +614,16 @@ function structuralCheck(dumpFormat: string): { input: Writable; done: Promise<v
   });
   return { input: sink, done: finished };
 }
+
+/** The backup's key when `dataKey` opens it (its owner's account on this install); else null. */
+export function openBackupKey(manifest: BackupManifest, dataKey: DataKey): Buffer | null {
+  try {
+    const key = Buffer.from(
+      dataKey.openField(manifest.backupId, 'backup-key', manifest.encryption.sealedKey),
+      'base64',
+    );
+    return key.length === 32 ? key : null;
+  } catch {
+    return null;
+  }
+}

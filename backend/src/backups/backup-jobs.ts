@@ -23,6 +23,8 @@ import {
   type BackupManifest,
   type BackupTarget,
   BackupVerificationError,
+  listBackups,
+  openBackupKey,
   pruneBackups,
   readBackupInto,
   readManifest,
@@ -188,6 +190,71 @@ export class BackupJobs {
         );
         backupKey.fill(0);
         await this.runs.finish(record.id, {});
+      },
+      (deployment, error) => this.runs.finish(deployment.id, { error: error.message }),
+    );
+  }
+
+  /**
+   * A restore drill: the schedule's newest backup (from its folder in the bucket) verified whole
+   * like a restore's, then streamed into a scratch container on the host
+   * ({@link PlatformHost.restoreDrill}); the readings it holds and the newest one's time (the
+   * recovery point proved) go on the run. Any failure fails the deployment and the run.
+   */
+  @OnJob(JobName.PlatformRestoreDrill)
+  async restoreDrill(_data: DeploymentJobData, job: Job<DeploymentJobData>): Promise<void> {
+    await this.runner.run(
+      job,
+      async (run) => {
+        const record = await this.runs.getById(run.deployment.id);
+        const platform = await this.platforms.getById(run.deployment.targetId);
+        const sshTarget = await this.access.open(run.dataKey).sshTarget(platform);
+        const bucket = await this.bucketOf(record, run.dataKey);
+        const { manifest, backupKey } = await run.step('verify', 120 * MINUTE, async (signal) => {
+          const folder = scheduleBackupPrefix(bucket.location, platform.id, record.scheduleId!);
+          const newest = (
+            await listBackups(bucket, folder).catch((error) => {
+              throw storageError(error, 'Listing the backups failed');
+            })
+          ).find((candidate) => candidate.dumpFormat === DUMP_EXTENSIONS[platform.database]);
+          if (!newest) throw new Error(`No backup of this schedule under ${folder} to drill`);
+          const key = openBackupKey(newest, run.dataKey);
+          if (!key) throw new Error(`${newest.object.key}: its key does not open with yours`);
+          await this.runs.update(record.id, {
+            objectKey: newest.object.key,
+            bytes: newest.object.bytes,
+            sha256: newest.object.sha256,
+            backupCreatedAt: new Date(newest.createdAt),
+          });
+          await run.log({
+            message: `Drilling ${newest.object.key} (made ${newest.createdAt}): reading it back whole first`,
+          });
+          await verifyBeforeRestore(bucket, newest, key, signal);
+          await run.log({
+            message: 'Verified: checksum, authentication tag and archive structure',
+          });
+          return { manifest: newest, backupKey: key };
+        });
+        const figures = await run.step('drill', 60 * MINUTE, (signal) =>
+          this.host.restoreDrill({
+            platformId: platform.id,
+            target: sshTarget,
+            signal,
+            log: (message) => run.log({ message }),
+            load: (stdin) =>
+              readBackupInto(bucket, manifest, backupKey, stdin).catch((error: unknown) => {
+                throw storageError(error, 'Reading the backup failed');
+              }),
+          }),
+        );
+        backupKey.fill(0);
+        await run.log({
+          message: `Drill restored ${figures.readingsCount} readings; recovery point ${figures.newestReadingAt ?? 'none (no readings)'}; scratch container removed`,
+        });
+        await this.runs.finish(record.id, {
+          readingsCount: figures.readingsCount,
+          recoveryPointAt: figures.newestReadingAt ? new Date(figures.newestReadingAt) : null,
+        });
       },
       (deployment, error) => this.runs.finish(deployment.id, { error: error.message }),
     );

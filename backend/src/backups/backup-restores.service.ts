@@ -14,6 +14,7 @@ import {
   type BackupTarget,
   BackupVerificationError,
   listBackups,
+  openBackupKey,
   readManifest,
 } from './backup-archive';
 import { BackupRuns } from './backup-runs.service';
@@ -69,7 +70,7 @@ export class BackupRestores {
       bytes: manifest.object.bytes,
       sha256: manifest.object.sha256,
       plaintextBytes: manifest.plaintext.bytes,
-      keyOpens: openedKey(manifest, dataKey) !== null,
+      keyOpens: openBackupKey(manifest, dataKey) !== null,
     }));
   }
 
@@ -81,7 +82,7 @@ export class BackupRestores {
   ): Promise<BackupKeyDto> {
     const { bucket, dataKey } = await this.bucket(auth, credentialId);
     const manifest = await this.manifest(bucket, input.objectKey);
-    const key = openedKey(manifest, dataKey);
+    const key = openBackupKey(manifest, dataKey);
     if (!key) {
       throw new ApiError(
         HttpStatus.UNPROCESSABLE_ENTITY,
@@ -119,7 +120,7 @@ export class BackupRestores {
     }
     const backupKey = input.backupKey
       ? Buffer.from(input.backupKey, 'base64')
-      : openedKey(manifest, dataKey);
+      : openBackupKey(manifest, dataKey);
     if (!backupKey) {
       throw badField(
         'BACKUP_KEY_REQUIRED',
@@ -205,18 +206,5 @@ export class BackupRestores {
       );
     }
     return manifest;
-  }
-}
-
-/** The backup's key when `dataKey` opens it (its owner's account on this install); else null. */
-function openedKey(manifest: BackupManifest, dataKey: DataKey): Buffer | null {
-  try {
-    const key = Buffer.from(
-      dataKey.openField(manifest.backupId, 'backup-key', manifest.encryption.sealedKey),
-      'base64',
-    );
-    return key.length === 32 ? key : null;
-  } catch {
-    return null;
   }
 }

@@ -10,12 +10,13 @@ import {
 import { Platform } from '../platforms/platform.entity';
 import { UserOwned } from '../users/user-owned';
 
-export type BackupRunKind = 'backup' | 'restore';
+export type BackupRunKind = 'backup' | 'restore' | 'drill';
 export type BackupRunStatus = 'running' | 'succeeded' | 'failed';
 
 /**
- * One backup of a platform into its bucket, or one restore of a stored backup into a platform:
- * what the platform's Backups list shows. Its id is its deployment's (the live log), except for a
+ * One backup of a platform into its bucket, one restore of a stored backup into a platform, or one
+ * restore drill (a schedule's newest backup restored into a scratch container on the host): what
+ * the platform's Backups list shows. Its id is its deployment's (the live log), except for a
  * scheduled run that could not start (then `deploymentId` is null and `error` says why).
  */
 @Entity('backup_runs')
@@ -75,6 +76,18 @@ export class BackupRun extends UserOwned {
    */
   @Column({ type: 'text', nullable: true })
   sealedBackupKey!: string | null;
+
+  /** A drill's backup: when it was made. */
+  @Column({ type: Date, nullable: true })
+  backupCreatedAt!: Date | null;
+
+  /** A drill's proof: the readings the restored copy holds, and the newest one's time. */
+  @Column({ type: 'bigint', nullable: true, transformer: { to: (v) => v, from: toNumber } })
+  readingsCount!: number | null;
+
+  /** The recovery point a drill proved: the newest reading time in the restored copy. */
+  @Column({ type: Date, nullable: true })
+  recoveryPointAt!: Date | null;
 
   @CreateDateColumn()
   startedAt!: Date;

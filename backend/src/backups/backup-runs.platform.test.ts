@@ -30,6 +30,9 @@ type Run = {
   durationMs: number | null;
   pruned: number | null;
   error: string | null;
+  readingsCount: number | null;
+  recoveryPointAt: string | null;
+  backupCreatedAt: string | null;
 };
 type Stored = { objectKey: string; platformId: string; keyOpens: boolean; sha256: string };
 
@@ -238,6 +241,56 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
     expect(lines).toMatch(/Stage figures: dump bytes arrived from \d+ to \d+ ms/);
     expect(lines).toMatch(/Retention deleted 1/);
   }, 600_000);
+
+  it("a restore drill restores the schedule's newest backup into a scratch container on the host and records the recovery point it proved; nothing is left behind", async () => {
+    const expected = {
+      count: Number(await psql('SELECT count(*) FROM readings')),
+      newestMs: Number(
+        await psql('SELECT floor(extract(epoch FROM max(time)) * 1000) FROM readings'),
+      ),
+    };
+    const before = await devices();
+    const accepted = await api.post<{ deploymentId: string }>(
+      `/platforms/${platformId}/backup-schedules/${scheduled.scheduleId}/drill`,
+    );
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+    const deployment = await finishedDeployment(api, accepted.body.deploymentId, 600_000);
+    expect(deployment, JSON.stringify(deployment)).toMatchObject({
+      action: 'restore-drill',
+      status: 'succeeded',
+    });
+    const drill = (await runs()).find((run) => run.id === accepted.body.deploymentId)!;
+    expect(drill).toMatchObject({
+      kind: 'drill',
+      status: 'succeeded',
+      scheduleId: scheduled.scheduleId,
+      objectKey: scheduled.objectKey,
+      sha256: scheduled.sha256,
+      readingsCount: expected.count,
+      error: null,
+    });
+    expect(expected.count).toBe(5000);
+    expect(new Date(drill.recoveryPointAt!).getTime()).toBe(expected.newestMs);
+    expect(drill.backupCreatedAt).not.toBeNull();
+
+    const lines = (await logOf(accepted.body.deploymentId)).join('\n');
+    expect(lines).toMatch(/Starting scratch container fs-drill-[0-9a-f-]{36} from /);
+    expect(lines).toMatch(/Drill restored 5000 readings; recovery point /);
+    // The scratch container and its volume are gone; the platform's database was not touched.
+    const { stdout: leftOver } = await execFileAsync(
+      'docker',
+      ['ps', '--all', '--quiet', '--filter', `label=fieldstation.drill-of=${platformId}`],
+      { env: { ...process.env, DOCKER_HOST: testDockerHost() } },
+    );
+    expect(leftOver.trim()).toBe('');
+    expect(await devices()).toBe(before);
+
+    const other = await api.post<ErrorBody>(
+      `/platforms/${platformId}/backup-schedules/${randomUUID()}/drill`,
+    );
+    expect(other.status).toBe(404);
+    expect(other.body.error.code).toBe('BACKUP_SCHEDULE_NOT_FOUND');
+  }, 660_000);
 
   it("a storage failure fails the run with the storage service's message, on the platform's list", async () => {
     const wrong = await api.post<{ id: string }>(

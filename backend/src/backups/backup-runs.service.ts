@@ -18,6 +18,9 @@ import type { BackupRunDto } from './dto/backup-run.dto';
 /** The BullMQ job scheduler of a backup schedule. */
 export const schedulerIdOf = (scheduleId: string) => `backup-schedule:${scheduleId}`;
 
+/** Columns only a drill's run fills. */
+type DrillFigure = 'backupCreatedAt' | 'readingsCount' | 'recoveryPointAt';
+
 type StartDeployment = (
   target: DeploymentTarget,
   prepare: (deploymentId: string) => Promise<void>,
@@ -113,6 +116,61 @@ export class BackupRuns implements OnApplicationBootstrap {
     return { deploymentId: deploymentId! };
   }
 
+  /**
+   * A restore drill of the schedule's newest backup now: a `restore-drill` deployment (its own run
+   * row, kind `drill`) that restores it into a scratch container on the host. PostgreSQL only;
+   * 409 while the platform is busy or not running.
+   */
+  async drillNow(
+    auth: AuthContext,
+    platformId: string,
+    scheduleId: string,
+  ): Promise<{ deploymentId: string }> {
+    const platform = await this.platforms.getOwned(auth.userId, platformId);
+    const schedule = await this.schedules.findOneBy({
+      id: scheduleId,
+      userId: auth.userId,
+      platformId,
+    });
+    if (!schedule) {
+      throw new ApiError(HttpStatus.NOT_FOUND, 'BACKUP_SCHEDULE_NOT_FOUND', 'No such schedule');
+    }
+    if (platform.database !== 'postgres') {
+      throw new ApiError(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        'DRILL_UNSUPPORTED',
+        `Restore drills restore PostgreSQL dumps; this platform's database is ${platform.database}`,
+      );
+    }
+    if (platform.status !== 'running') {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'PLATFORM_NOT_RUNNING',
+        `The platform is ${platform.status}; a drill reads its database image on its host`,
+      );
+    }
+    const deploymentId = await this.starter.start(
+      auth,
+      { kind: 'platform', id: platform.id },
+      'restore-drill',
+      JobName.PlatformRestoreDrill,
+      (id) =>
+        this.runs
+          .insert({
+            id,
+            userId: auth.userId,
+            platformId: platform.id,
+            kind: 'drill',
+            scheduleId: schedule.id,
+            deploymentId: id,
+            credentialId: schedule.credentialId,
+            status: 'running',
+          })
+          .then(() => undefined),
+    );
+    return { deploymentId };
+  }
+
   async list(userId: string, platformId: string): Promise<BackupRunDto[]> {
     await this.platforms.getOwned(userId, platformId);
     const runs = await this.runs.find({
@@ -141,7 +199,9 @@ export class BackupRuns implements OnApplicationBootstrap {
   }
 
   /** A restore's run row, written before its job is queued (the deployment's `prepare`). */
-  async insertRestore(run: Omit<BackupRun, 'startedAt' | 'finishedAt' | 'user' | 'platform'>) {
+  async insertRestore(
+    run: Omit<BackupRun, 'startedAt' | 'finishedAt' | 'user' | 'platform' | DrillFigure>,
+  ) {
     await this.runs.insert(run);
   }
 
@@ -218,6 +278,9 @@ function toDto(run: BackupRun): BackupRunDto {
     durationMs: run.durationMs,
     pruned: run.pruned,
     error: run.error,
+    backupCreatedAt: run.backupCreatedAt,
+    readingsCount: run.readingsCount,
+    recoveryPointAt: run.recoveryPointAt,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
   };

@@ -7,6 +7,7 @@ import {
   BackupKeyDto,
   BackupObjectInput,
   BackupRunDto,
+  DrillAcceptedDto,
   RestoreAcceptedDto,
   RestoreBackupInput,
   RunNowAcceptedDto,
@@ -32,6 +33,21 @@ export class PlatformBackupsController {
     @Param('id', ParseUUIDPipe) platformId: string,
   ): Promise<BackupRunDto[]> {
     return this.runs.list(auth.userId, platformId);
+  }
+
+  @Post('backup-schedules/:scheduleId/drill')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: DrillAcceptedDto,
+    description:
+      "Starts a restore drill now (a `restore-drill` deployment): the schedule's newest backup is verified, restored into a scratch container on the host (never the platform's database) and its readings counted; the run records the recovery point it proved",
+  })
+  drillBackupNow(
+    @Auth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) platformId: string,
+    @Param('scheduleId', ParseUUIDPipe) scheduleId: string,
+  ): Promise<DrillAcceptedDto> {
+    return this.runs.drillNow(auth, platformId, scheduleId);
   }
 
   @Post('backup-schedules/:scheduleId/run')

@@ -11,6 +11,7 @@ export type DeploymentAction =
   | 'health-check'
   | 'backup'
   | 'restore-backup'
+  | 'restore-drill'
   | 'device-import'
   | 'readings-retention'
   | 'reading-alerts';

@@ -16,6 +16,7 @@ export enum JobName {
   BackupScheduled = 'backup.scheduled',
   PlatformBackup = 'platform.backup',
   PlatformRestoreBackup = 'platform.restore-backup',
+  PlatformRestoreDrill = 'platform.restore-drill',
   DeviceImport = 'device.import',
   PlatformReadingsRetention = 'platform.readings-retention',
   PlatformReadingAlerts = 'platform.reading-alerts',
@@ -52,6 +53,7 @@ export interface JobPayloads {
   [JobName.BackupScheduled]: BackupScheduleJobData;
   [JobName.PlatformBackup]: DeploymentJobData;
   [JobName.PlatformRestoreBackup]: DeploymentJobData;
+  [JobName.PlatformRestoreDrill]: DeploymentJobData;
   [JobName.DeviceImport]: DeploymentJobData;
   [JobName.PlatformReadingsRetention]: DeploymentJobData;
   [JobName.PlatformReadingAlerts]: DeploymentJobData;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
@@ -81,6 +82,29 @@ export interface ReadingAlertsRequest extends PlatformOperation {
 export interface DumpRequest extends PlatformOperation {
   database: DatabaseChoice;
 }
+
+export interface RestoreDrillRequest extends PlatformOperation {
+  /** Writes the custom-format dump into the scratch database's `pg_restore` (its stdin). */
+  load: (stdin: Writable) => Promise<void>;
+  /** Progress for the deployment log. */
+  log: (message: string) => Promise<void>;
+}
+
+/** What a restore drill's scratch copy holds: its readings and the newest one's time. */
+export interface RestoreDrillFigures {
+  readingsCount: number;
+  /** ISO-8601, UTC; null when the copy holds no reading. */
+  newestReadingAt: string | null;
+}
+
+/**
+ * Waits (inside the scratch container) until PostgreSQL accepts TCP on its loopback: the official
+ * entrypoint's init-time server listens on the socket only, so the socket alone could answer early.
+ */
+const SCRATCH_READY_SCRIPT =
+  'until pg_isready --host=127.0.0.1 --username=postgres --quiet; do sleep 0.5; done';
+const DRILL_FIGURES_QUERY =
+  "SELECT json_build_object('count', count(*), 'newest', to_char(max(time) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')) FROM readings";
 
 export interface ReadingsRetentionRequest extends PlatformOperation {
   database: DatabaseChoice;
@@ -698,6 +722,116 @@ export class PlatformHost {
     } catch (error) {
       session.close();
       throw error;
+    }
+  }
+
+  /**
+   * A restore drill of a PostgreSQL dump: a scratch container `fs-drill-<uuid>` started from the
+   * image of the platform's own database container (no network; commands on its local socket), `load` streamed into its `pg_restore` over one SSH channel, then the
+   * restored readings counted. The platform's database is only looked at (its image). The
+   * container and its volume are removed in `finally`, over a fresh connection, also when the
+   * drill failed or was cancelled (the signal may have closed the first one).
+   */
+  async restoreDrill(request: RestoreDrillRequest): Promise<RestoreDrillFigures> {
+    const { composeProject } = this.layout(request.platformId);
+    const docker = this.dockerCommand();
+    const scratch = `fs-drill-${randomUUID()}`;
+    const session = await this.ssh.connect(request.target, undefined, request.signal);
+    const closeOnAbort = () => session.close();
+    request.signal?.addEventListener('abort', closeOnAbort, { once: true });
+    let scratchCreated = false;
+    try {
+      const database = await this.databaseContainer(session, composeProject);
+      let image = '';
+      await session.run(
+        [...docker, 'inspect', '--format', '{{.Config.Image}}', database],
+        ({ stream, line }) => {
+          if (stream === 'stdout' && line.trim()) image = line.trim();
+        },
+      );
+      if (!image) throw new Error("Could not read the image of the platform's database");
+      await request.log(`Starting scratch container ${scratch} from ${image}`);
+      scratchCreated = true;
+      await session.run([
+        ...docker,
+        'run',
+        '--detach',
+        '--name',
+        scratch,
+        '--label',
+        `fieldstation.drill-of=${request.platformId}`,
+        '--network',
+        'none',
+        // The image's entrypoint wants a superuser password. This one opens nothing: no network,
+        // and every command below uses the local socket (trust), which only `docker exec` reaches.
+        '--env',
+        'POSTGRES_PASSWORD=drill-no-network',
+        image,
+      ]);
+      const inScratch = (...command: string[]) => [...docker, 'exec', scratch, ...command];
+      await session.run(inScratch('timeout', '300', 'sh', '-c', SCRATCH_READY_SCRIPT));
+      await session.run(inScratch('createdb', '--username=postgres', DATABASE_NAME));
+      await request.log('Streaming the verified dump into pg_restore in the scratch container');
+      // Owners and grants name the platform's roles, which the scratch database does not have.
+      await session.runWithInput(
+        [
+          ...docker,
+          'exec',
+          '--interactive',
+          scratch,
+          'pg_restore',
+          '--username=postgres',
+          `--dbname=${DATABASE_NAME}`,
+          '--no-owner',
+          '--no-privileges',
+          '--exit-on-error',
+        ],
+        request.load,
+      );
+      let output = '';
+      await session.run(
+        inScratch(
+          'psql',
+          '--username=postgres',
+          `--dbname=${DATABASE_NAME}`,
+          '--no-psqlrc',
+          '--tuples-only',
+          '--no-align',
+          '--set=ON_ERROR_STOP=1',
+          `--command=${DRILL_FIGURES_QUERY}`,
+        ),
+        ({ stream, line }) => {
+          if (stream === 'stdout') output += line;
+        },
+      );
+      const figures = JSON.parse(output) as { count: number; newest: string | null };
+      await this.removeScratch(request.target, scratch);
+      scratchCreated = false;
+      return { readingsCount: Number(figures.count), newestReadingAt: figures.newest };
+    } catch (error) {
+      if (!scratchCreated) throw error;
+      // The drill's own failure stays the message; a failed removal is added to it.
+      const leftOver = await this.removeScratch(request.target, scratch).then(
+        () => '',
+        (failure: Error) => `; removing ${scratch} failed too: ${failure.message}`,
+      );
+      if (!leftOver) throw error;
+      throw new Error(`${error instanceof Error ? error.message : String(error)}${leftOver}`);
+    } finally {
+      request.signal?.removeEventListener('abort', closeOnAbort);
+      session.close();
+    }
+  }
+
+  /** Removes a drill's scratch container and its volume; one never created is fine. */
+  private async removeScratch(target: SshTarget, scratch: string): Promise<void> {
+    const cleanup = await this.ssh.connect(target);
+    try {
+      await cleanup.run([...this.dockerCommand(), 'rm', '--force', '--volumes', scratch]);
+    } catch (error) {
+      if (!(error instanceof Error && /No such container/.test(error.message))) throw error;
+    } finally {
+      cleanup.close();
     }
   }
 

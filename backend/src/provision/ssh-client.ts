@@ -185,6 +185,63 @@ export class SshSession {
     });
   }
 
+  /**
+   * Runs a fixed command (argument array, each argument quoted) whose stdin is what `feed` writes
+   * into the SSH channel (then closed); the channel's window is the back-pressure. Resolves once
+   * `feed` resolved and the command exited 0; a failing `feed` closes the channel and is thrown.
+   * Throws {@link SshCommandError} on a non-zero exit, with the last lines of stderr.
+   */
+  runWithInput(
+    command: readonly string[],
+    feed: (stdin: Writable) => Promise<void>,
+  ): Promise<void> {
+    const connection = this.ssh.connection;
+    if (!connection) return Promise.reject(new Error('The SSH connection is closed'));
+    return new Promise((resolve, reject) => {
+      connection.exec(command.map(quoteForShell).join(' '), (error, channel) => {
+        if (error) return reject(error);
+        const stderrTail: string[] = [];
+        const stderr = new LineSplitter((line) => {
+          stderrTail.push(line);
+          if (stderrTail.length > 5) stderrTail.shift();
+        });
+        channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        channel.on('data', () => undefined);
+        let status: { code: number | null; signal: string | null } | undefined;
+        channel.once('exit', (code: number | null, signal?: string) => {
+          status = { code, signal: signal ?? null };
+        });
+        const exited = new Promise<void>((done, fail) =>
+          channel.once('close', () => {
+            stderr.flush();
+            if (status?.code === 0) done();
+            else {
+              fail(
+                new SshCommandError(
+                  command.join(' '),
+                  status?.code ?? null,
+                  status?.signal ?? (status ? null : 'channel closed without exit status'),
+                  stderrTail.join('\n'),
+                ),
+              );
+            }
+          }),
+        );
+        feed(channel).then(
+          () => {
+            channel.end();
+            exited.then(resolve, reject);
+          },
+          (failure: unknown) => {
+            channel.close();
+            exited.catch(() => undefined);
+            reject(failure);
+          },
+        );
+      });
+    });
+  }
+
   /** Streams a remote file over SFTP (e.g. a database dump on its way to the browser). */
   async download(remotePath: string): Promise<Readable> {
     const sftp = await this.ssh.requestSFTP();

@@ -3,7 +3,11 @@ import { IsBase64, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class
 
 export class BackupRunDto {
   @ApiProperty({ description: 'The deployment id when the run started one' }) id!: string;
-  @ApiProperty({ enum: ['backup', 'restore'] }) kind!: string;
+  @ApiProperty({
+    enum: ['backup', 'restore', 'drill'],
+    description: 'drill: the newest backup restored into a scratch container on the host',
+  })
+  kind!: string;
   @ApiProperty({
     enum: ['running', 'succeeded', 'failed'],
     description: 'failed on any storage or verification failure (never "succeeded with a warning")',
@@ -44,8 +48,26 @@ export class BackupRunDto {
     description: "Why it failed, with the storage service's own message",
   })
   error!: string | null;
+  @ApiProperty({ type: Date, nullable: true, description: "A drill's backup: when it was made" })
+  backupCreatedAt!: Date | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'A drill: the readings the restored copy holds',
+  })
+  readingsCount!: number | null;
+  @ApiProperty({
+    type: Date,
+    nullable: true,
+    description: 'A drill: the recovery point it proved (the newest reading in the restored copy)',
+  })
+  recoveryPointAt!: Date | null;
   @ApiProperty() startedAt!: Date;
   @ApiProperty({ type: Date, nullable: true }) finishedAt!: Date | null;
+}
+
+export class DrillAcceptedDto {
+  @ApiProperty() deploymentId!: string;
 }
 
 export class RunNowAcceptedDto {

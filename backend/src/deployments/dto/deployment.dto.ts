@@ -15,6 +15,7 @@ export class DeploymentDto {
       'health-check',
       'backup',
       'restore-backup',
+      'restore-drill',
       'device-import',
       'readings-retention',
       'reading-alerts',

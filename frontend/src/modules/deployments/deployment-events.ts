@@ -36,6 +36,7 @@ export const ACTION_LABELS: Record<Schemas['DeploymentDto']['action'], string> =
   'health-check': 'Health check',
   backup: 'Backup',
   'restore-backup': 'Restore from a backup',
+  'restore-drill': 'Restore drill',
   'device-import': 'Device import',
   'readings-retention': 'Readings retention',
   'reading-alerts': 'Grafana reading alerts',
