@@ -118,6 +118,12 @@ export const RUN_SEVERITY: Record<BackupRun['status'], string> = {
   failed: 'danger',
 };
 
+export const RUN_KIND_LABELS: Record<BackupRun['kind'], string> = {
+  backup: 'Backup',
+  restore: 'Restore',
+  drill: 'Restore drill',
+};
+
 /** One line naming a stored backup in the restore list: when, which platform, size. */
 export function describeStoredBackup(backup: StoredBackup, platformId: string): string {
   const from =
