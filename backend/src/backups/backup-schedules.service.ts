@@ -86,12 +86,21 @@ export class BackupSchedules {
   }
 
   async delete(userId: string, platformId: string, id: string): Promise<void> {
-    const { affected } = await this.schedules.delete({ id, userId, platformId });
-    if (!affected) {
+    const schedule = await this.schedules.findOneBy({ id, userId, platformId });
+    if (!schedule) {
       throw new ApiError(HttpStatus.NOT_FOUND, 'BACKUP_SCHEDULE_NOT_FOUND', 'No such schedule');
     }
-    await this.grants.revokeFor(userId, schedulePurpose(id));
-    await this.runs.disarm(id);
+    await this.retire(schedule);
+  }
+
+  /**
+   * Disarms the scheduler and revokes the grant before the row goes: if either fails, the row is
+   * still there, so a second delete (or removal hook) finds it and finishes the job.
+   */
+  private async retire(schedule: BackupSchedule): Promise<void> {
+    await this.runs.disarm(schedule.id);
+    await this.grants.revokeFor(schedule.userId, schedulePurpose(schedule.id));
+    await this.schedules.delete({ id: schedule.id });
   }
 
   /**
@@ -100,9 +109,7 @@ export class BackupSchedules {
    */
   async deleteAllOf(platformId: string): Promise<void> {
     for (const schedule of await this.schedules.findBy({ platformId })) {
-      await this.schedules.delete({ id: schedule.id });
-      await this.grants.revokeFor(schedule.userId, schedulePurpose(schedule.id));
-      await this.runs.disarm(schedule.id);
+      await this.retire(schedule);
     }
   }
 
