@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { certificateExpiry } from '@fieldstation/platform-stack';
 import { In, IsNull, Not, Repository } from 'typeorm';
 import { BackupRun } from '../backups/backup-run.entity';
+import { BackupSchedule } from '../backups/backup-schedule.entity';
 import { Device } from '../devices/device.entity';
 import { sampleOf } from '../metrics/metric-series';
 import { MetricsHistory } from '../metrics/metrics-history';
@@ -38,6 +39,8 @@ export class AlertMonitor {
     @InjectRepository(AlertEvent) private readonly events: Repository<AlertEvent>,
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     @InjectRepository(BackupRun) private readonly backupRuns: Repository<BackupRun>,
+    @InjectRepository(BackupSchedule)
+    private readonly backupSchedules: Repository<BackupSchedule>,
     private readonly history: MetricsHistory,
     private readonly notifications: NotificationChannels,
   ) {}
@@ -132,11 +135,24 @@ export class AlertMonitor {
     });
   }
 
-  /** The platform's finished backups, newest first (restores are not judged). */
+  /**
+   * The platform's finished backups of the schedules it still has, newest first (restores are not
+   * judged, and a deleted schedule's failures no longer keep the alert firing).
+   */
   private async backupOutcomes(platformId: string): Promise<BackupOutcome[]> {
+    const schedules = await this.backupSchedules.find({
+      select: { id: true },
+      where: { platformId },
+    });
+    if (schedules.length === 0) return [];
     const runs = await this.backupRuns.find({
       select: { status: true, startedAt: true },
-      where: { platformId, kind: 'backup', status: In(['succeeded', 'failed']) },
+      where: {
+        platformId,
+        scheduleId: In(schedules.map(({ id }) => id)),
+        kind: 'backup',
+        status: In(['succeeded', 'failed']),
+      },
       order: { startedAt: 'DESC' },
       take: BACKUPS_READ,
     });

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
+import { BackupSchedule } from '../backups/backup-schedule.entity';
 import { BackupRun, type BackupRunStatus } from '../backups/backup-run.entity';
 import { freeLoopbackPort } from '../common/free-port';
 import { Device } from '../devices/device.entity';
@@ -356,13 +357,26 @@ describe('Alert rules', () => {
     const platform = await data.getRepository(Platform).findOneByOrFail({ id });
     const t0 = Date.UTC(2026, 11, 2, 5, 0);
     const minute = (n: number) => t0 + n * MINUTE;
+    const scheduleId = randomUUID();
+    await data.getRepository(BackupSchedule).insert({
+      id: scheduleId,
+      userId: platform.userId,
+      platformId: id,
+      credentialId: platform.credentialId,
+      cron: '0 3 * * *',
+      preset: 'daily',
+      keepLast: 7,
+      keepDaily: 0,
+      keepWeekly: 0,
+      grantId: randomUUID(),
+    });
     const storeRun = (status: BackupRunStatus, at: number) =>
       data.getRepository(BackupRun).insert({
         id: randomUUID(),
         userId: platform.userId,
         platformId: id,
         kind: 'backup',
-        scheduleId: null,
+        scheduleId,
         deploymentId: null,
         credentialId: platform.credentialId,
         status,
@@ -401,6 +415,11 @@ describe('Alert rules', () => {
     await storeRun('succeeded', minute(5));
     await check(id, minute(6), 'healthy');
     expect(await events(backups.id)).toEqual(['05:03 fired', '05:06 resolved']);
+    // A failure of a schedule the user then deleted keeps nothing firing.
+    await storeRun('failed', minute(6));
+    await data.getRepository(BackupSchedule).delete({ id: scheduleId });
+    await check(id, minute(6.5), 'healthy');
+    expect(await rule(backups.id)).toMatchObject({ state: 'ok', detail: 'No backup run yet' });
     const backupMessages = (
       await api.get<AlertEventDto[]>(`/platforms/${id}/alert-rules/${backups.id}/events`)
     ).body.map((event) => event.message);

@@ -1,6 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BackupRun } from '../backups/backup-run.entity';
+import { BackupSchedule } from '../backups/backup-schedule.entity';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { Device } from '../devices/device.entity';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -21,7 +22,7 @@ import { AlertsController } from './alerts.controller';
  */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([AlertRule, AlertEvent, Device, BackupRun]),
+    TypeOrmModule.forFeature([AlertRule, AlertEvent, Device, BackupRun, BackupSchedule]),
     DeploymentsModule,
     MetricsModule,
     NotificationsModule,
