@@ -424,4 +424,28 @@ describe('Device certificates through the API (shared test RabbitMQ over SSH)', 
     );
     expect(serials).toContain(certificateSerialNumber(certificatePem));
   });
+
+  it('a certificate a copy still holds on a platform sharing the CA stays accepted there when the original is revoked, and is listed once the copy goes too', async () => {
+    const other = (await sharedBrokerPlatform(app, api)).platformId;
+    platformDirs.push(other);
+    await giveAuthority(app, api, other, ca);
+    const device = name('pi-moved');
+    const made = await api.post<Created>(devices, { name: device, authKind: 'certificate' });
+    expect(made.status).toBe(201);
+    const certificatePem = made.body.certificate!.certificatePem;
+    const copied = await api.post<{ copied: { name: string }[] }>(
+      `/platforms/${other}/devices/copy-from/${platformId}`,
+    );
+    expect(copied.status).toBe(200);
+    expect(copied.body.copied.map((d) => d.name)).toContain(device);
+
+    // Moved to the other platform, then cleaned up on the first: the copy keeps working.
+    expect((await api.delete(`${devices}/${device}`)).status).toBe(200);
+    expect(await checkWithHostList(app, platformId, caPem, certificatePem)).toBe('accepted');
+    expect(await checkWithHostList(app, other, caPem, certificatePem)).toBe('accepted');
+
+    expect((await api.delete(`/platforms/${other}/devices/${device}`)).status).toBe(200);
+    expect(await checkWithHostList(app, other, caPem, certificatePem)).toBe('revoked');
+    expect(await checkWithHostList(app, platformId, caPem, certificatePem)).toBe('revoked');
+  });
 });

@@ -3,13 +3,14 @@ import { InjectRepository } from '@nestjs/typeorm';
 import {
   type CertificateAuthority,
   certificateExpiry,
+  certificateSerialNumber,
   createRevocationList,
   CsrRejectedError,
   issueDeviceCertificate,
   type RevokedCertificate,
   signDeviceCsr,
 } from '@fieldstation/platform-stack';
-import { Not, IsNull, type Repository } from 'typeorm';
+import { In, Not, IsNull, type Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
 import { SessionsService } from '../auth/sessions.service';
@@ -210,7 +211,31 @@ export class DeviceCertificates {
   /** What a render of the platform's broker lists: the revocations of every platform sharing its CA. */
   async revokedForAuthority(platform: Platform): Promise<RevokedCertificate[]> {
     const sharing = await this.platforms.sharingCertificateAuthority(platform);
-    return this.revocations.listedOnAny([platform.id, ...sharing.map(({ id }) => id)]);
+    return this.listedFor([platform.id, ...sharing.map(({ id }) => id)]);
+  }
+
+  /**
+   * The revocations of these platforms (sharing one CA), except a platform's revocation of a
+   * certificate an active device on another of them still holds: copy devices to B, then revoke
+   * them on A to clean up, and B's copies keep working until they are revoked on B too.
+   */
+  private async listedFor(platformIds: readonly string[]): Promise<RevokedCertificate[]> {
+    const holders = await this.devices.find({
+      select: { platformId: true, certificatePem: true },
+      where: {
+        platformId: In(platformIds),
+        activeName: Not(IsNull()),
+        certificatePem: Not(IsNull()),
+      },
+    });
+    const heldOn = new Map<string, Set<string>>();
+    for (const { platformId, certificatePem } of holders) {
+      const serial = certificateSerialNumber(certificatePem!);
+      heldOn.set(serial, (heldOn.get(serial) ?? new Set()).add(platformId));
+    }
+    return this.revocations.listedOnAny(platformIds, new Date(), (serial, revokedOn) =>
+      [...(heldOn.get(serial) ?? [])].some((holder) => holder !== revokedOn),
+    );
   }
 
   /**
@@ -226,7 +251,7 @@ export class DeviceCertificates {
     const target = await keyring.sshTarget(platform);
     let written: string | undefined;
     for (let writes = 0; writes < REVOCATION_LIST_WRITES; writes++) {
-      const revoked = await this.revocations.listedOnAny(platformIds);
+      const revoked = await this.listedFor(platformIds);
       const serials = revoked.map((entry) => entry.serialNumber).join(',');
       if (serials === written) return;
       const list = await createRevocationList(ca, revoked);

@@ -72,19 +72,21 @@ export class RevokedCertificates {
 
   /**
    * The unexpired revoked certificates of any of these platforms (those sharing a CA), each
-   * serial once (its first revocation), oldest first.
+   * serial once (its first revocation), oldest first; `unless` drops a platform's revocation.
    */
   async listedOnAny(
     platformIds: readonly string[],
     now = new Date(),
+    unless: (serialNumber: string, platformId: string) => boolean = () => false,
   ): Promise<RevokedCertificate[]> {
     const rows = await this.revoked.find({
       where: { platformId: In(platformIds), expiresAt: MoreThan(now) },
       order: { revokedAt: 'ASC', serialNumber: 'ASC' },
     });
     const listed = new Map<string, RevokedCertificate>();
-    for (const { serialNumber, revokedAt } of rows) {
-      if (!listed.has(serialNumber)) listed.set(serialNumber, { serialNumber, revokedAt });
+    for (const { serialNumber, revokedAt, platformId } of rows) {
+      if (listed.has(serialNumber) || unless(serialNumber, platformId)) continue;
+      listed.set(serialNumber, { serialNumber, revokedAt });
     }
     return [...listed.values()];
   }
