@@ -149,4 +149,67 @@ describe('channel senders: resolved once, checked, connected to the checked addr
     expect(asked).toEqual([NAME]);
     expect(offered).toEqual([NAME]);
   });
+
+  /**
+   * A receiver that answers 200 at once, then `first` and one more byte every 50 ms, never ending
+   * the answer (an idle-socket timeout never fires on it); resolves `closed` when the sender
+   * drops the connection.
+   */
+  async function drippingReceiver(first = '') {
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        response.write(first);
+        const drip = setInterval(() => response.write('.'), 50);
+        response.on('close', () => {
+          clearInterval(drip);
+          closed();
+        });
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, connectionClosed };
+  }
+
+  it('ends a send whose answer never completes at the deadline, and drops the connection', async () => {
+    const { targets: allowed } = targets(true, ['127.0.0.1']);
+    const lookup = allowed.pinnedLookup('url');
+    const senders = [
+      (port: number) => sendNtfy(`http://${NAME}:${port}/alerts`, message, lookup, 400),
+      (port: number) =>
+        sendWebhook(
+          `http://${NAME}:${port}/in`,
+          'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+          'msg-3',
+          message,
+          new Date(),
+          lookup,
+          400,
+        ),
+    ];
+    for (const send of senders) {
+      const dripping = await drippingReceiver();
+      const sent = send(dripping.port);
+      await expect(sent).rejects.toThrow(DeliveryRefusedError);
+      await expect(sent).rejects.toThrow(/^No complete answer within 0\.4 s$/);
+      await dripping.connectionClosed;
+    }
+  }, 10_000);
+
+  it('stops reading an answer once the log has all it keeps', async () => {
+    const dripping = await drippingReceiver('a'.repeat(400));
+    const { targets: allowed } = targets(true, ['127.0.0.1']);
+    // The default deadline (10 s) is beyond this test's time limit: only the cut-off ends it.
+    const answer = await sendNtfy(
+      `http://${NAME}:${dripping.port}/alerts`,
+      message,
+      allowed.pinnedLookup('url'),
+    );
+    expect(answer).toBe(`HTTP 200: ${'a'.repeat(300)}`);
+    await dripping.connectionClosed;
+  }, 5_000);
 });

@@ -8,6 +8,11 @@ import type { SmtpSettings } from './notification-channel.entity';
 import type { NotificationMessage } from './notification-delivery.entity';
 
 const SEND_TIMEOUT_MS = 10_000;
+/**
+ * The whole webhook/ntfy send (lookup, connect, request, answer) ends by then: an idle-socket
+ * timeout alone lets a receiver that drips a byte now and then hold a job worker forever.
+ */
+export const SEND_DEADLINE_MS = 10_000;
 /** How much of a receiver's answer the delivery log keeps. */
 const ANSWER_CHARS = 300;
 
@@ -34,25 +39,37 @@ export class DeliveryRefusedError extends Error {
 /**
  * POSTs `body` over node:http(s) connecting through `lookup` (TargetAddresses.pinnedLookup:
  * the checked address, Host and TLS SNI still the name). Redirects are never followed: a 3xx is
- * the answer, so a receiver cannot send the request on to a refused address.
+ * the answer, so a receiver cannot send the request on to a refused address. Past `deadlineMs`
+ * the send fails and its connection is destroyed, whatever stage it is in.
  */
 function post(
   url: string,
   headers: Record<string, string>,
   body: string,
   lookup: LookupFunction,
+  deadlineMs: number,
 ): Promise<string> {
   const target = new URL(url);
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
-  // Node connects to an IP literal without a lookup: the lookup judges it first.
-  const judged =
-    isIP(host) === 0
-      ? Promise.resolve()
-      : new Promise<void>((resolve, reject) =>
-          lookup(host, {}, (error) => (error ? reject(noAnswer(error)) : resolve())),
-        );
-  return judged.then(() => send(request, target, headers, body, lookup));
+  const stop = new AbortController();
+  return new Promise<string>((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      reject(new DeliveryRefusedError(`No complete answer within ${deadlineMs / 1000} s`));
+      stop.abort();
+    }, deadlineMs);
+    // Node connects to an IP literal without a lookup: the lookup judges it first.
+    const judged =
+      isIP(host) === 0
+        ? Promise.resolve()
+        : new Promise<void>((judge, refuse) =>
+            lookup(host, {}, (error) => (error ? refuse(noAnswer(error)) : judge())),
+          );
+    judged
+      .then(() => send(request, target, headers, body, lookup, stop.signal))
+      .then(resolve, reject)
+      .finally(() => clearTimeout(deadline));
+  });
 }
 
 function send(
@@ -61,6 +78,7 @@ function send(
   headers: Record<string, string>,
   body: string,
   lookup: LookupFunction,
+  signal: AbortSignal,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const sent = request(
@@ -71,26 +89,30 @@ function send(
         lookup,
         // One connection per delivery: a kept-alive socket would skip the next lookup's check.
         agent: false,
-        timeout: SEND_TIMEOUT_MS,
+        // Aborting destroys the request, its socket and any answer being read.
+        signal,
       },
       (response) => {
         let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          if (text.length < ANSWER_CHARS) text += chunk;
-        });
-        response.on('error', (error) => reject(noAnswer(error)));
-        response.on('end', () => {
+        const answered = () => {
           const shown = text.slice(0, ANSWER_CHARS);
           const status = response.statusCode ?? 0;
           const answer = `HTTP ${status}${shown ? `: ${shown}` : ''}`;
           if (status >= 200 && status < 300) resolve(answer);
           else reject(new DeliveryRefusedError(answer));
+        };
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          text += chunk;
+          // The log keeps no more than this: the rest is not waited for.
+          if (text.length >= ANSWER_CHARS) {
+            answered();
+            sent.destroy();
+          }
         });
+        response.on('error', (error) => reject(noAnswer(error)));
+        response.on('end', answered);
       },
-    );
-    sent.on('timeout', () =>
-      sent.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
     );
     sent.on('error', (error) => reject(noAnswer(error)));
     sent.end(body);
@@ -112,6 +134,7 @@ export function sendWebhook(
   message: NotificationMessage,
   now: Date,
   lookup: LookupFunction,
+  deadlineMs = SEND_DEADLINE_MS,
 ): Promise<string> {
   const body = JSON.stringify({ type: message.type, timestamp: now.toISOString(), data: message });
   const timestamp = Math.floor(now.getTime() / 1000);
@@ -125,6 +148,7 @@ export function sendWebhook(
     },
     body,
     lookup,
+    deadlineMs,
   );
 }
 
@@ -133,6 +157,7 @@ export function sendNtfy(
   url: string,
   message: NotificationMessage,
   lookup: LookupFunction,
+  deadlineMs = SEND_DEADLINE_MS,
 ): Promise<string> {
   return post(
     url,
@@ -142,6 +167,7 @@ export function sendNtfy(
     },
     message.text,
     lookup,
+    deadlineMs,
   );
 }
 
