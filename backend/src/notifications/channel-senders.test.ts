@@ -8,7 +8,7 @@ import {
 import { createCertificateAuthority, issueServerCertificate } from '@fieldstation/platform-stack';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TargetAddresses, type ResolveHost } from '../credentials/target-address';
-import { DeliveryRefusedError, sendNtfy, sendWebhook } from './channel-senders';
+import { DeliveryRefusedError, sendNtfy, sendWebhook, smtpFailure } from './channel-senders';
 
 const NAME = 'hooks.fieldstation.test';
 const message = {
@@ -212,4 +212,21 @@ describe('channel senders: resolved once, checked, connected to the checked addr
     expect(answer).toBe(`HTTP 200: ${'a'.repeat(300)}`);
     await dripping.connectionClosed;
   }, 5_000);
+});
+
+describe('smtpFailure: what the delivery log says of a failed email', () => {
+  it('tells a relay refusing STARTTLS from a failed TLS handshake, and keeps other answers', () => {
+    expect(smtpFailure('ETLS', 'Error upgrading connection with STARTTLS', '502 5.5.2 Error')).toBe(
+      'TLS required, nothing sent in clear: Error upgrading connection with STARTTLS: 502 5.5.2 Error',
+    );
+    expect(smtpFailure('ETLS', 'Error initiating TLS - self-signed certificate', undefined)).toBe(
+      'TLS failed, nothing sent: Error initiating TLS - self-signed certificate',
+    );
+    expect(smtpFailure('EAUTH', 'Invalid login', '535 5.7.8 Authentication failed')).toBe(
+      '535 5.7.8 Authentication failed',
+    );
+    expect(smtpFailure(undefined, 'connect ECONNREFUSED', undefined)).toBe(
+      'Error: connect ECONNREFUSED',
+    );
+  });
 });

@@ -206,14 +206,25 @@ export async function sendEmail(
       code,
       message: text,
     } = error as { response?: string; code?: string; message: string };
-    const answer = response ?? `${code ?? 'Error'}: ${text}`;
-    throw new DeliveryRefusedError(
-      (code === 'ETLS'
-        ? `TLS required, nothing sent in clear: ${text}${response ? `: ${response}` : ''}`
-        : answer
-      ).slice(0, ANSWER_CHARS),
-    );
+    throw new DeliveryRefusedError(smtpFailure(code, text, response).slice(0, ANSWER_CHARS));
   } finally {
     transport.close();
   }
+}
+
+/**
+ * The delivery log's answer for a failed SMTP send. Nodemailer's ETLS covers a server that
+ * refuses STARTTLS (what a relay without TLS answers) and a TLS handshake that fails (an
+ * untrusted certificate, a wrong port): the user's fix differs, so the answers do too.
+ */
+export function smtpFailure(
+  code: string | undefined,
+  text: string,
+  response: string | undefined,
+): string {
+  if (code !== 'ETLS') return response ?? `${code ?? 'Error'}: ${text}`;
+  const detail = `${text}${response ? `: ${response}` : ''}`;
+  return text.startsWith('Error upgrading connection with STARTTLS')
+    ? `TLS required, nothing sent in clear: ${detail}`
+    : `TLS failed, nothing sent: ${detail}`;
 }

@@ -108,6 +108,14 @@ describe('channelNotice', () => {
     );
   });
 
+  it('tells a failed TLS handshake apart from a relay without STARTTLS', () => {
+    const failed =
+      'TLS failed, nothing sent: Error initiating TLS - self-signed certificate in certificate chain';
+    const notice = channelNotice({ kind: 'email', lastAttempt: attempt(false, failed) });
+    expect(notice).toMatch(/the TLS connection to the mail server failed/);
+    expect(notice).not.toMatch(/Enable STARTTLS/);
+  });
+
   it('says nothing for other failures, successes, other kinds or no attempt yet', () => {
     expect(
       channelNotice({

@@ -94,22 +94,32 @@ export function deliveryOutcome(delivery: Delivery): string {
   return `${delivery.status} after ${tries}: ${last.answer}`;
 }
 
-/** The delivery log's answer when an SMTP server offered no STARTTLS (backend channel-senders.ts). */
+/** The delivery log's answers for TLS failures of an email channel (backend channel-senders.ts). */
 const NO_TLS_ANSWER = 'TLS required, nothing sent in clear';
+const TLS_FAILED_ANSWER = 'TLS failed, nothing sent';
 
 /**
  * What the user should do about a channel, from its latest attempt: an email channel whose
- * server offered no STARTTLS sends nothing until the relay offers TLS or the channel uses
- * implicit TLS. Null when there is nothing to do.
+ * server refused STARTTLS, or whose TLS handshake failed, sends nothing until that is fixed.
+ * Null when there is nothing to do.
  */
 export function channelNotice(channel: Pick<Channel, 'kind' | 'lastAttempt'>): string | null {
   const last = channel.lastAttempt;
-  if (channel.kind !== 'email' || !last || last.ok || !last.answer.startsWith(NO_TLS_ANSWER)) {
-    return null;
+  if (channel.kind !== 'email' || !last || last.ok) return null;
+  if (last.answer.startsWith(NO_TLS_ANSWER)) {
+    return (
+      'Nothing is being sent: the mail server did not offer TLS (STARTTLS), and Fieldstation never ' +
+      'sends a login or a message in clear. Enable STARTTLS on the relay, or add this channel again ' +
+      'with "TLS from the first byte" on port 465.'
+    );
   }
-  return (
-    'Nothing is being sent: the mail server did not offer TLS (STARTTLS), and Fieldstation never ' +
-    'sends a login or a message in clear. Enable STARTTLS on the relay, or add this channel again ' +
-    'with "TLS from the first byte" on port 465.'
-  );
+  if (last.answer.startsWith(TLS_FAILED_ANSWER)) {
+    return (
+      'Nothing is being sent: the TLS connection to the mail server failed (see the answer). Check ' +
+      'that the port matches the TLS mode (465: TLS from the first byte, 587: STARTTLS) and that ' +
+      "the server's certificate is valid for its name; a private CA can be given through the API " +
+      '(caCertificatePem).'
+    );
+  }
+  return null;
 }
