@@ -19,6 +19,7 @@ import { Deployment } from '../deployments/deployment.entity';
 import { DeploymentLogEntry } from '../deployments/deployment-log-entry.entity';
 import { Platform } from '../platforms/platform.entity';
 import { PlatformHost } from '../provision/platform-host';
+import { DeviceImportStore } from './device-import-store';
 import { DeviceLocks } from './device-locks';
 import { Device } from './device.entity';
 
@@ -287,6 +288,21 @@ describe('Device import from CSV (shared test RabbitMQ over SSH, a real worker)'
     expect((await api.post(`${devices}/${fresh[0]!}/rotate`)).status).toBe(201);
     const afterRotate = await passwordsOf(await exportPasswords(importId, token));
     expect([...afterRotate.keys()].sort()).toEqual([fresh[1], fresh[2]].sort());
+  }, 120_000);
+
+  it('a retry after a download that failed between its claim and its marks still answers every password', async () => {
+    const active = (await api.get<{ name: string }[]>(`${devices}?status=active`)).body.map(
+      ({ name }) => name,
+    );
+    const fresh = Array.from({ length: 2 }, (_, index) => `${uniqueDeviceName('claim')}-${index}`);
+    const [importId, status] = await importAndWait(csvOf([...active, ...fresh]));
+    expect(status.created).toBe(2);
+    const token = randomUUID();
+    // The first download claimed the passwords, then failed before marking any device.
+    expect(await app.get(DeviceImportStore).claimExport(importId, new Date(), token)).toBeNull();
+    const retried = await exportPasswords(importId, token);
+    expect(retried.status).toBe(200);
+    expect([...(await passwordsOf(retried)).keys()].sort()).toEqual([...fresh].sort());
   }, 120_000);
 
   it('an import that fails while revoking keeps the devices it created, and their passwords download once; its revokes wait for no device lock held elsewhere', async () => {

@@ -2,7 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { deviceBrokerAccess } from '@fieldstation/platform-stack';
 import type { Job } from 'bullmq';
-import { In, IsNull, Repository } from 'typeorm';
+import { Equal, In, IsNull, Or, Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log.service';
 import { SessionsService } from '../auth/sessions.service';
@@ -165,7 +165,8 @@ export class DeviceImports {
         "This import's passwords were downloaded once already; rotate a device for a new one",
       );
     }
-    // A retry answers the devices the first download marked (at its time), nothing more.
+    // A retry answers the devices the first download marked (at its time), and any it did not get
+    // to mark (it failed between its claim and its marks), nothing more.
     const revealedAt = taken?.at ?? now;
     const dataKey = await this.sessions.dataKey(auth.sessionId);
     const lines = ['name,password'];
@@ -176,17 +177,15 @@ export class DeviceImports {
           platformId,
           name: In(names),
           revokedAt: IsNull(),
-          passwordRevealedAt: retry ? revealedAt : IsNull(),
+          passwordRevealedAt: retry ? Or(Equal(revealedAt), IsNull()) : IsNull(),
         },
         order: { name: 'ASC' },
       });
       if (unseen.length === 0) continue;
-      if (!retry) {
-        await this.devices.update(
-          { id: In(unseen.map((device) => device.id)), passwordRevealedAt: IsNull() },
-          { passwordRevealedAt: revealedAt },
-        );
-      }
+      await this.devices.update(
+        { id: In(unseen.map((device) => device.id)), passwordRevealedAt: IsNull() },
+        { passwordRevealedAt: revealedAt },
+      );
       for (const device of unseen) {
         if (device.password === null) continue;
         const password = dataKey.openField(platformId, passwordField(device.name), device.password);
