@@ -120,6 +120,14 @@ export class TargetAddresses {
 
   /** Throws a 400 `code` naming `field` when `host` (a name or an IP) is or resolves to a refused address. */
   async assertAllowed(field: string, code: string, host: string): Promise<void> {
+    await this.allowedAddress(field, code, host);
+  }
+
+  /**
+   * The same check, answering the first checked address: for a client with no lookup hook
+   * (SMTP), which then connects to that address and verifies TLS against the name.
+   */
+  async allowedAddress(field: string, code: string, host: string): Promise<string> {
     const bare = host.replace(/^\[(.*)\]$/, '$1');
     const literal = isIP(bare) !== 0;
     const addresses = literal ? [bare] : await this.resolved(bare);
@@ -127,6 +135,7 @@ export class TargetAddresses {
     if (refusal) {
       throw new ApiError(HttpStatus.BAD_REQUEST, code, refusal, [{ field, problems: [refusal] }]);
     }
+    return addresses[0]!;
   }
 
   /**

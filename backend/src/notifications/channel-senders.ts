@@ -180,9 +180,13 @@ export async function sendEmail(
   smtp: SmtpSettings,
   password: string | null,
   message: NotificationMessage,
+  address: string = smtp.host,
 ): Promise<string> {
   const transport = createTransport({
-    host: smtp.host,
+    // The checked address, so a name cannot resolve elsewhere at connect time; TLS still
+    // verifies the certificate against the name.
+    host: address,
+    servername: smtp.host,
     port: smtp.port,
     secure: smtp.tls,
     requireTLS: !smtp.tls,

@@ -185,7 +185,7 @@ export class NotificationChannels {
  * unless allowed): the same rules as every host Fieldstation connects to for a user, checked
  * when the channel is created and again before every delivery (a name may resolve anew).
  */
-export async function assertChannelAddress(
+async function assertChannelAddress(
   targets: TargetAddresses,
   channel: { kind: string; url?: string | null; smtp?: { host: string } | null },
 ): Promise<void> {

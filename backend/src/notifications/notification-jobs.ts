@@ -6,7 +6,6 @@ import { StandingGrants } from '../grants/standing-grants.service';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName, type DeliveryJobData } from '../jobs/job-names';
 import { DeliveryRefusedError, sendEmail, sendNtfy, sendWebhook } from './channel-senders';
-import { assertChannelAddress } from './notification-channels.service';
 import { NotificationChannel } from './notification-channel.entity';
 import { NotificationDelivery } from './notification-delivery.entity';
 
@@ -57,13 +56,19 @@ export class NotificationJobs {
     const lookup = this.targets.pinnedLookup('url');
     if (channel.kind === 'ntfy') return sendNtfy(channel.url, delivery.message, lookup);
     if (channel.kind === 'email') {
+      // Resolved once and checked here; nodemailer connects to that address (no second lookup).
+      let address: string;
       try {
-        await assertChannelAddress(this.targets, channel);
+        address = await this.targets.allowedAddress(
+          'smtp.host',
+          'CHANNEL_ADDRESS_NOT_ALLOWED',
+          channel.smtp!.host,
+        );
       } catch (error) {
         throw new DeliveryRefusedError(`Not sent: ${(error as Error).message}`);
       }
       const password = channel.secret ? await this.secret(channel) : null;
-      return sendEmail(channel.smtp!, password, delivery.message);
+      return sendEmail(channel.smtp!, password, delivery.message, address);
     }
     const secret = await this.secret(channel);
     return sendWebhook(channel.url, secret, delivery.id, delivery.message, now, lookup);
