@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   READING_ALERTS_STACK_PATH,
+  READING_ALERT_VALUE_LIMIT,
   InvalidReadingAlertError,
   createStackSpec,
   deletedReadingAlertUids,
@@ -79,7 +80,8 @@ describe('grafana alerting provisioning for reading thresholds', () => {
       const [first, second] = group.rules;
       expect(first!.uid).toBe('fs-6f1c2d3e4a5b4c6d8e7f001122334455');
       expect(first!.uid.length).toBeLessThanOrEqual(40);
-      expect(first!.title).toBe('room.temperature > 30 (any device)');
+      expect(first!.title).toBe('room.temperature > 30 for 5 min (any device) #6f1c2d3e');
+      expect(second!.title).toBe('soil.probe.moisture <= -2.5 for 0 min (device pi-7) #0a1b2c3d');
       expect(first!.condition).toBe('C');
       expect(first!.for).toBe('5m');
       expect(second!.for).toBe('0m');
@@ -125,6 +127,30 @@ describe('grafana alerting provisioning for reading thresholds', () => {
       }
     },
   );
+
+  it('gives rules differing only in hold time, or not at all, distinct titles (Grafana refuses duplicates in a folder)', () => {
+    const longer = { ...temperature, id: '7a2b3c4d-5e6f-4a7b-8c9d-aabbccddeeff', forMinutes: 10 };
+    const same = { ...temperature, id: '8b3c4d5e-6f70-4b8c-9dae-bbccddeeff00' };
+    const titles = parsed(
+      renderReadingAlertsFile('influxdb', [temperature, longer, same]),
+    ).groups![0]!.rules.map((rule) => rule.title);
+    expect(new Set(titles).size).toBe(3);
+    expect(titles[1]).toContain('for 10 min');
+  });
+
+  it('takes thresholds up to the shared bound inclusive, as the API does, and refuses beyond it', () => {
+    for (const value of [READING_ALERT_VALUE_LIMIT, -READING_ALERT_VALUE_LIMIT]) {
+      const file = parsed(renderReadingAlertsFile('postgres', [{ ...temperature, value }]));
+      expect(file.groups![0]!.rules[0]!.data[2]!.model.expression).toBe(
+        `$B > ${value < 0 ? '-' : ''}1000000000000000`,
+      );
+    }
+    expect(() =>
+      renderReadingAlertsFile('postgres', [
+        { ...temperature, value: READING_ALERT_VALUE_LIMIT * 1.01 },
+      ]),
+    ).toThrow(InvalidReadingAlertError);
+  });
 
   it('deletes in Grafana the rules gone since the previous file, carrying deletions on', () => {
     const both = renderReadingAlertsFile('postgres', [temperature, onePi]);

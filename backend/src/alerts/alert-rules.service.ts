@@ -8,6 +8,7 @@ import type { AuthContext } from '../common/auth-context';
 import { DeploymentStarter } from '../deployments/deployment-starter';
 import { Device } from '../devices/device.entity';
 import { JobName } from '../jobs/job-names';
+import type { PlatformStatus } from '../platforms/platform-lifecycle';
 import { PlatformRecords } from '../platforms/platform-records';
 import type { Platform } from '../platforms/platform.entity';
 import { splitLabel } from './alert-evaluation';
@@ -36,6 +37,17 @@ export const DEFAULT_RULES: Pick<AlertRule, 'kind' | 'minutes' | 'threshold'>[] 
   { kind: 'certificate-expiring', minutes: 0, threshold: CERTIFICATE_WARNING_DAYS },
 ];
 const DEFAULT_RENOTIFY_MINUTES = 60;
+/**
+ * Statuses where a reading-threshold change is only stored: a launch that has not reached
+ * `configuring` renders the thresholds then; a failed or destroyed platform runs nothing.
+ */
+const STORED_FOR_LATER: readonly PlatformStatus[] = [
+  'queued',
+  'provisioning_infra',
+  'waiting_for_host',
+  'failed',
+  'destroyed',
+];
 
 const invalid = (field: string, problem: string) =>
   new ApiError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', `${field} ${problem}`, [
@@ -69,7 +81,11 @@ export class AlertRules {
     const platform = await this.platforms.getOwned(auth.userId, platformId);
     if (input.minutes === undefined && !RECORD_KINDS.includes(input.kind))
       throw invalid('minutes', `is required for ${input.kind}`);
-    checkFields(input.kind, input, 'create');
+    checkFields(input.kind, input);
+    for (const name of READING_FIELDS) {
+      if (input.kind === 'reading-threshold' && input[name] === undefined)
+        throw invalid(name, 'is required for reading-threshold');
+    }
     if (input.kind === 'reading-threshold' && !supportsReadingAlerts(platform.database)) {
       throw new ApiError(
         HttpStatus.BAD_REQUEST,
@@ -107,6 +123,7 @@ export class AlertRules {
       label: input.label ?? null,
       reNotifyMinutes: input.reNotifyMinutes ?? DEFAULT_RENOTIFY_MINUTES,
     });
+    await this.assertNotDuplicate(rule);
     const deploymentId = await this.changing(auth, platform, rule, () => this.rules.insert(rule));
     return { rule, deploymentId };
   }
@@ -119,20 +136,20 @@ export class AlertRules {
   ): Promise<AlertRuleChange> {
     const { platform, rule } = await this.getOwned(auth.userId, platformId, ruleId);
     const changes: Partial<AlertRule> = {};
-    if (input.minutes !== undefined) {
-      checkFields(rule.kind, { minutes: input.minutes }, 'update');
-      changes.minutes = input.minutes;
-    }
+    if (input.minutes !== undefined) changes.minutes = input.minutes;
     if (input.reNotifyMinutes !== undefined) changes.reNotifyMinutes = input.reNotifyMinutes;
     if (input.mutedUntil !== undefined) changes.mutedUntil = input.mutedUntil;
-    if (input.threshold !== undefined) {
-      checkFields(rule.kind, { threshold: input.threshold }, 'update');
-      changes.threshold = input.threshold;
+    if (input.threshold !== undefined) changes.threshold = input.threshold;
+    // The rule as it would be stored is checked, so a threshold the kind needs may stay as it was.
+    const merged = { ...rule, ...changes };
+    if (input.minutes !== undefined || input.threshold !== undefined) {
+      checkFields(rule.kind, { minutes: merged.minutes, threshold: merged.threshold ?? undefined });
+      await this.assertNotDuplicate(merged);
     }
     const deploymentId = await this.changing(auth, platform, rule, () =>
       this.rules.update({ id: rule.id }, changes),
     );
-    return { rule: { ...rule, ...changes } as AlertRule, deploymentId };
+    return { rule: merged, deploymentId };
   }
 
   /** Answers the deployment that takes the deletion to Grafana, if one was started. */
@@ -163,7 +180,9 @@ export class AlertRules {
    * Makes a change; one to a reading threshold of a running platform is taken to its Grafana by a
    * deployment (with its log), and stored only once that deployment is recorded, so a 409
    * (something else runs on the platform) changes nothing. A platform that is not running gets
-   * its thresholds at its next launch.
+   * its thresholds at its next launch; one amid a step that has rendered them already or is
+   * changing the host (configuring, verifying, updating, destroying) is a 409 PLATFORM_BUSY, since
+   * nothing would take the change to Grafana.
    */
   private async changing(
     auth: AuthContext,
@@ -171,9 +190,16 @@ export class AlertRules {
     rule: AlertRule,
     change: () => Promise<unknown>,
   ): Promise<string | null> {
-    if (rule.kind !== 'reading-threshold' || platform.status !== 'running') {
+    if (rule.kind !== 'reading-threshold' || STORED_FOR_LATER.includes(platform.status)) {
       await change();
       return null;
+    }
+    if (platform.status !== 'running') {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'PLATFORM_BUSY',
+        `The platform is ${platform.status}: change its reading thresholds once it is running`,
+      );
     }
     return this.starter.start(
       auth,
@@ -250,6 +276,32 @@ export class AlertRules {
     return { platform, rule };
   }
 
+  /**
+   * Refuses a reading threshold the same as another of the platform's in every figure: Grafana
+   * would evaluate and notify it twice.
+   */
+  private async assertNotDuplicate(rule: AlertRule): Promise<void> {
+    if (rule.kind !== 'reading-threshold') return;
+    const twin = await this.rules.findOneBy({
+      id: Not(rule.id),
+      platformId: rule.platformId,
+      kind: rule.kind,
+      measurement: rule.measurement ?? IsNull(),
+      field: rule.field ?? IsNull(),
+      operator: rule.operator ?? IsNull(),
+      threshold: rule.threshold ?? IsNull(),
+      minutes: rule.minutes,
+      device: rule.device ?? IsNull(),
+    });
+    if (twin) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'DUPLICATE_RULE',
+        `Rule ${twin.id} already has this measurement, field, operator, threshold, minutes and device`,
+      );
+    }
+  }
+
   private async assertDeviceExists(platformId: string, name: string): Promise<void> {
     const found = await this.devices.existsBy({ platformId, name, activeName: Not(IsNull()) });
     if (!found) {
@@ -299,7 +351,6 @@ function checkFields(
       'minutes' | 'threshold' | 'device' | 'label' | (typeof READING_FIELDS)[number]
     >
   >,
-  change: 'create' | 'update',
 ): void {
   if (RECORD_KINDS.includes(kind) && input.minutes !== undefined && input.minutes !== 0)
     throw invalid('minutes', `is not used by ${kind}`);
@@ -319,8 +370,6 @@ function checkFields(
   if (!needsThreshold && kind !== 'certificate-expiring' && input.threshold !== undefined)
     throw invalid('threshold', `is not used by ${kind}`);
   for (const name of READING_FIELDS) {
-    if (kind === 'reading-threshold' && change === 'create' && input[name] === undefined)
-      throw invalid(name, 'is required for reading-threshold');
     if (kind !== 'reading-threshold' && input[name] !== undefined)
       throw invalid(name, `is not used by ${kind}`);
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { renderReadingAlerts } from '@fieldstation/platform-stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
@@ -11,6 +12,7 @@ import { Device } from '../devices/device.entity';
 import { Deployment } from '../deployments/deployment.entity';
 import { PlatformHealthObservers } from '../platforms/health-observers';
 import { Platform, type HealthStatus } from '../platforms/platform.entity';
+import { AlertRules } from './alert-rules.service';
 import type { AlertEventDto, AlertRuleDto } from './dto/alert-rule.dto';
 
 const MINUTE = 60_000;
@@ -226,6 +228,151 @@ describe('Alert rules', () => {
     expect(unsupported.status).toBe(400);
     expect(unsupported.body.error.code).toBe('READING_ALERTS_UNSUPPORTED');
     expect(unsupported.body.error.message).toContain('MongoDB');
+  });
+
+  it('takes a PATCH of minutes alone or with a threshold (the stored threshold counts), still refusing what the kind does not take', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('patcher');
+    const id = await launch(api, ['pi-1']);
+    const url = `/platforms/${id}/alert-rules`;
+    const rules = (await api.get<AlertRuleDto[]>(url)).body;
+    const ruleOf = (kind: string) => rules.find((rule) => rule.kind === kind)!;
+    const reading = await api.post<AlertRuleDto>(url, {
+      kind: 'reading-threshold',
+      minutes: 5,
+      measurement: 'room',
+      field: 'temperature',
+      operator: '>',
+      threshold: 30,
+    });
+    expect(reading.status).toBe(201);
+
+    const accepted: [AlertRuleDto, Record<string, unknown>, number, number][] = [
+      [ruleOf('queue-depth'), { minutes: 7 }, 7, 10_000],
+      [ruleOf('queue-depth'), { minutes: 8, threshold: 5 }, 8, 5],
+      [ruleOf('disk-use'), { minutes: 7 }, 7, 85],
+      [ruleOf('dead-letter-rate'), { minutes: 7 }, 7, 0],
+      [ruleOf('certificate-expiring'), { threshold: 14 }, 0, 14],
+      // The platform is queued: stored for the launch to render, no deployment.
+      [reading.body, { minutes: 7 }, 7, 30],
+      [reading.body, { minutes: 9, threshold: -4 }, 9, -4],
+    ];
+    for (const [rule, body, minutes, threshold] of accepted) {
+      const answer = await api.patch<AlertRuleDto>(`${url}/${rule.id}`, body);
+      expect(answer.status, `${rule.kind} ${JSON.stringify(body)}`).toBe(200);
+      expect(answer.body).toMatchObject({ minutes, threshold });
+      expect(answer.body.deploymentId).toBeUndefined();
+    }
+    const stored = (await api.get<AlertRuleDto[]>(url)).body;
+    expect(stored.map(({ kind, minutes, threshold }) => [kind, minutes, threshold])).toEqual([
+      ['platform-unhealthy', 1, null],
+      ['dead-letter-rate', 7, 0],
+      ['queue-depth', 8, 5],
+      ['disk-use', 7, 85],
+      ['backup-failed', 0, null],
+      ['certificate-expiring', 0, 14],
+      ['reading-threshold', 9, -4],
+    ]);
+
+    const refused: [AlertRuleDto, Record<string, unknown>, string][] = [
+      [ruleOf('queue-depth'), { threshold: null }, 'threshold'],
+      [ruleOf('queue-depth'), { threshold: -1 }, 'threshold'],
+      [ruleOf('disk-use'), { threshold: 101 }, 'threshold'],
+      [ruleOf('platform-unhealthy'), { threshold: 3 }, 'threshold'],
+      [ruleOf('backup-failed'), { minutes: 5 }, 'minutes'],
+      [ruleOf('backup-failed'), { threshold: 1 }, 'threshold'],
+    ];
+    for (const [rule, body, field] of refused) {
+      const answer = await api.patch<ErrorBody>(`${url}/${rule.id}`, body);
+      expect(answer.status, `${rule.kind} ${JSON.stringify(body)}`).toBe(400);
+      expect(answer.body.error.code).toBe('VALIDATION_FAILED');
+      expect(answer.body.error.message).toContain(field);
+    }
+    expect((await api.get<AlertRuleDto[]>(url)).body).toEqual(stored);
+  });
+
+  it('refuses a reading threshold the same as another (409 DUPLICATE_RULE), and takes the shared bound ±1e15 in a form Grafana provisioning renders', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('twins');
+    const id = await launch(api, ['pi-1']);
+    const url = `/platforms/${id}/alert-rules`;
+    const rule = {
+      kind: 'reading-threshold',
+      minutes: 5,
+      measurement: 'room',
+      field: 'temperature',
+      operator: '>',
+      threshold: 30,
+    };
+    expect((await api.post(url, rule)).status).toBe(201);
+    const twin = await api.post<ErrorBody>(url, rule);
+    expect(twin.status).toBe(409);
+    expect(twin.body.error.code).toBe('DUPLICATE_RULE');
+    // Differing in one figure is another rule; made the same by a PATCH, it is refused too.
+    const longer = await api.post<AlertRuleDto>(url, { ...rule, minutes: 10 });
+    expect(longer.status).toBe(201);
+    expect((await api.post(url, { ...rule, device: 'pi-1' })).status).toBe(201);
+    const patched = await api.patch<ErrorBody>(`${url}/${longer.body.id}`, { minutes: 5 });
+    expect(patched.status).toBe(409);
+    expect(patched.body.error.code).toBe('DUPLICATE_RULE');
+    expect((await api.patch(`${url}/${longer.body.id}`, { minutes: 10 })).status).toBe(200);
+
+    for (const threshold of [1e15, -1e15]) {
+      expect((await api.post(url, { ...rule, threshold })).status).toBe(201);
+    }
+    expect((await api.post<ErrorBody>(url, { ...rule, threshold: 1.01e15 })).status).toBe(400);
+    const platform = await app.get(DataSource).getRepository(Platform).findOneByOrFail({ id });
+    const readingAlerts = await app.get(AlertRules).readingAlerts(platform);
+    expect(readingAlerts).toHaveLength(5);
+    const [group] = renderReadingAlerts(platform.database, readingAlerts).groups as {
+      rules: { title: string }[];
+    }[];
+    const titles = group!.rules.map((provisioned) => provisioned.title);
+    expect(new Set(titles).size).toBe(5);
+  });
+
+  it('answers 409 PLATFORM_BUSY to a reading-threshold change while a step has rendered or is changing the stack, storing nothing', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('busybody');
+    const id = await launch(api, ['pi-1']);
+    const url = `/platforms/${id}/alert-rules`;
+    const rule = {
+      kind: 'reading-threshold',
+      minutes: 5,
+      measurement: 'room',
+      field: 'temperature',
+      operator: '>',
+      threshold: 30,
+    };
+    const created = await api.post<AlertRuleDto>(url, rule);
+    expect(created.status).toBe(201);
+    const platforms = app.get(DataSource).getRepository(Platform);
+    for (const status of ['configuring', 'verifying', 'updating', 'destroying'] as const) {
+      await platforms.update({ id }, { status });
+      const added = await api.post<ErrorBody>(url, { ...rule, threshold: 40 });
+      expect(added.status, status).toBe(409);
+      expect(added.body.error.code).toBe('PLATFORM_BUSY');
+      expect(added.body.error.message).toContain(status);
+      const patched = await api.patch<ErrorBody>(`${url}/${created.body.id}`, { minutes: 7 });
+      expect(patched.status, status).toBe(409);
+      expect(patched.body.error.code).toBe('PLATFORM_BUSY');
+      expect((await api.delete(`${url}/${created.body.id}`)).status, status).toBe(409);
+      // Other kinds are judged here and change at once.
+      const queue = (await api.get<AlertRuleDto[]>(url)).body.find(
+        (stored) => stored.kind === 'queue-depth',
+      )!;
+      expect((await api.patch(`${url}/${queue.id}`, { minutes: 6 })).status).toBe(200);
+    }
+    const thresholds = (await api.get<AlertRuleDto[]>(url)).body.filter(
+      (stored) => stored.kind === 'reading-threshold',
+    );
+    expect(thresholds.map(({ minutes, threshold }) => [minutes, threshold])).toEqual([[5, 30]]);
+    for (const status of ['failed', 'waiting_for_host'] as const) {
+      await platforms.update({ id }, { status });
+      expect((await api.patch(`${url}/${created.body.id}`, { minutes: 8 })).status, status).toBe(
+        200,
+      );
+    }
   });
 
   it('fires after each health check once the condition holds, notifies once, resolves, and keeps quiet while muted', async () => {

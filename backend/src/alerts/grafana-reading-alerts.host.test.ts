@@ -112,7 +112,9 @@ describe('Grafana reading alerts on a launched platform', () => {
     expect([afterAdd.owner, afterAdd.mode]).toEqual([0, 0o644]);
     const rules = afterAdd.file.groups![0]!.rules;
     expect(rules.map((rule) => rule.uid)).toEqual([uidOf(launchRule.id), uidOf(added.body.id)]);
-    expect(rules[1]!.title).toBe('soil.moisture <= 12.5 (any device)');
+    expect(rules[1]!.title).toBe(
+      `soil.moisture <= 12.5 for 0 min (any device) #${uidOf(added.body.id).slice(3, 11)}`,
+    );
     expect(rules[1]!.for).toBe('0m');
     expect(rules[1]!.data[0]!.model.query).toContain('SELECT mean("moisture") FROM "soil"');
     // The reload came with the admin login, and Grafana's mount showed it the new file.

@@ -15,6 +15,10 @@ export type ReadingAlertOperator = (typeof READING_ALERT_OPERATORS)[number];
  */
 export const READING_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(?:[.-][A-Za-z0-9_]+)*$/;
 export const READING_NAME_MAX_LENGTH = 64;
+/**
+ * A threshold's bound, inclusive (the API's DTO uses the same one): up to it JavaScript prints a
+ * plain decimal, never an exponent, into Grafana's math expression.
+ */
 export const READING_ALERT_VALUE_LIMIT = 1e15;
 /** Device names as the broker allows them (DNS labels). */
 export const READING_DEVICE_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -90,7 +94,7 @@ export function checkReadingAlertRule(rule: ReadingAlertRule): void {
     );
   }
   // Plain decimals only: the value is written into a math expression as JavaScript prints it.
-  if (typeof rule.value !== 'number' || !(Math.abs(rule.value) < READING_ALERT_VALUE_LIMIT)) {
+  if (typeof rule.value !== 'number' || !(Math.abs(rule.value) <= READING_ALERT_VALUE_LIMIT)) {
     throw new InvalidReadingAlertError('value', 'value must be a number between -1e15 and 1e15');
   }
   if (!Number.isInteger(rule.forMinutes) || rule.forMinutes < 0 || rule.forMinutes > 1440) {
@@ -192,6 +196,9 @@ export function deletedReadingAlertUids(
 function renderRule(database: DatabaseChoice, rule: ReadingAlertRule): Record<string, unknown> {
   const scope = rule.device ? `device ${rule.device}` : 'any device';
   const condition = `${rule.measurement}.${rule.field} ${rule.operator} ${rule.value}`;
+  // Grafana refuses two rules of one title in a folder: the hold time and the rule id's first
+  // eight hex digits keep titles apart even for rules differing only in what a title leaves out.
+  const title = `${condition} for ${rule.forMinutes} min (${scope}) #${readingAlertUid(rule.id).slice(3, 11)}`;
   // Look back over the hold time plus a margin, at least ten minutes, so a slow sender still has
   // a latest value; `for` then makes Grafana wait the hold time before firing.
   const lookBackSeconds = Math.max(600, (rule.forMinutes + 5) * 60);
@@ -203,7 +210,7 @@ function renderRule(database: DatabaseChoice, rule: ReadingAlertRule): Record<st
   if (rule.device) labels.device = rule.device;
   return {
     uid: readingAlertUid(rule.id),
-    title: grafanaText(`${condition} (${scope})`),
+    title: grafanaText(title),
     condition: 'C',
     data: [
       {
