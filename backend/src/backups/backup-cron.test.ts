@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkedCron, nextRun, PRESETS } from './backup-cron';
+import { checkedCron, drillCron, nextRun, PRESETS } from './backup-cron';
 
 describe('backup cron expressions', () => {
   const at = (iso: string) => new Date(iso);
@@ -24,5 +24,13 @@ describe('backup cron expressions', () => {
 
   it('answers the next run of a stored expression without checking it again', () => {
     expect(nextRun('0,5 * * * *', at('2026-12-02T05:58:00Z'))).toEqual(at('2026-12-02T06:00:00Z'));
+  });
+
+  it('puts a weekly drill an hour after a backup, or halfway to the next one when they are closer', () => {
+    // Wednesday 2026-12-02: daily 03:00 → Thursday 04:00; weekly Sunday 03:00 → Sunday 04:00.
+    expect(drillCron(PRESETS.daily, at('2026-12-02T05:00:00Z'))).toBe('0 4 * * 4');
+    expect(drillCron(PRESETS.weekly, at('2026-12-02T05:00:00Z'))).toBe('0 4 * * 0');
+    expect(drillCron(PRESETS.hourly, at('2026-12-02T05:10:00Z'))).toBe('30 6 * * 3');
+    expect(drillCron('*/15 * * * *', at('2026-12-02T23:50:00Z'))).toBe('7 0 * * 4');
   });
 });

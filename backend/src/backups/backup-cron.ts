@@ -47,6 +47,23 @@ export function nextRun(expression: string, from = new Date()): Date {
   return CronExpressionParser.parse(expression, { currentDate: from, tz: 'UTC' }).next().toDate();
 }
 
+const MINUTE_MS = 60 * 1000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/**
+ * The weekly cron of a schedule's restore drill: the week day and time one hour after the first of
+ * its backups after `from` (half the gap to the following backup when they come closer, so the
+ * drill falls between two backups and finds the platform free). Derived from a fixed `from` (the
+ * schedule's creation), every process arms the same time.
+ */
+export function drillCron(backupCron: string, from: Date): string {
+  const parsed = CronExpressionParser.parse(backupCron, { currentDate: from, tz: 'UTC' });
+  const backup = parsed.next().toDate().getTime();
+  const gapMs = parsed.next().toDate().getTime() - backup;
+  const at = new Date(backup + Math.min(HOUR_MS, Math.floor(gapMs / 2 / MINUTE_MS) * MINUTE_MS));
+  return `${at.getUTCMinutes()} ${at.getUTCHours()} * * ${at.getUTCDay()}`;
+}
+
 /** The runs within `spanMs` after `from` (at least one), stopping early once two come too close. */
 function runsWithin(expression: string, from: Date, spanMs: number): Date[] {
   const parsed = CronExpressionParser.parse(expression, { currentDate: from, tz: 'UTC' });

@@ -62,6 +62,11 @@ export class BackupJobs {
     await this.runs.startScheduled(data.scheduleId);
   }
 
+  @OnJob(JobName.BackupDrillScheduled)
+  async drillScheduled(data: BackupScheduleJobData): Promise<void> {
+    await this.runs.startScheduledDrill(data.scheduleId);
+  }
+
   @OnJob(JobName.PlatformBackup)
   async backup(_data: DeploymentJobData, job: Job<DeploymentJobData>): Promise<void> {
     await this.runner.run(

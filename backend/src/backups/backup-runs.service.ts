@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ApiError } from '../common/api-error';
 import type { AuthContext } from '../common/auth-context';
+import type { DataKey } from '../crypto/data-key';
 import { DeploymentStarter } from '../deployments/deployment-starter';
 import type { DeploymentTarget } from '../deployments/deployments.service';
 import { GrantUnavailableError } from '../grants/deployment-grants.service';
@@ -12,11 +13,28 @@ import { JobName } from '../jobs/job-names';
 import { JobQueue } from '../jobs/job-queue.service';
 import { PlatformRecords } from '../platforms/platform-records';
 import { BackupRun } from './backup-run.entity';
+import { drillCron } from './backup-cron';
 import { BackupSchedule } from './backup-schedule.entity';
 import type { BackupRunDto } from './dto/backup-run.dto';
 
 /** The BullMQ job scheduler of a backup schedule. */
 export const schedulerIdOf = (scheduleId: string) => `backup-schedule:${scheduleId}`;
+
+/** The BullMQ job scheduler of a schedule's weekly restore drill. */
+export const drillSchedulerIdOf = (scheduleId: string) => `backup-drill:${scheduleId}`;
+
+/** The databases a restore drill can restore (PlatformHost.restoreDrill). */
+export const DRILLABLE_DATABASES: readonly string[] = ['postgres'];
+
+/** Why a platform of this database cannot be drilled (422 DRILL_UNSUPPORTED), or null. */
+export function drillUnsupported(database: string): ApiError | null {
+  if (DRILLABLE_DATABASES.includes(database)) return null;
+  return new ApiError(
+    HttpStatus.UNPROCESSABLE_ENTITY,
+    'DRILL_UNSUPPORTED',
+    `Restore drills restore PostgreSQL dumps; this platform's database is ${database}`,
+  );
+}
 
 /** Columns only a drill's run fills. */
 type DrillFigure = 'backupCreatedAt' | 'readingsCount' | 'recoveryPointAt';
@@ -50,39 +68,33 @@ export class BackupRuns implements OnApplicationBootstrap {
     for (const schedule of await this.schedules.find()) await this.arm(schedule);
   }
 
-  arm(schedule: Pick<BackupSchedule, 'id' | 'cron'>): Promise<void> {
-    return this.jobs.scheduleCron(schedulerIdOf(schedule.id), schedule.cron, {
+  /** Its backup scheduler, and its weekly drill's when the drill is on. */
+  async arm(schedule: Pick<BackupSchedule, 'id' | 'cron' | 'drill' | 'createdAt'>): Promise<void> {
+    await this.jobs.scheduleCron(schedulerIdOf(schedule.id), schedule.cron, {
       name: JobName.BackupScheduled,
       data: { scheduleId: schedule.id },
     });
+    if (schedule.drill === 'weekly') {
+      await this.jobs.scheduleCron(
+        drillSchedulerIdOf(schedule.id),
+        drillCron(schedule.cron, schedule.createdAt),
+        { name: JobName.BackupDrillScheduled, data: { scheduleId: schedule.id } },
+      );
+    } else {
+      await this.jobs.unschedule(drillSchedulerIdOf(schedule.id));
+    }
   }
 
-  disarm(scheduleId: string): Promise<void> {
-    return this.jobs.unschedule(schedulerIdOf(scheduleId));
+  async disarm(scheduleId: string): Promise<void> {
+    await this.jobs.unschedule(drillSchedulerIdOf(scheduleId));
+    await this.jobs.unschedule(schedulerIdOf(scheduleId));
   }
 
   /** A schedule's turn, with nobody signed in: the standing grant opens the data key. */
   async startScheduled(scheduleId: string): Promise<void> {
-    const schedule = await this.schedules.findOneBy({ id: scheduleId });
-    if (!schedule) {
-      // Deleted (or its platform removed) after the turn was queued.
-      await this.disarm(scheduleId);
-      return;
-    }
-    let opened;
-    try {
-      opened = await this.grants.open(schedule.grantId);
-    } catch (error) {
-      if (!(error instanceof GrantUnavailableError)) throw error;
-      await this.recordNotStarted(
-        schedule,
-        'The standing grant of this schedule was revoked: delete the schedule and create it again to resume backups',
-      );
-      return;
-    }
-    if (opened.userId !== schedule.userId)
-      throw new Error(`Grant of schedule ${scheduleId} is another user's`);
-    const { dataKey } = opened;
+    const turn = await this.openScheduled(scheduleId, 'backup');
+    if (!turn) return;
+    const { schedule, dataKey } = turn;
     await this.start(schedule, 'scheduled', (target, prepare) =>
       this.starter.startWithKey(
         schedule.userId,
@@ -93,6 +105,41 @@ export class BackupRuns implements OnApplicationBootstrap {
         prepare,
       ),
     );
+  }
+
+  /**
+   * A schedule's weekly restore drill, with nobody signed in (its standing grant). A drill that
+   * cannot start (grant revoked, database not drillable, platform not running or busy) is a failed
+   * drill run on the platform's list.
+   */
+  async startScheduledDrill(scheduleId: string): Promise<void> {
+    const turn = await this.openScheduled(scheduleId, 'drill');
+    if (!turn) return;
+    const { schedule, dataKey } = turn;
+    const platform = await this.platforms.getById(schedule.platformId);
+    const refusal =
+      drillUnsupported(platform.database)?.message ??
+      (platform.status === 'running'
+        ? null
+        : `The platform is ${platform.status}, not running: a drill needs its host`);
+    if (refusal) {
+      await this.recordNotStarted(schedule, refusal, 'drill');
+      return;
+    }
+    try {
+      await this.starter.startWithKey(
+        schedule.userId,
+        dataKey,
+        { kind: 'platform', id: platform.id },
+        'restore-drill',
+        JobName.PlatformRestoreDrill,
+        (id) => this.insertDrill(schedule, id),
+      );
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.getStatus() !== 409) throw error;
+      this.logger.warn(`drill of backup schedule ${schedule.id}: ${error.message}`);
+      await this.recordNotStarted(schedule, `Not started: ${error.message}`, 'drill');
+    }
   }
 
   /** "Run now": the same run from the user's session; 409 while the platform is busy. */
@@ -135,13 +182,8 @@ export class BackupRuns implements OnApplicationBootstrap {
     if (!schedule) {
       throw new ApiError(HttpStatus.NOT_FOUND, 'BACKUP_SCHEDULE_NOT_FOUND', 'No such schedule');
     }
-    if (platform.database !== 'postgres') {
-      throw new ApiError(
-        HttpStatus.UNPROCESSABLE_ENTITY,
-        'DRILL_UNSUPPORTED',
-        `Restore drills restore PostgreSQL dumps; this platform's database is ${platform.database}`,
-      );
-    }
+    const unsupported = drillUnsupported(platform.database);
+    if (unsupported) throw unsupported;
     if (platform.status !== 'running') {
       throw new ApiError(
         HttpStatus.CONFLICT,
@@ -154,21 +196,55 @@ export class BackupRuns implements OnApplicationBootstrap {
       { kind: 'platform', id: platform.id },
       'restore-drill',
       JobName.PlatformRestoreDrill,
-      (id) =>
-        this.runs
-          .insert({
-            id,
-            userId: auth.userId,
-            platformId: platform.id,
-            kind: 'drill',
-            scheduleId: schedule.id,
-            deploymentId: id,
-            credentialId: schedule.credentialId,
-            status: 'running',
-          })
-          .then(() => undefined),
+      (id) => this.insertDrill(schedule, id),
     );
     return { deploymentId };
+  }
+
+  /** A drill's run row, written before its job is queued (the deployment's `prepare`). */
+  private async insertDrill(schedule: BackupSchedule, deploymentId: string): Promise<void> {
+    await this.runs.insert({
+      id: deploymentId,
+      userId: schedule.userId,
+      platformId: schedule.platformId,
+      kind: 'drill',
+      scheduleId: schedule.id,
+      deploymentId,
+      credentialId: schedule.credentialId,
+      status: 'running',
+    });
+  }
+
+  /**
+   * A scheduled turn's schedule and the data key its standing grant opens; null (after recording
+   * a failed run when the grant is gone) when there is nothing to start.
+   */
+  private async openScheduled(
+    scheduleId: string,
+    kind: 'backup' | 'drill',
+  ): Promise<{ schedule: BackupSchedule; dataKey: DataKey } | null> {
+    const schedule = await this.schedules.findOneBy({ id: scheduleId });
+    if (!schedule) {
+      // Deleted (or its platform removed) after the turn was queued.
+      await this.disarm(scheduleId);
+      return null;
+    }
+    let opened;
+    try {
+      opened = await this.grants.open(schedule.grantId);
+    } catch (error) {
+      if (!(error instanceof GrantUnavailableError)) throw error;
+      const resume = kind === 'drill' ? 'resume drills' : 'resume backups';
+      await this.recordNotStarted(
+        schedule,
+        `The standing grant of this schedule was revoked: delete the schedule and create it again to ${resume}`,
+        kind,
+      );
+      return null;
+    }
+    if (opened.userId !== schedule.userId)
+      throw new Error(`Grant of schedule ${scheduleId} is another user's`);
+    return { schedule, dataKey: opened.dataKey };
   }
 
   async list(userId: string, platformId: string): Promise<BackupRunDto[]> {
@@ -248,12 +324,16 @@ export class BackupRuns implements OnApplicationBootstrap {
     }
   }
 
-  private async recordNotStarted(schedule: BackupSchedule, error: string): Promise<void> {
+  private async recordNotStarted(
+    schedule: BackupSchedule,
+    error: string,
+    kind: 'backup' | 'drill' = 'backup',
+  ): Promise<void> {
     await this.runs.insert({
       id: randomUUID(),
       userId: schedule.userId,
       platformId: schedule.platformId,
-      kind: 'backup',
+      kind,
       scheduleId: schedule.id,
       deploymentId: null,
       credentialId: schedule.credentialId,

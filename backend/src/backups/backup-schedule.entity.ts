@@ -4,6 +4,10 @@ import { UserOwned } from '../users/user-owned';
 
 export type BackupPreset = 'hourly' | 'daily' | 'weekly';
 
+/** Whether the schedule also restores its newest backup into a scratch container weekly. */
+export type DrillCadence = 'off' | 'weekly';
+export const DRILL_CADENCES: DrillCadence[] = ['off', 'weekly'];
+
 /** When a platform's database is backed up, to which `s3` credential, and how many are kept. */
 @Entity('backup_schedules')
 export class BackupSchedule extends UserOwned {
@@ -38,6 +42,10 @@ export class BackupSchedule extends UserOwned {
   /** Also keep the newest backup of each of the last N ISO weeks that have one. */
   @Column({ type: 'integer', default: 0 })
   keepWeekly!: number;
+
+  /** A restore drill of the newest backup, weekly after one of the schedule's backups. */
+  @Column({ type: 'varchar', length: 8, default: 'off' })
+  drill!: DrillCadence;
 
   /** The standing grant the runs open the owner's data key with (DESIGN §11). */
   @Column({ type: 'varchar', length: 36 })

@@ -6,11 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody, finishedDeployment } from '../../test/api-client';
 import { FAKE_AWS_ACCESS_KEY_ID } from '../../test/fixtures/fake-credentials';
 import { startTestApp } from '../../test/http-app';
+import { waitFor } from '../../test/test-env';
 import { s3CredentialBody } from '../../test/test-s3';
 import { GrantUnavailableError } from '../grants/deployment-grants.service';
 import { StandingGrants } from '../grants/standing-grants.service';
+import { JobName } from '../jobs/job-names';
 import { JobQueue } from '../jobs/job-queue.service';
 import { Platform } from '../platforms/platform.entity';
+import { drillCron } from './backup-cron';
 import { BackupSchedule } from './backup-schedule.entity';
 
 type Schedule = {
@@ -18,9 +21,14 @@ type Schedule = {
   cron: string;
   preset: string | null;
   keepLast: number;
+  drill: string;
+  nextDrillAt: string | null;
   grantId: string;
   nextRunAt: string;
+  createdAt: string;
 };
+
+type Run = { kind: string; status: string; scheduleId: string | null; error: string | null };
 
 describe('backup schedules (running API, SQLite)', () => {
   let app: INestApplication;
@@ -36,7 +44,11 @@ describe('backup schedules (running API, SQLite)', () => {
   afterAll(async () => app?.close());
 
   /** A running platform record (no host needed: schedules only store what to do). */
-  async function platformOf(owner: string, credentialId: string): Promise<string> {
+  async function platformOf(
+    owner: string,
+    credentialId: string,
+    database: Platform['database'] = 'postgres',
+  ): Promise<string> {
     const id = randomUUID();
     await app.get<Repository<Platform>>(getRepositoryToken(Platform)).insert({
       id,
@@ -46,7 +58,7 @@ describe('backup schedules (running API, SQLite)', () => {
       target: 'ssh-host',
       credentialId,
       spaceId: null,
-      database: 'postgres',
+      database,
       dataVolumeGb: 10,
       tls: true,
       ports: {} as Platform['ports'],
@@ -184,5 +196,94 @@ describe('backup schedules (running API, SQLite)', () => {
     expect((await api.post(`/platforms/${removedId}/remove`)).status).toBe(204);
     await expectGone(onRemoved);
     expect((await standing.open(kept.grantId)).userId).toBe(userId);
+  });
+
+  it('a weekly drill has its own job scheduler after the backups, removed with the schedule; a drill turn that cannot start is a failed drill run', async () => {
+    const bucket = await api.post<{ id: string }>(
+      '/credentials',
+      s3CredentialBody('bucket-4', 'e/'),
+    );
+    const credentialId = bucket.body.id;
+    const queue = app.get(JobQueue);
+    const platformId = await platformOf(userId, credentialId);
+    const path = `/platforms/${platformId}/backup-schedules`;
+
+    const refused = await api.post<ErrorBody>(path, {
+      credentialId,
+      preset: 'daily',
+      drill: 'monthly',
+    });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body.error.details)).toContain("drill must be 'off' or 'weekly'");
+    const influx = await platformOf(userId, credentialId, 'influxdb');
+    const unsupported = await api.post<ErrorBody>(`/platforms/${influx}/backup-schedules`, {
+      credentialId,
+      preset: 'daily',
+      drill: 'weekly',
+    });
+    expect(unsupported.status).toBe(422);
+    expect(unsupported.body.error.code).toBe('DRILL_UNSUPPORTED');
+    expect((await api.get<Schedule[]>(path)).body).toEqual([]);
+
+    const plain = await api.post<Schedule>(path, { credentialId, preset: 'daily' });
+    expect(plain.body).toMatchObject({ drill: 'off', nextDrillAt: null });
+    expect(await queue.schedulerPattern(`backup-drill:${plain.body.id}`)).toBeNull();
+
+    const drilled = await api.post<Schedule>(path, {
+      credentialId,
+      preset: 'daily',
+      drill: 'weekly',
+    });
+    expect(drilled.status, JSON.stringify(drilled.body)).toBe(201);
+    expect(drilled.body.drill).toBe('weekly');
+    const pattern = await queue.schedulerPattern(`backup-drill:${drilled.body.id}`);
+    // Once a week, an hour after the daily 03:00 backup.
+    expect(pattern).toMatch(/^0 4 \* \* [0-6]$/);
+    expect(pattern).toBe(drillCron('0 3 * * *', new Date(drilled.body.createdAt)));
+    const nextDrill = new Date(drilled.body.nextDrillAt!);
+    expect(nextDrill.getUTCHours()).toBe(4);
+    expect(nextDrill.getTime() - Date.now()).toBeLessThanOrEqual(7 * 24 * 3600_000);
+    expect((await api.get<Schedule[]>(path)).body.find((s) => s.id === drilled.body.id)).toEqual(
+      drilled.body,
+    );
+
+    const drillRuns = async () =>
+      (await api.get<Run[]>(`/platforms/${platformId}/backups`)).body.filter(
+        (run) => run.kind === 'drill' && run.scheduleId === drilled.body.id,
+      );
+    await app
+      .get<Repository<Platform>>(getRepositoryToken(Platform))
+      .update({ id: platformId }, { status: 'failed' });
+    await queue.queue({
+      name: JobName.BackupDrillScheduled,
+      data: { scheduleId: drilled.body.id },
+    });
+    const [notRunning] = await waitFor(
+      async () => {
+        const runs = await drillRuns();
+        return runs.length > 0 ? runs : undefined;
+      },
+      { what: 'the failed drill run' },
+    );
+    expect(notRunning).toMatchObject({
+      status: 'failed',
+      error: 'The platform is failed, not running: a drill needs its host',
+    });
+
+    await app.get(StandingGrants).revokeFor(userId, `backup-schedule:${drilled.body.id}`);
+    await queue.queue({
+      name: JobName.BackupDrillScheduled,
+      data: { scheduleId: drilled.body.id },
+    });
+    const revoked = await waitFor(
+      async () => (await drillRuns()).find((run) => run.error?.includes('grant')),
+      { what: 'the second failed drill run' },
+    );
+    expect(revoked.status).toBe('failed');
+    expect(revoked.error).toContain('standing grant of this schedule was revoked');
+
+    expect((await api.delete(`${path}/${drilled.body.id}`)).status).toBe(204);
+    expect(await queue.schedulerPattern(`backup-drill:${drilled.body.id}`)).toBeNull();
+    expect(await queue.schedulerIds()).not.toContain(`backup-schedule:${drilled.body.id}`);
   });
 });

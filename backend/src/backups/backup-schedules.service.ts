@@ -7,8 +7,8 @@ import type { AuthContext } from '../common/auth-context';
 import { CredentialsService } from '../credentials/credentials.service';
 import { StandingGrants } from '../grants/standing-grants.service';
 import { PlatformRecords } from '../platforms/platform-records';
-import { checkedCron, nextRun, PRESETS } from './backup-cron';
-import { BackupRuns } from './backup-runs.service';
+import { checkedCron, drillCron, nextRun, PRESETS } from './backup-cron';
+import { BackupRuns, drillUnsupported } from './backup-runs.service';
 import { BackupSchedule } from './backup-schedule.entity';
 import type { BackupScheduleDto, CreateBackupScheduleInput } from './dto/backup-schedule.dto';
 
@@ -38,7 +38,12 @@ export class BackupSchedules {
     platformId: string,
     input: CreateBackupScheduleInput,
   ): Promise<BackupScheduleDto> {
-    await this.platforms.getOwned(auth.userId, platformId);
+    const platform = await this.platforms.getOwned(auth.userId, platformId);
+    const drill = input.drill ?? 'off';
+    if (drill === 'weekly') {
+      const unsupported = drillUnsupported(platform.database);
+      if (unsupported) throw unsupported;
+    }
     if ((input.preset === undefined) === (input.cron === undefined)) {
       throw badField('VALIDATION_FAILED', 'cron', 'give either preset or cron, not both');
     }
@@ -65,10 +70,12 @@ export class BackupSchedules {
         keepLast: input.keepLast ?? DEFAULT_KEEP_LAST,
         keepDaily: input.keepDaily ?? 0,
         keepWeekly: input.keepWeekly ?? 0,
+        drill,
         grantId,
       });
-      await this.runs.arm({ id, cron });
+      await this.runs.arm(await this.schedules.findOneByOrFail({ id }));
     } catch (error) {
+      await this.runs.disarm(id);
       await this.schedules.delete({ id });
       await this.grants.revokeFor(auth.userId, schedulePurpose(id));
       throw error;
@@ -94,7 +101,7 @@ export class BackupSchedules {
   }
 
   /**
-   * Disarms the scheduler and revokes the grant before the row goes: if either fails, the row is
+   * Disarms the schedulers (backup and drill) and revokes the grant before the row goes: if either fails, the row is
    * still there, so a second delete (or removal hook) finds it and finishes the job.
    */
   private async retire(schedule: BackupSchedule): Promise<void> {
@@ -135,6 +142,9 @@ function toDto(schedule: BackupSchedule): BackupScheduleDto {
     keepLast: schedule.keepLast,
     keepDaily: schedule.keepDaily,
     keepWeekly: schedule.keepWeekly,
+    drill: schedule.drill,
+    nextDrillAt:
+      schedule.drill === 'weekly' ? nextRun(drillCron(schedule.cron, schedule.createdAt)) : null,
     grantId: schedule.grantId,
     nextRunAt: nextRun(schedule.cron),
     createdAt: schedule.createdAt,

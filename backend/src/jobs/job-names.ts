@@ -14,6 +14,7 @@ export enum JobName {
   SpaceDelete = 'space.delete',
   NotificationDeliver = 'notification.deliver',
   BackupScheduled = 'backup.scheduled',
+  BackupDrillScheduled = 'backup.drill-scheduled',
   PlatformBackup = 'platform.backup',
   PlatformRestoreBackup = 'platform.restore-backup',
   PlatformRestoreDrill = 'platform.restore-drill',
@@ -32,7 +33,7 @@ export interface DeliveryJobData {
   deliveryId: string;
 }
 
-/** A backup schedule's turn (queued by its BullMQ job scheduler): the schedule's id. */
+/** A backup schedule's turn or weekly drill (queued by its BullMQ job schedulers): its id. */
 export interface BackupScheduleJobData {
   scheduleId: string;
 }
@@ -51,6 +52,7 @@ export interface JobPayloads {
   [JobName.SpaceDelete]: DeploymentJobData;
   [JobName.NotificationDeliver]: DeliveryJobData;
   [JobName.BackupScheduled]: BackupScheduleJobData;
+  [JobName.BackupDrillScheduled]: BackupScheduleJobData;
   [JobName.PlatformBackup]: DeploymentJobData;
   [JobName.PlatformRestoreBackup]: DeploymentJobData;
   [JobName.PlatformRestoreDrill]: DeploymentJobData;

@@ -65,6 +65,12 @@ export class JobQueue implements OnModuleDestroy {
     return schedulers.map((scheduler) => scheduler.key);
   }
 
+  /** A scheduler's cron pattern, or null when there is none under that id. */
+  async schedulerPattern(schedulerId: string): Promise<string | null> {
+    const scheduler = await this.deployments.getJobScheduler(schedulerId);
+    return scheduler?.pattern ?? null;
+  }
+
   /** Round-trips to Redis; used by the health check. */
   async ping(): Promise<void> {
     if (this.probe.status === 'wait') await this.probe.connect();

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
-import type { BackupPreset } from '../backup-schedule.entity';
+import { type BackupPreset, DRILL_CADENCES, type DrillCadence } from '../backup-schedule.entity';
 
 export class CreateBackupScheduleInput {
   @ApiProperty({ format: 'uuid', description: 'An s3 credential: the bucket the backups go to' })
@@ -51,6 +51,16 @@ export class CreateBackupScheduleInput {
   @Min(0)
   @Max(1000)
   keepWeekly?: number;
+
+  @ApiPropertyOptional({
+    enum: DRILL_CADENCES,
+    default: 'off',
+    description:
+      "weekly: the newest backup is also restored into a scratch container on the platform's host once a week, after one of the schedule's backups (PostgreSQL platforms)",
+  })
+  @IsOptional()
+  @IsIn(DRILL_CADENCES, { message: "drill must be 'off' or 'weekly'" })
+  drill?: DrillCadence;
 }
 
 export class BackupScheduleDto {
@@ -63,6 +73,14 @@ export class BackupScheduleDto {
   @ApiProperty() keepLast!: number;
   @ApiProperty() keepDaily!: number;
   @ApiProperty() keepWeekly!: number;
+  @ApiProperty({ enum: DRILL_CADENCES, description: 'A weekly restore drill, or off' })
+  drill!: DrillCadence;
+  @ApiProperty({
+    type: Date,
+    nullable: true,
+    description: 'When the next scheduled restore drill runs (null when off)',
+  })
+  nextDrillAt!: Date | null;
   @ApiProperty({ description: 'The standing grant its runs use (listed under /account/grants)' })
   grantId!: string;
   @ApiProperty() nextRunAt!: Date;
