@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  describeDrill,
+  describeDrillProof,
   describeRetention,
   describeStoredBackup,
   describeWhen,
+  drillUnavailable,
   formatBytes,
   formatDuration,
   newScheduleForm,
@@ -24,7 +27,11 @@ describe('scheduleRequestBody', () => {
         keepLast: 7,
         keepDaily: 0,
         keepWeekly: 4,
+        drill: 'off',
       },
+    });
+    expect(scheduleRequestBody({ ...form, drill: 'weekly' })).toMatchObject({
+      body: { drill: 'weekly' },
     });
   });
 
@@ -136,5 +143,45 @@ describe('restore choices', () => {
     expect(restoreRequestBody(CREDENTIAL, stored({ keyOpens: false }), '')).not.toHaveProperty(
       'backupKey',
     );
+  });
+});
+
+describe('restore drills', () => {
+  const iso = (value: string) => value;
+
+  it('offers "Drill now" on running PostgreSQL and TimescaleDB platforms, with the reason otherwise', () => {
+    expect(drillUnavailable({ database: 'postgres', status: 'running' })).toBeNull();
+    expect(drillUnavailable({ database: 'timescaledb', status: 'running' })).toBeNull();
+    expect(drillUnavailable({ database: 'influxdb', status: 'running' })).toBe(
+      'Restore drills need PostgreSQL or TimescaleDB; this platform runs InfluxDB 1.x',
+    );
+    expect(drillUnavailable({ database: 'postgres', status: 'failed' })).toBe(
+      "A drill runs on the platform's host: the platform is failed, not running",
+    );
+  });
+
+  it('shows the weekly drill with its next time, or off', () => {
+    expect(describeDrill({ drill: 'off', nextDrillAt: null })).toBe('Off');
+    expect(describeDrill({ drill: 'weekly', nextDrillAt: '2026-12-03T04:00:00.000Z' }, iso)).toBe(
+      'Weekly (next 2026-12-03T04:00:00.000Z)',
+    );
+  });
+
+  it('shows what a succeeded drill proved, and nothing for other runs', () => {
+    const run = {
+      kind: 'drill' as const,
+      status: 'succeeded' as const,
+      readingsCount: 5000,
+      recoveryPointAt: '2026-12-02T10:00:00.000Z',
+    };
+    expect(describeDrillProof(run, iso)).toBe(
+      'proves readings up to 2026-12-02T10:00:00.000Z, 5,000 readings',
+    );
+    expect(describeDrillProof({ ...run, readingsCount: 0, recoveryPointAt: null }, iso)).toBe(
+      'restored, 0 readings',
+    );
+    expect(describeDrillProof({ ...run, readingsCount: 1 }, iso)).toMatch(/, 1 reading$/);
+    expect(describeDrillProof({ ...run, status: 'failed' }, iso)).toBeNull();
+    expect(describeDrillProof({ ...run, kind: 'backup' }, iso)).toBeNull();
   });
 });

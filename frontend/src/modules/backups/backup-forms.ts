@@ -1,9 +1,11 @@
 import type { Schemas } from '../../api/client';
+import { DATABASE_LABELS, STATUS_LABELS, type Platform } from '../platforms/platform-status';
 
 export type BackupSchedule = Schemas['BackupScheduleDto'];
 export type BackupRun = Schemas['BackupRunDto'];
 export type StoredBackup = Schemas['StoredBackupDto'];
 export type SchedulePreset = NonNullable<BackupSchedule['preset']>;
+export type DrillCadence = BackupSchedule['drill'];
 
 export const PRESET_LABELS: Record<SchedulePreset, string> = {
   hourly: 'Hourly (at :00)',
@@ -19,6 +21,53 @@ export const WHEN_CHOICES: { label: string; value: SchedulePreset | 'cron' }[] =
   { label: 'A cron expression (UTC)', value: 'cron' },
 ];
 
+export const DRILL_CHOICES: { label: string; value: DrillCadence }[] = [
+  { label: 'Off', value: 'off' },
+  { label: 'Weekly', value: 'weekly' },
+];
+
+/** The databases whose backups a restore drill can load into a scratch container. */
+const DRILLABLE_DATABASES: readonly Platform['database'][] = ['postgres', 'timescaledb'];
+
+export const drillSupported = (database: Platform['database']) =>
+  DRILLABLE_DATABASES.includes(database);
+
+/** Why "Drill now" cannot be pressed for this platform, or null when it can. */
+export function drillUnavailable(platform: Pick<Platform, 'database' | 'status'>): string | null {
+  if (!drillSupported(platform.database)) {
+    return `Restore drills need PostgreSQL or TimescaleDB; this platform runs ${DATABASE_LABELS[platform.database]}`;
+  }
+  if (platform.status !== 'running') {
+    return `A drill runs on the platform's host: the platform is ${STATUS_LABELS[platform.status].toLowerCase()}, not running`;
+  }
+  return null;
+}
+
+/** "Weekly (next …)" or "Off", for the schedules table. */
+export function describeDrill(
+  schedule: Pick<BackupSchedule, 'drill' | 'nextDrillAt'>,
+  formatTime: (iso: string) => string = (iso) => new Date(iso).toLocaleString(),
+): string {
+  if (schedule.drill === 'off' || !schedule.nextDrillAt) return 'Off';
+  return `Weekly (next ${formatTime(schedule.nextDrillAt)})`;
+}
+
+/**
+ * What a succeeded drill proved: "proves readings up to <time>, N readings"; null for any other
+ * run (a failed drill shows its error instead).
+ */
+export function describeDrillProof(
+  run: Pick<BackupRun, 'kind' | 'status' | 'readingsCount' | 'recoveryPointAt'>,
+  formatTime: (iso: string) => string = (iso) => new Date(iso).toLocaleString(),
+): string | null {
+  if (run.kind !== 'drill' || run.status !== 'succeeded' || run.readingsCount === null) {
+    return null;
+  }
+  const count = `${run.readingsCount.toLocaleString('en-US')} reading${run.readingsCount === 1 ? '' : 's'}`;
+  if (!run.recoveryPointAt) return `restored, ${count}`;
+  return `proves readings up to ${formatTime(run.recoveryPointAt)}, ${count}`;
+}
+
 /** The schedule form as typed (numbers as text, as the inputs hold them). */
 export interface ScheduleForm {
   credentialId: string;
@@ -27,10 +76,19 @@ export interface ScheduleForm {
   keepLast: string;
   keepDaily: string;
   keepWeekly: string;
+  drill: DrillCadence;
 }
 
 export function newScheduleForm(credentialId = ''): ScheduleForm {
-  return { credentialId, when: 'daily', cron: '', keepLast: '7', keepDaily: '0', keepWeekly: '0' };
+  return {
+    credentialId,
+    when: 'daily',
+    cron: '',
+    keepLast: '7',
+    keepDaily: '0',
+    keepWeekly: '0',
+    drill: 'off',
+  };
 }
 
 const KEEP_LIMITS = { keepLast: 1, keepDaily: 0, keepWeekly: 0 } as const;
@@ -66,6 +124,7 @@ export function scheduleRequestBody(
       keepLast: counts.keepLast,
       keepDaily: counts.keepDaily,
       keepWeekly: counts.keepWeekly,
+      drill: form.drill,
     },
   };
 }
