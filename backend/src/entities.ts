@@ -1,4 +1,5 @@
 import { AlertEvent } from './alerts/alert-event.entity';
+import { ReadingAlertDeletion } from './alerts/reading-alert-deletion.entity';
 import { AlertRule } from './alerts/alert-rule.entity';
 import { AuditEvent } from './audit/audit-event.entity';
 import { BackupRun } from './backups/backup-run.entity';
@@ -41,6 +42,7 @@ export const ENTITIES: (new () => object)[] = [
   PlatformMetricSample,
   AlertRule,
   AlertEvent,
+  ReadingAlertDeletion,
   NotificationChannel,
   NotificationDelivery,
 ];

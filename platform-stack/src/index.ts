@@ -78,7 +78,6 @@ export {
   READING_NAME_MAX_LENGTH,
   InvalidReadingAlertError,
   checkReadingAlertRule,
-  deletedReadingAlertUids,
   grafanaText,
   readingAlertUid,
   renderReadingAlerts,

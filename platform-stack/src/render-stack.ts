@@ -109,7 +109,11 @@ export function renderStack(spec: StackSpec): RenderedStack {
   // Always written (empty without rules), so a launch replaces whatever an earlier one left.
   files.push({
     path: READING_ALERTS_STACK_PATH,
-    content: renderReadingAlertsFile(spec.database, spec.readingAlerts ?? []),
+    content: renderReadingAlertsFile(
+      spec.database,
+      spec.readingAlerts ?? [],
+      spec.deletedReadingAlertUids ?? [],
+    ),
     mode: PUBLIC,
   });
   const dashboard = renderStarterDashboard(spec.database);

@@ -5,7 +5,6 @@ import {
   READING_ALERT_VALUE_LIMIT,
   InvalidReadingAlertError,
   createStackSpec,
-  deletedReadingAlertUids,
   generateStackSecrets,
   grafanaText,
   renderReadingAlertsFile,
@@ -152,22 +151,22 @@ describe('grafana alerting provisioning for reading thresholds', () => {
     ).toThrow(InvalidReadingAlertError);
   });
 
-  it('deletes in Grafana the rules gone since the previous file, carrying deletions on', () => {
-    const both = renderReadingAlertsFile('postgres', [temperature, onePi]);
-    const deleted = deletedReadingAlertUids(both, [onePi]);
-    expect(deleted).toEqual(['fs-6f1c2d3e4a5b4c6d8e7f001122334455']);
-    const next = renderReadingAlertsFile('postgres', [onePi], deleted);
-    expect(parsed(next).deleteRules).toEqual([
-      { orgId: 1, uid: 'fs-6f1c2d3e4a5b4c6d8e7f001122334455' },
-    ]);
-    // The next change still deletes it (its reload may have failed); one recreated is not deleted.
-    expect(deletedReadingAlertUids(next, [])).toEqual([
+  it('lists the deleted uids it is given as deleteRules, once each, never one it still provisions', () => {
+    const deletedUid = 'fs-6f1c2d3e4a5b4c6d8e7f001122334455';
+    const next = renderReadingAlertsFile('postgres', [onePi], [deletedUid, deletedUid]);
+    expect(parsed(next).deleteRules).toEqual([{ orgId: 1, uid: deletedUid }]);
+    expect(parsed(next).groups![0]!.rules.map((rule) => rule.uid)).toEqual([
       'fs-0a1b2c3d4e5f4a6b8c7d8e9fa0b1c2d3',
-      'fs-6f1c2d3e4a5b4c6d8e7f001122334455',
     ]);
-    expect(deletedReadingAlertUids(next, [temperature, onePi])).toEqual([]);
-    expect(deletedReadingAlertUids('', [])).toEqual([]);
-    expect(deletedReadingAlertUids('groups: [{rules: [{uid: "other"}]}]', [])).toEqual([]);
+    // A uid that is also a current rule is provisioned, not deleted.
+    expect(
+      parsed(renderReadingAlertsFile('postgres', [temperature], [deletedUid])).deleteRules,
+    ).toBeUndefined();
+    // Deletions alone still make a file Grafana acts on (the last rule deleted).
+    expect(parsed(renderReadingAlertsFile('influxdb', [], [deletedUid]))).toEqual({
+      apiVersion: 1,
+      deleteRules: [{ orgId: 1, uid: deletedUid }],
+    });
     expect(() => renderReadingAlertsFile('postgres', [], ['x" OR 1'])).toThrow(
       InvalidReadingAlertError,
     );
@@ -184,12 +183,17 @@ describe('grafana alerting provisioning for reading thresholds', () => {
       database: 'influxdb',
       secrets: generateStackSecrets(),
       readingAlerts: [temperature],
+      deletedReadingAlertUids: ['fs-0a1b2c3d4e5f4a6b8c7d8e9fa0b1c2d3'],
     });
     const file = renderStack(spec).files.find((entry) => entry.path === READING_ALERTS_STACK_PATH);
     expect(file?.mode).toBe(0o644);
     expect(parsed(file!.content).groups![0]!.rules[0]!.uid).toBe(
       'fs-6f1c2d3e4a5b4c6d8e7f001122334455',
     );
+    // A launch renders the deletions Fieldstation keeps: Grafana applies them as it starts.
+    expect(parsed(file!.content).deleteRules).toEqual([
+      { orgId: 1, uid: 'fs-0a1b2c3d4e5f4a6b8c7d8e9fa0b1c2d3' },
+    ]);
     expect(file!.content).not.toContain(spec.secrets.grafanaAdminPassword);
   });
 

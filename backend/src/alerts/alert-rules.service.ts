@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { supportsReadingAlerts, type ReadingAlertRule } from '@fieldstation/platform-stack';
-import { IsNull, Not, Repository } from 'typeorm';
+import { readingAlertUid, supportsReadingAlerts } from '@fieldstation/platform-stack';
+import { In, IsNull, Not, Repository } from 'typeorm';
 import { ApiError } from '../common/api-error';
 import type { AuthContext } from '../common/auth-context';
 import { DeploymentStarter } from '../deployments/deployment-starter';
+import { Deployment, type DeploymentStatus } from '../deployments/deployment.entity';
 import { Device } from '../devices/device.entity';
 import { JobName } from '../jobs/job-names';
 import type { PlatformStatus } from '../platforms/platform-lifecycle';
 import { PlatformRecords } from '../platforms/platform-records';
+import type { PlatformReadingAlertSet } from '../platforms/platform-reading-alerts';
 import type { Platform } from '../platforms/platform.entity';
 import { splitLabel } from './alert-evaluation';
 import { AlertEvent } from './alert-event.entity';
 import { AlertRule, type AlertKind } from './alert-rule.entity';
 import type { CreateAlertRuleInput, UpdateAlertRuleInput } from './dto/alert-rule.dto';
+import { ReadingAlertDeletion } from './reading-alert-deletion.entity';
 
 const EVENTS_SHOWN = 200;
 /** certificate-expiring without a threshold: warn this many days ahead. */
@@ -64,6 +67,9 @@ export class AlertRules {
     @InjectRepository(AlertRule) private readonly rules: Repository<AlertRule>,
     @InjectRepository(AlertEvent) private readonly events: Repository<AlertEvent>,
     @InjectRepository(Device) private readonly devices: Repository<Device>,
+    @InjectRepository(ReadingAlertDeletion)
+    private readonly deletions: Repository<ReadingAlertDeletion>,
+    @InjectRepository(Deployment) private readonly deployments: Repository<Deployment>,
     private readonly platforms: PlatformRecords,
     private readonly starter: DeploymentStarter,
   ) {}
@@ -71,6 +77,19 @@ export class AlertRules {
   async list(userId: string, platformId: string): Promise<AlertRule[]> {
     await this.platforms.getOwned(userId, platformId);
     return this.rules.find({ where: { userId, platformId }, order: { createdAt: 'ASC' } });
+  }
+
+  /**
+   * The platform's latest reading-alerts deployment (the last apply of its reading thresholds to
+   * Grafana), null if none; its error is the deployment's own, shown in its log too.
+   */
+  async lastGrafanaApply(userId: string, platformId: string): Promise<GrafanaApply | null> {
+    const latest = await this.deployments.findOne({
+      select: { id: true, status: true, error: true },
+      where: { userId, targetId: platformId, action: 'reading-alerts' },
+      order: { createdAt: 'DESC' },
+    });
+    return latest ? { deploymentId: latest.id, status: latest.status, error: latest.error } : null;
   }
 
   async create(
@@ -155,25 +174,57 @@ export class AlertRules {
   /** Answers the deployment that takes the deletion to Grafana, if one was started. */
   async remove(auth: AuthContext, platformId: string, ruleId: string): Promise<string | null> {
     const { platform, rule } = await this.getOwned(auth.userId, platformId, ruleId);
-    return this.changing(auth, platform, rule, () => this.rules.delete({ id: rule.id }));
+    if (rule.kind !== 'reading-threshold') {
+      return this.changing(auth, platform, rule, () => this.rules.delete({ id: rule.id }));
+    }
+    // Grafana keeps a provisioned rule that merely leaves the file: its uid is kept (with the
+    // deletion, atomically) and rendered as `deleteRules` until a reload listing it succeeded,
+    // whether the platform runs now or is launched again later.
+    return this.changing(auth, platform, rule, () =>
+      this.rules.manager.transaction(async (manager) => {
+        await manager.upsert(
+          ReadingAlertDeletion,
+          { uid: readingAlertUid(rule.id), platformId: platform.id, deletedAt: new Date() },
+          ['uid'],
+        );
+        await manager.delete(AlertRule, { id: rule.id });
+      }),
+    );
   }
 
-  /** The platform's reading thresholds as Grafana's provisioning takes them. */
-  async readingAlerts(platform: Platform): Promise<ReadingAlertRule[]> {
-    if (!supportsReadingAlerts(platform.database)) return [];
+  /**
+   * The platform's reading thresholds as Grafana's provisioning takes them, and the uids of
+   * deleted ones not yet confirmed gone from Grafana.
+   */
+  async readingAlerts(platform: Platform): Promise<PlatformReadingAlertSet> {
+    const deleted = await this.deletions.find({
+      select: { uid: true },
+      where: { platformId: platform.id },
+      order: { uid: 'ASC' },
+    });
+    const deletedUids = deleted.map((deletion) => deletion.uid);
+    if (!supportsReadingAlerts(platform.database)) return { rules: [], deletedUids };
     const rules = await this.rules.find({
       where: { platformId: platform.id, kind: 'reading-threshold' },
       order: { createdAt: 'ASC' },
     });
-    return rules.map((rule) => ({
-      id: rule.id,
-      measurement: rule.measurement!,
-      field: rule.field!,
-      operator: rule.operator!,
-      value: rule.threshold!,
-      forMinutes: rule.minutes,
-      ...(rule.device ? { device: rule.device } : {}),
-    }));
+    return {
+      rules: rules.map((rule) => ({
+        id: rule.id,
+        measurement: rule.measurement!,
+        field: rule.field!,
+        operator: rule.operator!,
+        value: rule.threshold!,
+        forMinutes: rule.minutes,
+        ...(rule.device ? { device: rule.device } : {}),
+      })),
+      deletedUids,
+    };
+  }
+
+  /** A reload that listed these deletions succeeded: Grafana no longer has those rules. */
+  async deletionsApplied(platformId: string, deletedUids: readonly string[]): Promise<void> {
+    await this.deletions.delete({ platformId, uid: In([...deletedUids]) });
   }
 
   /**
@@ -329,6 +380,13 @@ export class AlertRules {
       );
     }
   }
+}
+
+/** The outcome of the last apply of a platform's reading thresholds to Grafana. */
+export interface GrafanaApply {
+  deploymentId: string;
+  status: DeploymentStatus;
+  error: string | null;
 }
 
 /** What a change answers: the rule, and the deployment taking it to Grafana if one started. */

@@ -35,12 +35,20 @@ export class AlertsController {
   constructor(private readonly rules: AlertRules) {}
 
   @Get()
-  @ApiOkResponse({ type: [AlertRuleDto], description: 'With their firing state' })
+  @ApiOkResponse({
+    type: [AlertRuleDto],
+    description:
+      "With their firing state; reading thresholds with the platform's last apply to Grafana",
+  })
   async listAlertRules(
     @Auth() auth: AuthContext,
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<AlertRuleDto[]> {
-    return (await this.rules.list(auth.userId, id)).map(toAlertRuleDto);
+    const rules = await this.rules.list(auth.userId, id);
+    const grafanaApply = rules.some((rule) => rule.kind === 'reading-threshold')
+      ? await this.rules.lastGrafanaApply(auth.userId, id)
+      : undefined;
+    return rules.map((rule) => toAlertRuleDto(rule, grafanaApply));
   }
 
   @Post()

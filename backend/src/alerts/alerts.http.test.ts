@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { renderReadingAlerts } from '@fieldstation/platform-stack';
+import {
+  READING_ALERTS_STACK_PATH,
+  createStackSpec,
+  generateStackSecrets,
+  readingAlertUid,
+  renderReadingAlerts,
+  renderStack,
+} from '@fieldstation/platform-stack';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
@@ -11,6 +19,7 @@ import { freeLoopbackPort } from '../common/free-port';
 import { Device } from '../devices/device.entity';
 import { Deployment } from '../deployments/deployment.entity';
 import { PlatformHealthObservers } from '../platforms/health-observers';
+import { PlatformReadingAlerts } from '../platforms/platform-reading-alerts';
 import { Platform, type HealthStatus } from '../platforms/platform.entity';
 import { AlertRules } from './alert-rules.service';
 import type { AlertEventDto, AlertRuleDto } from './dto/alert-rule.dto';
@@ -322,7 +331,7 @@ describe('Alert rules', () => {
     }
     expect((await api.post<ErrorBody>(url, { ...rule, threshold: 1.01e15 })).status).toBe(400);
     const platform = await app.get(DataSource).getRepository(Platform).findOneByOrFail({ id });
-    const readingAlerts = await app.get(AlertRules).readingAlerts(platform);
+    const { rules: readingAlerts } = await app.get(AlertRules).readingAlerts(platform);
     expect(readingAlerts).toHaveLength(5);
     const [group] = renderReadingAlerts(platform.database, readingAlerts).groups as {
       rules: { title: string }[];
@@ -373,6 +382,90 @@ describe('Alert rules', () => {
         200,
       );
     }
+  });
+
+  it('keeps a reading threshold deleted while the platform is not running as deleteRules of every render until a reload listing it succeeded, and lists the last apply to Grafana', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.signUp('deleter');
+    const id = await launch(api, ['pi-1']);
+    const url = `/platforms/${id}/alert-rules`;
+    const rule = {
+      kind: 'reading-threshold',
+      minutes: 5,
+      measurement: 'room',
+      field: 'temperature',
+      operator: '>',
+      threshold: 30,
+    };
+    const kept = await api.post<AlertRuleDto>(url, rule);
+    const doomed = await api.post<AlertRuleDto>(url, { ...rule, threshold: 40 });
+    expect([kept.status, doomed.status]).toEqual([201, 201]);
+    const platforms = app.get(DataSource).getRepository(Platform);
+    await platforms.update({ id }, { status: 'failed' });
+    expect((await api.delete(`${url}/${doomed.body.id}`)).status).toBe(204);
+
+    // What the next launch renders (PlatformJobs.launchSpec: these rules and deletions in the
+    // stack spec, rendered by platform-stack), without launching.
+    const rendered = async () => {
+      const platform = await platforms.findOneByOrFail({ id });
+      const { rules, deletedUids } = await app.get(PlatformReadingAlerts).forPlatform(platform);
+      const spec = createStackSpec({
+        address: '198.51.100.1',
+        database: platform.database,
+        secrets: generateStackSecrets(),
+        readingAlerts: rules,
+        deletedReadingAlertUids: deletedUids,
+      });
+      const file = renderStack(spec).files.find(
+        (entry) => entry.path === READING_ALERTS_STACK_PATH,
+      );
+      return parse(file!.content) as {
+        groups?: { rules: { uid: string }[] }[];
+        deleteRules?: { orgId: number; uid: string }[];
+      };
+    };
+    const afterDelete = await rendered();
+    expect(afterDelete.groups![0]!.rules.map((provisioned) => provisioned.uid)).toEqual([
+      readingAlertUid(kept.body.id),
+    ]);
+    expect(afterDelete.deleteRules).toEqual([{ orgId: 1, uid: readingAlertUid(doomed.body.id) }]);
+    // Still listed by a later render (a launch that failed before Grafana reloaded changes nothing).
+    expect((await rendered()).deleteRules).toEqual(afterDelete.deleteRules);
+
+    // The reading-alerts job reports a reload that succeeded: then the uid goes, and only it.
+    await app.get(PlatformReadingAlerts).deletionsApplied(id, [readingAlertUid(randomUUID())]);
+    expect((await rendered()).deleteRules).toEqual(afterDelete.deleteRules);
+    await app.get(PlatformReadingAlerts).deletionsApplied(id, [readingAlertUid(doomed.body.id)]);
+    expect((await rendered()).deleteRules).toBeUndefined();
+
+    // Running: each list shows the platform's last apply to Grafana on its reading thresholds
+    // (none yet: the thresholds went with the launch).
+    const listed = async () => (await api.get<AlertRuleDto[]>(url)).body;
+    const reading = (rules: AlertRuleDto[]) =>
+      rules.find((stored) => stored.kind === 'reading-threshold')!;
+    expect(reading(await listed()).grafanaApply).toBeNull();
+    const deployments = app.get(DataSource).getRepository(Deployment);
+    await platforms.update({ id }, { status: 'running' });
+    await deployments.update({ targetId: id }, { status: 'succeeded', activeKey: null });
+    const created = await api.post<AlertRuleDto>(url, { ...rule, threshold: 50 });
+    expect(created.status).toBe(201);
+    expect(reading(await listed()).grafanaApply).toEqual({
+      deploymentId: created.body.deploymentId,
+      status: 'queued',
+      error: null,
+    });
+    await deployments.update(
+      { id: created.body.deploymentId! },
+      { status: 'failed', activeKey: null, error: 'Grafana answered 401 to the reload' },
+    );
+    const rules = await listed();
+    expect(reading(rules).grafanaApply).toEqual({
+      deploymentId: created.body.deploymentId,
+      status: 'failed',
+      error: 'Grafana answered 401 to the reload',
+    });
+    // Rules Fieldstation judges itself have nothing applied to Grafana.
+    expect(rules.find((stored) => stored.kind === 'queue-depth')!.grafanaApply).toBeUndefined();
   });
 
   it('fires after each health check once the condition holds, notifies once, resolves, and keeps quiet while muted', async () => {

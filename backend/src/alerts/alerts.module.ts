@@ -2,6 +2,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BackupRun } from '../backups/backup-run.entity';
 import { BackupSchedule } from '../backups/backup-schedule.entity';
+import { Deployment } from '../deployments/deployment.entity';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { Device } from '../devices/device.entity';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -15,6 +16,7 @@ import { AlertMonitor } from './alert-monitor';
 import { AlertRule } from './alert-rule.entity';
 import { AlertRules } from './alert-rules.service';
 import { AlertsController } from './alerts.controller';
+import { ReadingAlertDeletion } from './reading-alert-deletion.entity';
 
 /**
  * Alert rules per platform (issue 17): defaults at launch, judged after each health check;
@@ -22,7 +24,15 @@ import { AlertsController } from './alerts.controller';
  */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([AlertRule, AlertEvent, Device, BackupRun, BackupSchedule]),
+    TypeOrmModule.forFeature([
+      AlertRule,
+      AlertEvent,
+      ReadingAlertDeletion,
+      Device,
+      BackupRun,
+      BackupSchedule,
+      Deployment,
+    ]),
     DeploymentsModule,
     MetricsModule,
     NotificationsModule,
@@ -42,7 +52,10 @@ export class AlertsModule implements OnModuleInit {
 
   onModuleInit(): void {
     this.launchHooks.register((platform) => this.rules.createDefaults(platform));
-    this.readingAlerts.register((platform) => this.rules.readingAlerts(platform));
+    this.readingAlerts.register({
+      forPlatform: (platform) => this.rules.readingAlerts(platform),
+      deletionsApplied: (platformId, uids) => this.rules.deletionsApplied(platformId, uids),
+    });
     this.observers.register('alerts', async (observation) => {
       await this.monitor.observe(observation);
     });

@@ -198,6 +198,8 @@ export class PlatformJobs {
       await run.step('reading-alerts', STEP_TIMEOUT_MS['reading-alerts'], async (signal) =>
         this.host.applyReadingAlerts({ ...(await this.operation(run, platform, signal)), spec }),
       );
+      // Only a reload that answered success confirms the deletions it listed.
+      await this.readingAlerts.deletionsApplied(platform.id, spec.deletedReadingAlertUids ?? []);
       const count = spec.readingAlerts?.length ?? 0;
       await run.log({
         message: `Grafana evaluates ${count} reading threshold${count === 1 ? '' : 's'}`,
@@ -205,11 +207,16 @@ export class PlatformJobs {
     });
   }
 
-  /** The stack as a launch renders it: the record's spec with the reading thresholds. */
+  /**
+   * The stack as a launch renders it: the record's spec with the reading thresholds and the
+   * deleted ones Grafana may still have (its `deleteRules`).
+   */
   private async launchSpec(run: PlatformRun, platform: Platform): Promise<StackSpec> {
+    const { rules, deletedUids } = await this.readingAlerts.forPlatform(platform);
     return {
       ...(await run.keyring.stackSpec(platform)),
-      readingAlerts: await this.readingAlerts.forPlatform(platform),
+      readingAlerts: rules,
+      deletedReadingAlertUids: deletedUids,
     };
   }
 

@@ -7,8 +7,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   DATABASE_NAME,
   type DatabaseChoice,
-  deletedReadingAlertUids,
-  READING_ALERTS_STACK_PATH,
   renderReadingAlertsFile,
   ONE_SHOT_SERVICES,
   PROCESSOR_BUILD_FILES,
@@ -406,8 +404,9 @@ export class PlatformHost {
 
   /**
    * Replaces Grafana's alerting provisioning of the readings' thresholds (reading-alerts.yml) and
-   * makes the running Grafana reload it through its admin API on the host's loopback. Rules gone
-   * since the file on the host become `deleteRules`. Nothing restarts.
+   * makes the running Grafana reload it through its admin API on the host's loopback. The spec's
+   * deleted uids (kept by Fieldstation until a reload took them) become `deleteRules`. Nothing
+   * restarts.
    */
   async applyReadingAlerts(request: ReadingAlertsRequest): Promise<PlatformRunResult> {
     const { spec } = request;
@@ -415,13 +414,10 @@ export class PlatformHost {
       throw new AnsibleInputError("Grafana's port is not published on the host: nothing to reload");
     }
     const layout = this.layout(request.platformId);
-    const path = `${layout.stackDir}/${READING_ALERTS_STACK_PATH}`;
-    const rules = spec.readingAlerts ?? [];
-    const previous = await this.readHostFile(request.target, path);
     const content = renderReadingAlertsFile(
       spec.database,
-      rules,
-      deletedReadingAlertUids(previous, rules),
+      spec.readingAlerts ?? [],
+      spec.deletedReadingAlertUids ?? [],
     );
     return this.run('reading-alerts.yml', request, {
       ...this.layoutVars(layout),
@@ -429,24 +425,6 @@ export class PlatformHost {
       fieldstation_stack_grafana_url: `${spec.tls ? 'https' : 'http'}://127.0.0.1:${spec.ports.grafana}`,
       fieldstation_stack_grafana_admin_password: spec.secrets.grafanaAdminPassword,
     });
-  }
-
-  /** A root-owned file of the platform on the host (fixed `sudo -n cat`); empty when missing. */
-  private async readHostFile(target: SshTarget, path: string): Promise<string> {
-    const session = await this.ssh.connect(target);
-    try {
-      const lines: string[] = [];
-      return await session
-        .run(['sudo', '-n', 'cat', '--', path], ({ stream, line }) => {
-          if (stream === 'stdout') lines.push(line);
-        })
-        .then(
-          () => lines.join('\n'),
-          () => '',
-        );
-    } finally {
-      session.close();
-    }
   }
 
   /** Writes a consistent dump of the platform's database into one file on the host. */

@@ -1,4 +1,4 @@
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import type { DatabaseChoice } from '../spec/stack-spec';
 import { DATASOURCE_UID } from './render-grafana';
 
@@ -118,9 +118,9 @@ const GRAFANA_UID = /^fs-[0-9a-f]{32}$/;
 
 /**
  * Grafana alerting file provisioning (apiVersion 1) for the readings' threshold rules: one group
- * in the "Fieldstation" folder, evaluated each minute. `deletedUids` (see
- * {@link deletedReadingAlertUids}) become `deleteRules`: Grafana keeps a provisioned rule that
- * merely disappears from the file.
+ * in the "Fieldstation" folder, evaluated each minute. `deletedUids` (the deleted rules
+ * Fieldstation keeps until a reload listing them succeeded) become `deleteRules`: Grafana keeps a
+ * provisioned rule that merely disappears from the file. A uid also among `rules` is not deleted.
  */
 export function renderReadingAlerts(
   database: DatabaseChoice,
@@ -149,8 +149,10 @@ export function renderReadingAlerts(
   for (const uid of deletedUids) {
     if (!GRAFANA_UID.test(uid)) throw new InvalidReadingAlertError('uid', `"${uid}" is not ours`);
   }
-  if (deletedUids.length > 0) {
-    file.deleteRules = deletedUids.map((uid) => ({ orgId: 1, uid }));
+  const kept = new Set(rules.map((rule) => readingAlertUid(rule.id)));
+  const deleted = [...new Set(deletedUids)].filter((uid) => !kept.has(uid)).sort();
+  if (deleted.length > 0) {
+    file.deleteRules = deleted.map((uid) => ({ orgId: 1, uid }));
   }
   return file;
 }
@@ -162,35 +164,6 @@ export function renderReadingAlertsFile(
   deletedUids: readonly string[] = [],
 ): string {
   return stringify(renderReadingAlerts(database, rules, deletedUids), { lineWidth: 0 });
-}
-
-/**
- * The rule uids Grafana must delete when `rules` replace the file `previous` (the one on the
- * host; empty if none): those provisioned or deleted there and not among `rules`. Deletions are
- * carried on, so one whose reload failed is still made by the next. Unparsable text: none.
- */
-export function deletedReadingAlertUids(
-  previous: string,
-  rules: readonly ReadingAlertRule[],
-): string[] {
-  let file: unknown;
-  try {
-    file = parse(previous);
-  } catch {
-    return [];
-  }
-  const uids = new Set<string>();
-  const entries = (value: unknown): Record<string, unknown>[] =>
-    Array.isArray(value)
-      ? value.filter((entry) => entry !== null && typeof entry === 'object')
-      : [];
-  const record = (file ?? {}) as { groups?: unknown; deleteRules?: unknown };
-  for (const group of entries(record.groups)) {
-    for (const rule of entries(group.rules)) uids.add(String(rule.uid));
-  }
-  for (const deleted of entries(record.deleteRules)) uids.add(String(deleted.uid));
-  for (const rule of rules) uids.delete(readingAlertUid(rule.id));
-  return [...uids].filter((uid) => GRAFANA_UID.test(uid)).sort();
 }
 
 function renderRule(database: DatabaseChoice, rule: ReadingAlertRule): Record<string, unknown> {

@@ -74,6 +74,12 @@ export interface StackSpec {
   processor: ProcessorSpec;
   /** Thresholds on readings that Grafana evaluates (its alerting provisioning); absent: none. */
   readingAlerts?: ReadingAlertRule[];
+  /**
+   * Grafana uids of reading thresholds deleted and not yet confirmed gone (Fieldstation keeps
+   * them): rendered as `deleteRules`, since Grafana keeps a provisioned rule that merely
+   * disappears from the file. Absent: none.
+   */
+  deletedReadingAlertUids?: string[];
 }
 
 export type StackSpecInput = Pick<StackSpec, 'address' | 'database' | 'secrets'> &
@@ -105,6 +111,7 @@ export function createStackSpec(input: StackSpecInput): StackSpec {
     secrets: input.secrets,
     deviceUsers: input.deviceUsers ?? [],
     readingAlerts: input.readingAlerts ?? [],
+    deletedReadingAlertUids: input.deletedReadingAlertUids ?? [],
     processor: {
       packages: {},
       scriptTimeoutMs: 1000,

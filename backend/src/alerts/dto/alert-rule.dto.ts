@@ -20,6 +20,7 @@ import {
   type ReadingAlertOperator,
 } from '@fieldstation/platform-stack';
 import { IsDnsLabel } from '../../common/dns-label';
+import type { DeploymentStatus } from '../../deployments/deployment.entity';
 import { ALERT_KINDS, type AlertKind, type AlertRule, type AlertState } from '../alert-rule.entity';
 import type { AlertEvent, AlertEventKind } from '../alert-event.entity';
 import type { AlertRuleChange } from '../alert-rules.service';
@@ -143,6 +144,15 @@ export class UpdateAlertRuleInput {
   mutedUntil?: Date | null;
 }
 
+/** The outcome of the platform's latest `reading-alerts` deployment (the last apply to Grafana). */
+export class GrafanaApplyDto {
+  @ApiProperty({ format: 'uuid' }) deploymentId!: string;
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] })
+  status!: DeploymentStatus;
+  @ApiProperty({ type: String, nullable: true, description: "The deployment's error if it failed" })
+  error!: string | null;
+}
+
 export class AlertRuleDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) platformId!: string;
@@ -169,6 +179,13 @@ export class AlertRuleDto {
       'reading-threshold on a running platform: the deployment taking the change to Grafana',
   })
   deploymentId?: string;
+  @ApiPropertyOptional({
+    type: GrafanaApplyDto,
+    nullable: true,
+    description:
+      "reading-threshold in a list: the platform's latest reading-alerts deployment (null: none yet, the thresholds went with the launch)",
+  })
+  grafanaApply?: GrafanaApplyDto | null;
 }
 
 export class AlertEventDto {
@@ -180,9 +197,14 @@ export class AlertEventDto {
   @ApiProperty({ description: 'Sent to the channels (false while muted)' }) notify!: boolean;
 }
 
-export function toAlertRuleDto(rule: AlertRule): AlertRuleDto {
+export function toAlertRuleDto(
+  rule: AlertRule,
+  grafanaApply?: GrafanaApplyDto | null,
+): AlertRuleDto {
   const { user: _user, platform: _platform, userId: _userId, ...fields } = rule;
-  return fields;
+  return rule.kind === 'reading-threshold' && grafanaApply !== undefined
+    ? { ...fields, grafanaApply }
+    : fields;
 }
 
 export function toAlertRuleChangeDto(change: AlertRuleChange): AlertRuleDto {

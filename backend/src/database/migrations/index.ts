@@ -19,6 +19,7 @@ import { DiskAndReadingsRetention1764002071900 } from './1764002071900-disk-and-
 import { RevokedDeviceCertificates1764002080000 } from './1764002080000-revoked-device-certificates';
 import { BackupRunDrillFigures1764002100000 } from './1764002100000-backup-run-drill-figures';
 import { BackupScheduleDrill1764002104100 } from './1764002104100-backup-schedule-drill';
+import { ReadingAlertDeletions1764002110000 } from './1764002110000-reading-alert-deletions';
 import { PlatformPreviousReadingsRetention1764002090000 } from './1764002090000-platform-previous-readings-retention';
 import { StoredRecordAlerts1764002091000 } from './1764002091000-stored-record-alerts';
 import { ReadingThresholdAlerts1764002095000 } from './1764002095000-reading-threshold-alerts';
@@ -51,4 +52,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ReadingThresholdAlerts1764002095000,
   BackupRunDrillFigures1764002100000,
   BackupScheduleDrill1764002104100,
+  ReadingAlertDeletions1764002110000,
 ];
