@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { ApiFailure } from '../../api/errors';
+import { useFormSubmission } from '../../composables/use-form-submission';
 import {
   createBody,
   describeRule,
+  grafanaApplyNotice,
+  isApplyingToGrafana,
   isMuted,
   muteUntil,
   readingFormProblems,
   updateBody,
+  type AlertRule,
   type RuleForm,
 } from './alert-rules';
 
@@ -176,5 +181,66 @@ describe('mute', () => {
 
   it('computes the end of a mute from now', () => {
     expect(muteUntil(now, 8)).toBe('2026-12-02T16:00:00.000Z');
+  });
+});
+
+describe('the last apply of the reading thresholds to Grafana', () => {
+  const deploymentId = '6f1c2d3e-4a5b-4c6d-8e7f-001122334455';
+  const reading = (grafanaApply: AlertRule['grafanaApply']) =>
+    ({ kind: 'reading-threshold', grafanaApply }) as const;
+  const queueDepth = { kind: 'queue-depth', grafanaApply: undefined } as const;
+
+  it('says a change is applying, with the deployment whose log it opens', () => {
+    for (const status of ['queued', 'running'] as const) {
+      const rules = [queueDepth, reading({ deploymentId, status, error: null })];
+      expect(grafanaApplyNotice(rules)).toEqual({
+        deploymentId,
+        severity: 'info',
+        text: 'Applying the reading thresholds to Grafana…',
+      });
+      expect(isApplyingToGrafana(rules)).toBe(true);
+    }
+  });
+
+  it("says a failed apply with the deployment's error, and nothing once applied or without one", () => {
+    const failed = grafanaApplyNotice([
+      reading({ deploymentId, status: 'failed', error: 'Grafana answered 401 to the reload' }),
+    ]);
+    expect(failed).toMatchObject({ deploymentId, severity: 'error' });
+    expect(failed!.text).toContain('did not reach Grafana (failed: Grafana answered 401');
+    expect(isApplyingToGrafana([reading({ deploymentId, status: 'failed', error: null })])).toBe(
+      false,
+    );
+    expect(
+      grafanaApplyNotice([reading({ deploymentId, status: 'cancelled', error: null })])!.text,
+    ).toContain('(cancelled)');
+    expect(
+      grafanaApplyNotice([reading({ deploymentId, status: 'succeeded', error: null })]),
+    ).toBeNull();
+    expect(grafanaApplyNotice([reading(null), queueDepth])).toBeNull();
+    expect(grafanaApplyNotice([])).toBeNull();
+  });
+});
+
+describe("the rule dialog's errors", () => {
+  it('shows the message of the 409s without a field (DUPLICATE_RULE, PLATFORM_BUSY)', async () => {
+    const { error, fieldErrors, submit } = useFormSubmission({
+      UNKNOWN_DEVICE: 'device',
+      UNKNOWN_LABEL: 'label',
+      READING_ALERTS_UNSUPPORTED: 'kind',
+    });
+    for (const [code, message] of [
+      ['DUPLICATE_RULE', 'Rule 1 already has this measurement, field, operator, threshold'],
+      [
+        'PLATFORM_BUSY',
+        'The platform is configuring: change its reading thresholds once it is running',
+      ],
+    ]) {
+      await submit(async () => {
+        throw new ApiFailure(code!, message!);
+      }, 'Could not add the rule');
+      expect(error.value).toBe(message);
+      expect(fieldErrors.value).toEqual({});
+    }
   });
 });

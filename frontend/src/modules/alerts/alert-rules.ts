@@ -201,3 +201,45 @@ export const MUTE_CHOICES = [
   { hours: 24, label: '1 day' },
   { hours: 7 * 24, label: '1 week' },
 ];
+
+export type GrafanaApply = NonNullable<AlertRule['grafanaApply']>;
+
+/**
+ * What the tab says about the platform's last apply of its reading thresholds to Grafana (the
+ * list gives it on each reading threshold): applying, failed with the deployment's error, or
+ * nothing to say (applied, or none since the launch).
+ */
+export function grafanaApplyNotice(
+  rules: readonly Pick<AlertRule, 'kind' | 'grafanaApply'>[],
+): { deploymentId: string; severity: 'info' | 'error'; text: string } | null {
+  const apply = rules.find(
+    (rule) => rule.kind === 'reading-threshold' && rule.grafanaApply,
+  )?.grafanaApply;
+  if (!apply) return null;
+  switch (apply.status) {
+    case 'queued':
+    case 'running':
+      return {
+        deploymentId: apply.deploymentId,
+        severity: 'info',
+        text: 'Applying the reading thresholds to Grafana…',
+      };
+    case 'failed':
+    case 'cancelled':
+      return {
+        deploymentId: apply.deploymentId,
+        severity: 'error',
+        text:
+          `The last change did not reach Grafana (${apply.status}` +
+          `${apply.error ? `: ${apply.error}` : ''}). Grafana keeps the thresholds it had; ` +
+          'change a threshold again to retry.',
+      };
+    case 'succeeded':
+      return null;
+  }
+}
+
+/** Whether the tab should look again soon: a change is on its way to Grafana. */
+export function isApplyingToGrafana(rules: readonly Pick<AlertRule, 'kind' | 'grafanaApply'>[]) {
+  return grafanaApplyNotice(rules)?.severity === 'info';
+}
