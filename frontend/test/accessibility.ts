@@ -29,6 +29,10 @@ export class AccessibilityAudit {
   constructor(private readonly suite: string) {}
 
   async check(page: Page, name: string): Promise<void> {
+    // A toast times out after 3–8 s and fades away: if that starts while axe runs, axe measures
+    // its colours half blended with the page (CI saw `.p-toast-summary` at a contrast no one
+    // sees). The page is measured once its toasts are gone.
+    await page.locator('.p-toast-message').last().waitFor({ state: 'detached', timeout: 20_000 });
     // A dialog still fading in blends its colours with the page: axe would measure a contrast
     // that no one sees. Finite animations and transitions end first (spinners run forever).
     await page.evaluate(() =>
