@@ -31,6 +31,16 @@ const MINUTE = 60_000;
  * must exist, and the worker's evaluation after each health check, driven here through the
  * health observers with check times the test chooses.
  */
+
+/** A valid reading-threshold rule: room.temperature above 30 for 5 minutes, any device. */
+const ROOM_ABOVE_30 = {
+  kind: 'reading-threshold',
+  minutes: 5,
+  measurement: 'room',
+  field: 'temperature',
+  operator: '>',
+  threshold: 30,
+};
 describe('Alert rules', () => {
   let app: INestApplication;
   let baseUrl: string;
@@ -149,14 +159,7 @@ describe('Alert rules', () => {
     await api.signUp('thresholds');
     const id = await launch(api, ['pi-1']);
     const url = `/platforms/${id}/alert-rules`;
-    const valid = {
-      kind: 'reading-threshold',
-      minutes: 5,
-      measurement: 'room',
-      field: 'temperature',
-      operator: '>',
-      threshold: 30,
-    };
+    const valid = ROOM_ABOVE_30;
     const refused: [Record<string, unknown>, string, string][] = [
       [{ ...valid, measurement: "room' OR '1'='1" }, 'VALIDATION_FAILED', 'measurement'],
       [{ ...valid, measurement: '{{ $values }}' }, 'VALIDATION_FAILED', 'measurement'],
@@ -246,14 +249,7 @@ describe('Alert rules', () => {
     const url = `/platforms/${id}/alert-rules`;
     const rules = (await api.get<AlertRuleDto[]>(url)).body;
     const ruleOf = (kind: string) => rules.find((rule) => rule.kind === kind)!;
-    const reading = await api.post<AlertRuleDto>(url, {
-      kind: 'reading-threshold',
-      minutes: 5,
-      measurement: 'room',
-      field: 'temperature',
-      operator: '>',
-      threshold: 30,
-    });
+    const reading = await api.post<AlertRuleDto>(url, ROOM_ABOVE_30);
     expect(reading.status).toBe(201);
 
     const accepted: [AlertRuleDto, Record<string, unknown>, number, number][] = [
@@ -305,14 +301,7 @@ describe('Alert rules', () => {
     await api.signUp('twins');
     const id = await launch(api, ['pi-1']);
     const url = `/platforms/${id}/alert-rules`;
-    const rule = {
-      kind: 'reading-threshold',
-      minutes: 5,
-      measurement: 'room',
-      field: 'temperature',
-      operator: '>',
-      threshold: 30,
-    };
+    const rule = ROOM_ABOVE_30;
     expect((await api.post(url, rule)).status).toBe(201);
     const twin = await api.post<ErrorBody>(url, rule);
     expect(twin.status).toBe(409);
@@ -345,14 +334,7 @@ describe('Alert rules', () => {
     await api.signUp('busybody');
     const id = await launch(api, ['pi-1']);
     const url = `/platforms/${id}/alert-rules`;
-    const rule = {
-      kind: 'reading-threshold',
-      minutes: 5,
-      measurement: 'room',
-      field: 'temperature',
-      operator: '>',
-      threshold: 30,
-    };
+    const rule = ROOM_ABOVE_30;
     const created = await api.post<AlertRuleDto>(url, rule);
     expect(created.status).toBe(201);
     const platforms = app.get(DataSource).getRepository(Platform);
@@ -389,14 +371,7 @@ describe('Alert rules', () => {
     await api.signUp('deleter');
     const id = await launch(api, ['pi-1']);
     const url = `/platforms/${id}/alert-rules`;
-    const rule = {
-      kind: 'reading-threshold',
-      minutes: 5,
-      measurement: 'room',
-      field: 'temperature',
-      operator: '>',
-      threshold: 30,
-    };
+    const rule = ROOM_ABOVE_30;
     const kept = await api.post<AlertRuleDto>(url, rule);
     const doomed = await api.post<AlertRuleDto>(url, { ...rule, threshold: 40 });
     expect([kept.status, doomed.status]).toEqual([201, 201]);
