@@ -616,26 +616,18 @@ export class PlatformHost {
   /**
    * The processor's per-device figures (last stored reading, readings in the last hour), read
    * over one SSH connection with fixed commands: the running processor container by compose
-   * label, then its status port's `/devices` from inside it. Null when no processor runs.
+   * label, then its status port's `/devices` from inside it, read as the health check reads it
+   * ({@link readProcessorDevices}). Null when no processor runs or its answer is unreadable.
    */
   async processorDevices(
     request: PlatformOperation,
   ): Promise<Record<string, ProcessorDeviceFigures> | null> {
     const { composeProject } = this.layout(request.platformId);
-    const docker = this.dockerCommand();
     const session = await this.ssh.connect(request.target);
     try {
       const containers = await this.runningContainers(session, composeProject, 'processor');
       if (containers.length !== 1) return null;
-      let output = '';
-      await session.run(
-        [...docker, 'exec', containers[0]!, 'node', '-e', PROCESSOR_DEVICES_SCRIPT],
-        ({ stream, line }) => {
-          if (stream === 'stdout') output += line;
-        },
-      );
-      const answer = JSON.parse(output) as { devices?: Record<string, ProcessorDeviceFigures> };
-      return answer.devices ?? null;
+      return await readProcessorDevices(session, [...this.dockerCommand(), 'exec', containers[0]!]);
     } finally {
       session.close();
     }
