@@ -42,13 +42,48 @@ eval "$(scripts/build-test-images.sh)"
 
 step "Tests"
 RESULTS="$ROOT/test-results/vitest"
-rm -rf "$RESULTS" && mkdir -p "$RESULTS"
+LOGS="$ROOT/test-results/lanes"
+rm -rf "$RESULTS" "$LOGS" && mkdir -p "$RESULTS" "$LOGS"
+WORKSPACES=$(npm query .workspace | node -e \
+  'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>JSON.parse(s).filter(w=>w.scripts?.test).forEach(w=>console.log(w.location)))')
+
+# One lane's files of every workspace, a vitest run per workspace; non-zero when any failed or
+# could not be listed. Progress lines go to fd 3 (the console) as well as to the lane's log.
+run_lane() {
+  local lane="$1" lane_status=0 workspace listing started
+  local -a files
+  for workspace in $WORKSPACES; do
+    if ! listing=$(node scripts/test-lanes.mjs "$workspace" "$lane"); then
+      echo "== $lane lane: $workspace: its test files could not be listed" | tee /dev/fd/3
+      lane_status=1
+      continue
+    fi
+    mapfile -t files <<<"$listing"
+    [ -n "$listing" ] || continue
+    started=$SECONDS
+    echo "== $lane lane: $workspace (${#files[@]} files)" | tee /dev/fd/3
+    if ! (cd "$workspace" && npx vitest run --reporter=default --reporter=json \
+      --outputFile="$RESULTS/$(echo "$workspace" | tr / -)-$lane.json" "${files[@]}"); then
+      lane_status=1
+    fi
+    echo "== $lane lane: $workspace done in $((SECONDS - started)) s" | tee /dev/fd/3
+  done
+  return $lane_status
+}
+
+# The lanes (scripts/test-lanes.mjs) run side by side: the host lane waits on Ansible and
+# containers most of its time, which the rest lane's tests fill. Each writes its own log, printed
+# whole once both are done.
 status=0
-for workspace in $(npm query .workspace | node -e \
-  'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>JSON.parse(s).filter(w=>w.scripts?.test).forEach(w=>console.log(w.location)))'); do
-  step "Tests: $workspace"
-  (cd "$workspace" && npx vitest run --reporter=default --reporter=json \
-    --outputFile="$RESULTS/$(echo "$workspace" | tr / -).json") || status=1
+run_lane host 3>&1 >"$LOGS/host.log" 2>&1 &
+host_pid=$!
+run_lane rest 3>&1 >"$LOGS/rest.log" 2>&1 &
+rest_pid=$!
+wait "$rest_pid" || status=1
+wait "$host_pid" || status=1
+for lane in rest host; do
+  step "Tests: $lane lane"
+  cat "$LOGS/$lane.log"
 done
 
 node scripts/summarize-tests.mjs "$RESULTS"
