@@ -152,7 +152,13 @@ describe('accounts and credentials in a real browser', () => {
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.locator('.field-error').filter({ hasText: 'already exists' }).waitFor();
       await page.getByRole('link', { name: 'Sign in' }).click();
-      await page.waitForURL(/\/login$/);
+      // A poll rather than waitForURL: a failure names the page it stayed on (CI once timed out here).
+      await expect
+        .poll(() => `${new URL(page.url()).pathname}${new URL(page.url()).search}`, {
+          timeout: 30_000,
+        })
+        .toBe('/login');
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
 
       await page.setViewportSize({ width: 360, height: 740 });
       await screenshot(page, '06-login-360');
