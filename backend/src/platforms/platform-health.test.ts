@@ -8,6 +8,7 @@ import {
 } from '@fieldstation/platform-stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../common/free-port';
+import type { ContainerHealth } from '../provision/container-rows';
 import { checkPlatform, judgeHostStatus } from './platform-health';
 import type { Platform } from './platform.entity';
 
@@ -118,7 +119,7 @@ describe('platform health, as the host reports it', () => {
     reason: null,
     checkedAt: '2026-11-24T20:00:00.000Z',
   };
-  const running = (service: string, health: string | null = 'healthy') => ({
+  const running = (service: string, health: ContainerHealth | null = 'healthy') => ({
     service,
     state: 'running',
     health,
@@ -170,6 +171,10 @@ describe('platform health, as the host reports it', () => {
       'Service processor is exited',
     ],
     [{ services: [running('rabbitmq', 'unhealthy')], processor }, 'Service rabbitmq is unhealthy'],
+    [
+      { services: [running('rabbitmq'), running('database', 'starting')], processor },
+      'Service database is starting',
+    ],
     [{ services, processor: null }, 'The processor does not report its status'],
     [{ services, processor: { ...processor, consuming: false } }, 'The processor is not consuming'],
     [

@@ -122,8 +122,10 @@ export function judgeHostStatus(
     typeof processor?.lastReadingAt === 'string' ? processor.lastReadingAt : null;
   const facts = { ...outside, queueDepth, lastReadingAt, disk: status.disk };
   const diskPause = processor?.disk as { pausedReason?: unknown } | null | undefined;
+  // A service whose health check has not passed yet ("starting") is not serving yet either.
   const broken = status.services.find(
-    (service) => service.state !== 'running' || service.health === 'unhealthy',
+    (service) =>
+      service.state !== 'running' || (service.health !== null && service.health !== 'healthy'),
   );
   let problem: string | null = null;
   if (status.services.length === 0) problem = 'No container of the platform is on the host';

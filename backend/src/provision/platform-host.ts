@@ -8,7 +8,6 @@ import {
   DATABASE_NAME,
   type DatabaseChoice,
   renderReadingAlertsFile,
-  ONE_SHOT_SERVICES,
   PROCESSOR_BUILD_FILES,
   readingsRetentionCommand,
   renderStack,
@@ -23,6 +22,7 @@ import {
   type DataVolumeUsage,
 } from './data-volume-usage';
 import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
+import { type ContainerRow, parseContainerRow } from './container-rows';
 import { type AnsibleRunResult, AnsibleRunner } from './ansible-runner';
 import { SshClient, type SshSession, type SshTarget } from './ssh-client';
 import {
@@ -140,7 +140,7 @@ export type PlatformRunResult = AnsibleRunResult;
 
 /** What runs of a platform on its host, as `docker` and the processor report it. */
 export interface PlatformHostStatus {
-  services: { service: string; state: string; health: string | null }[];
+  services: Omit<ContainerRow, 'id'>[];
   /** The processor's `/status` answer (counters, last reading, queue depth); null if unreadable. */
   processor: Record<string, unknown> | null;
   /**
@@ -553,8 +553,7 @@ export class PlatformHost {
           () => parseDataVolumeUsage(dfOutput),
           () => null,
         );
-      const containers: { id: string; service: string; state: string; health: string | null }[] =
-        [];
+      const containers: ContainerRow[] = [];
       await session.run(
         [
           ...docker,
@@ -567,21 +566,8 @@ export class PlatformHost {
         ],
         ({ stream, line }) => {
           if (stream !== 'stdout') return;
-          const row = JSON.parse(line) as {
-            ID: string;
-            Labels: string;
-            State: string;
-            Status: string;
-          };
-          const service = /com\.docker\.compose\.service=([^,]+)/.exec(row.Labels)?.[1] ?? row.ID;
-          // A one-shot service that finished well is done, not down.
-          if (ONE_SHOT_SERVICES.includes(service) && /^Exited \(0\)/.test(row.Status)) return;
-          containers.push({
-            id: row.ID,
-            service,
-            state: row.State,
-            health: /\((healthy|unhealthy|health: starting)\)/.exec(row.Status)?.[1] ?? null,
-          });
+          const container = parseContainerRow(line);
+          if (container) containers.push(container);
         },
       );
       const processor = containers.find((container) => container.service === 'processor');
