@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ApiError } from '../common/api-error';
@@ -31,9 +31,15 @@ function inProgress(target: DeploymentTarget, active: Deployment | null): ApiErr
   );
 }
 
+/** Work that follows the end of any deployment, given its finished record. */
+export type DeploymentFinishedHook = (deployment: Deployment) => Promise<void>;
+
 /** Owns deployment records: one active deployment per target, status changes announced live. */
 @Injectable()
 export class DeploymentsService {
+  private readonly logger = new Logger(DeploymentsService.name);
+  private readonly finishedHooks: { name: string; hook: DeploymentFinishedHook }[] = [];
+
   constructor(
     @InjectRepository(Deployment) private readonly deployments: Repository<Deployment>,
     private readonly events: DeploymentEvents,
@@ -74,7 +80,8 @@ export class DeploymentsService {
     if (active) throw inProgress(target, active);
   }
 
-  private active(target: DeploymentTarget): Promise<Deployment | null> {
+  /** The queued or running deployment that holds `target`, if any. */
+  active(target: DeploymentTarget): Promise<Deployment | null> {
     return this.deployments.findOneBy({ activeKey: `${target.kind}:${target.id}` });
   }
 
@@ -129,6 +136,15 @@ export class DeploymentsService {
     await this.log.append(id, { step, message: `Step ${step} started` });
   }
 
+  /**
+   * Runs `hook` after every deployment that ends in this process (in {@link finish}, once the
+   * record says so and the target is free); features above deployments (the platform health
+   * check) register here. A failing hook is logged and stops neither the others nor the caller.
+   */
+  whenFinished(name: string, hook: DeploymentFinishedHook): void {
+    this.finishedHooks.push({ name, hook });
+  }
+
   /** Ends the deployment; the target is free for the next one. */
   async finish(
     id: string,
@@ -136,10 +152,8 @@ export class DeploymentsService {
     error?: string,
   ): Promise<void> {
     const deployment = await this.getById(id);
-    await this.deployments.update(
-      { id },
-      { status, error: error ?? null, activeKey: null, finishedAt: new Date() },
-    );
+    const ended = { status, error: error ?? null, activeKey: null, finishedAt: new Date() };
+    await this.deployments.update({ id }, ended);
     if (error) await this.log.append(id, { level: 'error', step: deployment.step, message: error });
     await this.events.publish(id, {
       type: 'status',
@@ -148,6 +162,11 @@ export class DeploymentsService {
       error: error ?? null,
     });
     this.log.forget(id);
+    for (const { name, hook } of this.finishedHooks) {
+      await hook({ ...deployment, ...ended }).catch((hookError: Error) =>
+        this.logger.error(`${name} after deployment ${id} failed: ${hookError.message}`),
+      );
+    }
   }
 
   isFinished(deployment: Deployment): boolean {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
 import { freeLoopbackPort } from '../common/free-port';
+import { DeploymentsService } from '../deployments/deployments.service';
 import { PlatformHealthChecks } from '../platforms/platform-health';
 import { Platform } from '../platforms/platform.entity';
 import type { MetricsSeriesDto, PlatformReadingsSummaryDto } from './dto/metrics.dto';
@@ -92,6 +93,38 @@ describe('Metrics API', () => {
     const series = await api.get<MetricsSeriesDto>(`/platforms/${id}/metrics`);
     expect(series.status).toBe(200);
     expect(series.body.points.map((point) => point.status)).toEqual(['degraded']);
+  });
+
+  it('skips a platform while a restore holds it, and checks it as soon as a deployment of it ends', async () => {
+    const api = new ApiClient(baseUrl);
+    const { userId } = await api.signUp('restoring');
+    const id = await runningPlatform(api);
+    const deployments = app.get(DeploymentsService);
+    const checks = app.get(PlatformHealthChecks);
+    const health = async () =>
+      (await api.get<{ health: { status: string } | null }>(`/platforms/${id}`)).body.health;
+    const statuses = async () =>
+      (await api.get<MetricsSeriesDto>(`/platforms/${id}/metrics`)).body.points.map(
+        (point) => point.status,
+      );
+
+    // The restore stops the processor on purpose: the minute's round leaves the platform alone.
+    const restore = await deployments.create(userId, { kind: 'platform', id }, 'restore');
+    await checks.checkAll();
+    expect(await health()).toBeNull();
+    expect(await statuses()).toEqual([]);
+
+    // Its end checks the platform at once, before finish returns: no waiting for the next round.
+    await deployments.finish(restore.id, 'succeeded');
+    expect(await health()).toMatchObject({ status: 'degraded' });
+    expect(await statuses()).toEqual(['degraded']);
+
+    // A backup stops nothing: the round checks the platform meanwhile, and its end does again.
+    const backup = await deployments.create(userId, { kind: 'platform', id }, 'backup');
+    await checks.checkAll();
+    expect(await statuses()).toHaveLength(2);
+    await deployments.finish(backup.id, 'failed', 'The dump failed');
+    expect(await statuses()).toHaveLength(3);
   });
 
   it('answers the series of the range with rates, and prunes samples older than 7 days', async () => {

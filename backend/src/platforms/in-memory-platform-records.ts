@@ -85,6 +85,11 @@ export class InMemoryPlatformRecords implements Pick<PlatformRecords, keyof Plat
     return [...this.rows.values()].filter((row) => row.status === 'running');
   }
 
+  async findRunning(id: string): Promise<Platform | null> {
+    const row = this.rows.get(id);
+    return row?.status === 'running' ? structuredClone(row) : null;
+  }
+
   async moveTo(id: string, to: PlatformStatus, changes: Partial<Platform> = {}): Promise<Platform> {
     const platform = await this.getById(id);
     const next = platform.status === to ? platform : transition(platform, to);

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { SessionsService } from '../auth/sessions.service';
 import { mapWithConcurrency } from '../common/map-with-concurrency';
+import type { Deployment, DeploymentAction } from '../deployments/deployment.entity';
+import { DeploymentsService } from '../deployments/deployments.service';
 import { JobQueue } from '../jobs/job-queue.service';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName } from '../jobs/job-names';
@@ -25,15 +27,26 @@ const PROBE_TIMEOUT_MS = 5000;
 const BACKLOG_LIMIT = 10_000;
 /** From this use of the data volume on, the platform is degraded (the processor pauses at 95 %). */
 export const DISK_WARNING_PERCENT = 85;
+/**
+ * Deployments that stop or replace services on purpose (restore stops the processor, an update
+ * recreates it): while one holds a platform, a check would record that as a fault.
+ */
+const STOPPING_SERVICES: readonly DeploymentAction[] = [
+  'restore',
+  'restore-backup',
+  'update-processor',
+];
 
 /**
  * Every minute: first from outside, as a device sees it (broker ports, Grafana's health
  * endpoint); then, while the user has a live session whose key opens the SSH key, from the
  * host (containers, processor status, queue depth, last reading). Signed out, only the
- * outside view is possible (DESIGN §4: no key is kept for background work).
+ * outside view is possible (DESIGN §4: no key is kept for background work). Skipped while a
+ * deployment that stops services holds the platform; once any deployment of a running platform
+ * ends, the platform is checked at once, so its health is right without waiting for the minute.
  */
 @Injectable()
-export class PlatformHealthChecks implements OnApplicationBootstrap {
+export class PlatformHealthChecks implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(PlatformHealthChecks.name);
 
   constructor(
@@ -43,7 +56,12 @@ export class PlatformHealthChecks implements OnApplicationBootstrap {
     private readonly access: PlatformAccess,
     private readonly host: PlatformHost,
     private readonly observers: PlatformHealthObservers,
+    private readonly deployments: DeploymentsService,
   ) {}
+
+  onModuleInit(): void {
+    this.deployments.whenFinished('health check', (deployment) => this.afterDeployment(deployment));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.jobs.schedule(JobName.PlatformsHealthCheck, EVERY_MS);
@@ -65,7 +83,16 @@ export class PlatformHealthChecks implements OnApplicationBootstrap {
     });
   }
 
+  /** Checks the platform a deployment just released, when it is running (still there). */
+  private async afterDeployment(deployment: Deployment): Promise<void> {
+    if (deployment.targetKind !== 'platform') return;
+    const platform = await this.platforms.findRunning(deployment.targetId);
+    if (platform) await this.check(platform);
+  }
+
   private async check(platform: Platform): Promise<void> {
+    const holder = await this.deployments.active({ kind: 'platform', id: platform.id });
+    if (holder && STOPPING_SERVICES.includes(holder.action)) return;
     const outside = await checkPlatform(platform);
     const { health, processor, processorDevices } =
       outside.status === 'unreachable'

@@ -100,6 +100,11 @@ export class PlatformRecords {
     return this.platforms.findBy({ status: 'running' });
   }
 
+  /** The platform if it is running; null when it is not, or is gone. */
+  findRunning(id: string): Promise<Platform | null> {
+    return this.platforms.findOneBy({ id, status: 'running' });
+  }
+
   /** Moves a platform along the lifecycle (DESIGN §5); every status change goes through here. */
   async moveTo(id: string, to: PlatformStatus, changes: Partial<Platform> = {}): Promise<Platform> {
     const platform = await this.getById(id);

@@ -5,6 +5,7 @@ import type { StackPorts } from '@fieldstation/platform-stack';
 import { Logger } from '@nestjs/common';
 import type { SessionsService } from '../../auth/sessions.service';
 import { DataKey } from '../../crypto/data-key';
+import type { DeploymentsService } from '../../deployments/deployments.service';
 import type { JobQueue } from '../../jobs/job-queue.service';
 import { AnsibleRunner } from '../../provision/ansible-runner';
 import { PlatformHost } from '../../provision/platform-host';
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
     { open: () => ({ sshTarget: () => Promise.resolve(target) }) } as unknown as PlatformAccess,
     host,
     new PlatformHealthObservers(),
+    // No deployment holds a bench platform.
+    { active: () => Promise.resolve(null) } as unknown as DeploymentsService,
   );
 
   const round = async (concurrency: number) => {
