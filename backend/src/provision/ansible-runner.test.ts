@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,11 +55,17 @@ describe('AnsibleRunner with real Ansible against the private sshd', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
+  // The test host has no systemd: the Docker drop-in goes to a scratch unit directory.
+  const unitDir = join(scratch, 'systemd');
+  const dropIn = join(unitDir, 'docker.service.d', 'fieldstation-data-volume.conf');
+
   it('prepares the host (data volume, docker found), and a second run changes nothing', async () => {
     const vars = {
       ...dockerVars,
       fieldstation_host_data_device: loopDevice,
       fieldstation_host_data_mount: mountPoint,
+      fieldstation_host_docker_requires_mount: true,
+      fieldstation_host_systemd_unit_dir: unitDir,
     };
     const entries: AnsibleLogEntry[] = [];
     const before = ansibleTempDirs();
@@ -89,10 +95,51 @@ describe('AnsibleRunner with real Ansible against the private sshd', () => {
     expect(execFileSync('findmnt', ['-n', '-o', 'SOURCE', mountPoint]).toString().trim()).toBe(
       loopDevice,
     );
+    // Docker requires the mount: a boot without the volume leaves the platforms down.
+    expect(readFileSync(dropIn, 'utf8')).toMatch(
+      new RegExp(`^\\[Unit\\]\nRequiresMountsFor=${mountPoint}\n`, 'm'),
+    );
+    expect(results).toContainEqual(
+      expect.objectContaining({
+        task: 'fieldstation_host : Reload systemd so the drop-in holds from now on',
+        status: 'skipped',
+      }),
+    );
 
     const second = await runner.run({ playbook: 'prepare-host.yml', target, vars });
     expect(second.totals).toMatchObject({ changed: 0, failures: 0, unreachable: 0 });
     expect(ansibleTempDirs()).toEqual(before);
+  }, 240_000);
+
+  it('writes no Docker drop-in without a data volume, and refuses a mount path fstab or systemd would split', async () => {
+    const without = await runner.run({
+      playbook: 'prepare-host.yml',
+      target,
+      vars: {
+        ...dockerVars,
+        fieldstation_host_data_mount: join(scratch, 'unused'),
+        fieldstation_host_docker_requires_mount: true,
+        fieldstation_host_systemd_unit_dir: join(scratch, 'systemd-without-volume'),
+      },
+    });
+    expect(without.totals).toMatchObject({ changed: 0, failures: 0 });
+    expect(existsSync(join(scratch, 'systemd-without-volume'))).toBe(false);
+
+    const split = runner.run({
+      playbook: 'prepare-host.yml',
+      target,
+      vars: {
+        ...dockerVars,
+        fieldstation_host_data_device: loopDevice,
+        fieldstation_host_data_mount: `${mountPoint} /`,
+        fieldstation_host_docker_requires_mount: true,
+        fieldstation_host_systemd_unit_dir: join(scratch, 'systemd-split'),
+      },
+    });
+    await expect(split).rejects.toMatchObject({
+      task: 'fieldstation_host : Refuse a data mount path fstab or systemd would read as several paths',
+    });
+    expect(existsSync(join(scratch, 'systemd-split'))).toBe(false);
   }, 240_000);
 
   it('names the failing task, its host and the message, and keeps secrets out of the log', async () => {
