@@ -108,23 +108,27 @@ describe('Metrics API', () => {
         (point) => point.status,
       );
 
-    // The restore stops the processor on purpose: the minute's round leaves the platform alone.
-    const restore = await deployments.create(userId, { kind: 'platform', id }, 'restore');
-    await checks.checkAll();
-    expect(await health()).toBeNull();
-    expect(await statuses()).toEqual([]);
-
-    // Its end checks the platform at once, before finish returns: no waiting for the next round.
-    await deployments.finish(restore.id, 'succeeded');
+    // POST /platforms queued a launch (no worker runs here): its end checks the platform at
+    // once, before finish returns, with no round. The host (SSH on a closed port) does not answer.
+    const launch = await deployments.active({ kind: 'platform', id });
+    await deployments.finish(launch!.id, 'cancelled');
     expect(await health()).toMatchObject({ status: 'degraded' });
     expect(await statuses()).toEqual(['degraded']);
+
+    // The restore stops the processor on purpose: the minute's round leaves the platform alone,
+    // and the restore's end checks it.
+    const restore = await deployments.create(userId, { kind: 'platform', id }, 'restore');
+    await checks.checkAll();
+    expect(await statuses()).toHaveLength(1);
+    await deployments.finish(restore.id, 'succeeded');
+    expect(await statuses()).toHaveLength(2);
 
     // A backup stops nothing: the round checks the platform meanwhile, and its end does again.
     const backup = await deployments.create(userId, { kind: 'platform', id }, 'backup');
     await checks.checkAll();
-    expect(await statuses()).toHaveLength(2);
-    await deployments.finish(backup.id, 'failed', 'The dump failed');
     expect(await statuses()).toHaveLength(3);
+    await deployments.finish(backup.id, 'failed', 'The dump failed');
+    expect(await statuses()).toHaveLength(4);
   });
 
   it('answers the series of the range with rates, and prunes samples older than 7 days', async () => {
