@@ -243,6 +243,7 @@ export class BackupJobs {
         const figures = await run.step('drill', 60 * MINUTE, (signal) =>
           this.host.restoreDrill({
             platformId: platform.id,
+            database: platform.database,
             target: sshTarget,
             signal,
             log: (message) => run.log({ message }),
