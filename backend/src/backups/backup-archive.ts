@@ -356,6 +356,8 @@ export async function verifyBackupInto(
     ]);
   } catch (error) {
     sink.destroy();
+    // Stops pg_restore (it would wait for input); the error is already the one thrown below.
+    check.input.on('error', () => undefined);
     check.input.destroy(error instanceof Error ? error : new Error(String(error)));
     throw error;
   }

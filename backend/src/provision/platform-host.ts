@@ -739,7 +739,7 @@ export class PlatformHost {
       for (const command of plan.finish) await session.run(inScratch(command));
       let output = '';
       await session.run(inScratch(plan.figures), ({ stream, line }) => {
-        if (stream === 'stdout') output += line;
+        if (stream === 'stdout') output += `${line}\n`;
       });
       const figures = plan.parseFigures(output);
       await this.removeScratch(request.target, scratch);

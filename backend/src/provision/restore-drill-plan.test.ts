@@ -43,16 +43,20 @@ describe('restore drill plans', () => {
   });
 
   it('counts InfluxDB readings per measurement by its most frequent field and takes the newest row over all measurements', () => {
-    const answer = {
+    // As the influx CLI prints them: one JSON answer per run, chunked (one result per series).
+    const counts = {
       results: [
         {
-          statement_id: 0,
           series: [
             {
               name: 'climate',
               columns: ['time', 'count_humidity', 'count_temperature'],
               values: [['1970-01-01T00:00:00Z', 40, 42]],
             },
+          ],
+        },
+        {
+          series: [
             {
               name: 'door',
               columns: ['time', 'count_open'],
@@ -60,8 +64,11 @@ describe('restore drill plans', () => {
             },
           ],
         },
+      ],
+    };
+    const newest = {
+      results: [
         {
-          statement_id: 1,
           series: [
             {
               name: 'climate',
@@ -77,23 +84,22 @@ describe('restore drill plans', () => {
         },
       ],
     };
-    expect(parseInfluxFigures(JSON.stringify(answer))).toEqual({
+    expect(parseInfluxFigures(`${JSON.stringify(counts)}\n\n${JSON.stringify(newest)}\n`)).toEqual({
       readingsCount: 49,
       newestReadingAt: '2026-12-02T10:00:01.250Z',
     });
   });
 
   it('reads an empty InfluxDB copy as no readings, and refuses an error or a short answer', () => {
-    expect(
-      parseInfluxFigures(JSON.stringify({ results: [{ statement_id: 0 }, { statement_id: 1 }] })),
-    ).toEqual({ readingsCount: 0, newestReadingAt: null });
+    expect(parseInfluxFigures('{"results":[{}]}\n{"results":[{}]}\n')).toEqual({
+      readingsCount: 0,
+      newestReadingAt: null,
+    });
     expect(() =>
       parseInfluxFigures(
-        JSON.stringify({ results: [{ statement_id: 0, error: 'database not found: telemetry' }] }),
+        '{"results":[{"error":"database not found: telemetry"}]}\n{"results":[{}]}\n',
       ),
     ).toThrow('InfluxDB: database not found: telemetry');
-    expect(() => parseInfluxFigures(JSON.stringify({ results: [{ statement_id: 0 }] }))).toThrow(
-      'fewer results',
-    );
+    expect(() => parseInfluxFigures('{"results":[{}]}\n')).toThrow('fewer results');
   });
 });

@@ -117,8 +117,18 @@ const INFLUX_LOAD_SCRIPT = [
  * point (measurement, device tag, time) with one field per data entry; InfluxQL has no count of
  * points, so a measurement's readings are its most frequent field's count.
  */
-const INFLUX_FIGURES_QUERY =
-  'SELECT count(*) FROM /.*/; SELECT * FROM /.*/ ORDER BY time DESC LIMIT 1';
+const INFLUX_COUNTS_QUERY = 'SELECT count(*) FROM /.*/';
+const INFLUX_NEWEST_QUERY = 'SELECT * FROM /.*/ ORDER BY time DESC LIMIT 1';
+
+/**
+ * Both queries, one CLI run each (its JSON has no statement ids), one answer per line. Fixed
+ * text; the database name and the queries are "$1".."$3".
+ */
+const INFLUX_FIGURES_SCRIPT = [
+  'influx -host 127.0.0.1 -database "$1" -format json -precision rfc3339 -execute "$2"',
+  'echo',
+  'influx -host 127.0.0.1 -database "$1" -format json -precision rfc3339 -execute "$3"',
+].join('\n');
 
 interface InfluxSeries {
   name: string;
@@ -126,30 +136,28 @@ interface InfluxSeries {
   values: unknown[][];
 }
 interface InfluxAnswer {
-  results?: { statement_id?: number; error?: string; series?: InfluxSeries[] }[];
+  results?: { error?: string; series?: InfluxSeries[] }[];
   error?: string;
 }
 
 /**
- * The InfluxDB CLI's JSON answer to {@link INFLUX_FIGURES_QUERY}: readings = the sum over
+ * The InfluxDB CLI's two JSON answers (counts, newest rows; one line each): readings = the sum over
  * measurements of the largest field count (exact when every reading of a measurement carries the
  * same fields, as a device's readings usually do; otherwise a lower bound), newest = the latest
  * row's time over all measurements.
  */
 export function parseInfluxFigures(stdout: string): RestoreDrillFigures {
-  const answer = JSON.parse(stdout) as InfluxAnswer;
-  const error = answer.error ?? answer.results?.find((result) => result.error)?.error;
-  if (error) throw new Error(`InfluxDB: ${error}`);
-  // A chunked answer may split one statement's series over several results.
-  const seriesOf = (statement: number) =>
-    (answer.results ?? [])
-      .filter((result, index) => (result.statement_id ?? index) === statement)
-      .flatMap((result) => result.series ?? []);
-  if (!answer.results?.some((result, index) => (result.statement_id ?? index) === 1)) {
-    throw new Error('InfluxDB answered fewer results than asked');
-  }
+  const lines = stdout.split('\n').filter((line) => line.trim());
+  if (lines.length !== 2) throw new Error('InfluxDB answered fewer results than asked');
+  const seriesOf = (line: string) => {
+    const answer = JSON.parse(line) as InfluxAnswer;
+    const error = answer.error ?? answer.results?.find((result) => result.error)?.error;
+    if (error) throw new Error(`InfluxDB: ${error}`);
+    return (answer.results ?? []).flatMap((result) => result.series ?? []);
+  };
+  const [counts, newest] = [seriesOf(lines[0]!), seriesOf(lines[1]!)];
   let readingsCount = 0;
-  for (const series of seriesOf(0)) {
+  for (const series of counts) {
     const row = series.values[0] ?? [];
     const fieldCounts = series.columns
       .map((column, index) => (column.startsWith('count_') ? Number(row[index]) : 0))
@@ -157,7 +165,7 @@ export function parseInfluxFigures(stdout: string): RestoreDrillFigures {
     readingsCount += Math.max(0, ...fieldCounts);
   }
   let newestMs: number | null = null;
-  for (const series of seriesOf(1)) {
+  for (const series of newest) {
     const timeIndex = series.columns.indexOf('time');
     for (const row of series.values) {
       const ms = Date.parse(String(row[timeIndex]));
@@ -183,17 +191,13 @@ const INFLUXDB_PLAN: RestoreDrillPlan = {
   loaderName: 'influxd restore -portable',
   finish: [],
   figures: [
-    'influx',
-    '-host',
-    '127.0.0.1',
-    '-database',
+    'sh',
+    '-ec',
+    INFLUX_FIGURES_SCRIPT,
+    'sh',
     DATABASE_NAME,
-    '-format',
-    'json',
-    '-precision',
-    'rfc3339',
-    '-execute',
-    INFLUX_FIGURES_QUERY,
+    INFLUX_COUNTS_QUERY,
+    INFLUX_NEWEST_QUERY,
   ],
   parseFigures: parseInfluxFigures,
 };
