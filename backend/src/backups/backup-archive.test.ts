@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceUrl } from '../../test/test-env';
@@ -12,7 +12,9 @@ import {
   BackupVerificationError,
   listKeys,
   platformBackupPrefix,
+  openBackupKey,
   pruneBackups,
+  verifyBackupInto,
   writeBackup,
 } from './backup-archive';
 
@@ -131,6 +133,59 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
       writeBackup(to, broken, { platformId: 'p3', dumpFormat: 'raw', dataKey }),
     ).rejects.toThrow(/ssh stream closed/);
     expect(await listKeys(to, to.location.prefix)).toEqual([]);
+  });
+
+  it('reads a stored backup once into a sink while verifying it (checksums, tag, pg_restore); a flipped byte or a failing sink rejects and destroys the sink', async () => {
+    const to = target();
+    const dump = Buffer.concat(await pgDump(databaseUrl).toArray());
+    const manifest = await writeBackup(to, Readable.from([dump]), {
+      platformId: 'p6',
+      dumpFormat: 'pgdump',
+      dataKey,
+    });
+    const key = openBackupKey(manifest, dataKey)!;
+    /** A sink that keeps what it was given, slowly (each write waits a tick: back-pressure). */
+    const collecting = () => {
+      const chunks: Buffer[] = [];
+      const sink = new Writable({
+        highWaterMark: 1024,
+        write(chunk: Buffer, _encoding, done) {
+          chunks.push(chunk);
+          setImmediate(done);
+        },
+      });
+      return { sink, bytes: () => Buffer.concat(chunks) };
+    };
+
+    const good = collecting();
+    await verifyBackupInto(to, manifest, key, good.sink);
+    expect(good.sink.writableFinished).toBe(true);
+    expect(good.bytes().equals(dump)).toBe(true);
+
+    // One byte flipped in the stored object: every byte reaches the sink, then the promise
+    // rejects and the sink is destroyed (the caller deletes what it wrote).
+    const stored = Buffer.from(
+      await (
+        await to.client.send(
+          new GetObjectCommand({ Bucket: to.location.bucket, Key: manifest.object.key }),
+        )
+      ).Body!.transformToByteArray(),
+    );
+    stored[Math.floor(stored.length / 2)] ^= 0x01;
+    await to.client.send(
+      new PutObjectCommand({ Bucket: to.location.bucket, Key: manifest.object.key, Body: stored }),
+    );
+    const corrupt = collecting();
+    await expect(verifyBackupInto(to, manifest, key, corrupt.sink)).rejects.toThrow(
+      BackupVerificationError,
+    );
+    expect(corrupt.sink.destroyed).toBe(true);
+
+    // A sink that fails part-way (the host's disk, the SSH channel) fails the read.
+    const failing = new PassThrough();
+    failing.resume();
+    setImmediate(() => failing.destroy(new Error('sftp write failed')));
+    await expect(verifyBackupInto(to, manifest, key, failing)).rejects.toThrow(/sftp write failed/);
   });
 
   it('keeps the newest N backups of a platform', async () => {

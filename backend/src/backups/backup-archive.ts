@@ -9,7 +9,7 @@ import {
   randomUUID,
 } from 'node:crypto';
 import { PassThrough, type Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -328,6 +328,42 @@ export async function verifyBackup(
 }
 
 /**
+ * {@link verifyBackup} and {@link readBackupInto} in one read of the object: the plaintext goes
+ * into `sink` (a file on the host) and through the structural check at once, and the promise
+ * settles once both have taken every byte and the sink finished. It rejects when anything differs
+ * (or the sink fails), having destroyed the sink: the caller deletes what it wrote before using it.
+ */
+export async function verifyBackupInto(
+  target: BackupTarget,
+  manifest: BackupManifest,
+  backupKey: Buffer,
+  sink: Writable,
+  signal?: AbortSignal,
+): Promise<void> {
+  const check = structuralCheck(manifest.dumpFormat);
+  const sinkFinished = finished(sink);
+  try {
+    await Promise.all([
+      readVerified(
+        target,
+        storedObjectOf(manifest),
+        backupKey,
+        new WriteToBoth(sink, check.input),
+        signal,
+      ),
+      check.done,
+      sinkFinished,
+    ]);
+  } catch (error) {
+    sink.destroy();
+    // Stops pg_restore (it would wait for input); the error is already the one thrown below.
+    check.input.on('error', () => undefined);
+    check.input.destroy(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  }
+}
+
+/**
  * Streams a stored backup's plaintext into `sink` (e.g. a file on the host), checking it against
  * its manifest on the way; rejects after the last byte when anything differs, so the caller must
  * delete what the sink wrote before using it.
@@ -467,6 +503,57 @@ class Measure extends Transform {
     this.digest ??= this.hash.digest('hex');
     return this.digest;
   }
+}
+
+/**
+ * Writes every chunk into two writables at the slower one's pace (each one's `drain`), ends both
+ * and finishes once both finished; a failure of either fails it.
+ */
+class WriteToBoth extends Writable {
+  constructor(
+    private readonly first: Writable,
+    private readonly second: Writable,
+  ) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void): void {
+    Promise.all([writeWhenReady(this.first, chunk), writeWhenReady(this.second, chunk)]).then(
+      () => done(),
+      (error: Error) => done(error),
+    );
+  }
+
+  override _final(done: (error?: Error) => void): void {
+    this.first.end();
+    this.second.end();
+    Promise.all([finished(this.first), finished(this.second)]).then(
+      () => done(),
+      (error: Error) => done(error),
+    );
+  }
+}
+
+/** Writes a chunk; resolves at once or on `drain`, rejects when the stream fails or closes first. */
+function writeWhenReady(stream: Writable, chunk: Buffer): Promise<void> {
+  if (stream.destroyed) {
+    return Promise.reject(stream.errored ?? new Error('The stream closed before the end'));
+  }
+  if (stream.write(chunk)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      stream.off('error', settle);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(stream.errored ?? new Error('The stream closed before the end'));
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+    stream.on('error', settle);
+  });
 }
 
 /** Passes bytes through and writes them into `sink` too, at the slower one's pace. */

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { DatabaseChoice } from '@fieldstation/platform-stack';
 import { Injectable } from '@nestjs/common';
@@ -30,6 +30,7 @@ import {
   readManifest,
   scheduleBackupPrefix,
   verifyBackup,
+  verifyBackupInto,
   writeBackup,
 } from './backup-archive';
 import type { BackupRun } from './backup-run.entity';
@@ -43,7 +44,8 @@ const MINUTE = 60_000;
  * deployment (PostgreSQL: `pg_dump` streamed over SSH; others: a dump file on the host read over
  * SFTP; either way through encryption into a multipart upload,
  * read back and verified, then retention within the schedule's own folder) and the restore of a
- * stored backup (streamed from the bucket to the host, verified before the database is touched).
+ * stored backup (read once from the bucket into a file on the host, verified on the way, before
+ * the database is touched).
  */
 @Injectable()
 export class BackupJobs {
@@ -152,36 +154,25 @@ export class BackupJobs {
           run.dataKey.openField(record.id, 'backup-key', record.sealedBackupKey!),
           'base64',
         );
-        const manifest = await run.step('verify', 120 * MINUTE, async (signal) => {
+        await run.step('verify', 120 * MINUTE, async (signal) => {
           const stored = await readManifest(bucket, record.objectKey!).catch((error) => {
             throw storageError(error, 'Reading the backup failed');
           });
           if (!stored) throw new Error(`${record.objectKey} is no longer in the bucket`);
           await run.log({
-            message: `Reading ${record.objectKey} back whole before touching the host (${stored.object.bytes} bytes)`,
+            message: `Streaming ${record.objectKey} (${stored.object.bytes} bytes) to a file on the host, verifying it on the way; the database is not touched before it is verified`,
           });
-          await verifyBeforeRestore(bucket, stored, backupKey, signal);
+          await verifyOntoHost(
+            bucket,
+            stored,
+            backupKey,
+            await this.host.openRestoreUpload(sshTarget, platform.id),
+            signal,
+          );
           await run.log({
             message:
-              'Verified: checksum, authentication tag and archive structure; the host was not touched',
+              'Verified: checksum, authentication tag and archive structure of the file on the host',
           });
-          return stored;
-        });
-        await run.step('download', 120 * MINUTE, async (signal) => {
-          await run.log({ message: `Streaming ${record.objectKey} to the host, verifying it` });
-          const upload = await this.host.openRestoreUpload(sshTarget, platform.id);
-          const stop = () => upload.stream.destroy(new Error('The download was stopped'));
-          signal.addEventListener('abort', stop, { once: true });
-          try {
-            await readBackupInto(bucket, manifest, backupKey, upload.stream);
-          } catch (error) {
-            // Unverified bytes never reach the database: the file goes before anything else.
-            await upload.discard().catch(() => undefined);
-            throw storageError(error, 'Reading the backup failed');
-          } finally {
-            signal.removeEventListener('abort', stop);
-          }
-          await run.log({ message: 'Checksum and authentication tag verified on the host copy' });
         });
         await run.step('restore', 60 * MINUTE, async (signal) =>
           this.host.restore({
@@ -243,6 +234,7 @@ export class BackupJobs {
         const figures = await run.step('drill', 60 * MINUTE, (signal) =>
           this.host.restoreDrill({
             platformId: platform.id,
+            database: platform.database,
             target: sshTarget,
             signal,
             log: (message) => run.log({ message }),
@@ -324,6 +316,35 @@ async function verifyBeforeRestore(
       throw new BackupVerificationError(`Refused before touching the platform: ${error.message}`);
     }
     throw storageError(error, 'Reading the backup failed');
+  }
+}
+
+/**
+ * A restore's one read of the backup: streamed from the bucket into the host's restore file while
+ * checked against its manifest (size, SHA-256, GCM tag, plaintext SHA-256, structure). On any
+ * mismatch, failure or cancel the file is deleted before the step fails, so restore.yml never
+ * sees unverified bytes ("Refused before touching the platform: …" names what differs).
+ */
+async function verifyOntoHost(
+  bucket: BackupTarget,
+  manifest: BackupManifest,
+  backupKey: Buffer,
+  upload: { stream: Writable; discard: () => Promise<void> },
+  signal: AbortSignal,
+): Promise<void> {
+  const stop = () => upload.stream.destroy(new Error('The restore was stopped'));
+  signal.addEventListener('abort', stop, { once: true });
+  if (signal.aborted) stop();
+  try {
+    await verifyBackupInto(bucket, manifest, backupKey, upload.stream, signal);
+  } catch (error) {
+    await upload.discard().catch(() => undefined);
+    if (error instanceof BackupVerificationError) {
+      throw new BackupVerificationError(`Refused before touching the platform: ${error.message}`);
+    }
+    throw storageError(error, 'Reading the backup failed');
+  } finally {
+    signal.removeEventListener('abort', stop);
   }
 }
 

@@ -15,7 +15,9 @@ import { freeLoopbackPort } from '../common/free-port';
 import { DataKey } from '../crypto/data-key';
 import { JobName } from '../jobs/job-names';
 import { JobQueue } from '../jobs/job-queue.service';
-import { testDockerHost, testImages } from '../provision/testing/test-ssh-host';
+import { PlatformHost } from '../provision/platform-host';
+import { SshClient } from '../provision/ssh-client';
+import { testDockerHost, testImages, testSshTarget } from '../provision/testing/test-ssh-host';
 import { listKeys, scheduleBackupPrefix, writeBackup } from './backup-archive';
 
 type Run = {
@@ -93,6 +95,22 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
     return lines;
   };
   const runs = async () => (await api.get<Run[]>(`/platforms/${platformId}/backups`)).body;
+  /** The names in the platform's dumps directory on the host (over the test sshd). */
+  const dumpsOnHost = async () => {
+    const session = await new SshClient().connect(testSshTarget());
+    const names: string[] = [];
+    try {
+      await session.run(
+        ['sudo', '-n', 'ls', '-A', app.get(PlatformHost).layout(platformId).dumpsDir],
+        ({ stream, line }) => {
+          if (stream === 'stdout' && line.trim()) names.push(line.trim());
+        },
+      );
+    } finally {
+      session.close();
+    }
+    return names;
+  };
 
   beforeAll(async () => {
     const { archive, images } = testImages();
@@ -377,8 +395,10 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
       expect(deployment.error).toMatch(/^Refused before touching the platform: /);
       expect(deployment.error).toMatch(error);
       const lines = (await logOf(accepted.body.deploymentId)).join('\n');
-      expect(lines).toMatch(/before touching the host/);
-      expect(lines).not.toMatch(/Step (download|restore) started/);
+      expect(lines).toMatch(/the database is not touched before it is verified/);
+      expect(lines).not.toMatch(/Step restore started/);
+      // The file the bytes streamed into went before the step failed.
+      expect(await dumpsOnHost()).not.toContain('restore-upload');
       const run = (await runs()).find((candidate) => candidate.id === accepted.body.deploymentId);
       expect(run).toMatchObject({ kind: 'restore', status: 'failed', error: deployment.error });
       expect(await devices()).toBe(before);
@@ -431,6 +451,14 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
     const deployment = await finishedDeployment(api, accepted.body.deploymentId, 600_000);
     expect(deployment, JSON.stringify(deployment)).toMatchObject({ status: 'succeeded' });
     expect(await devices()).toBe('before-backup:5000');
+    // One read of the object: verified on its way into the host's file, then restored from it.
+    const lines = (await logOf(accepted.body.deploymentId)).join('\n');
+    expect(lines).toMatch(
+      /Verified: checksum, authentication tag and archive structure of the file on the host/,
+    );
+    expect(lines).toMatch(/Step restore started/);
+    expect(lines).not.toMatch(/Step download started/);
+    expect(await dumpsOnHost()).not.toContain('restore-upload');
     const run = (await runs()).find((candidate) => candidate.id === accepted.body.deploymentId);
     expect(run).toMatchObject({
       kind: 'restore',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { DatabaseChoice } from '@fieldstation/platform-stack';
 import { Repository } from 'typeorm';
 import { ApiError } from '../common/api-error';
 import type { AuthContext } from '../common/auth-context';
@@ -12,6 +13,7 @@ import { StandingGrants } from '../grants/standing-grants.service';
 import { JobName } from '../jobs/job-names';
 import { JobQueue } from '../jobs/job-queue.service';
 import { PlatformRecords } from '../platforms/platform-records';
+import { DRILLABLE_DATABASES } from '../provision/restore-drill-plan';
 import { BackupRun } from './backup-run.entity';
 import { drillCron } from './backup-cron';
 import { BackupSchedule } from './backup-schedule.entity';
@@ -23,16 +25,13 @@ export const schedulerIdOf = (scheduleId: string) => `backup-schedule:${schedule
 /** The BullMQ job scheduler of a schedule's weekly restore drill. */
 export const drillSchedulerIdOf = (scheduleId: string) => `backup-drill:${scheduleId}`;
 
-/** The databases a restore drill can restore (PlatformHost.restoreDrill). */
-export const DRILLABLE_DATABASES: readonly string[] = ['postgres'];
-
 /** Why a platform of this database cannot be drilled (422 DRILL_UNSUPPORTED), or null. */
-export function drillUnsupported(database: string): ApiError | null {
+export function drillUnsupported(database: DatabaseChoice): ApiError | null {
   if (DRILLABLE_DATABASES.includes(database)) return null;
   return new ApiError(
     HttpStatus.UNPROCESSABLE_ENTITY,
     'DRILL_UNSUPPORTED',
-    `Restore drills restore PostgreSQL dumps; this platform's database is ${database}`,
+    `Restore drills restore PostgreSQL, TimescaleDB and InfluxDB dumps; this platform's database is ${database}`,
   );
 }
 
@@ -165,7 +164,7 @@ export class BackupRuns implements OnApplicationBootstrap {
 
   /**
    * A restore drill of the schedule's newest backup now: a `restore-drill` deployment (its own run
-   * row, kind `drill`) that restores it into a scratch container on the host. PostgreSQL only;
+   * row, kind `drill`) that restores it into a scratch container on the host. Not MongoDB;
    * 409 while the platform is busy or not running.
    */
   async drillNow(

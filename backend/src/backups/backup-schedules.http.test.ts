@@ -215,8 +215,8 @@ describe('backup schedules (running API, SQLite)', () => {
     });
     expect(refused.status).toBe(400);
     expect(JSON.stringify(refused.body.error.details)).toContain("drill must be 'off' or 'weekly'");
-    const influx = await platformOf(userId, credentialId, 'influxdb');
-    const unsupported = await api.post<ErrorBody>(`/platforms/${influx}/backup-schedules`, {
+    const mongo = await platformOf(userId, credentialId, 'mongodb');
+    const unsupported = await api.post<ErrorBody>(`/platforms/${mongo}/backup-schedules`, {
       credentialId,
       preset: 'daily',
       drill: 'weekly',

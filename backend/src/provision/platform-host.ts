@@ -24,6 +24,7 @@ import {
 import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
 import { type ContainerRow, parseContainerRow } from './container-rows';
 import { type AnsibleRunResult, AnsibleRunner } from './ansible-runner';
+import { type RestoreDrillFigures, restoreDrillPlan } from './restore-drill-plan';
 import { SshClient, type SshSession, type SshTarget } from './ssh-client';
 import {
   parseStoredReadings,
@@ -82,27 +83,13 @@ export interface DumpRequest extends PlatformOperation {
 }
 
 export interface RestoreDrillRequest extends PlatformOperation {
-  /** Writes the custom-format dump into the scratch database's `pg_restore` (its stdin). */
+  /** The platform's database: which {@link restoreDrillPlan} loads the dump. */
+  database: DatabaseChoice;
+  /** Writes the dump (plaintext, as dump.yml writes it) into the scratch loader's stdin. */
   load: (stdin: Writable) => Promise<void>;
   /** Progress for the deployment log. */
   log: (message: string) => Promise<void>;
 }
-
-/** What a restore drill's scratch copy holds: its readings and the newest one's time. */
-export interface RestoreDrillFigures {
-  readingsCount: number;
-  /** ISO-8601, UTC; null when the copy holds no reading. */
-  newestReadingAt: string | null;
-}
-
-/**
- * Waits (inside the scratch container) until PostgreSQL accepts TCP on its loopback: the official
- * entrypoint's init-time server listens on the socket only, so the socket alone could answer early.
- */
-const SCRATCH_READY_SCRIPT =
-  'until pg_isready --host=127.0.0.1 --username=postgres --quiet; do sleep 0.5; done';
-const DRILL_FIGURES_QUERY =
-  "SELECT json_build_object('count', count(*), 'newest', to_char(max(time) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')) FROM readings";
 
 export interface ReadingsRetentionRequest extends PlatformOperation {
   database: DatabaseChoice;
@@ -682,13 +669,17 @@ export class PlatformHost {
   }
 
   /**
-   * A restore drill of a PostgreSQL dump: a scratch container `fs-drill-<uuid>` started from the
-   * image of the platform's own database container (no network; commands on its local socket), `load` streamed into its `pg_restore` over one SSH channel, then the
-   * restored readings counted. The platform's database is only looked at (its image). The
-   * container and its volume are removed in `finally`, over a fresh connection, also when the
-   * drill failed or was cancelled (the signal may have closed the first one).
+   * A restore drill: a scratch container `fs-drill-<uuid>` started from the image of the
+   * platform's own database container (no network; commands on its loopback or socket), `load`
+   * streamed into the database's own loader over one SSH channel, then the restored readings
+   * counted; the commands are the database's {@link restoreDrillPlan}. The platform's database is
+   * only looked at (its image). The container and its volume are removed in `finally`, over a
+   * fresh connection, also when the drill failed or was cancelled (the signal may have closed the
+   * first one).
    */
   async restoreDrill(request: RestoreDrillRequest): Promise<RestoreDrillFigures> {
+    const plan = restoreDrillPlan(request.database);
+    if (!plan) throw new AnsibleInputError(`no restore drill for ${request.database}`);
     const { composeProject } = this.layout(request.platformId);
     const docker = this.dockerCommand();
     const scratch = `fs-drill-${randomUUID()}`;
@@ -718,52 +709,28 @@ export class PlatformHost {
         `fieldstation.drill-of=${request.platformId}`,
         '--network',
         'none',
-        // The image's entrypoint wants a superuser password. This one opens nothing: no network,
-        // and every command below uses the local socket (trust), which only `docker exec` reaches.
-        '--env',
-        'POSTGRES_PASSWORD=drill-no-network',
+        ...plan.runOptions,
         image,
       ]);
-      const inScratch = (...command: string[]) => [...docker, 'exec', scratch, ...command];
-      await session.run(inScratch('timeout', '300', 'sh', '-c', SCRATCH_READY_SCRIPT));
-      await session.run(inScratch('createdb', '--username=postgres', DATABASE_NAME));
-      await request.log('Streaming the verified dump into pg_restore in the scratch container');
-      // Owners and grants name the platform's roles, which the scratch database does not have.
+      const inScratch = (command: string[]) => [...docker, 'exec', scratch, ...command];
+      await session.run(inScratch(plan.ready));
+      for (const command of plan.prepare) await session.run(inScratch(command));
+      await request.log(
+        `Streaming the verified dump into ${plan.loaderName} in the scratch container`,
+      );
       await session.runWithInput(
-        [
-          ...docker,
-          'exec',
-          '--interactive',
-          scratch,
-          'pg_restore',
-          '--username=postgres',
-          `--dbname=${DATABASE_NAME}`,
-          '--no-owner',
-          '--no-privileges',
-          '--exit-on-error',
-        ],
+        [...docker, 'exec', '--interactive', scratch, ...plan.load],
         request.load,
       );
+      for (const command of plan.finish) await session.run(inScratch(command));
       let output = '';
-      await session.run(
-        inScratch(
-          'psql',
-          '--username=postgres',
-          `--dbname=${DATABASE_NAME}`,
-          '--no-psqlrc',
-          '--tuples-only',
-          '--no-align',
-          '--set=ON_ERROR_STOP=1',
-          `--command=${DRILL_FIGURES_QUERY}`,
-        ),
-        ({ stream, line }) => {
-          if (stream === 'stdout') output += line;
-        },
-      );
-      const figures = JSON.parse(output) as { count: number; newest: string | null };
+      await session.run(inScratch(plan.figures), ({ stream, line }) => {
+        if (stream === 'stdout') output += `${line}\n`;
+      });
+      const figures = plan.parseFigures(output);
       await this.removeScratch(request.target, scratch);
       scratchCreated = false;
-      return { readingsCount: Number(figures.count), newestReadingAt: figures.newest };
+      return figures;
     } catch (error) {
       if (!scratchCreated) throw error;
       // The drill's own failure stays the message; a failed removal is added to it.

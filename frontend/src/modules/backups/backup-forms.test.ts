@@ -149,13 +149,12 @@ describe('restore choices', () => {
 describe('restore drills', () => {
   const iso = (value: string) => value;
 
-  it('offers "Drill now" on running PostgreSQL platforms, with the reason otherwise', () => {
+  it('offers "Drill now" on running PostgreSQL, TimescaleDB and InfluxDB platforms, with the reason otherwise', () => {
     expect(drillUnavailable({ database: 'postgres', status: 'running' })).toBeNull();
-    expect(drillUnavailable({ database: 'influxdb', status: 'running' })).toBe(
-      'Restore drills need PostgreSQL; this platform runs InfluxDB 1.x',
-    );
-    expect(drillUnavailable({ database: 'timescaledb', status: 'running' })).toMatch(
-      /^Restore drills need PostgreSQL; this platform runs /,
+    expect(drillUnavailable({ database: 'timescaledb', status: 'running' })).toBeNull();
+    expect(drillUnavailable({ database: 'influxdb', status: 'running' })).toBeNull();
+    expect(drillUnavailable({ database: 'mongodb', status: 'running' })).toMatch(
+      /^Restore drills need PostgreSQL, TimescaleDB or InfluxDB; this platform runs /,
     );
     expect(drillUnavailable({ database: 'postgres', status: 'failed' })).toBe(
       "A drill runs on the platform's host: the platform is failed, not running",

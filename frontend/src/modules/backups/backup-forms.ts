@@ -28,9 +28,13 @@ export const DRILL_CHOICES: { label: string; value: DrillCadence }[] = [
 
 /**
  * The databases whose backups a restore drill can load into a scratch container (the API's
- * `DRILLABLE_DATABASES`; TimescaleDB needs its pre/post-restore calls, not built yet).
+ * `DRILLABLE_DATABASES`; MongoDB has no drill yet).
  */
-const DRILLABLE_DATABASES: readonly Platform['database'][] = ['postgres'];
+const DRILLABLE_DATABASES: readonly Platform['database'][] = [
+  'postgres',
+  'timescaledb',
+  'influxdb',
+];
 
 export const drillSupported = (database: Platform['database']) =>
   DRILLABLE_DATABASES.includes(database);
@@ -38,7 +42,7 @@ export const drillSupported = (database: Platform['database']) =>
 /** Why "Drill now" cannot be pressed for this platform, or null when it can. */
 export function drillUnavailable(platform: Pick<Platform, 'database' | 'status'>): string | null {
   if (!drillSupported(platform.database)) {
-    return `Restore drills need PostgreSQL; this platform runs ${DATABASE_LABELS[platform.database]}`;
+    return `Restore drills need PostgreSQL, TimescaleDB or InfluxDB; this platform runs ${DATABASE_LABELS[platform.database]}`;
   }
   if (platform.status !== 'running') {
     return `A drill runs on the platform's host: the platform is ${STATUS_LABELS[platform.status].toLowerCase()}, not running`;
