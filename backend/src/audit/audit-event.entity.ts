@@ -19,6 +19,7 @@ export enum AuditEventType {
   DevicePasswordRevealed = 'device_password_revealed',
   DeviceCertificateIssued = 'device_certificate_issued',
   DeviceCommandSent = 'device_command_sent',
+  DeviceRetainedCommandCleared = 'device_retained_command_cleared',
 }
 
 @Entity('audit_events')

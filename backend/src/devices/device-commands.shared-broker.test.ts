@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
+import { freeLoopbackPort } from '../common/free-port';
 import {
   type SharedBroker,
   sharedBrokerPlatform,
@@ -42,7 +43,19 @@ describe('Device commands on a real broker (shared test RabbitMQ over SSH)', () 
 
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.endAsync(true).catch(() => undefined)));
-    // Broker users and session queues are global on the shared broker: leave none behind.
+    // Broker users, session queues and retained messages are global on the shared broker: leave
+    // none behind (a test that failed half-way may have left a retained command).
+    if (broker && created.length > 0) {
+      const admin = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.mqttPort}`, {
+        username: process.env.FS_TEST_MQTT_USERNAME,
+        password: process.env.FS_TEST_MQTT_PASSWORD,
+        reconnectPeriod: 0,
+      });
+      for (const name of created) {
+        await admin.publishAsync(`commands/${name}`, '', { qos: 1, retain: true });
+      }
+      await admin.endAsync();
+    }
     for (const name of created) {
       await broker?.api('DELETE', `/users/${name}`);
       await broker?.api('DELETE', `/queues/%2F/mqtt-subscription-${name}qos1`);
@@ -198,29 +211,128 @@ describe('Device commands on a real broker (shared test RabbitMQ over SSH)', () 
     expect((revoked.body as ErrorBody).error.code).toBe('DEVICE_REVOKED');
   });
 
-  it('refuses retain (400 RETAIN_NOT_SUPPORTED, nothing sent): the broker keeps no command published on amq.topic for a later subscriber', async () => {
-    const a = await newDevice('cmd-retain');
-    const refused = await send(a.name, { payload: 'retained?', retain: true });
-    expect(refused.status).toBe(400);
-    expect((refused.body as ErrorBody).error.code).toBe('RETAIN_NOT_SUPPORTED');
+  /** A new clean session of the device subscribed to its exact command topic (retained ones come). */
+  async function subscribeFresh(device: { name: string; password: string }) {
+    const session = await connect(device, true);
+    const retainFlags: boolean[] = [];
+    session.client.on('message', (_topic, _payload, packet) => retainFlags.push(packet.retain));
+    await session.client.subscribeAsync(`commands/${device.name}`, { qos: 1 });
+    return { ...session, retainFlags };
+  }
+
+  /** The first message a fresh subscription gets: a plain command sent after it proves none came before. */
+  async function firstMessageOfFreshSubscription(device: { name: string; password: string }) {
+    const session = await subscribeFresh(device);
+    const marker = `plain after subscribing ${Date.now()}`;
+    expect((await send(device.name, { payload: marker })).status).toBe(200);
+    const received = await messages(session.client, session.received, 1);
+    await session.client.endAsync();
+    return { first: received[0]!.payload, retained: session.retainFlags[0], marker };
+  }
+
+  const auditOf = async (type: string, device: string) =>
+    (
+      await api.get<{ type: string; details: Record<string, string> }[]>('/audit-events')
+    ).body.filter((event) => event.type === type && event.details.device === device);
+
+  it('retains a command for a subscription that comes later (A only), replaces it, and clears it', async () => {
+    const [a, b] = [await newDevice('cmd-retain-a'), await newDevice('cmd-retain-b')];
+    // Sent while nobody listens: kept by the broker, not lost.
+    const sent = await send(a.name, { payload: { setpoint: 21 }, retain: true });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+    expect(sent.body).toMatchObject({
+      topic: `commands/${a.name}`,
+      retained: true,
+      routed: null,
+      bytes: 15,
+    });
+
+    // A's new clean session gets it first, flagged retained, before anything sent later.
+    const later = await firstMessageOfFreshSubscription(a);
+    expect(later.first).toBe('{"setpoint":21}');
+    expect(later.retained).toBe(true);
+    // Again for the next subscription: the broker keeps it.
+    expect((await firstMessageOfFreshSubscription(a)).first).toBe('{"setpoint":21}');
+
+    // B's subscription never gets A's retained command: its first message is its own plain one.
+    const ofB = await firstMessageOfFreshSubscription(b);
+    expect(ofB.first).toBe(ofB.marker);
+
+    // A second retained command replaces the first.
+    expect((await send(a.name, { payload: 'setpoint 22', retain: true })).status).toBe(200);
+    expect((await firstMessageOfFreshSubscription(a)).first).toBe('setpoint 22');
+
+    // Cleared: a new subscription gets nothing retained.
+    const cleared = await api.delete<{ device: string; topic: string } | ErrorBody>(
+      `${devices}/${a.name}/commands/retained`,
+    );
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    expect(cleared.body).toMatchObject({ device: a.name, topic: `commands/${a.name}` });
+    const afterClear = await firstMessageOfFreshSubscription(a);
+    expect(afterClear.first).toBe(afterClear.marker);
+
+    // Audited without the payload: two retained sends, one clear.
+    const sentEvents = await auditOf('device_command_sent', a.name);
+    expect(sentEvents.filter(({ details }) => details.retained === 'true')).toHaveLength(2);
+    expect(JSON.stringify(sentEvents)).not.toContain('setpoint');
+    expect(await auditOf('device_retained_command_cleared', a.name)).toHaveLength(1);
+  });
+
+  it('a revoked device leaves no retained command for a new device of the same name', async () => {
+    const a = await newDevice('cmd-retain-revoked');
+    expect((await send(a.name, { payload: 'old owner', retain: true })).status).toBe(200);
+    expect((await api.delete(`${devices}/${a.name}`)).status).toBe(200);
+
+    const again = await api.post<DeviceWithPassword>(devices, { name: a.name });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    const renewed = await firstMessageOfFreshSubscription({
+      name: a.name,
+      password: again.body.password,
+    });
+    expect(renewed.first).toBe(renewed.marker);
+  });
+
+  it('refuses a retained command over 64 KB (413), an empty one (400), a non-boolean retain (400); 409 without an MQTT listener, 502 with the reason when the listener cannot be reached', async () => {
+    const a = await newDevice('cmd-retain-refused');
+    const tooLarge = await send(a.name, { payload: 'x'.repeat(64 * 1024 + 1), retain: true });
+    expect(tooLarge.status).toBe(413);
+    expect((tooLarge.body as ErrorBody).error.code).toBe('COMMAND_TOO_LARGE');
+    const empty = await send(a.name, { payload: '', retain: true });
+    expect(empty.status).toBe(400);
     expect((await send(a.name, { payload: 'x', retain: 'yes' })).status).toBe(400);
 
-    // Why: a command sent while nobody listens is not kept for a subscriber that comes later.
-    // The first message a later subscription gets is the next command, not the earlier one.
+    const platforms = app.get(DataSource).getRepository(Platform);
+    const { ports } = await platforms.findOneByOrFail({ id: platformId });
+    try {
+      await platforms.update(platformId, { ports: { ...ports, mqtt: null, mqtts: null } });
+      const noListener = await send(a.name, { payload: 'x', retain: true });
+      expect(noListener.status).toBe(409);
+      expect((noListener.body as ErrorBody).error.code).toBe('MQTT_LISTENER_UNAVAILABLE');
+      const noClear = await api.delete<ErrorBody>(`${devices}/${a.name}/commands/retained`);
+      expect(noClear.status).toBe(409);
+
+      await platforms.update(platformId, { ports: { ...ports, mqtt: await freeLoopbackPort() } });
+      const unreachable = await send(a.name, { payload: 'x', retain: true });
+      expect(unreachable.status).toBe(502);
+      expect((unreachable.body as ErrorBody).error.code).toBe('BROKER_CHANGE_FAILED');
+      expect((unreachable.body as ErrorBody).error.message).toMatch(
+        /MQTT publish failed: no tunnel/,
+      );
+    } finally {
+      await platforms.update(platformId, { ports });
+    }
+    // Nothing of the refused ones was sent or audited.
+    expect(await auditOf('device_command_sent', a.name)).toHaveLength(0);
+    const early = await firstMessageOfFreshSubscription(a);
+    expect(early.first).toBe(early.marker);
+  });
+
+  it('a plain command (retain false) is still not kept for a later subscriber', async () => {
+    const a = await newDevice('cmd-not-retained');
     const early = await send(a.name, { payload: 'before anyone subscribed', retain: false });
     expect(early.status).toBe(200);
-    expect((early.body as CommandSent).routed).toBe(false);
-    const device = await connect(a, true);
-    await device.client.subscribeAsync(`commands/${a.name}/#`, { qos: 1 });
-    expect((await send(a.name, { payload: 'after' })).status).toBe(200);
-    const [first] = await messages(device.client, device.received, 1);
-    expect(first).toEqual({ topic: `commands/${a.name}`, payload: 'after', qos: 1 });
-
-    const audit =
-      await api.get<{ type: string; details: Record<string, string> }[]>('/audit-events');
-    const sent = audit.body.filter(
-      ({ type, details }) => type === 'device_command_sent' && details.device === a.name,
-    );
-    expect(sent).toHaveLength(2);
+    expect(early.body).toMatchObject({ routed: false, retained: false });
+    const later = await firstMessageOfFreshSubscription(a);
+    expect(later.first).toBe(later.marker);
   });
 });

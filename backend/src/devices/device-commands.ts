@@ -4,7 +4,12 @@ import { AuditLog } from '../audit/audit-log.service';
 import { ApiError } from '../common/api-error';
 import type { AuthContext } from '../common/auth-context';
 import type { RequestOrigin } from '../common/request-origin';
-import { BrokerManagement } from '../provision/broker-management';
+import {
+  type BrokerApi,
+  BrokerManagement,
+  type BrokerManagementTarget,
+} from '../provision/broker-management';
+import { commandRoutingKey, commandTopic } from './command-topic';
 import { DeviceRegistry } from './device-registry';
 import type { SendCommandInput } from './dto/device.dto';
 
@@ -20,16 +25,32 @@ export interface CommandSent {
   topic: string;
   routingKey: string;
   bytes: number;
-  /** A queue took it: the device is subscribed now or has a persistent session. */
-  routed: boolean;
+  /**
+   * A queue took it: the device is subscribed now or has a persistent session. Null for a
+   * retained command: an MQTT PUBACK does not say, and the broker keeps it for the next subscriber.
+   */
+  routed: boolean | null;
+  /** Kept by the broker as the topic's retained message (replacing the previous one). */
+  retained: boolean;
   sentAt: Date;
 }
 
+export interface RetainedCommandCleared {
+  device: string;
+  topic: string;
+  clearedAt: Date;
+}
+
 /**
- * Cloud-to-device commands: one persistent message to `commands.<name>` on the platform's
- * `amq.topic`, published by the broker's administrator through the management API over the
- * platform's SSH connection (the same path as device changes). Only that device can receive it:
- * its topic permission lets it bind `commands.<its name>` and below, no other device's.
+ * Cloud-to-device commands to `commands/<name>` (`commands.<name>` on the platform's
+ * `amq.topic`), over the platform's SSH connection as the broker's administrator. Only that
+ * device can receive it: its topic permission lets it bind `commands.<its name>` and below.
+ *
+ * A plain command is one persistent message through the management API's publish (which says
+ * whether a queue took it). A retained one is published as an MQTT client (QoS 1, retain flag)
+ * to the broker's MQTT listener, since RabbitMQ's MQTT plugin keeps only what an MQTT client
+ * publishes with that flag: the broker keeps the last one per topic and hands it to the device
+ * when it subscribes to `commands/<name>`.
  */
 @Injectable()
 export class DeviceCommands {
@@ -46,19 +67,6 @@ export class DeviceCommands {
     input: SendCommandInput,
     origin: RequestOrigin,
   ): Promise<CommandSent> {
-    if (input.retain === true) {
-      // RabbitMQ's MQTT plugin retains only what an MQTT client publishes with the retain flag;
-      // a message published on amq.topic (AMQP, the management API) is never kept for later
-      // subscribers, so a retain flag here would be silently ignored.
-      throw new ApiError(
-        HttpStatus.BAD_REQUEST,
-        'RETAIN_NOT_SUPPORTED',
-        'Retained commands are not supported: the broker keeps only MQTT-published messages. ' +
-          'A device that must get commands sent while it is offline keeps a persistent session ' +
-          '(QoS 1, clean session off)',
-        [{ field: 'retain', problems: ['is not supported'] }],
-      );
-    }
     const payload = commandBytes(input.payload);
     if (payload.length > COMMAND_PAYLOAD_MAX_BYTES) {
       throw new ApiError(
@@ -68,20 +76,24 @@ export class DeviceCommands {
         [{ field: 'payload', problems: [`at most ${COMMAND_PAYLOAD_MAX_BYTES} bytes`] }],
       );
     }
-    const { platform, device, target } = await this.registry.brokerOfActive(auth, platformId, name);
-    const routingKey = `commands.${device.name}`;
-    let routed: boolean;
-    try {
-      routed = await this.broker.use(target, (api) =>
-        api.publish(COMMANDS_EXCHANGE, routingKey, payload),
-      );
-    } catch (error) {
+    const retained = input.retain === true;
+    // An empty retained message is MQTT's way to clear one: it would be stored as nothing.
+    if (retained && payload.length === 0) {
       throw new ApiError(
-        HttpStatus.BAD_GATEWAY,
-        'BROKER_CHANGE_FAILED',
-        `The platform's broker did not take the command for "${device.name}": ${(error as Error).message}`,
+        HttpStatus.BAD_REQUEST,
+        'VALIDATION_FAILED',
+        'A retained command needs a payload; to clear the retained command, DELETE …/commands/retained',
+        [{ field: 'payload', problems: ['must not be empty when retained'] }],
       );
     }
+    const { platform, device, target } = await this.registry.brokerOfActive(auth, platformId, name);
+    const topic = commandTopic(device.name);
+    if (retained) requireMqttListener(target);
+    const routed = await this.onBroker(target, device.name, 'did not take the command', (api) =>
+      retained
+        ? api.publishRetained([{ topic, payload }]).then(() => null)
+        : api.publish(COMMANDS_EXCHANGE, commandRoutingKey(device.name), payload),
+    );
     const sentAt = new Date();
     // The payload stays out of the audit log: a command may carry something the user keeps private.
     await this.audit.record(auth.userId, AuditEventType.DeviceCommandSent, origin, {
@@ -90,15 +102,70 @@ export class DeviceCommands {
       device: device.name,
       bytes: String(payload.length),
       routed: String(routed),
+      retained: String(retained),
     });
     return {
       device: device.name,
-      topic: `commands/${device.name}`,
-      routingKey,
+      topic,
+      routingKey: commandRoutingKey(device.name),
       bytes: payload.length,
       routed,
+      retained,
       sentAt,
     };
+  }
+
+  /**
+   * Clears the device's retained command (an empty retained message to its topic, which a device
+   * subscribed at that moment also receives, as MQTT has it); clearing none is fine. Audited.
+   */
+  async clearRetained(
+    auth: AuthContext,
+    platformId: string,
+    name: string,
+    origin: RequestOrigin,
+  ): Promise<RetainedCommandCleared> {
+    const { platform, device, target } = await this.registry.brokerOfActive(auth, platformId, name);
+    const topic = commandTopic(device.name);
+    requireMqttListener(target);
+    await this.onBroker(target, device.name, 'did not clear the retained command', (api) =>
+      api.publishRetained([{ topic, payload: Buffer.alloc(0) }]),
+    );
+    const clearedAt = new Date();
+    await this.audit.record(auth.userId, AuditEventType.DeviceRetainedCommandCleared, origin, {
+      platformId: platform.id,
+      platformName: platform.name,
+      device: device.name,
+    });
+    return { device: device.name, topic, clearedAt };
+  }
+
+  private async onBroker<T>(
+    target: BrokerManagementTarget,
+    name: string,
+    failure: string,
+    work: (api: BrokerApi) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.broker.use(target, work);
+    } catch (error) {
+      throw new ApiError(
+        HttpStatus.BAD_GATEWAY,
+        'BROKER_CHANGE_FAILED',
+        `The platform's broker ${failure} for "${name}": ${(error as Error).message}`,
+      );
+    }
+  }
+}
+
+/** Retained commands need the broker's MQTT listener published on the host (409 otherwise). */
+function requireMqttListener(target: BrokerManagementTarget): void {
+  if (target.mqtt === null) {
+    throw new ApiError(
+      HttpStatus.CONFLICT,
+      'MQTT_LISTENER_UNAVAILABLE',
+      "The platform's broker has no MQTT listener published on its host, so nothing can be retained",
+    );
   }
 }
 

@@ -21,6 +21,7 @@ import { PlatformRecords } from '../platforms/platform-records';
 import type { Platform } from '../platforms/platform.entity';
 import type { PlatformKeyring } from '../platforms/platform-access';
 import { BrokerManagement, type BrokerApi } from '../provision/broker-management';
+import { commandTopic } from './command-topic';
 import { DeviceCertificates, revocationListFailed, usesCertificate } from './device-certificates';
 import { type ImportRow, parseDeviceCsv } from './device-csv';
 import { type DeviceImportState, DeviceImportStore } from './device-import-store';
@@ -355,6 +356,9 @@ export class DeviceImports {
       }
     }
     try {
+      // Retained commands first (one MQTT connection for the batch): a device created later
+      // under one of these names must not get the old one.
+      await api.clearRetained(devices.map(({ name }) => commandTopic(name)));
       await api.deleteUsers(devices.map(({ name }) => name));
     } catch (error) {
       if (serials.length > 0) {

@@ -34,7 +34,9 @@ import {
   BrokerManagement,
   type BrokerManagementTarget,
 } from '../provision/broker-management';
+import type { BrokerMqttListener } from '../provision/broker-mqtt';
 import { PlatformHost } from '../provision/platform-host';
+import { commandTopic } from './command-topic';
 import type { CreateDeviceInput, ListDevicesQuery, UpdateDeviceInput } from './dto/device.dto';
 import {
   type DeviceCertificateBundle,
@@ -390,7 +392,11 @@ export class DeviceRegistry implements DeviceRegistryPort {
     // goes: the list can be taken back if the broker refuses, a deleted user cannot.
     const listed = await this.listCertificateRevoked(platform, keyring, device);
     try {
-      await this.applyToBroker('revoke', target, name, (api) => api.deleteUser(name));
+      // The retained command goes first: a device created later under this name must not get it.
+      await this.applyToBroker('revoke', target, name, async (api) => {
+        await api.clearRetained([commandTopic(name)]);
+        await api.deleteUser(name);
+      });
     } catch (error) {
       if (listed) {
         await this.certificates.unlistRevoked(platform, listed);
@@ -779,6 +785,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
       port,
       username: ADMIN_USER,
       password: keyring.secrets(platform).required('brokerAdminPassword'),
+      mqtt: mqttListener(platform),
     };
   }
 
@@ -855,4 +862,21 @@ function brokerFailed(action: string, name: string, error: unknown): ApiError {
     'BROKER_CHANGE_FAILED',
     `The platform's broker did not take the ${action} of "${name}"; nothing was changed: ${message}`,
   );
+}
+
+/**
+ * The broker's MQTT listener the host's loopback reaches (retained commands): the plaintext one
+ * when it is published, else the TLS one (a TLS platform leaves the plaintext listener
+ * unpublished), checked against the platform CA and address; null when neither is published.
+ */
+export function mqttListener(platform: Platform): BrokerMqttListener | null {
+  const { mqtt = null, mqtts = null } = platform.ports;
+  if (mqtt !== null) return { port: mqtt, tls: null };
+  if (mqtts !== null && platform.caCertificatePem && platform.address) {
+    return {
+      port: mqtts,
+      tls: { caCertificatePem: platform.caCertificatePem, serverName: platform.address },
+    };
+  }
+  return null;
 }

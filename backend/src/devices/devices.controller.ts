@@ -33,6 +33,7 @@ import {
 } from './dto/device-import.dto';
 import {
   CommandSentDto,
+  RetainedCommandClearedDto,
   CopiedDevicesDto,
   CreatedDeviceDto,
   CreateDeviceInput,
@@ -176,8 +177,10 @@ export class DevicesController {
     type: CommandSentDto,
     description:
       'Publishes the payload to commands/<name> (AMQP commands.<name> on amq.topic); only that ' +
-      'device may subscribe to it. Audited (without the payload). 413 COMMAND_TOO_LARGE over ' +
-      '64 KB, 404 DEVICE_NOT_FOUND, 409 DEVICE_REVOKED, 409 PLATFORM_NOT_RUNNING, 502 ' +
+      "device may subscribe to it. With retain, the broker keeps it as the topic's retained " +
+      'command (published over MQTT) and a later subscription to commands/<name> gets it. ' +
+      'Audited (without the payload). 413 COMMAND_TOO_LARGE over 64 KB, 404 DEVICE_NOT_FOUND, ' +
+      '409 DEVICE_REVOKED, 409 PLATFORM_NOT_RUNNING, 409 MQTT_LISTENER_UNAVAILABLE (retain), 502 ' +
       'BROKER_CHANGE_FAILED',
   })
   async sendDeviceCommand(
@@ -188,6 +191,24 @@ export class DevicesController {
     @Body() input: SendCommandInput,
   ): Promise<CommandSentDto> {
     return this.commands.send(auth, id, name, input, origin);
+  }
+
+  @Delete(':name/commands/retained')
+  @ApiOkResponse({
+    type: RetainedCommandClearedDto,
+    description:
+      "Clears the device's retained command (an empty retained message to commands/<name>, " +
+      'which a device subscribed right now also receives); a later subscription gets none. ' +
+      'Clearing none is fine. Audited. 404 DEVICE_NOT_FOUND, 409 DEVICE_REVOKED, 409 ' +
+      'PLATFORM_NOT_RUNNING, 409 MQTT_LISTENER_UNAVAILABLE, 502 BROKER_CHANGE_FAILED',
+  })
+  async clearRetainedDeviceCommand(
+    @Auth() auth: AuthContext,
+    @Origin() origin: RequestOrigin,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('name') name: string,
+  ): Promise<RetainedCommandClearedDto> {
+    return this.commands.clearRetained(auth, id, name, origin);
   }
 
   /** Declared after the `:name/…` routes, which a device named `copy-from` must still reach. */

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import type { DeviceBrokerAccess } from '@fieldstation/platform-stack';
+import { type BrokerMqttListener, publishRetained, type RetainedMessage } from './broker-mqtt';
 import { SshClient, type SshSession, type SshTarget } from './ssh-client';
 
 /** Where a platform's broker management API is and who may use it. */
@@ -12,6 +13,8 @@ export interface BrokerManagementTarget {
   /** The broker's administrator; the password travels only in the Authorization header. */
   username: string;
   password: string;
+  /** The broker's MQTT listener on the host (retained messages); null: none is published. */
+  mqtt: BrokerMqttListener | null;
 }
 
 /** The management API refused or failed a call; the message names the call, never a secret. */
@@ -125,6 +128,35 @@ export class BrokerApi {
       },
     );
     return (JSON.parse(text) as { routed?: unknown }).routed === true;
+  }
+
+  /**
+   * Publishes retained messages over MQTT as the administrator (QoS 1, retain flag; an empty
+   * payload clears the topic's), through a direct-tcpip channel of the same SSH connection to
+   * the MQTT listener on the host's loopback; answers once the broker acknowledged every one.
+   */
+  async publishRetained(messages: readonly RetainedMessage[]): Promise<void> {
+    const listener = this.target.mqtt;
+    if (messages.length === 0) return;
+    if (listener === null) {
+      throw new BrokerManagementError('MQTT publish', null, 'no MQTT listener on the host');
+    }
+    const channel = await this.session.forwardToLoopback(listener.port).catch((error: Error) => {
+      throw new BrokerManagementError('MQTT publish', null, `no tunnel: ${error.message}`);
+    });
+    const login = { username: this.target.username, password: this.target.password };
+    await publishRetained(channel, listener, login, messages).catch((error: Error) => {
+      throw new BrokerManagementError('MQTT publish', null, error.message);
+    });
+  }
+
+  /**
+   * Clears the topics' retained messages (an empty retained message each, one MQTT connection).
+   * Without an MQTT listener on the host nothing can have been retained there: nothing to do.
+   */
+  async clearRetained(topics: readonly string[]): Promise<void> {
+    if (this.target.mqtt === null) return;
+    await this.publishRetained(topics.map((topic) => ({ topic, payload: Buffer.alloc(0) })));
   }
 
   /** How many open connections (AMQP and MQTT) each user has: one call for the whole broker. */

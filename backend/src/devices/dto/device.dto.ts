@@ -289,10 +289,12 @@ export class SendCommandInput {
   @ApiPropertyOptional({
     default: false,
     description:
-      'Not supported: true is 400 RETAIN_NOT_SUPPORTED. RabbitMQ retains only messages ' +
-      'published over MQTT, and commands are published on amq.topic through the management API. ' +
-      'A device that must get commands sent while it was offline keeps a persistent MQTT ' +
-      'session (QoS 1, clean session off)',
+      'Retained: the broker keeps it as the last command of commands/<name> (replacing the ' +
+      'previous one) and hands it to the device whenever it subscribes to commands/<name> (exact ' +
+      'topic: RabbitMQ sends no retained message to a wildcard subscription such as ' +
+      'commands/<name>/#), also after a restart of the broker. Published over MQTT (QoS 1, retain ' +
+      'flag); an empty payload is 400. DELETE …/commands/retained clears it; revoking the device ' +
+      'clears it too. 409 MQTT_LISTENER_UNAVAILABLE when the platform publishes no MQTT listener',
   })
   @IsOptional()
   @IsBoolean()
@@ -307,12 +309,27 @@ export class CommandSentDto {
   routingKey!: string;
   @ApiProperty({ description: 'Payload size in bytes' }) bytes!: number;
   @ApiProperty({
+    type: Boolean,
+    nullable: true,
     description:
       'A queue took it: the device is subscribed now, or has a persistent session (QoS 1, clean ' +
-      'session off) and gets it when it reconnects. False: nobody will receive it',
+      'session off) and gets it when it reconnects. False: nobody will receive it. Null for a ' +
+      "retained command (an MQTT publish's acknowledgement does not say; the broker keeps it for " +
+      'the next subscription anyway)',
   })
-  routed!: boolean;
+  routed!: boolean | null;
+  @ApiProperty({ description: "Kept as the topic's retained command" }) retained!: boolean;
   @ApiProperty() sentAt!: Date;
+}
+
+export class RetainedCommandClearedDto {
+  @ApiProperty() device!: string;
+  @ApiProperty({
+    example: 'commands/pi-0042',
+    description: 'The topic whose retained command went',
+  })
+  topic!: string;
+  @ApiProperty() clearedAt!: Date;
 }
 
 /** A device certificate, answered once (at creation or renewal). */
