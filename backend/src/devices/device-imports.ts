@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { deviceBrokerAccess } from '@fieldstation/platform-stack';
 import type { Job } from 'bullmq';
@@ -60,6 +60,8 @@ export interface DeviceImportStatus {
  */
 @Injectable()
 export class DeviceImports {
+  private readonly logger = new Logger(DeviceImports.name);
+
   constructor(
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     private readonly registry: DeviceRegistry,
@@ -356,9 +358,6 @@ export class DeviceImports {
       }
     }
     try {
-      // Retained commands first (one MQTT connection for the batch): a device created later
-      // under one of these names must not get the old one.
-      await api.clearRetained(devices.map(({ name }) => commandTopic(name)));
       await api.deleteUsers(devices.map(({ name }) => name));
     } catch (error) {
       if (serials.length > 0) {
@@ -367,6 +366,13 @@ export class DeviceImports {
       }
       throw error;
     }
+    // Their retained commands go too (one MQTT connection for the batch), so a device created
+    // later under one of these names does not get one; the revocation does not wait on it.
+    await api
+      .clearRetained(devices.map(({ name }) => commandTopic(name)))
+      .catch((error: Error) =>
+        this.logger.warn(`retained commands of revoked devices left: ${error.message}`),
+      );
     await this.devices.update(
       { id: In(devices.map((device) => device.id)) },
       { revokedAt: new Date(), activeName: null, password: null },

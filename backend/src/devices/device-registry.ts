@@ -392,11 +392,7 @@ export class DeviceRegistry implements DeviceRegistryPort {
     // goes: the list can be taken back if the broker refuses, a deleted user cannot.
     const listed = await this.listCertificateRevoked(platform, keyring, device);
     try {
-      // The retained command goes first: a device created later under this name must not get it.
-      await this.applyToBroker('revoke', target, name, async (api) => {
-        await api.clearRetained([commandTopic(name)]);
-        await api.deleteUser(name);
-      });
+      await this.applyToBroker('revoke', target, name, (api) => api.deleteUser(name));
     } catch (error) {
       if (listed) {
         await this.certificates.unlistRevoked(platform, listed);
@@ -408,11 +404,16 @@ export class DeviceRegistry implements DeviceRegistryPort {
       }
       throw error;
     }
-    // Deleting the user already ends its connections on the broker; this only makes sure.
+    // Deleting the user already ends its connections on the broker; this only makes sure. Its
+    // retained command goes too, so a device created later under this name does not get it; the
+    // revoke itself (the user gone) must not wait on that second connection or fail with it.
     await this.broker
-      .use(target, (api) => api.closeConnectionsOf(name))
+      .use(target, async (api) => {
+        await api.closeConnectionsOf(name);
+        await api.clearRetained([commandTopic(name)]);
+      })
       .catch((error: Error) =>
-        this.logger.warn(`connections of revoked ${name} not closed: ${error.message}`),
+        this.logger.warn(`revoked ${name}: connections or retained command left: ${error.message}`),
       );
     // The sealed password is no longer needed; the name is free for a new device.
     const changes = { revokedAt: new Date(), activeName: null, password: null };
