@@ -47,6 +47,13 @@ rm -rf "$RESULTS" "$LOGS" && mkdir -p "$RESULTS" "$LOGS"
 WORKSPACES=$(npm query .workspace | node -e \
   'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>JSON.parse(s).filter(w=>w.scripts?.test).forEach(w=>console.log(w.location)))')
 
+# A line in the lane's log and on the console (fd 3; written through the inherited descriptor,
+# never reopened, so a console that is a file is appended to, not truncated).
+progress() {
+  echo "== $*"
+  echo "== $*" >&3
+}
+
 # One lane's files of every workspace, a vitest run per workspace; non-zero when any failed or
 # could not be listed. Progress lines go to fd 3 (the console) as well as to the lane's log.
 run_lane() {
@@ -54,19 +61,19 @@ run_lane() {
   local -a files
   for workspace in $WORKSPACES; do
     if ! listing=$(node scripts/test-lanes.mjs "$workspace" "$lane"); then
-      echo "== $lane lane: $workspace: its test files could not be listed" | tee /dev/fd/3
+      progress "$lane lane: $workspace: its test files could not be listed"
       lane_status=1
       continue
     fi
     mapfile -t files <<<"$listing"
     [ -n "$listing" ] || continue
     started=$SECONDS
-    echo "== $lane lane: $workspace (${#files[@]} files)" | tee /dev/fd/3
+    progress "$lane lane: $workspace (${#files[@]} files)"
     if ! (cd "$workspace" && npx vitest run --reporter=default --reporter=json \
       --outputFile="$RESULTS/$(echo "$workspace" | tr / -)-$lane.json" "${files[@]}"); then
       lane_status=1
     fi
-    echo "== $lane lane: $workspace done in $((SECONDS - started)) s" | tee /dev/fd/3
+    progress "$lane lane: $workspace done in $((SECONDS - started)) s"
   done
   return $lane_status
 }
