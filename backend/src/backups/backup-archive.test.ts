@@ -181,6 +181,21 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
     );
     expect(corrupt.sink.destroyed).toBe(true);
 
+    // An object longer than the manifest says (1 MiB appended): refused at the first byte past
+    // the stored size, so the excess never reaches the sink (a restore writes it to the host).
+    await to.client.send(
+      new PutObjectCommand({
+        Bucket: to.location.bucket,
+        Key: manifest.object.key,
+        Body: Buffer.concat([stored, Buffer.alloc(2 ** 20)]),
+      }),
+    );
+    const longer = collecting();
+    await expect(verifyBackupInto(to, manifest, key, longer.sink)).rejects.toThrow(
+      'longer than the',
+    );
+    expect(longer.bytes().length).toBeLessThanOrEqual(manifest.object.bytes);
+
     // A sink that fails part-way (the host's disk, the SSH channel) fails the read.
     const failing = new PassThrough();
     failing.resume();

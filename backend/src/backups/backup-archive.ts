@@ -235,7 +235,7 @@ async function readVerified(
     new GetObjectCommand({ Bucket: target.location.bucket, Key: object.key }),
     { abortSignal: signal },
   );
-  const stored = new Measure();
+  const stored = new Measure(object.bytes);
   const plain = new Measure();
   const decipher = createDecipheriv('aes-256-gcm', backupKey, object.iv);
   decipher.setAAD(Buffer.from(`fieldstation-backup:${object.backupId}`));
@@ -462,6 +462,14 @@ async function deleteKeys(target: BackupTarget, keys: string[]): Promise<void> {
 /** Passes bytes through, counting them and hashing them with SHA-256. */
 class Measure extends Transform {
   bytes = 0;
+  /**
+   * With a limit, a byte past it fails the stream at once: a stored object longer than its
+   * manifest says is refused before its excess reaches the sink (a restore writes to the host).
+   */
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {
+    super();
+  }
+
   /** Time spent hashing, and waiting for the next stage to take more (the stage figures). */
   busyMs = 0;
   waitedMs = 0;
@@ -471,11 +479,23 @@ class Measure extends Transform {
   private readonly hash = createHash('sha256');
   private digest?: string;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    done: (error?: Error) => void,
+  ): void {
     this.firstByteAt ??= Date.now();
     this.lastByteAt = Date.now();
     const began = performance.now();
     this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      done(
+        new BackupVerificationError(
+          `The stored object is longer than the ${this.limit} bytes that were sent`,
+        ),
+      );
+      return;
+    }
     this.hash.update(chunk);
     this.busyMs += performance.now() - began;
     if (!this.push(chunk)) this.pausedAt = Date.now();
