@@ -292,6 +292,29 @@ describe('Device commands on a real broker (shared test RabbitMQ over SSH)', () 
     expect(renewed.first).toBe(renewed.marker);
   });
 
+  it("a revoke whose retained clear fails still revokes; creating the name again clears the old device's command first", async () => {
+    const a = await newDevice('cmd-retain-unclear');
+    expect((await send(a.name, { payload: 'old owner', retain: true })).status).toBe(200);
+    const platforms = app.get(DataSource).getRepository(Platform);
+    const { ports } = await platforms.findOneByOrFail({ id: platformId });
+    try {
+      // The MQTT listener unreachable: the revoke's clear fails, the revoke does not.
+      await platforms.update(platformId, { ports: { ...ports, mqtt: await freeLoopbackPort() } });
+      expect((await api.delete(`${devices}/${a.name}`)).status).toBe(200);
+    } finally {
+      await platforms.update(platformId, { ports });
+    }
+    expect((await broker.api('GET', `/users/${a.name}`)).status).toBe(404);
+
+    const again = await api.post<DeviceWithPassword>(devices, { name: a.name });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    const renewed = await firstMessageOfFreshSubscription({
+      name: a.name,
+      password: again.body.password,
+    });
+    expect(renewed.first).toBe(renewed.marker);
+  });
+
   it('refuses a retained command over 64 KB (413), an empty one (400), a non-boolean retain (400); 409 without an MQTT listener, 502 with the reason when the listener cannot be reached', async () => {
     const a = await newDevice('cmd-retain-refused');
     const tooLarge = await send(a.name, { payload: 'x'.repeat(64 * 1024 + 1), retain: true });

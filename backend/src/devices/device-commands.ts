@@ -82,7 +82,7 @@ export class DeviceCommands {
       throw new ApiError(
         HttpStatus.BAD_REQUEST,
         'VALIDATION_FAILED',
-        'A retained command needs a payload; to clear the retained command, DELETE …/commands/retained',
+        'A retained command needs a payload; to clear the retained one, use "Clear retained command" (DELETE …/commands/retained)',
         [{ field: 'payload', problems: ['must not be empty when retained'] }],
       );
     }
@@ -164,7 +164,7 @@ function requireMqttListener(target: BrokerManagementTarget): void {
     throw new ApiError(
       HttpStatus.CONFLICT,
       'MQTT_LISTENER_UNAVAILABLE',
-      "The platform's broker has no MQTT listener published on its host, so nothing can be retained",
+      "The platform's broker has no MQTT listener published on its host, so nothing can be retained: send the command without retain (a device with a persistent session still gets it)",
     );
   }
 }

@@ -287,6 +287,15 @@ export class DeviceImports {
           const fresh = batch.map((row) => this.registry.newDevice(platform, row, dataKey));
           await this.registry.insert(fresh.map(({ device }) => device));
           made.push(...fresh.map(({ device }) => device));
+          // Retained commands of earlier, revoked devices of these names go first (as a create).
+          await api.clearRetained(
+            (
+              await this.registry.previouslyRevoked(
+                platform,
+                fresh.map(({ device }) => device.name),
+              )
+            ).map(commandTopic),
+          );
           await api.putUsers(
             fresh.map(({ device, password }) => ({
               name: device.name,

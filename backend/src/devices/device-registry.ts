@@ -270,9 +270,13 @@ export class DeviceRegistry implements DeviceRegistryPort {
     // The unique index reserves the name before the broker hears of it (two creates race here).
     await this.insert([created.device]);
     const { device, password } = created;
+    const reused = await this.previouslyRevoked(platform, [device.name]);
     try {
       await this.broker.use(target, async (api) => {
         try {
+          // A retained command of an earlier device of this name (its revoke's clear is
+          // best-effort) must not reach this one: cleared first, or nothing is created.
+          await api.clearRetained(reused.map(commandTopic));
           await api.putUser(device.name, password);
           await api.grant(
             device.name,
@@ -405,15 +409,23 @@ export class DeviceRegistry implements DeviceRegistryPort {
       throw error;
     }
     // Deleting the user already ends its connections on the broker; this only makes sure. Its
-    // retained command goes too, so a device created later under this name does not get it; the
-    // revoke itself (the user gone) must not wait on that second connection or fail with it.
+    // retained command goes too; the revoke (the user gone) does not fail with either, and a
+    // device created later under this name clears it again before it exists on the broker.
     await this.broker
       .use(target, async (api) => {
-        await api.closeConnectionsOf(name);
-        await api.clearRetained([commandTopic(name)]);
+        await api
+          .closeConnectionsOf(name)
+          .catch((error: Error) =>
+            this.logger.warn(`connections of revoked ${name} not closed: ${error.message}`),
+          );
+        await api
+          .clearRetained([commandTopic(name)])
+          .catch((error: Error) =>
+            this.logger.warn(`retained command of revoked ${name} left: ${error.message}`),
+          );
       })
       .catch((error: Error) =>
-        this.logger.warn(`revoked ${name}: connections or retained command left: ${error.message}`),
+        this.logger.warn(`revoked ${name}: no second connection to the broker: ${error.message}`),
       );
     // The sealed password is no longer needed; the name is free for a new device.
     const changes = { revokedAt: new Date(), activeName: null, password: null };
@@ -671,6 +683,16 @@ export class DeviceRegistry implements DeviceRegistryPort {
   }
 
   /** Stores new devices; 409 for a taken name or one a valid revoked certificate still opens. */
+  /** Which of `names` an earlier, revoked device of this platform had. */
+  async previouslyRevoked(platform: Platform, names: string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const rows = await this.devices.find({
+      select: { name: true },
+      where: { platformId: platform.id, name: In(names), revokedAt: Not(IsNull()) },
+    });
+    return [...new Set(rows.map((row) => row.name))];
+  }
+
   async insert(devices: Device[]): Promise<void> {
     if (devices.length === 0) return;
     // The broker logs a certificate in by its CN alone: a revoked device's certificate that has
