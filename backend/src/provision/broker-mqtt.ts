@@ -19,6 +19,8 @@ export interface RetainedMessage {
 }
 
 const MQTT_TIMEOUT_MS = 10_000;
+/** More time per message on top (an import's batch clears up to 500 topics in one connection). */
+const MQTT_TIMEOUT_PER_MESSAGE_MS = 50;
 
 /**
  * Publishes retained messages as an MQTT client (QoS 1, retain flag) over `channel`, a stream
@@ -46,13 +48,11 @@ export async function publishRetained(
     keepalive: 30,
   });
   let timer: NodeJS.Timeout | undefined;
+  const deadlineMs = MQTT_TIMEOUT_MS + messages.length * MQTT_TIMEOUT_PER_MESSAGE_MS;
   // Whichever ends the connection first (a refused CONNACK, the broker closing it, the timeout)
   // fails the whole call; publishAsync alone would wait for ever on a closed stream.
   const ended = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer in ${MQTT_TIMEOUT_MS / 1000} s`)),
-      MQTT_TIMEOUT_MS,
-    );
+    timer = setTimeout(() => reject(new Error(`no answer in ${deadlineMs / 1000} s`)), deadlineMs);
     client.on('error', reject);
     client.once('close', () => reject(new Error('the broker closed the MQTT connection')));
   });
