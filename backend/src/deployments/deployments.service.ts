@@ -137,9 +137,9 @@ export class DeploymentsService {
   }
 
   /**
-   * Runs `hook` after every deployment that ends in this process (in {@link finish}, once the
-   * record says so and the target is free); features above deployments (the platform health
-   * check) register here. A failing hook is logged and stops neither the others nor the caller.
+   * Starts `hook` after every deployment that ends in this process (in {@link finish}, once the
+   * record says so and the target is free; finish does not wait for it); features above
+   * deployments (the platform health check) register here. A failing hook is logged.
    */
   whenFinished(name: string, hook: DeploymentFinishedHook): void {
     this.finishedHooks.push({ name, hook });
@@ -162,8 +162,9 @@ export class DeploymentsService {
       error: error ?? null,
     });
     this.log.forget(id);
+    // Not awaited: the job and its grant end now, whatever a hook (a health check over SSH) takes.
     for (const { name, hook } of this.finishedHooks) {
-      await hook({ ...deployment, ...ended }).catch((hookError: Error) =>
+      void hook({ ...deployment, ...ended }).catch((hookError: Error) =>
         this.logger.error(`${name} after deployment ${id} failed: ${hookError.message}`),
       );
     }

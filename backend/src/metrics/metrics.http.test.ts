@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody } from '../../test/api-client';
 import { startTestApp } from '../../test/http-app';
+import { waitFor } from '../../test/test-env';
 import { freeLoopbackPort } from '../common/free-port';
 import { DeploymentsService } from '../deployments/deployments.service';
 import { PlatformHealthChecks } from '../platforms/platform-health';
@@ -109,9 +110,14 @@ describe('Metrics API', () => {
       );
 
     // POST /platforms queued a launch (no worker runs here): its end checks the platform at
-    // once, before finish returns, with no round. The host (SSH on a closed port) does not answer.
+    // once, with no round. The host (SSH on a closed port) does not answer.
+    const samples = (count: number) =>
+      waitFor(async () => ((await statuses()).length === count ? true : undefined), {
+        what: `${count} health samples`,
+      });
     const launch = await deployments.active({ kind: 'platform', id });
     await deployments.finish(launch!.id, 'cancelled');
+    await samples(1);
     expect(await health()).toMatchObject({ status: 'degraded' });
     expect(await statuses()).toEqual(['degraded']);
 
@@ -121,14 +127,14 @@ describe('Metrics API', () => {
     await checks.checkAll();
     expect(await statuses()).toHaveLength(1);
     await deployments.finish(restore.id, 'succeeded');
-    expect(await statuses()).toHaveLength(2);
+    await samples(2);
 
     // A backup stops nothing: the round checks the platform meanwhile, and its end does again.
     const backup = await deployments.create(userId, { kind: 'platform', id }, 'backup');
     await checks.checkAll();
     expect(await statuses()).toHaveLength(3);
     await deployments.finish(backup.id, 'failed', 'The dump failed');
-    expect(await statuses()).toHaveLength(4);
+    await samples(4);
   });
 
   it('answers the series of the range with rates, and prunes samples older than 7 days', async () => {
