@@ -338,11 +338,19 @@ async function verifyOntoHost(
   try {
     await verifyBackupInto(bucket, manifest, backupKey, upload.stream, signal);
   } catch (error) {
-    await upload.discard().catch(() => undefined);
+    const left = await upload.discard().then(
+      () => '',
+      (discardError: Error) =>
+        `; the partial restore file on the host could not be deleted: ${discardError.message}`,
+    );
     if (error instanceof BackupVerificationError) {
-      throw new BackupVerificationError(`Refused before touching the platform: ${error.message}`);
+      throw new BackupVerificationError(
+        `Refused before touching the platform: ${error.message}${left}`,
+      );
     }
-    throw storageError(error, 'Reading the backup failed');
+    const failed = storageError(error, 'Reading the backup failed');
+    failed.message += left;
+    throw failed;
   } finally {
     signal.removeEventListener('abort', stop);
   }
