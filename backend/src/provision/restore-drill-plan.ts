@@ -1,4 +1,5 @@
 import { DATABASE_NAME, type DatabaseChoice } from '@fieldstation/platform-stack';
+import { psqlCommand } from './stored-readings';
 
 /** What a restore drill's scratch copy holds: its readings and the newest one's time. */
 export interface RestoreDrillFigures {
@@ -39,17 +40,6 @@ const POSTGRES_READY_SCRIPT =
 const POSTGRES_FIGURES_QUERY =
   "SELECT json_build_object('count', count(*), 'newest', to_char(max(time) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')) FROM readings";
 
-const psql = (sql: string) => [
-  'psql',
-  '--username=postgres',
-  `--dbname=${DATABASE_NAME}`,
-  '--no-psqlrc',
-  '--tuples-only',
-  '--no-align',
-  '--set=ON_ERROR_STOP=1',
-  `--command=${sql}`,
-];
-
 /** Owners and grants name the platform's roles, which the scratch database does not have. */
 const PG_RESTORE = [
   'pg_restore',
@@ -74,7 +64,7 @@ const POSTGRES_PLAN: RestoreDrillPlan = {
   load: PG_RESTORE,
   loaderName: 'pg_restore',
   finish: [],
-  figures: psql(POSTGRES_FIGURES_QUERY),
+  figures: psqlCommand(POSTGRES_FIGURES_QUERY),
   parseFigures: parsePostgresFigures,
 };
 

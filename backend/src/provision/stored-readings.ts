@@ -38,16 +38,7 @@ export function storedReadingsCommand(database: DatabaseChoice): string[] {
   switch (database) {
     case 'postgres':
     case 'timescaledb':
-      return [
-        'psql',
-        '--username=postgres',
-        `--dbname=${DATABASE_NAME}`,
-        '--no-psqlrc',
-        '--tuples-only',
-        '--no-align',
-        '--set=ON_ERROR_STOP=1',
-        `--command=${POSTGRES_QUERY}`,
-      ];
+      return psqlCommand(POSTGRES_QUERY);
     case 'influxdb':
       // The CLI takes credentials from INFLUX_USERNAME/INFLUX_PASSWORD; the database name is "$1".
       return [
@@ -117,4 +108,21 @@ function parseInflux(text: string): StoredReading[] {
     }
   }
   return readings;
+}
+
+/**
+ * `psql` in the database container running one fixed statement: bare output, no psqlrc, and the
+ * first error fails the command.
+ */
+export function psqlCommand(sql: string): string[] {
+  return [
+    'psql',
+    '--username=postgres',
+    `--dbname=${DATABASE_NAME}`,
+    '--no-psqlrc',
+    '--tuples-only',
+    '--no-align',
+    '--set=ON_ERROR_STOP=1',
+    `--command=${sql}`,
+  ];
 }
