@@ -129,7 +129,7 @@ export class DeviceCommands {
     const topic = commandTopic(device.name);
     requireMqttListener(target);
     await this.onBroker(target, device.name, 'did not clear the retained command', (api) =>
-      api.publishRetained([{ topic, payload: Buffer.alloc(0) }]),
+      api.clearRetained([topic]),
     );
     const clearedAt = new Date();
     await this.audit.record(auth.userId, AuditEventType.DeviceRetainedCommandCleared, origin, {
