@@ -585,14 +585,20 @@ class CopyTo extends Transform {
     super();
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    done: (error?: Error) => void,
+  ): void {
     this.push(chunk);
-    if (this.sink.write(chunk)) return done();
     const began = Date.now();
-    this.sink.once('drain', () => {
-      this.waitedMs += Date.now() - began;
-      done();
-    });
+    writeWhenReady(this.sink, chunk).then(
+      () => {
+        this.waitedMs += Date.now() - began;
+        done();
+      },
+      (error: Error) => done(error),
+    );
   }
 
   override _flush(done: () => void): void {
