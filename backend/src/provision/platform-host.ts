@@ -658,6 +658,10 @@ export class PlatformHost {
         'pg_dump',
         '--username=postgres',
         '--format=custom',
+        // zlib level 1: half the CPU of the default level 6 for ~9 % more bytes (1 GB of
+        // readings: 9.1 s and 267 MiB against 16.9 s and 244 MiB), and the host is ingesting
+        // while its backup runs. `pg_restore` reads every level.
+        '--compress=1',
         DATABASE_NAME,
       ]);
       stream.once('close', () => session.close());
