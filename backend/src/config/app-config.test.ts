@@ -84,6 +84,14 @@ describe('loadConfig', () => {
     expect(set.restoreUploadQuotaBytes).toBe(2048 * 1024 ** 2);
   });
 
+  it('checks health (and samples metrics) every minute unless HEALTH_CHECK_INTERVAL_SECONDS says', () => {
+    expect(loadConfig({}).healthCheckIntervalSeconds).toBe(60);
+    expect(loadConfig({ HEALTH_CHECK_INTERVAL_SECONDS: '10' }).healthCheckIntervalSeconds).toBe(10);
+    expect(() => loadConfig({ HEALTH_CHECK_INTERVAL_SECONDS: '0' })).toThrow(
+      'Invalid configuration: HEALTH_CHECK_INTERVAL_SECONDS must be between 1 and 3600 (got "0")',
+    );
+  });
+
   it('keeps files in the data dir by default, or in the S3 bucket FILE_STORE_S3_* name', () => {
     expect(loadConfig({}).fileStore).toEqual({ type: 'local' });
     const s3 = {

@@ -36,6 +36,12 @@ export interface AppConfig {
   targetAddresses: { allowLoopback: boolean; allowPrivate: boolean };
   /** How long a launch waits for a host to accept SSH (a new VM boots and runs cloud-init). */
   sshWaitSeconds: number;
+  /**
+   * Seconds between health checks, each of which stores one metrics sample per running platform.
+   * 60 in production (alert rules count in minutes); the browser tests shorten it so that a chart
+   * gets its samples from the real platform in seconds.
+   */
+  healthCheckIntervalSeconds: number;
   /** The Docker daemon on platform hosts, e.g. rootless Docker's socket; the system one by default. */
   hostDockerHost: string;
   /** Whether launches start/enable the host's `docker` service (off for a daemon run otherwise). */
@@ -160,6 +166,12 @@ const schema = z.object({
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .default(600),
+  HEALTH_CHECK_INTERVAL_SECONDS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be between 1 and 3600')
+    .max(3600, 'must be between 1 and 3600')
+    .default(60),
   HOST_DOCKER_HOST: z
     .string()
     .regex(/^(unix|tcp|ssh):\/\/\S+$/, 'must be a unix://, tcp:// or ssh:// Docker address')
@@ -243,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
       allowPrivate: values.ALLOW_PRIVATE_TARGETS === 'true',
     },
     sshWaitSeconds: values.SSH_WAIT_SECONDS,
+    healthCheckIntervalSeconds: values.HEALTH_CHECK_INTERVAL_SECONDS,
     hostDockerHost: values.HOST_DOCKER_HOST,
     hostManageDockerService: values.HOST_MANAGE_DOCKER_SERVICE === 'true',
     trustProxy: values.TRUST_PROXY ?? false,

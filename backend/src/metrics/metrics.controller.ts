@@ -1,15 +1,19 @@
-import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Auth, type AuthContext } from '../common/auth-context';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { MetricsQuery, MetricsSeriesDto, PlatformReadingsSummaryDto } from './dto/metrics.dto';
-import { SAMPLE_INTERVAL_MS } from './metric-series';
 import { MetricsHistory } from './metrics-history';
 
 @ApiTags('metrics')
 @ApiBearerAuth()
 @Controller('platforms/:id/metrics')
 export class MetricsController {
-  constructor(private readonly history: MetricsHistory) {}
+  constructor(
+    private readonly history: MetricsHistory,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Get()
   @ApiOkResponse({ type: MetricsSeriesDto, description: 'The sampled history, one point a minute' })
@@ -20,7 +24,7 @@ export class MetricsController {
   ): Promise<MetricsSeriesDto> {
     const range = query.range ?? '1h';
     const series = await this.history.series(auth.userId, id, range, new Date());
-    return { range, intervalSeconds: SAMPLE_INTERVAL_MS / 1000, ...series };
+    return { range, intervalSeconds: this.config.healthCheckIntervalSeconds, ...series };
   }
 }
 

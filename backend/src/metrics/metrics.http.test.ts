@@ -39,7 +39,7 @@ describe('Metrics API', () => {
 
   /** A platform the worker would check: running, at an address with an open broker port. */
   let platformsMade = 0;
-  async function runningPlatform(api: ApiClient): Promise<string> {
+  async function runningPlatform(api: ApiClient, on: INestApplication = app): Promise<string> {
     platformsMade += 1;
     const credential = await api.post<{ id: string }>('/credentials', {
       type: 'ssh-host',
@@ -59,7 +59,7 @@ describe('Metrics API', () => {
     );
     const { id, ports } = launched.body.platform;
     const onlyMqtt = Object.fromEntries(Object.keys(ports).map((name) => [name, null]));
-    await app
+    await on
       .get(DataSource)
       .getRepository(Platform)
       .update(
@@ -73,8 +73,8 @@ describe('Metrics API', () => {
     return id;
   }
 
-  const samples = (platformId: string) =>
-    app
+  const samples = (platformId: string, on: INestApplication = app) =>
+    on
       .get(DataSource)
       .getRepository(PlatformMetricSample)
       .find({ where: { platformId }, order: { sampledAt: 'ASC' } });
@@ -250,5 +250,31 @@ describe('Metrics API', () => {
     const foreign = await other.get<ErrorBody>(`/platforms/${id}/metrics`);
     expect(foreign.status).toBe(404);
     expect(foreign.body.error.code).toBe('PLATFORM_NOT_FOUND');
+  });
+
+  it('checks and samples on its own every HEALTH_CHECK_INTERVAL_SECONDS, and says so in the series', async () => {
+    // A worker of its own: the scheduled health check, not a call from the test, takes the samples.
+    const fast = await startTestApp({ env: { HEALTH_CHECK_INTERVAL_SECONDS: '1' } });
+    try {
+      const api = new ApiClient(fast.baseUrl);
+      await api.signUp('fast');
+      const id = await runningPlatform(api, fast.app);
+      const taken = await waitFor(
+        async () => {
+          const stored = await samples(id, fast.app);
+          return stored.length >= 3 ? stored : undefined;
+        },
+        { what: 'three scheduled samples' },
+      );
+      const gaps = taken
+        .slice(1)
+        .map((sample, index) => sample.sampledAt.getTime() - taken[index]!.sampledAt.getTime());
+      // A minute's schedule would have taken one sample in these seconds, not three.
+      expect(Math.max(...gaps)).toBeLessThan(MINUTE / 2);
+      const series = await api.get<MetricsSeriesDto>(`/platforms/${id}/metrics`);
+      expect(series.body.intervalSeconds).toBe(1);
+    } finally {
+      await fast.app.close();
+    }
   });
 });

@@ -1,7 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { SessionsService } from '../auth/sessions.service';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { mapWithConcurrency } from '../common/map-with-concurrency';
 import type { Deployment, DeploymentAction } from '../deployments/deployment.entity';
 import { DeploymentsService } from '../deployments/deployments.service';
@@ -15,7 +23,6 @@ import { brokerPorts, probeTcp } from './port-probe';
 import { PlatformRecords } from './platform-records';
 import type { Platform, PlatformHealth } from './platform.entity';
 
-const EVERY_MS = 60_000;
 /**
  * Platforms checked at once: a round of 100 stays well inside the minute (`npm run
  * bench:health`), while one slow host does not hold up the others and a big fleet does not open
@@ -38,7 +45,7 @@ const STOPPING_SERVICES: readonly DeploymentAction[] = [
 ];
 
 /**
- * Every minute: first from outside, as a device sees it (broker ports, Grafana's health
+ * Every minute (HEALTH_CHECK_INTERVAL_SECONDS): first from outside, as a device sees it (broker ports, Grafana's health
  * endpoint); then, while the user has a live session whose key opens the SSH key, from the
  * host (containers, processor status, queue depth, last reading). Signed out, only the
  * outside view is possible (DESIGN §4: no key is kept for background work). Skipped while a
@@ -57,6 +64,7 @@ export class PlatformHealthChecks implements OnModuleInit, OnApplicationBootstra
     private readonly host: PlatformHost,
     private readonly observers: PlatformHealthObservers,
     private readonly deployments: DeploymentsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -64,7 +72,10 @@ export class PlatformHealthChecks implements OnModuleInit, OnApplicationBootstra
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.jobs.schedule(JobName.PlatformsHealthCheck, EVERY_MS);
+    await this.jobs.schedule(
+      JobName.PlatformsHealthCheck,
+      this.config.healthCheckIntervalSeconds * 1000,
+    );
   }
 
   @OnJob(JobName.PlatformsHealthCheck)

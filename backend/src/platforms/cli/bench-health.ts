@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { StackPorts } from '@fieldstation/platform-stack';
 import { Logger } from '@nestjs/common';
 import type { SessionsService } from '../../auth/sessions.service';
+import type { AppConfig } from '../../config/app-config';
 import { DataKey } from '../../crypto/data-key';
 import type { DeploymentsService } from '../../deployments/deployments.service';
 import type { JobQueue } from '../../jobs/job-queue.service';
@@ -82,6 +83,8 @@ async function main(): Promise<void> {
     new PlatformHealthObservers(),
     // No deployment holds a bench platform.
     { active: () => Promise.resolve(null) } as unknown as DeploymentsService,
+    // The bench runs rounds itself; nothing is scheduled.
+    { healthCheckIntervalSeconds: 60 } as AppConfig,
   );
 
   const round = async (concurrency: number) => {
