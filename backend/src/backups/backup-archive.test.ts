@@ -1,19 +1,21 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceUrl } from '../../test/test-env';
 import { testS3, testS3Client } from '../../test/test-s3';
 import { DataKey } from '../crypto/data-key';
 import {
+  BackupSinkError,
   type BackupTarget,
   BackupVerificationError,
   listKeys,
   platformBackupPrefix,
   openBackupKey,
   pruneBackups,
+  restoreStreamFailure,
   verifyBackupInto,
   writeBackup,
 } from './backup-archive';
@@ -200,7 +202,58 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
     const failing = new PassThrough();
     failing.resume();
     setImmediate(() => failing.destroy(new Error('sftp write failed')));
-    await expect(verifyBackupInto(to, manifest, key, failing)).rejects.toThrow(/sftp write failed/);
+    await expect(verifyBackupInto(to, manifest, key, failing)).rejects.toThrow(
+      new BackupSinkError(new Error('sftp write failed')),
+    );
+  });
+
+  it('names the side that failed a restore stream: the host write or the bucket read', async () => {
+    const to = target();
+    const manifest = await writeBackup(to, Readable.from([randomBytes(3 * 2 ** 20)]), {
+      platformId: 'p7',
+      dumpFormat: 'raw',
+      dataKey,
+    });
+    const key = openBackupKey(manifest, dataKey)!;
+
+    // The host's disk fills after 1 MiB: the write side failed, whatever its message says.
+    let written = 0;
+    const full = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written += chunk.length;
+        if (written <= 2 ** 20) return done();
+        done(
+          Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }),
+        );
+      },
+    });
+    const hostFailure = await verifyBackupInto(to, manifest, key, full).catch((error) => error);
+    expect(hostFailure).toBeInstanceOf(BackupSinkError);
+    expect(restoreStreamFailure(hostFailure).message).toBe(
+      'Writing the backup to the host failed: ENOSPC: no space left on device, write',
+    );
+    expect(full.destroyed).toBe(true);
+
+    // The object is gone from the bucket: the read side failed; the sink took nothing.
+    await to.client.send(
+      new DeleteObjectCommand({ Bucket: to.location.bucket, Key: manifest.object.key }),
+    );
+    let received = 0;
+    const healthy = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        done();
+      },
+    });
+    const bucketFailure = await verifyBackupInto(to, manifest, key, healthy).catch(
+      (error) => error,
+    );
+    expect(bucketFailure).not.toBeInstanceOf(BackupSinkError);
+    expect(restoreStreamFailure(bucketFailure).message).toMatch(
+      /^Reading the backup from the bucket failed: NoSuchKey \(HTTP 404\)/,
+    );
+    expect(received).toBe(0);
+    expect(healthy.destroyed).toBe(true);
   });
 
   it('keeps the newest N backups of a platform', async () => {

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { DataKey } from '../crypto/data-key';
-import type { S3Location } from '../credentials/s3-storage';
+import { type S3Location, storageFailureOf } from '../credentials/s3-storage';
 import { expiredBackups, type RetentionPolicy } from './backup-retention';
 
 /** What lies beside each backup object in the bucket, as `<object>.manifest.json`. */
@@ -58,6 +58,33 @@ const TAG_BYTES = 16;
 const PIECE_BYTES = 1024 * 1024;
 
 export class BackupVerificationError extends Error {}
+
+/**
+ * The sink (the file on the host a restore writes) failed, not the bucket: raised where the write
+ * or the sink's finish failed, so a restore can say which side broke. `cause` is the sink's error.
+ */
+export class BackupSinkError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/**
+ * A restore stream's failure named by the side it came from: the host's file (a full disk, a
+ * permission; raised as {@link BackupSinkError} where the write failed) or the bucket (the rest).
+ */
+export function restoreStreamFailure(error: unknown): Error {
+  if (error instanceof BackupSinkError) {
+    return new Error(`Writing the backup to the host failed: ${error.message}`);
+  }
+  if (error instanceof BackupVerificationError) return error;
+  return new Error(`Reading the backup from the bucket failed: ${storageFailureOf(error).message}`);
+}
+
+/** The sink's failure as a {@link BackupSinkError} (once, however many places see it). */
+function sinkFailure(error: unknown): BackupSinkError {
+  return error instanceof BackupSinkError ? error : new BackupSinkError(error);
+}
 
 /** Where a platform's backups live in the bucket (a schedule's in a folder below). */
 export function platformBackupPrefix(location: S3Location, platformId: string): string {
@@ -346,6 +373,7 @@ export async function verifyBackup(
  * into `sink` (a file on the host) and through the structural check at once, and the promise
  * settles once both have taken every byte and the sink finished. It rejects when anything differs
  * (or the sink fails), having destroyed the sink: the caller deletes what it wrote before using it.
+ * A failure of the sink rejects with a {@link BackupSinkError}; the bucket's, as the client threw it.
  */
 export async function verifyBackupInto(
   target: BackupTarget,
@@ -355,7 +383,9 @@ export async function verifyBackupInto(
   signal?: AbortSignal,
 ): Promise<void> {
   const check = structuralCheck(manifest.dumpFormat);
-  const sinkFinished = finished(sink);
+  const sinkFinished = finished(sink).catch((error: unknown) => {
+    throw sinkFailure(error);
+  });
   try {
     await Promise.all([
       readVerified(
@@ -513,7 +543,8 @@ class Measure extends Transform {
 
 /**
  * Writes every chunk into two writables at the slower one's pace (each one's `drain`), ends both
- * and finishes once both finished; a failure of either fails it.
+ * and finishes once both finished; a failure of either fails it, the first's as a
+ * {@link BackupSinkError}.
  */
 class WriteToBoth extends Writable {
   constructor(
@@ -524,7 +555,12 @@ class WriteToBoth extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void): void {
-    Promise.all([writeWhenReady(this.first, chunk), writeWhenReady(this.second, chunk)]).then(
+    Promise.all([
+      writeWhenReady(this.first, chunk).catch((error: unknown) => {
+        throw sinkFailure(error);
+      }),
+      writeWhenReady(this.second, chunk),
+    ]).then(
       () => done(),
       (error: Error) => done(error),
     );
@@ -533,7 +569,12 @@ class WriteToBoth extends Writable {
   override _final(done: (error?: Error) => void): void {
     this.first.end();
     this.second.end();
-    Promise.all([finished(this.first), finished(this.second)]).then(
+    Promise.all([
+      finished(this.first).catch((error: unknown) => {
+        throw sinkFailure(error);
+      }),
+      finished(this.second),
+    ]).then(
       () => done(),
       (error: Error) => done(error),
     );

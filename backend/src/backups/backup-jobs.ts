@@ -28,6 +28,7 @@ import {
   pruneBackups,
   readBackupInto,
   readManifest,
+  restoreStreamFailure,
   scheduleBackupPrefix,
   verifyBackup,
   verifyBackupInto,
@@ -348,7 +349,9 @@ async function verifyOntoHost(
         `Refused before touching the platform: ${error.message}${left}`,
       );
     }
-    const failed = storageError(error, 'Reading the backup failed');
+    const failed = signal.aborted
+      ? storageError(error, 'Reading the backup failed')
+      : restoreStreamFailure(error);
     failed.message += left;
     throw failed;
   } finally {
