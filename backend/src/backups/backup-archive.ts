@@ -351,26 +351,9 @@ export async function readManifest(
 }
 
 /**
- * Proves a stored backup restorable before anything uses it: every byte is read back and checked
- * against its manifest (size, SHA-256, GCM tag, plaintext SHA-256) and the dump passes its
- * structural check. Nothing is written anywhere. An abort ends the read and the check at once.
- */
-export async function verifyBackup(
-  target: BackupTarget,
-  manifest: BackupManifest,
-  backupKey: Buffer,
-  signal?: AbortSignal,
-): Promise<void> {
-  const check = structuralCheck(manifest.dumpFormat);
-  await Promise.all([
-    readVerified(target, storedObjectOf(manifest), backupKey, check.input, signal),
-    check.done,
-  ]);
-}
-
-/**
- * {@link verifyBackup} and {@link readBackupInto} in one read of the object: the plaintext goes
- * into `sink` (a file on the host) and through the structural check at once, and the promise
+ * Proves a stored backup restorable in one read of the object: every byte checked against its
+ * manifest (size, SHA-256, GCM tag, plaintext SHA-256) while the plaintext goes into `sink` (a
+ * file on the host) and through the structural check at once, and the promise
  * settles once both have taken every byte and the sink finished. It rejects when anything differs
  * (or the sink fails), having destroyed the sink: the caller deletes what it wrote before using it.
  * A failure of the sink rejects with a {@link BackupSinkError}; the bucket's, as the client threw it.
@@ -405,20 +388,6 @@ export async function verifyBackupInto(
     check.input.destroy(error instanceof Error ? error : new Error(String(error)));
     throw error;
   }
-}
-
-/**
- * Streams a stored backup's plaintext into `sink` (e.g. a file on the host), checking it against
- * its manifest on the way; rejects after the last byte when anything differs, so the caller must
- * delete what the sink wrote before using it.
- */
-export function readBackupInto(
-  target: BackupTarget,
-  manifest: BackupManifest,
-  backupKey: Buffer,
-  sink: Writable,
-): Promise<void> {
-  return readVerified(target, storedObjectOf(manifest), backupKey, sink);
 }
 
 /**

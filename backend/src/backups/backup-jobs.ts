@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { DatabaseChoice } from '@fieldstation/platform-stack';
 import { Injectable } from '@nestjs/common';
@@ -14,10 +14,12 @@ import { PlatformAccess } from '../platforms/platform-access';
 import { PlatformRecords } from '../platforms/platform-records';
 import {
   DUMP_EXTENSIONS,
+  type HostUpload,
   PlatformHost,
   type PlatformOperation,
   streamsDump,
 } from '../provision/platform-host';
+import type { RestoreDrillFigures } from '../provision/restore-drill-plan';
 import type { SshTarget } from '../provision/ssh-client';
 import {
   type BackupManifest,
@@ -26,11 +28,9 @@ import {
   listBackups,
   openBackupKey,
   pruneBackups,
-  readBackupInto,
   readManifest,
   restoreStreamFailure,
   scheduleBackupPrefix,
-  verifyBackup,
   verifyBackupInto,
   writeBackup,
 } from './backup-archive';
@@ -207,7 +207,7 @@ export class BackupJobs {
         const platform = await this.platforms.getById(run.deployment.targetId);
         const sshTarget = await this.access.open(run.dataKey).sshTarget(platform);
         const bucket = await this.bucketOf(record, run.dataKey);
-        const { manifest, backupKey } = await run.step('verify', 120 * MINUTE, async (signal) => {
+        const { backupKey, dump } = await run.step('verify', 120 * MINUTE, async (signal) => {
           const folder = scheduleBackupPrefix(bucket.location, platform.id, record.scheduleId!);
           const newest = (
             await listBackups(bucket, folder).catch((error) => {
@@ -224,27 +224,37 @@ export class BackupJobs {
             backupCreatedAt: new Date(newest.createdAt),
           });
           await run.log({
-            message: `Drilling ${newest.object.key} (made ${newest.createdAt}): reading it back whole first`,
+            message: `Drilling ${newest.object.key} (made ${newest.createdAt}): streaming it to a file on the host, verifying it on the way; nothing is loaded before it is verified`,
           });
-          await verifyBeforeRestore(bucket, newest, key, signal);
+          const upload = await this.host.openDrillUpload(sshTarget, platform.id);
+          await verifyOntoHost(bucket, newest, key, upload, signal);
           await run.log({
-            message: 'Verified: checksum, authentication tag and archive structure',
+            message:
+              'Verified: checksum, authentication tag and archive structure of the file on the host',
           });
-          return { manifest: newest, backupKey: key };
+          return { backupKey: key, dump: upload };
         });
-        const figures = await run.step('drill', 60 * MINUTE, (signal) =>
-          this.host.restoreDrill({
-            platformId: platform.id,
-            database: platform.database,
-            target: sshTarget,
-            signal,
-            log: (message) => run.log({ message }),
-            load: (stdin) =>
-              readBackupInto(bucket, manifest, backupKey, stdin).catch((error: unknown) => {
-                throw storageError(error, 'Reading the backup failed');
-              }),
-          }),
-        );
+        let figures: RestoreDrillFigures;
+        try {
+          figures = await run.step('drill', 60 * MINUTE, (signal) =>
+            this.host.restoreDrill({
+              platformId: platform.id,
+              database: platform.database,
+              target: sshTarget,
+              signal,
+              log: (message) => run.log({ message }),
+              dumpPath: dump.path,
+            }),
+          );
+        } finally {
+          // The host keeps no copy: its disk is the platform's, and the bucket has the backup.
+          await dump.discard().catch((error: Error) =>
+            run.log({
+              level: 'warn',
+              message: `Could not delete ${dump.path}: ${error.message}`,
+            }),
+          );
+        }
         backupKey.fill(0);
         await run.log({
           message: `Drill restored ${figures.readingsCount} readings; recovery point ${figures.newestReadingAt ?? 'none (no readings)'}; scratch container removed`,
@@ -301,36 +311,16 @@ export function storageError(error: unknown, what: string): Error {
 }
 
 /**
- * The restore's first step: the whole stored backup read back against its manifest. A mismatch
- * names what differs ("Refused before touching the platform: …"); a cancel ends the read.
- */
-async function verifyBeforeRestore(
-  bucket: BackupTarget,
-  manifest: BackupManifest,
-  backupKey: Buffer,
-  signal: AbortSignal,
-): Promise<void> {
-  try {
-    await verifyBackup(bucket, manifest, backupKey, signal);
-  } catch (error) {
-    if (error instanceof BackupVerificationError) {
-      throw new BackupVerificationError(`Refused before touching the platform: ${error.message}`);
-    }
-    throw storageError(error, 'Reading the backup failed');
-  }
-}
-
-/**
- * A restore's one read of the backup: streamed from the bucket into the host's restore file while
- * checked against its manifest (size, SHA-256, GCM tag, plaintext SHA-256, structure). On any
- * mismatch, failure or cancel the file is deleted before the step fails, so restore.yml never
- * sees unverified bytes ("Refused before touching the platform: …" names what differs).
+ * A restore's or drill's one read of the backup: streamed from the bucket into a file on the host
+ * while checked against its manifest (size, SHA-256, GCM tag, plaintext SHA-256, structure). On any
+ * mismatch, failure or cancel the file is deleted before the step fails, so no loader (restore.yml,
+ * the drill's) ever sees unverified bytes ("Refused before touching the platform: …" names what differs).
  */
 async function verifyOntoHost(
   bucket: BackupTarget,
   manifest: BackupManifest,
   backupKey: Buffer,
-  upload: { stream: Writable; discard: () => Promise<void> },
+  upload: HostUpload,
   signal: AbortSignal,
 ): Promise<void> {
   const stop = () => upload.stream.destroy(new Error('The restore was stopped'));

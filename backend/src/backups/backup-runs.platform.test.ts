@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ErrorBody, finishedDeployment } from '../../test/api-client';
@@ -301,6 +301,7 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
       { env: { ...process.env, DOCKER_HOST: testDockerHost() } },
     );
     expect(leftOver.trim()).toBe('');
+    expect((await dumpsOnHost()).filter((name) => name.startsWith('drill-'))).toEqual([]);
     expect(await devices()).toBe(before);
 
     const other = await api.post<ErrorBody>(
@@ -309,6 +310,67 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
     expect(other.status).toBe(404);
     expect(other.body.error.code).toBe('BACKUP_SCHEDULE_NOT_FOUND');
   }, 660_000);
+
+  it('a restore drill of a corrupted newest backup fails in its verify step: nothing loaded, no scratch container, no file left on the host', async () => {
+    const s3 = testS3();
+    const client = testS3Client();
+    const read = async (key: string) =>
+      Buffer.from(
+        await (
+          await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))
+        ).Body!.transformToByteArray(),
+      );
+    // The schedule's newest backup now: a copy with one byte flipped, its manifest made later.
+    const corruptKey = scheduled.objectKey!.replace(/\.enc$/, '-drill-corrupt.pgdump.enc');
+    const bytes = await read(scheduled.objectKey!);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    const manifest = JSON.parse((await read(`${scheduled.objectKey}.manifest.json`)).toString());
+    manifest.object.key = corruptKey;
+    manifest.createdAt = new Date().toISOString();
+    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: corruptKey, Body: bytes }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key: `${corruptKey}.manifest.json`,
+        Body: JSON.stringify(manifest),
+      }),
+    );
+    try {
+      const accepted = await api.post<{ deploymentId: string }>(
+        `/platforms/${platformId}/backup-schedules/${scheduled.scheduleId}/drill`,
+      );
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+      const deployment = await finishedDeployment(api, accepted.body.deploymentId, 300_000);
+      expect(deployment, JSON.stringify(deployment)).toMatchObject({
+        status: 'failed',
+        step: 'verify',
+      });
+      expect(deployment.error).toMatch(/^Refused before touching the platform: /);
+      expect(deployment.error).toMatch(/stored object differs|authentication/);
+      const drill = (await runs()).find((run) => run.id === accepted.body.deploymentId)!;
+      expect(drill).toMatchObject({
+        kind: 'drill',
+        status: 'failed',
+        objectKey: corruptKey,
+        readingsCount: null,
+        recoveryPointAt: null,
+      });
+      const lines = (await logOf(accepted.body.deploymentId)).join('\n');
+      expect(lines).toMatch(/nothing is loaded before it is verified/);
+      expect(lines).not.toMatch(/Step drill started|Starting scratch container/);
+      const { stdout: scratch } = await execFileAsync(
+        'docker',
+        ['ps', '--all', '--quiet', '--filter', `label=fieldstation.drill-of=${platformId}`],
+        { env: { ...process.env, DOCKER_HOST: testDockerHost() } },
+      );
+      expect(scratch.trim()).toBe('');
+      expect((await dumpsOnHost()).filter((name) => name.startsWith('drill-'))).toEqual([]);
+    } finally {
+      for (const key of [corruptKey, `${corruptKey}.manifest.json`]) {
+        await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key }));
+      }
+    }
+  }, 360_000);
 
   it("a storage failure fails the run with the storage service's message, on the platform's list", async () => {
     const wrong = await api.post<{ id: string }>(

@@ -85,10 +85,22 @@ export interface DumpRequest extends PlatformOperation {
 export interface RestoreDrillRequest extends PlatformOperation {
   /** The platform's database: which {@link restoreDrillPlan} loads the dump. */
   database: DatabaseChoice;
-  /** Writes the dump (plaintext, as dump.yml writes it) into the scratch loader's stdin. */
-  load: (stdin: Writable) => Promise<void>;
+  /**
+   * The dump (plaintext, as dump.yml writes it) in a file on the host, already verified (e.g.
+   * written by {@link PlatformHost.openDrillUpload}): the loader reads it on stdin.
+   */
+  dumpPath: string;
   /** Progress for the deployment log. */
   log: (message: string) => Promise<void>;
+}
+
+/** A file being written on the platform's host over SFTP. */
+export interface HostUpload {
+  stream: Writable;
+  /** Where it is on the host. */
+  path: string;
+  /** Deletes it (a stream that did not verify, or a drill's dump once loaded). */
+  discard: () => Promise<void>;
 }
 
 export interface ReadingsRetentionRequest extends PlatformOperation {
@@ -216,6 +228,9 @@ export class ProcessorScriptLoadError extends Error {
 
 /** restore.yml loads `<dumps>/restore-upload`: uploaded there by Ansible or by SFTP. */
 const RESTORE_UPLOAD = 'restore-upload';
+
+/** Runs "$2" and on with the file "$1" on stdin. Fixed text; the path and command are arguments. */
+const FEED_FILE = 'file=$1; shift; exec "$@" < "$file"';
 
 /**
  * Writes stdin to "$1": to a fresh temporary file beside it, made readable (the broker, uid 999,
@@ -483,12 +498,25 @@ export class PlatformHost {
    * from elsewhere (a backup in a bucket); {@link restore} without `dumpFile` then loads it.
    * `discard` deletes it (a stream that did not verify); the connection closes with either.
    */
-  async openRestoreUpload(
+  openRestoreUpload(target: SshTarget, platformId: string): Promise<HostUpload> {
+    return this.openUpload(target, platformId, RESTORE_UPLOAD);
+  }
+
+  /**
+   * Opens a fresh file for a restore drill's dump in the platform's dumps directory (SFTP):
+   * the backup is verified into it whole before {@link restoreDrill} loads it (`path`).
+   */
+  openDrillUpload(target: SshTarget, platformId: string): Promise<HostUpload> {
+    return this.openUpload(target, platformId, `drill-${randomUUID()}`);
+  }
+
+  private async openUpload(
     target: SshTarget,
     platformId: string,
-  ): Promise<{ stream: Writable; discard: () => Promise<void> }> {
+    fileName: string,
+  ): Promise<HostUpload> {
     const { dumpsDir } = this.layout(platformId);
-    const remotePath = `${dumpsDir}/${RESTORE_UPLOAD}`;
+    const remotePath = `${dumpsDir}/${fileName}`;
     const session = await this.ssh.connect(target);
     try {
       await session.run([
@@ -507,6 +535,7 @@ export class PlatformHost {
       stream.once('error', () => session.close());
       return {
         stream,
+        path: remotePath,
         discard: async () => {
           const cleanup = await this.ssh.connect(target);
           try {
@@ -674,8 +703,8 @@ export class PlatformHost {
 
   /**
    * A restore drill: a scratch container `fs-drill-<uuid>` started from the image of the
-   * platform's own database container (no network; commands on its loopback or socket), `load`
-   * streamed into the database's own loader over one SSH channel, then the restored readings
+   * platform's own database container (no network; commands on its loopback or socket), the verified
+   * dump file on the host (`dumpPath`) fed to the database's own loader, then the restored readings
    * counted; the commands are the database's {@link restoreDrillPlan}. The platform's database is
    * only looked at (its image). The container and its volume are removed in `finally`, over a
    * fresh connection, also when the drill failed or was cancelled (the signal may have closed the
@@ -720,12 +749,20 @@ export class PlatformHost {
       await session.run(inScratch(plan.ready));
       for (const command of plan.prepare) await session.run(inScratch(command));
       await request.log(
-        `Streaming the verified dump into ${plan.loaderName} in the scratch container`,
+        `Loading the verified dump on the host into ${plan.loaderName} in the scratch container`,
       );
-      await session.runWithInput(
-        [...docker, 'exec', '--interactive', scratch, ...plan.load],
-        request.load,
-      );
+      await session.run([
+        'sh',
+        '-c',
+        FEED_FILE,
+        'sh',
+        request.dumpPath,
+        ...docker,
+        'exec',
+        '--interactive',
+        scratch,
+        ...plan.load,
+      ]);
       for (const command of plan.finish) await session.run(inScratch(command));
       let output = '';
       await session.run(inScratch(plan.figures), ({ stream, line }) => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnsibleRunner } from './ansible-runner';
@@ -26,8 +27,8 @@ const FIRST_MS = Date.parse('2026-11-30T00:00:00Z');
  * The InfluxDB restore drill for real, without launching a whole platform: a container of the
  * test InfluxDB image labelled as a platform's `database` service (auth on, as the stack runs it),
  * filled with readings, dumped by dump.yml (Ansible over the test sshd, `influxd backup
- * -portable` and tar, as a scheduled backup's dump step), then PlatformHost.restoreDrill streams
- * that dump into a scratch container and counts what it holds.
+ * -portable` and tar, as a scheduled backup's dump step), then PlatformHost.restoreDrill loads
+ * that dump file on the host into a scratch container and counts what it holds.
  */
 describe('PlatformHost.restoreDrill of an InfluxDB dump (real sshd, Ansible, Docker, influxd)', () => {
   const ssh = new SshClient();
@@ -45,13 +46,13 @@ describe('PlatformHost.restoreDrill of an InfluxDB dump (real sshd, Ansible, Doc
 
   const scratchContainers = () =>
     docker(['ps', '--all', '--quiet', '--filter', `label=fieldstation.drill-of=${platformId}`]);
-  const drill = (load: Parameters<PlatformHost['restoreDrill']>[0]['load']) => {
+  const drill = (dumpPath: string) => {
     const log: string[] = [];
     const figures = host.restoreDrill({
       platformId,
       target,
       database: 'influxdb',
-      load,
+      dumpPath,
       log: async (message) => void log.push(message),
     });
     return { figures, log };
@@ -133,9 +134,7 @@ describe('PlatformHost.restoreDrill of an InfluxDB dump (real sshd, Ansible, Doc
   }, 120_000);
 
   it("restores the dump into a scratch container from the database's image and counts every reading and the newest one's time; nothing is left behind", async () => {
-    const { figures, log } = drill(async (stdin) =>
-      pipeline(await host.openDump(target, dumpPath), stdin),
-    );
+    const { figures, log } = drill(dumpPath);
     expect(await figures).toEqual({
       readingsCount: CLIMATE_READINGS + DOOR_READINGS,
       // The newest is climate's last (door's stop earlier): the newest over all measurements.
@@ -144,15 +143,18 @@ describe('PlatformHost.restoreDrill of an InfluxDB dump (real sshd, Ansible, Doc
     const image = docker(['inspect', '--format', '{{.Config.Image}}', database]);
     expect(log.join('\n')).toContain(`from ${image}`);
     expect(log.join('\n')).toMatch(/Starting scratch container fs-drill-[0-9a-f-]{36} /);
-    expect(log.join('\n')).toContain('into influxd restore -portable in the scratch container');
+    expect(log.join('\n')).toContain(
+      'Loading the verified dump on the host into influxd restore -portable in the scratch container',
+    );
     expect(scratchContainers()).toBe('');
   }, 300_000);
 
   it('fails on a dump that is not one, with the loader’s error, and removes the scratch container', async () => {
-    const { figures } = drill(async (stdin) => {
-      stdin.end(randomBytes(64 * 1024));
-    });
+    const notADump = await host.openDrillUpload(target, platformId);
+    await pipeline(Readable.from([randomBytes(64 * 1024)]), notADump.stream);
+    const { figures } = drill(notADump.path);
     await expect(figures).rejects.toThrow(/tar: /);
     expect(scratchContainers()).toBe('');
+    await notADump.discard();
   }, 300_000);
 });
