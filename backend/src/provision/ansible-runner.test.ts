@@ -1,7 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnsibleInputError, AnsibleRunError } from './ansible-errors';
 import type { AnsibleLogEntry } from './ansible-events';
@@ -140,6 +148,55 @@ describe('AnsibleRunner with real Ansible against the private sshd', () => {
       task: 'fieldstation_host : Refuse a data mount path fstab or systemd would read as several paths',
     });
     expect(existsSync(join(scratch, 'systemd-split'))).toBe(false);
+  }, 240_000);
+
+  it("removes Docker's data-volume drop-in with the data of the host's last platform, not before", async () => {
+    const platforms = join(mountPoint, 'platforms');
+    mkdirSync(join(platforms, 'drop-a', 'data'), { recursive: true });
+    mkdirSync(join(platforms, 'drop-b', 'data'), { recursive: true });
+    mkdirSync(dirname(dropIn), { recursive: true });
+    writeFileSync(dropIn, `[Unit]\nRequiresMountsFor=${mountPoint}\n`);
+    const teardown = async (id: string, removeData: boolean) => {
+      const entries: AnsibleLogEntry[] = [];
+      await runner.run({
+        playbook: 'teardown.yml',
+        target,
+        vars: {
+          ...dockerVars,
+          fieldstation_stack_platform_dir: join(platforms, id),
+          fieldstation_stack_dir: join(platforms, id, 'stack'),
+          fieldstation_stack_project: `fieldstation-${id}`,
+          fieldstation_stack_processor_image: `fieldstation-processor/${id}:current`,
+          fieldstation_stack_remove_data: removeData,
+          fieldstation_host_systemd_unit_dir: unitDir,
+        },
+        onEvent: (entry) => entries.push(entry),
+      });
+      const status = (task: string) =>
+        entries.find(
+          (entry) => entry.kind === 'task-result' && entry.task === `fieldstation_stack : ${task}`,
+        );
+      return {
+        removed: status("Remove Docker's data-volume drop-in with the host's last platform"),
+        reload: status('Reload systemd without the drop-in'),
+      };
+    };
+
+    // Another platform's data is still on the volume: the drop-in stays.
+    await teardown('drop-a', true);
+    expect(existsSync(join(platforms, 'drop-a'))).toBe(false);
+    expect(existsSync(dropIn)).toBe(true);
+    // The last platform goes but keeps its data: still guarded.
+    await teardown('drop-b', false);
+    expect(existsSync(dropIn)).toBe(true);
+    // Its data goes too: nothing left to guard.
+    const last = await teardown('drop-b', true);
+    expect(existsSync(dropIn)).toBe(false);
+    expect(last.removed).toMatchObject({ status: 'changed' });
+    // The test host has no systemd: nothing to reload.
+    expect(last.reload).toMatchObject({ status: 'skipped' });
+    const again = await teardown('drop-b', true);
+    expect(again.removed).toMatchObject({ status: 'ok' });
   }, 240_000);
 
   it('names the failing task, its host and the message, and keeps secrets out of the log', async () => {
