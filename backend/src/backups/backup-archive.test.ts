@@ -15,6 +15,7 @@ import {
   platformBackupPrefix,
   openBackupKey,
   pruneBackups,
+  readManifest,
   restoreStreamFailure,
   verifyBackupInto,
   writeBackup,
@@ -230,7 +231,7 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
     const hostFailure = await verifyBackupInto(to, manifest, key, full).catch((error) => error);
     expect(hostFailure).toBeInstanceOf(BackupSinkError);
     expect(restoreStreamFailure(hostFailure).message).toBe(
-      'Writing the backup to the host failed: ENOSPC: no space left on device, write',
+      "Writing the backup to the host failed: ENOSPC: no space left on device, write (a full disk or a permission in the platform's dumps folder is the usual cause)",
     );
     expect(full.destroyed).toBe(true);
 
@@ -254,6 +255,58 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
     );
     expect(received).toBe(0);
     expect(healthy.destroyed).toBe(true);
+  });
+
+  it('refuses a manifest that lies about sizes or its IV, and holds the plaintext to the size it states', async () => {
+    const to = target();
+    const manifest = await writeBackup(to, pgDump(databaseUrl), {
+      platformId: 'p-lies',
+      dumpFormat: 'pgdump',
+      dataKey,
+    });
+    const key = openBackupKey(manifest, dataKey)!;
+    const putManifest = (body: object) =>
+      to.client.send(
+        new PutObjectCommand({
+          Bucket: to.location.bucket,
+          Key: `${manifest.object.key}.manifest.json`,
+          Body: JSON.stringify(body),
+        }),
+      );
+    const notOurs = `The manifest of ${manifest.object.key} is not a Fieldstation backup's`;
+    for (const lie of [
+      { object: { ...manifest.object, bytes: undefined } },
+      { object: { ...manifest.object, bytes: -1 } },
+      { plaintext: { ...manifest.plaintext, bytes: 1e300 } },
+      { encryption: { ...manifest.encryption, iv: 'AAAA' } },
+      { createdAt: 12 },
+    ]) {
+      await putManifest({ ...manifest, ...lie });
+      await expect(readManifest(to, manifest.object.key)).rejects.toThrow(notOurs);
+    }
+    await to.client.send(
+      new PutObjectCommand({
+        Bucket: to.location.bucket,
+        Key: `${manifest.object.key}.manifest.json`,
+        Body: 'x'.repeat(70 * 1024),
+      }),
+    );
+    await expect(readManifest(to, manifest.object.key)).rejects.toThrow(/is 71680 bytes/);
+
+    // A plaintext size smaller than the truth: the read stops at the first byte past it, before
+    // the rest reaches the sink (a file on the host).
+    const short = { ...manifest, plaintext: { ...manifest.plaintext, bytes: 1000 } };
+    let written = 0;
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        written += chunk.length;
+        done();
+      },
+    });
+    await expect(verifyBackupInto(to, short, key, sink)).rejects.toThrow(
+      'The decrypted backup is longer than the 1000 bytes that were sent',
+    );
+    expect(written).toBeLessThanOrEqual(1000);
   });
 
   it('keeps the newest N backups of a platform', async () => {

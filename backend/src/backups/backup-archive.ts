@@ -15,6 +15,7 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -71,14 +72,22 @@ export class BackupSinkError extends Error {
 
 /**
  * A restore stream's failure named by the side it came from: the host's file (a full disk, a
- * permission; raised as {@link BackupSinkError} where the write failed) or the bucket (the rest).
+ * permission; raised as {@link BackupSinkError} where the write failed), the bucket (the storage
+ * service's or the network's errors) or this machine (the check, e.g. pg_restore missing).
  */
 export function restoreStreamFailure(error: unknown): Error {
   if (error instanceof BackupSinkError) {
-    return new Error(`Writing the backup to the host failed: ${error.message}`);
+    // OpenSSH's SFTP server answers a full disk or a denied write with a bare "Failure".
+    return new Error(
+      `Writing the backup to the host failed: ${error.message} (a full disk or a permission in the platform's dumps folder is the usual cause)`,
+    );
   }
   if (error instanceof BackupVerificationError) return error;
-  return new Error(`Reading the backup from the bucket failed: ${storageFailureOf(error).message}`);
+  const failure = storageFailureOf(error);
+  if (error instanceof S3ServiceException || failure.code === 'UNREACHABLE') {
+    return new Error(`Reading the backup from the bucket failed: ${failure.message}`);
+  }
+  return new Error(`Checking the backup failed: ${failure.message}`);
 }
 
 /** The sink's failure as a {@link BackupSinkError} (once, however many places see it). */
@@ -101,6 +110,8 @@ export function scheduleBackupPrefix(
 }
 
 const MANIFEST_SUFFIX = '.manifest.json';
+/** Ours are about 1 KB; a larger one is not read into memory. */
+const MANIFEST_MAX_BYTES = 64 * 1024;
 
 /**
  * Streams a dump into the bucket: encrypted on the way (a fresh key per backup, sealed under the
@@ -260,6 +271,7 @@ interface StoredObject {
   bytes: number;
   sha256: string;
   plaintextSha256: string;
+  plaintextBytes: number;
   backupId: string;
   iv: Buffer;
 }
@@ -281,7 +293,7 @@ async function readVerified(
     { abortSignal: signal },
   );
   const stored = new Measure(object.bytes);
-  const plain = new Measure();
+  const plain = new Measure(object.plaintextBytes, 'The decrypted backup');
   const decipher = createDecipheriv('aes-256-gcm', backupKey, object.iv);
   decipher.setAAD(Buffer.from(`fieldstation-backup:${object.backupId}`));
   const untag = new HoldBackTail(TAG_BYTES);
@@ -306,6 +318,7 @@ function storedObjectOf(manifest: BackupManifest): StoredObject {
     bytes: manifest.object.bytes,
     sha256: manifest.object.sha256,
     plaintextSha256: manifest.plaintext.sha256,
+    plaintextBytes: manifest.plaintext.bytes,
     backupId: manifest.backupId,
     iv: Buffer.from(manifest.encryption.iv, 'base64'),
   };
@@ -324,6 +337,12 @@ export async function readManifest(
         Key: `${objectKey}${MANIFEST_SUFFIX}`,
       }),
     );
+    if ((read.ContentLength ?? 0) > MANIFEST_MAX_BYTES) {
+      await read.Body?.transformToWebStream().cancel();
+      throw new BackupVerificationError(
+        `The manifest of ${objectKey} is ${read.ContentLength} bytes: not a Fieldstation backup's`,
+      );
+    }
     text = await read.Body?.transformToString();
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchKey') return null;
@@ -340,14 +359,23 @@ export async function readManifest(
     manifest.object?.key !== objectKey ||
     manifest.encryption?.algorithm !== 'aes-256-gcm' ||
     typeof manifest.encryption.iv !== 'string' ||
+    Buffer.from(manifest.encryption.iv, 'base64').length !== 12 ||
+    typeof manifest.createdAt !== 'string' ||
     typeof manifest.object.sha256 !== 'string' ||
-    typeof manifest.plaintext?.sha256 !== 'string'
+    typeof manifest.plaintext?.sha256 !== 'string' ||
+    !isByteCount(manifest.object.bytes) ||
+    !isByteCount(manifest.plaintext.bytes)
   ) {
     throw new BackupVerificationError(
       `The manifest of ${objectKey} is not a Fieldstation backup's`,
     );
   }
   return manifest;
+}
+
+/** A size a manifest may state: what the reads below hold the object and its plaintext to. */
+function isByteCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /**
@@ -482,7 +510,10 @@ class Measure extends Transform {
    * With a limit, a byte past it fails the stream at once: a stored object longer than its
    * manifest says is refused before its excess reaches the sink (a restore writes to the host).
    */
-  constructor(private readonly limit = Number.POSITIVE_INFINITY) {
+  constructor(
+    private readonly limit = Number.POSITIVE_INFINITY,
+    private readonly what = 'The stored object',
+  ) {
     super();
   }
 
@@ -495,7 +526,7 @@ class Measure extends Transform {
     if (this.bytes > this.limit) {
       done(
         new BackupVerificationError(
-          `The stored object is longer than the ${this.limit} bytes that were sent`,
+          `${this.what} is longer than the ${this.limit} bytes that were sent`,
         ),
       );
       return;

@@ -167,7 +167,7 @@ export class BackupJobs {
             bucket,
             stored,
             backupKey,
-            await this.host.openRestoreUpload(sshTarget, platform.id),
+            await this.host.openRestoreUpload(sshTarget, platform.id, stored.plaintext.bytes),
             signal,
           );
           await run.log({
@@ -194,7 +194,7 @@ export class BackupJobs {
 
   /**
    * A restore drill: the schedule's newest backup (from its folder in the bucket) verified whole
-   * like a restore's, then streamed into a scratch container on the host
+   * into a file on the host like a restore's, then loaded from it into a scratch container
    * ({@link PlatformHost.restoreDrill}); the readings it holds and the newest one's time (the
    * recovery point proved) go on the run. Any failure fails the deployment and the run.
    */
@@ -207,7 +207,7 @@ export class BackupJobs {
         const platform = await this.platforms.getById(run.deployment.targetId);
         const sshTarget = await this.access.open(run.dataKey).sshTarget(platform);
         const bucket = await this.bucketOf(record, run.dataKey);
-        const { backupKey, dump } = await run.step('verify', 120 * MINUTE, async (signal) => {
+        const dump = await run.step('verify', 120 * MINUTE, async (signal) => {
           const folder = scheduleBackupPrefix(bucket.location, platform.id, record.scheduleId!);
           const newest = (
             await listBackups(bucket, folder).catch((error) => {
@@ -226,13 +226,21 @@ export class BackupJobs {
           await run.log({
             message: `Drilling ${newest.object.key} (made ${newest.createdAt}): streaming it to a file on the host, verifying it on the way; nothing is loaded before it is verified`,
           });
-          const upload = await this.host.openDrillUpload(sshTarget, platform.id);
-          await verifyOntoHost(bucket, newest, key, upload, signal);
-          await run.log({
-            message:
-              'Verified: checksum, authentication tag and archive structure of the file on the host',
-          });
-          return { backupKey: key, dump: upload };
+          try {
+            const upload = await this.host.openDrillUpload(
+              sshTarget,
+              platform.id,
+              newest.plaintext.bytes,
+            );
+            await verifyOntoHost(bucket, newest, key, upload, signal);
+            await run.log({
+              message:
+                'Verified: checksum, authentication tag and archive structure of the file on the host',
+            });
+            return upload;
+          } finally {
+            key.fill(0);
+          }
         });
         let figures: RestoreDrillFigures;
         try {
@@ -255,7 +263,6 @@ export class BackupJobs {
             }),
           );
         }
-        backupKey.fill(0);
         await run.log({
           message: `Drill restored ${figures.readingsCount} readings; recovery point ${figures.newestReadingAt ?? 'none (no readings)'}; scratch container removed`,
         });

@@ -88,7 +88,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}).healthCheckIntervalSeconds).toBe(60);
     expect(loadConfig({ HEALTH_CHECK_INTERVAL_SECONDS: '10' }).healthCheckIntervalSeconds).toBe(10);
     expect(() => loadConfig({ HEALTH_CHECK_INTERVAL_SECONDS: '0' })).toThrow(
-      'Invalid configuration: HEALTH_CHECK_INTERVAL_SECONDS must be between 1 and 3600 (got "0")',
+      'Invalid configuration: HEALTH_CHECK_INTERVAL_SECONDS must be between 10 and 300 (got "0")',
     );
   });
 

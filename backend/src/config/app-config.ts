@@ -169,8 +169,10 @@ const schema = z.object({
   HEALTH_CHECK_INTERVAL_SECONDS: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
-    .min(1, 'must be between 1 and 3600')
-    .max(3600, 'must be between 1 and 3600')
+    // Below 10 s a round (SSH, 5 s probes) can outlast the interval and rounds pile up on the
+    // deployments' workers; above 300 s the charts' one-hour views lose their points.
+    .min(10, 'must be between 10 and 300')
+    .max(300, 'must be between 10 and 300')
     .default(60),
   HOST_DOCKER_HOST: z
     .string()

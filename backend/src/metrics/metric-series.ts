@@ -2,7 +2,10 @@ import type { PlatformHealthObservation } from '../platforms/health-observers';
 import type { HealthStatus } from '../platforms/platform.entity';
 import type { PlatformMetricSample } from './platform-metric-sample.entity';
 
-/** The health check runs once a minute; so does sampling. */
+/**
+ * The default health check interval (HEALTH_CHECK_INTERVAL_SECONDS), a sample each: alert
+ * staleness and lateness, and the series' margin, count in it.
+ */
 export const SAMPLE_INTERVAL_MS = 60_000;
 /** Samples older than this are pruned. */
 export const KEEP_MS = 7 * 24 * 60 * 60_000;

@@ -16,7 +16,10 @@ export class MetricsController {
   ) {}
 
   @Get()
-  @ApiOkResponse({ type: MetricsSeriesDto, description: 'The sampled history, one point a minute' })
+  @ApiOkResponse({
+    type: MetricsSeriesDto,
+    description: 'The sampled history, one point per health check (default each minute)',
+  })
   async getMetrics(
     @Auth() auth: AuthContext,
     @Param('id', ParseUUIDPipe) id: string,

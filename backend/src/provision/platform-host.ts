@@ -228,6 +228,10 @@ export class ProcessorScriptLoadError extends Error {
 
 /** restore.yml loads `<dumps>/restore-upload`: uploaded there by Ansible or by SFTP. */
 const RESTORE_UPLOAD = 'restore-upload';
+/** A restore drill's dump, verified into this file before it is loaded into the scratch container. */
+const DRILL_UPLOAD = 'drill-upload';
+/** Kept free beside a dump written to the host: the platform's database shares the disk. */
+const SPARE_BYTES = 256 * 2 ** 20;
 
 /** Runs "$2" and on with the file "$1" on stdin. Fixed text; the path and command are arguments. */
 const FEED_FILE = 'file=$1; shift; exec "$@" < "$file"';
@@ -494,26 +498,30 @@ export class PlatformHost {
   }
 
   /**
-   * Opens the platform's restore file on the host for writing (SFTP), for a dump that streams in
-   * from elsewhere (a backup in a bucket); {@link restore} without `dumpFile` then loads it.
-   * `discard` deletes it (a stream that did not verify); the connection closes with either.
+   * Opens the platform's restore file on the host for writing (SFTP), for a dump of `bytes` that
+   * streams in from elsewhere (a backup in a bucket); {@link restore} without `dumpFile` then
+   * loads it. `discard` deletes it (a stream that did not verify); the connection closes with
+   * either. Refused when the host has no room for it beside the database's own.
    */
-  openRestoreUpload(target: SshTarget, platformId: string): Promise<HostUpload> {
-    return this.openUpload(target, platformId, RESTORE_UPLOAD);
+  openRestoreUpload(target: SshTarget, platformId: string, bytes: number): Promise<HostUpload> {
+    return this.openUpload(target, platformId, RESTORE_UPLOAD, bytes);
   }
 
   /**
-   * Opens a fresh file for a restore drill's dump in the platform's dumps directory (SFTP):
-   * the backup is verified into it whole before {@link restoreDrill} loads it (`path`).
+   * Opens the file for a restore drill's dump of `bytes` in the platform's dumps directory (SFTP):
+   * the backup is verified into it whole before {@link restoreDrill} loads it (`path`). One name
+   * per platform (its deployments never overlap): a drill cut off by a crash leaves no second
+   * copy behind, the next one overwrites it.
    */
-  openDrillUpload(target: SshTarget, platformId: string): Promise<HostUpload> {
-    return this.openUpload(target, platformId, `drill-${randomUUID()}`);
+  openDrillUpload(target: SshTarget, platformId: string, bytes: number): Promise<HostUpload> {
+    return this.openUpload(target, platformId, DRILL_UPLOAD, bytes);
   }
 
   private async openUpload(
     target: SshTarget,
     platformId: string,
     fileName: string,
+    bytes: number,
   ): Promise<HostUpload> {
     const { dumpsDir } = this.layout(platformId);
     const remotePath = `${dumpsDir}/${fileName}`;
@@ -530,6 +538,7 @@ export class PlatformHost {
         '0700',
         dumpsDir,
       ]);
+      await this.ensureRoomFor(session, dumpsDir, bytes);
       const stream = await session.upload(remotePath);
       stream.once('close', () => session.close());
       stream.once('error', () => session.close());
@@ -548,6 +557,31 @@ export class PlatformHost {
     } catch (error) {
       session.close();
       throw error;
+    }
+  }
+
+  /**
+   * Refuses to write `bytes` into `dir` unless the host keeps {@link SPARE_BYTES} free beside them:
+   * the platform's database lives on the same disk, and a dump that fills it stops ingest. The
+   * size comes from the manifest in the bucket, which Measure's limit then holds the stream to.
+   */
+  private async ensureRoomFor(session: SshSession, dir: string, bytes: number): Promise<void> {
+    const lines: string[] = [];
+    await session.run(['df', '-P', '-k', dir], ({ stream, line }) => {
+      if (stream === 'stdout') lines.push(line);
+    });
+    const availableKib = Number(lines.at(-1)?.trim().split(/\s+/)[3]);
+    if (!Number.isFinite(availableKib)) {
+      throw new Error(
+        `Could not read the free space of ${dir} on the host (df said: ${lines.at(-1) ?? 'nothing'})`,
+      );
+    }
+    const available = availableKib * 1024;
+    if (bytes + SPARE_BYTES > available) {
+      const mib = (value: number) => `${Math.ceil(value / 2 ** 20)} MiB`;
+      throw new Error(
+        `The host has ${mib(available)} free in ${dir}; the dump needs ${mib(bytes)} and ${mib(SPARE_BYTES)} stay free for the platform's database. Free space on the host (or grow its volume) and try again`,
+      );
     }
   }
 

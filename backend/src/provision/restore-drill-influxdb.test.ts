@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -150,11 +151,20 @@ describe('PlatformHost.restoreDrill of an InfluxDB dump (real sshd, Ansible, Doc
   }, 300_000);
 
   it('fails on a dump that is not one, with the loader’s error, and removes the scratch container', async () => {
-    const notADump = await host.openDrillUpload(target, platformId);
+    const notADump = await host.openDrillUpload(target, platformId, 64 * 1024);
     await pipeline(Readable.from([randomBytes(64 * 1024)]), notADump.stream);
     const { figures } = drill(notADump.path);
     await expect(figures).rejects.toThrow(/tar: /);
     expect(scratchContainers()).toBe('');
     await notADump.discard();
   }, 300_000);
+
+  it('refuses a dump the host has no room for, before anything is written', async () => {
+    // A manifest (from the bucket, not trusted) may claim any size: a petabyte here.
+    await expect(host.openDrillUpload(target, platformId, 2 ** 50)).rejects.toThrow(
+      /^The host has \d+ MiB free in \S+\/dumps; the dump needs 1073741824 MiB and 256 MiB stay free/,
+    );
+    // The test host is this machine: the file was never opened.
+    expect(existsSync(`${layout.dumpsDir}/drill-upload`)).toBe(false);
+  }, 60_000);
 });

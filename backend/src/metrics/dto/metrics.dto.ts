@@ -47,7 +47,9 @@ export class MetricsSeriesDto {
   @ApiProperty({ enum: METRICS_RANGES }) range!: MetricsRange;
   @ApiProperty() from!: Date;
   @ApiProperty() to!: Date;
-  @ApiProperty({ description: 'Seconds between samples (the health check runs each minute)' })
+  @ApiProperty({
+    description: 'Seconds between samples (HEALTH_CHECK_INTERVAL_SECONDS, default 60)',
+  })
   intervalSeconds!: number;
   @ApiProperty({
     type: [MetricPointDto],
