@@ -265,33 +265,39 @@ describe('backup archive (s3rver, the test PostgreSQL, pg_restore)', () => {
       dataKey,
     });
     const key = openBackupKey(manifest, dataKey)!;
-    const putManifest = (body: object) =>
-      to.client.send(
-        new PutObjectCommand({
-          Bucket: to.location.bucket,
-          Key: `${manifest.object.key}.manifest.json`,
-          Body: JSON.stringify(body),
-        }),
-      );
-    const notOurs = `The manifest of ${manifest.object.key} is not a Fieldstation backup's`;
-    for (const lie of [
+    // Each lie under a key of its own: s3rver overwrites a key in place, so reading one just
+    // rewritten can see a half-written file.
+    const lies: object[] = [
       { object: { ...manifest.object, bytes: undefined } },
       { object: { ...manifest.object, bytes: -1 } },
       { plaintext: { ...manifest.plaintext, bytes: 1e300 } },
       { encryption: { ...manifest.encryption, iv: 'AAAA' } },
       { createdAt: 12 },
-    ]) {
-      await putManifest({ ...manifest, ...lie });
-      await expect(readManifest(to, manifest.object.key)).rejects.toThrow(notOurs);
+    ];
+    for (const [index, lie] of lies.entries()) {
+      const key = `${manifest.object.key}-lie-${index}`;
+      const body = { ...manifest, ...lie } as typeof manifest;
+      body.object = { ...body.object, key };
+      await to.client.send(
+        new PutObjectCommand({
+          Bucket: to.location.bucket,
+          Key: `${key}.manifest.json`,
+          Body: JSON.stringify(body),
+        }),
+      );
+      await expect(readManifest(to, key)).rejects.toThrow(
+        `The manifest of ${key} is not a Fieldstation backup's`,
+      );
     }
+    const large = `${manifest.object.key}-large`;
     await to.client.send(
       new PutObjectCommand({
         Bucket: to.location.bucket,
-        Key: `${manifest.object.key}.manifest.json`,
+        Key: `${large}.manifest.json`,
         Body: 'x'.repeat(70 * 1024),
       }),
     );
-    await expect(readManifest(to, manifest.object.key)).rejects.toThrow(/is 71680 bytes/);
+    await expect(readManifest(to, large)).rejects.toThrow(/is 71680 bytes/);
 
     // A plaintext size smaller than the truth: the read stops at the first byte past it, before
     // the rest reaches the sink (a file on the host).
