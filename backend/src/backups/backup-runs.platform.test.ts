@@ -55,6 +55,36 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
   let bucketCredentialId: string;
   let scheduled: Run;
 
+  /**
+   * Stores beside the scheduled backup a copy with one byte flipped and its manifest (optionally
+   * with a later `createdAt`, making it the schedule's newest); answers the copy's key.
+   */
+  const storeCorruptCopy = async (suffix: string, createdAt?: string) => {
+    const s3 = testS3();
+    const client = testS3Client();
+    const read = async (key: string) =>
+      Buffer.from(
+        await (
+          await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))
+        ).Body!.transformToByteArray(),
+      );
+    const corruptKey = scheduled.objectKey!.replace(/\.enc$/, `${suffix}.pgdump.enc`);
+    const bytes = await read(scheduled.objectKey!);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    const manifest = JSON.parse((await read(`${scheduled.objectKey}.manifest.json`)).toString());
+    manifest.object.key = corruptKey;
+    if (createdAt) manifest.createdAt = createdAt;
+    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: corruptKey, Body: bytes }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key: `${corruptKey}.manifest.json`,
+        Body: JSON.stringify(manifest),
+      }),
+    );
+    return corruptKey;
+  };
+
   /** psql in the platform's database container; async, so the in-process API keeps serving. */
   const psql = async (sql: string) => {
     const docker = (...args: string[]) =>
@@ -312,29 +342,8 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
   }, 660_000);
 
   it('a restore drill of a corrupted newest backup fails in its verify step: nothing loaded, no scratch container, no file left on the host', async () => {
-    const s3 = testS3();
-    const client = testS3Client();
-    const read = async (key: string) =>
-      Buffer.from(
-        await (
-          await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))
-        ).Body!.transformToByteArray(),
-      );
     // The schedule's newest backup now: a copy with one byte flipped, its manifest made later.
-    const corruptKey = scheduled.objectKey!.replace(/\.enc$/, '-drill-corrupt.pgdump.enc');
-    const bytes = await read(scheduled.objectKey!);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
-    const manifest = JSON.parse((await read(`${scheduled.objectKey}.manifest.json`)).toString());
-    manifest.object.key = corruptKey;
-    manifest.createdAt = new Date().toISOString();
-    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: corruptKey, Body: bytes }));
-    await client.send(
-      new PutObjectCommand({
-        Bucket: s3.bucket,
-        Key: `${corruptKey}.manifest.json`,
-        Body: JSON.stringify(manifest),
-      }),
-    );
+    const corruptKey = await storeCorruptCopy('-drill-corrupt', new Date().toISOString());
     try {
       const accepted = await api.post<{ deploymentId: string }>(
         `/platforms/${platformId}/backup-schedules/${scheduled.scheduleId}/drill`,
@@ -367,7 +376,7 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
       expect((await dumpsOnHost()).filter((name) => name.startsWith('drill-'))).toEqual([]);
     } finally {
       for (const key of [corruptKey, `${corruptKey}.manifest.json`]) {
-        await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key }));
+        await testS3Client().send(new DeleteObjectCommand({ Bucket: testS3().bucket, Key: key }));
       }
     }
   }, 360_000);
@@ -401,26 +410,8 @@ describe('backup runs and restores (platform on the SSH host, s3rver, BullMQ)', 
   it('a corrupted or wrongly keyed archive fails its restore deployment in the verify step, the host untouched; a foreign one without its key is a 4xx', async () => {
     const s3 = testS3();
     const client = testS3Client();
-    const read = async (key: string) =>
-      Buffer.from(
-        await (
-          await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))
-        ).Body!.transformToByteArray(),
-      );
     // A copy with one byte flipped, beside its (copied) manifest.
-    const corruptKey = scheduled.objectKey!.replace(/\.enc$/, '-corrupt.pgdump.enc');
-    const bytes = await read(scheduled.objectKey!);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
-    const manifest = JSON.parse((await read(`${scheduled.objectKey}.manifest.json`)).toString());
-    manifest.object.key = corruptKey;
-    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: corruptKey, Body: bytes }));
-    await client.send(
-      new PutObjectCommand({
-        Bucket: s3.bucket,
-        Key: `${corruptKey}.manifest.json`,
-        Body: JSON.stringify(manifest),
-      }),
-    );
+    const corruptKey = await storeCorruptCopy('-corrupt');
     // Another install's backup (another data key) of a platform this install never saw.
     const foreign = await writeBackup(
       { client, location: { bucket: s3.bucket, prefix } },
