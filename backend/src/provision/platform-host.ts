@@ -566,17 +566,17 @@ export class PlatformHost {
    * size comes from the manifest in the bucket, which Measure's limit then holds the stream to.
    */
   private async ensureRoomFor(session: SshSession, dir: string, bytes: number): Promise<void> {
-    const lines: string[] = [];
-    await session.run(['df', '-P', '-k', dir], ({ stream, line }) => {
-      if (stream === 'stdout') lines.push(line);
+    let output = '';
+    await session.run(dataVolumeUsageCommand(dir), ({ stream, line }) => {
+      if (stream === 'stdout') output += `${line}\n`;
     });
-    const availableKib = Number(lines.at(-1)?.trim().split(/\s+/)[3]);
-    if (!Number.isFinite(availableKib)) {
+    const usage = parseDataVolumeUsage(output);
+    if (!usage) {
       throw new Error(
-        `Could not read the free space of ${dir} on the host (df said: ${lines.at(-1) ?? 'nothing'})`,
+        `Could not read the free space of ${dir} on the host (df said: ${output.trim() || 'nothing'})`,
       );
     }
-    const available = availableKib * 1024;
+    const available = usage.bytesFree;
     if (bytes + SPARE_BYTES > available) {
       const mib = (value: number) => `${Math.ceil(value / 2 ** 20)} MiB`;
       throw new Error(
