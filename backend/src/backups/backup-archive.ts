@@ -90,9 +90,11 @@ export function restoreStreamFailure(error: unknown): Error {
   return new Error(`Checking the backup failed: ${failure.message}`);
 }
 
-/** The sink's failure as a {@link BackupSinkError} (once, however many places see it). */
-function sinkFailure(error: unknown): BackupSinkError {
-  return error instanceof BackupSinkError ? error : new BackupSinkError(error);
+/** A failure of the sink's `work` as a {@link BackupSinkError} (once, however many places see it). */
+function asSinkFailure<T>(work: Promise<T>): Promise<T> {
+  return work.catch((error: unknown) => {
+    throw error instanceof BackupSinkError ? error : new BackupSinkError(error);
+  });
 }
 
 /** Where a platform's backups live in the bucket (a schedule's in a folder below). */
@@ -159,8 +161,8 @@ export async function writeBackup(
   const log = options.log ?? (() => undefined);
   log(`Uploading to s3://${bucket}/${key}`);
   // The structural check reads the plaintext as it streams past; the read-back below then proves
-  // the stored bytes are exactly the ones that passed it (SHA-256 of the object, GCM tag,
-  // SHA-256 of the plaintext), so the archive is not decompressed a second time.
+  // the stored bytes are exactly the ciphertext of what passed it (their size and SHA-256), so
+  // the archive is not decompressed a second time.
   const check = structuralCheck(options.dumpFormat);
   const encoder = new BackupEncoder(cipher, check.input);
   const uploading = upload.done();
@@ -394,9 +396,7 @@ export async function verifyBackupInto(
   signal?: AbortSignal,
 ): Promise<void> {
   const check = structuralCheck(manifest.dumpFormat);
-  const sinkFinished = finished(sink).catch((error: unknown) => {
-    throw sinkFailure(error);
-  });
+  const sinkFinished = asSinkFailure(finished(sink));
   try {
     await Promise.all([
       readVerified(
@@ -556,9 +556,7 @@ class WriteToBoth extends Writable {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void): void {
     Promise.all([
-      writeWhenReady(this.first, chunk).catch((error: unknown) => {
-        throw sinkFailure(error);
-      }),
+      asSinkFailure(writeWhenReady(this.first, chunk)),
       writeWhenReady(this.second, chunk),
     ]).then(
       () => done(),
@@ -569,12 +567,7 @@ class WriteToBoth extends Writable {
   override _final(done: (error?: Error) => void): void {
     this.first.end();
     this.second.end();
-    Promise.all([
-      finished(this.first).catch((error: unknown) => {
-        throw sinkFailure(error);
-      }),
-      finished(this.second),
-    ]).then(
+    Promise.all([asSinkFailure(finished(this.first)), finished(this.second)]).then(
       () => done(),
       (error: Error) => done(error),
     );
